@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: MIT
+# minikvm — build, test, check (ASan+UBSan), install, clean.
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+VERSION := 0.1.0
+
+WARN    := -Wall -Wextra -Werror
+CFLAGS  ?= -O2 -g
+override CFLAGS += -std=gnu11 $(WARN) -pthread -D_GNU_SOURCE -DMINIKVM_VERSION='"$(VERSION)"'
+LDLIBS  += -pthread
+
+# BUILD selects an output tree; `make check` builds a sanitized one beside the normal one.
+BUILD   ?= build
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+SRC      := $(wildcard src/*.c src/*/*.c gdbstub/*.c)
+LIB_SRC  := $(filter-out src/main.c,$(SRC))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(wildcard tests/unit/*.c)
+UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
+DEPS     := $(wildcard $(BUILD)/src/*.d $(BUILD)/src/*/*.d $(BUILD)/gdbstub/*.d $(BUILD)/tests/unit/*.d)
+
+.PHONY: all guests test check unit clean install bench fuzz
+all: minikvm guests
+
+ifeq ($(BUILD),build)
+minikvm: $(BUILD)/minikvm
+	cp $< $@
+endif
+
+$(BUILD)/minikvm: $(BUILD)/src/main.o $(LIB_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/unit_tests: $(UNIT_OBJ) $(LIB_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+include guest/guest.mk
+
+# The whole suite: unit tests, then integration tests against KVM and gdb.
+test: minikvm guests $(BUILD)/unit_tests
+	python3 tests/run.py --minikvm $(BUILD)/minikvm --unit $(BUILD)/unit_tests
+
+unit: $(BUILD)/unit_tests
+	$(BUILD)/unit_tests
+
+# Same suite, built with AddressSanitizer and UndefinedBehaviorSanitizer.
+check: guests
+	$(MAKE) BUILD=build-san CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" build-san/minikvm build-san/unit_tests
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+		python3 tests/run.py --minikvm build-san/minikvm --unit build-san/unit_tests
+
+install: minikvm
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/minikvm
+	install -m 0755 minikvm $(DESTDIR)$(PREFIX)/bin/minikvm
+	install -m 0644 README.md $(wildcard docs/*.md) $(DESTDIR)$(PREFIX)/share/doc/minikvm/
+
+clean: guest-clean
+	rm -rf build build-san build-fuzz minikvm
+
+-include $(DEPS)

@@ -1,0 +1,4 @@
+# placeholder until the guests land
+.PHONY: guests guest-clean
+guests:
+guest-clean:

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+#include "guest_mem.h"
+#include "error.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+static void layout(struct guest_mem *mem, uint64_t size)
+{
+	mem->size = size;
+	mem->low_size = size < GUEST_MEM_HOLE_START ? size : GUEST_MEM_HOLE_START;
+}
+
+int guest_mem_alloc(struct guest_mem *mem, uint64_t size)
+{
+	void *p;
+
+	/*
+	 * MAP_NORESERVE + anonymous: pages are zero-filled lazily by the host
+	 * kernel on first touch, so a 4 GiB guest costs nothing until it uses it.
+	 */
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return err_set(EXIT_HOST, "cannot allocate %llu MiB of guest memory: %s",
+			       (unsigned long long)(size >> 20), strerror(errno));
+	mem->host = p;
+	mem->owned = true;
+	layout(mem, size);
+	return 0;
+}
+
+void guest_mem_wrap(struct guest_mem *mem, void *buf, uint64_t size)
+{
+	mem->host = buf;
+	mem->owned = false;
+	layout(mem, size);
+}
+
+void guest_mem_free(struct guest_mem *mem)
+{
+	if (mem->owned && mem->host)
+		munmap(mem->host, mem->size);
+	mem->host = NULL;
+	mem->size = mem->low_size = 0;
+}
+
+uint64_t guest_mem_high_size(const struct guest_mem *mem)
+{
+	return mem->size - mem->low_size;
+}
+
+uint64_t guest_mem_top(const struct guest_mem *mem)
+{
+	uint64_t high = guest_mem_high_size(mem);
+
+	return high ? GUEST_MEM_HIGH_START + high : mem->low_size;
+}
+
+void *guest_mem_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
+{
+	uint64_t high = guest_mem_high_size(mem);
+
+	/* Written so that no sum can wrap: gpa and len come from guests. */
+	if (gpa < mem->low_size) {
+		if (len > mem->low_size - gpa)
+			return NULL;
+		return mem->host + gpa;
+	}
+	if (gpa >= GUEST_MEM_HIGH_START && gpa - GUEST_MEM_HIGH_START < high) {
+		uint64_t off = gpa - GUEST_MEM_HIGH_START;
+
+		if (len > high - off)
+			return NULL;
+		return mem->host + mem->low_size + off;
+	}
+	return NULL;
+}
+
+int guest_mem_write(const struct guest_mem *mem, uint64_t gpa, const void *src, uint64_t len)
+{
+	void *p = guest_mem_ptr(mem, gpa, len);
+
+	if (!p)
+		return -1;
+	memcpy(p, src, len);
+	return 0;
+}
+
+int guest_mem_read(const struct guest_mem *mem, uint64_t gpa, void *dst, uint64_t len)
+{
+	const void *p = guest_mem_ptr(mem, gpa, len);
+
+	if (!p)
+		return -1;
+	memcpy(dst, p, len);
+	return 0;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guest physical memory: one anonymous host mapping that backs all of the
+ * guest's RAM. Up to 3 GiB it sits at guest-physical address 0; beyond that
+ * the rest continues at 4 GiB, leaving the 3–4 GiB hole for the LAPIC, the
+ * IOAPIC and other MMIO, as on a PC.
+ *
+ *   GPA 0 .. low_size          -> host + 0
+ *   GPA 4 GiB .. 4 GiB + high  -> host + low_size
+ *
+ * This file knows nothing about KVM: loaders and their unit tests use it with
+ * a plain buffer. Guest data is untrusted, so every access goes through
+ * guest_mem_ptr(), which checks the whole range.
+ */
+#ifndef MINIKVM_GUEST_MEM_H
+#define MINIKVM_GUEST_MEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GUEST_MEM_HOLE_START 0xC0000000ULL  /* 3 GiB: RAM below, MMIO above */
+#define GUEST_MEM_HIGH_START 0x100000000ULL /* 4 GiB: RAM resumes here */
+
+struct guest_mem {
+	uint8_t *host;     /* start of the host mapping */
+	uint64_t size;     /* total bytes of guest RAM */
+	uint64_t low_size; /* bytes mapped at GPA 0 */
+	bool owned;        /* host was mmap()ed by guest_mem_alloc() */
+};
+
+/* mmap() size bytes of zeroed RAM; 0 or -1 with err_set(). */
+int guest_mem_alloc(struct guest_mem *mem, uint64_t size);
+/* Describe an existing buffer (unit tests). */
+void guest_mem_wrap(struct guest_mem *mem, void *buf, uint64_t size);
+void guest_mem_free(struct guest_mem *mem);
+
+/* Host pointer for [gpa, gpa+len) if the whole range is RAM, else NULL. */
+void *guest_mem_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len);
+/* One past the highest guest-physical RAM address. */
+uint64_t guest_mem_top(const struct guest_mem *mem);
+/* Bytes of RAM mapped above 4 GiB. */
+uint64_t guest_mem_high_size(const struct guest_mem *mem);
+
+/* Copy to/from guest RAM; 0, or -1 if any byte is outside RAM. */
+int guest_mem_write(const struct guest_mem *mem, uint64_t gpa, const void *src, uint64_t len);
+int guest_mem_read(const struct guest_mem *mem, uint64_t gpa, void *dst, uint64_t len);
+
+#endif

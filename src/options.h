@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/* The command line, parsed into a vm_config. No KVM here: unit-tested. */
+#ifndef MINIKVM_OPTIONS_H
+#define MINIKVM_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define MAX_CPUS    64
+#define MAX_MODULES 16
+
+enum image_format {
+	FORMAT_AUTO,
+	FORMAT_RAW16,
+	FORMAT_RAW32,
+	FORMAT_RAW64,
+	FORMAT_ELF,
+	FORMAT_MULTIBOOT,
+};
+
+enum serial_mode { SERIAL_STDIO, SERIAL_NONE, SERIAL_FILE };
+
+struct vm_config {
+	const char *image;
+	uint64_t mem_size;          /* bytes */
+	int cpus;
+	enum image_format format;
+	bool load_addr_set, entry_set;
+	uint64_t load_addr, entry;  /* raw images */
+	const char *append;         /* kernel command line */
+	const char *modules[MAX_MODULES];
+	int nmodules;
+	enum serial_mode serial;
+	const char *serial_path;
+	int verbose;
+	bool trace_exits;
+	bool stats;
+};
+
+enum options_result { OPTIONS_RUN, OPTIONS_EXIT_OK, OPTIONS_ERROR };
+
+/*
+ * Parse argv. OPTIONS_EXIT_OK means --help/--version was printed to out;
+ * OPTIONS_ERROR means err_set() holds a one-line message.
+ */
+enum options_result options_parse(int argc, char **argv, struct vm_config *cfg, FILE *out);
+
+/* "128M", "1G", "4096", "64K" -> bytes. Rejects junk, zero and overflow. */
+int parse_size(const char *s, uint64_t *bytes);
+/* Decimal or 0x-prefixed hex address. */
+int parse_u64(const char *s, uint64_t *v);
+const char *format_name(enum image_format f);
+
+#endif

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Where the VMM puts things in guest-physical memory. The guest is told about
+ * the reserved parts through its memory map (multiboot mmap, later e820).
+ *
+ *   0x00000 .. 0x00FFF  usable (real-mode IVT area)
+ *   0x01000 .. 0x01FFF  GDT                                   reserved
+ *   0x02000 .. 0x08FFF  boot information: multiboot info,     reserved
+ *                       memory map, command line, module list
+ *   0x09000 .. 0x0EFFF  page tables: PML4, PDPT, 4 PDs        reserved
+ *   0x0F000 .. 0x9FBFF  usable
+ *   0x9FC00 .. 0x9FFFF  EBDA                                  reserved
+ *   0xA0000 .. 0xDFFFF  legacy VGA/ROM hole (not in the map)
+ *   0xE0000 .. 0xFFFFF  ACPI tables (RSDP where Linux scans)  reserved
+ *   0x100000 ..         usable: kernels, raw32/raw64 images
+ *   3 GiB .. 4 GiB      MMIO hole (LAPIC 0xFEE00000, IOAPIC 0xFEC00000)
+ *   4 GiB ..            rest of RAM when there is more than 3 GiB
+ */
+#ifndef MINIKVM_X86_LAYOUT_H
+#define MINIKVM_X86_LAYOUT_H
+
+#include <stdint.h>
+
+#define LAYOUT_GDT            0x1000ULL
+#define LAYOUT_BOOTINFO       0x2000ULL
+#define LAYOUT_BOOTINFO_END   0x9000ULL
+#define LAYOUT_PAGETABLES     0x9000ULL
+#define LAYOUT_PAGETABLES_END 0xF000ULL
+#define LAYOUT_EBDA           0x9FC00ULL
+#define LAYOUT_LOWMEM_END     0xA0000ULL
+#define LAYOUT_ACPI           0xE0000ULL
+#define LAYOUT_ACPI_END       0x100000ULL
+#define LAYOUT_HIGHMEM        0x100000ULL
+
+#define LAYOUT_RAW16_LOAD     0x7C00ULL    /* like a boot sector */
+#define LAYOUT_RAW_LOAD       0x100000ULL  /* raw32 / raw64 default */
+
+#define LAYOUT_IOAPIC         0xFEC00000ULL
+#define LAYOUT_LAPIC          0xFEE00000ULL
+/* KVM needs three pages for the real-mode TSS and one for the EPT identity map. */
+#define LAYOUT_KVM_TSS        0xFFFBD000ULL
+#define LAYOUT_KVM_IDENTITY   0xFFFBC000ULL
+
+/* GDT selectors. 0x10/0x18 are what the Linux boot protocol calls __BOOT_CS/DS. */
+#define GDT_SEL_CODE32 0x08
+#define GDT_SEL_CODE   0x10 /* 64-bit code in long mode, 32-bit otherwise */
+#define GDT_SEL_DATA   0x18
+#define GDT_SEL_CODE64 0x20
+#define GDT_ENTRIES    5
+
+/* Memory map entry types (e820 / multiboot share them). */
+enum memmap_type { MEMMAP_RAM = 1, MEMMAP_RESERVED = 2, MEMMAP_ACPI = 3 };
+
+struct memmap_entry {
+	uint64_t addr, len;
+	uint32_t type;
+};
+
+#define MEMMAP_MAX 16
+
+struct guest_mem;
+/* The guest's view of physical memory; returns the number of entries. */
+int layout_memmap(const struct guest_mem *mem, struct memmap_entry *out, int max);
+/* Is [addr, addr+len) clear of every region the VMM reserves for itself? */
+int layout_range_free(uint64_t addr, uint64_t len);
+
+#endif
