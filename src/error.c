@@ -3,7 +3,6 @@
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <string.h>
 
 /* Per thread: a vCPU thread's failure must not clobber the main thread's. */
 static __thread char message[512];
@@ -17,19 +16,6 @@ int err_set(enum exit_status st, const char *fmt, ...)
 	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
 	status = st;
-	return -1;
-}
-
-int err_prefix(const char *fmt, ...)
-{
-	char prefix[256], old[sizeof(message)];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof(prefix), fmt, ap);
-	va_end(ap);
-	memcpy(old, message, sizeof(old));
-	snprintf(message, sizeof(message), "%s: %s", prefix, old);
 	return -1;
 }
 

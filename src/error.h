@@ -17,13 +17,10 @@ enum exit_status {
 
 /*
  * Record an error and return -1. The message is one line without a trailing
- * newline; a later call overwrites an earlier one (the outermost context that
- * wants to add detail uses err_prefix()).
+ * newline; a later call overwrites an earlier one.
  */
 int err_set(enum exit_status status, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* Prepend "prefix: " to the recorded message; returns -1. */
-int err_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *err_message(void);
 enum exit_status err_status(void);
 void err_clear(void);

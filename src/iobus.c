@@ -2,6 +2,8 @@
 #include "iobus.h"
 #include "error.h"
 
+#include <stddef.h>
+
 int iobus_register(struct iobus *bus, struct io_device *dev)
 {
 	if (bus->n >= IOBUS_MAX_DEVICES)

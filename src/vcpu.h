@@ -51,8 +51,10 @@ void vcpu_join(struct vcpu *vcpu);
 int vcpu_get_regs(struct vcpu *vcpu, struct kvm_regs *regs);
 int vcpu_set_regs(struct vcpu *vcpu, const struct kvm_regs *regs);
 
-/* Print registers and segment state (crash reports). */
-void vcpu_dump(struct vcpu *vcpu, FILE *out);
+/* Block the kick signal in the calling thread (and threads it creates); call once, early. */
+void vcpu_signals_init(void);
+/* "IO", "MMIO", "SHUTDOWN", ... for KVM_EXIT_* values. */
+const char *vcpu_exit_name(unsigned reason);
 void vcpu_print_stats(struct vcpu *vcpu, FILE *out);
 
 #endif

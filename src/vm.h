@@ -52,8 +52,11 @@ void vm_destroy(struct vm *vm);
 
 /* Device services. */
 int vm_irq_line(struct vm *vm, int irq, int level);
-/* Ask the VM to end with an exit status; reason is for --verbose. First call wins. */
-void vm_request_exit(struct vm *vm, int status, const char *reason);
+/*
+ * Ask the VM to end with an exit status; reason is for --verbose. The first
+ * call wins and returns true; later ones change nothing and return false.
+ */
+bool vm_request_exit(struct vm *vm, int status, const char *reason);
 int vm_register_pio(struct vm *vm, struct io_device *dev);
 int vm_register_mmio(struct vm *vm, struct io_device *dev);
 

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/* minikvm: parse the command line, build the VM, run it, exit with its status. */
+#include "error.h"
+#include "options.h"
+#include "vcpu.h"
+#include "vm.h"
+
+#include <signal.h>
+#include <stdio.h>
+
+int main(int argc, char **argv)
+{
+	struct vm_config cfg;
+	static struct vm vm; /* large (console buffers); not on the stack */
+	int status;
+
+	switch (options_parse(argc, argv, &cfg, stdout)) {
+	case OPTIONS_EXIT_OK:
+		return 0;
+	case OPTIONS_ERROR:
+		fprintf(stderr, "minikvm: %s\n", err_message());
+		return EXIT_USAGE;
+	case OPTIONS_RUN:
+		break;
+	}
+	/* Output to a closed pipe is the console's problem, not a reason to die. */
+	signal(SIGPIPE, SIG_IGN);
+	vcpu_signals_init();
+
+	if (vm_create(&vm, &cfg) < 0) {
+		status = err_status();
+		fprintf(stderr, "minikvm: %s\n", err_message());
+	} else {
+		status = vm_run(&vm);
+		if (status < 0) {
+			status = err_status();
+			fprintf(stderr, "minikvm: %s\n", err_message());
+		}
+	}
+	vm_destroy(&vm);
+	return status;
+}

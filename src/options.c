@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: MIT */
+#include "options.h"
+#include "error.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MIN_MEMORY (2ULL << 20)   /* room for the boot area, ACPI and a little guest */
+#define MAX_MEMORY (256ULL << 30) /* one PML4 entry of identity map covers it */
+
+static const char usage_text[] =
+"Usage: minikvm [options] IMAGE\n"
+"Run IMAGE in a KVM virtual machine.\n"
+"\n"
+"Machine:\n"
+"  -m, --memory SIZE      guest RAM, with K/M/G suffix (default 128M)\n"
+"  -c, --cpus N           number of vCPUs (default 1, at most 64)\n"
+"\n"
+"Image:\n"
+"      --format FMT       auto|raw16|raw32|raw64|elf|multiboot (default auto:\n"
+"                         ELF and multiboot are recognised by their headers,\n"
+"                         a *.bin file is raw16)\n"
+"      --load-addr ADDR   where a raw image is loaded (raw16 0x7c00, else 0x100000)\n"
+"      --entry ADDR       first instruction of a raw image (default: load address)\n"
+"      --append CMDLINE   kernel command line (multiboot)\n"
+"      --module FILE      multiboot module (repeatable)\n"
+"\n"
+"Console:\n"
+"      --serial MODE      stdio|none|file:PATH (default stdio). On a terminal,\n"
+"                         input is raw: Ctrl-C goes to the guest, Ctrl-A x quits.\n"
+"\n"
+"Diagnostics:\n"
+"  -v, --verbose          say what the VMM sets up and why the VM ended\n"
+"      --trace-exits      one line per VM exit on stderr\n"
+"      --stats            per-vCPU VM exit counts on stderr at the end\n"
+"  -h, --help             this text\n"
+"      --version          version\n"
+"\n"
+"Exit status:\n"
+"  0    the guest shut down cleanly (i8042 reset, hypercall exit 0)\n"
+"  N    the guest's own code: isa-debug-exit (port 0xf4) value V gives\n"
+"       (V << 1) | 1, the exit hypercall's code gives itself (8 bits)\n"
+"  1    usage error: bad option, unreadable or unrecognised guest image\n"
+"  2    host error: no /dev/kvm, no permission, a KVM ioctl failed\n"
+"  3    guest crash: triple fault, KVM internal error, unhandled exit\n"
+"       (the vCPU's registers are printed on stderr)\n"
+"  130, 143  ended by SIGINT / SIGTERM\n";
+
+const char *format_name(enum image_format f)
+{
+	static const char *const names[] = {
+		[FORMAT_AUTO] = "auto", [FORMAT_RAW16] = "raw16", [FORMAT_RAW32] = "raw32",
+		[FORMAT_RAW64] = "raw64", [FORMAT_ELF] = "elf", [FORMAT_MULTIBOOT] = "multiboot",
+	};
+	return (unsigned)f < sizeof(names) / sizeof(names[0]) ? names[f] : "?";
+}
+
+static int parse_format(const char *s, enum image_format *f)
+{
+	for (int i = FORMAT_AUTO; i <= FORMAT_MULTIBOOT; i++) {
+		if (strcmp(s, format_name(i)) == 0) {
+			*f = i;
+			return 0;
+		}
+	}
+	return err_set(EXIT_USAGE, "unknown format '%s' (auto, raw16, raw32, raw64, elf, multiboot)", s);
+}
+
+int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+	unsigned long long x;
+
+	if (!s || !*s || *s == '-' || isspace((unsigned char)*s))
+		return -1;
+	errno = 0;
+	x = strtoull(s, &end, 0);
+	if (errno || *end)
+		return -1;
+	*v = x;
+	return 0;
+}
+
+int parse_size(const char *s, uint64_t *bytes)
+{
+	char *end;
+	unsigned long long x;
+	unsigned shift = 0;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	x = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	switch (*end) {
+	case '\0': break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	default: return -1;
+	}
+	/* Accept "128M", "128MB", "128MiB". */
+	if (shift && (*end == 'i' || *end == 'I'))
+		end++;
+	if (shift && (*end == 'b' || *end == 'B'))
+		end++;
+	if (*end || x == 0 || x > (UINT64_MAX >> shift))
+		return -1;
+	*bytes = (uint64_t)x << shift;
+	return 0;
+}
+
+static int parse_serial(const char *s, struct vm_config *cfg)
+{
+	if (strcmp(s, "stdio") == 0) {
+		cfg->serial = SERIAL_STDIO;
+	} else if (strcmp(s, "none") == 0) {
+		cfg->serial = SERIAL_NONE;
+	} else if (strncmp(s, "file:", 5) == 0 && s[5]) {
+		cfg->serial = SERIAL_FILE;
+		cfg->serial_path = s + 5;
+	} else {
+		return err_set(EXIT_USAGE, "bad --serial '%s' (stdio, none or file:PATH)", s);
+	}
+	return 0;
+}
+
+enum {
+	OPT_FORMAT = 256, OPT_LOAD_ADDR, OPT_ENTRY, OPT_APPEND, OPT_MODULE, OPT_SERIAL,
+	OPT_TRACE_EXITS, OPT_STATS, OPT_VERSION,
+};
+
+static const struct option long_options[] = {
+	{ "memory", required_argument, NULL, 'm' },
+	{ "cpus", required_argument, NULL, 'c' },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "load-addr", required_argument, NULL, OPT_LOAD_ADDR },
+	{ "entry", required_argument, NULL, OPT_ENTRY },
+	{ "append", required_argument, NULL, OPT_APPEND },
+	{ "module", required_argument, NULL, OPT_MODULE },
+	{ "serial", required_argument, NULL, OPT_SERIAL },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "trace-exits", no_argument, NULL, OPT_TRACE_EXITS },
+	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char *option_name(int opt)
+{
+	for (const struct option *o = long_options; o->name; o++)
+		if (o->val == opt) {
+			static __thread char buf[32];
+
+			snprintf(buf, sizeof(buf), "--%s", o->name);
+			return buf;
+		}
+	return "option";
+}
+
+static void defaults(struct vm_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mem_size = 128ULL << 20;
+	cfg->cpus = 1;
+	cfg->format = FORMAT_AUTO;
+	cfg->serial = SERIAL_STDIO;
+}
+
+enum options_result options_parse(int argc, char **argv, struct vm_config *cfg, FILE *out)
+{
+	int opt;
+	uint64_t v;
+
+	defaults(cfg);
+	/* getopt keeps global state; a caller (unit tests) may parse several times. */
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":m:c:vh", long_options, NULL)) != -1) {
+		switch (opt) {
+		case 'm':
+			if (parse_size(optarg, &cfg->mem_size))
+				goto bad_value;
+			if (cfg->mem_size < MIN_MEMORY || cfg->mem_size > MAX_MEMORY) {
+				err_set(EXIT_USAGE, "--memory %s is out of range (2M to 256G)", optarg);
+				return OPTIONS_ERROR;
+			}
+			if (cfg->mem_size & 0xfff) {
+				err_set(EXIT_USAGE, "--memory %s is not a multiple of 4K", optarg);
+				return OPTIONS_ERROR;
+			}
+			break;
+		case 'c':
+			if (parse_u64(optarg, &v))
+				goto bad_value;
+			if (v < 1 || v > MAX_CPUS) {
+				err_set(EXIT_USAGE, "--cpus %s is out of range (1 to %d)", optarg, MAX_CPUS);
+				return OPTIONS_ERROR;
+			}
+			cfg->cpus = (int)v;
+			break;
+		case OPT_FORMAT:
+			if (parse_format(optarg, &cfg->format))
+				return OPTIONS_ERROR;
+			break;
+		case OPT_LOAD_ADDR:
+			if (parse_u64(optarg, &cfg->load_addr))
+				goto bad_value;
+			cfg->load_addr_set = true;
+			break;
+		case OPT_ENTRY:
+			if (parse_u64(optarg, &cfg->entry))
+				goto bad_value;
+			cfg->entry_set = true;
+			break;
+		case OPT_APPEND:
+			cfg->append = optarg;
+			break;
+		case OPT_MODULE:
+			if (cfg->nmodules == MAX_MODULES) {
+				err_set(EXIT_USAGE, "too many --module options (at most %d)", MAX_MODULES);
+				return OPTIONS_ERROR;
+			}
+			cfg->modules[cfg->nmodules++] = optarg;
+			break;
+		case OPT_SERIAL:
+			if (parse_serial(optarg, cfg))
+				return OPTIONS_ERROR;
+			break;
+		case 'v':
+			cfg->verbose++;
+			break;
+		case OPT_TRACE_EXITS:
+			cfg->trace_exits = true;
+			break;
+		case OPT_STATS:
+			cfg->stats = true;
+			break;
+		case 'h':
+			fputs(usage_text, out);
+			return OPTIONS_EXIT_OK;
+		case OPT_VERSION:
+			fprintf(out, "minikvm %s\n", MINIKVM_VERSION);
+			return OPTIONS_EXIT_OK;
+		case ':':
+			err_set(EXIT_USAGE, "option '%s' needs a value", argv[optind - 1]);
+			return OPTIONS_ERROR;
+		default:
+			err_set(EXIT_USAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
+			return OPTIONS_ERROR;
+		}
+	}
+	if (optind >= argc) {
+		err_set(EXIT_USAGE, "no guest image given (usage: minikvm [options] IMAGE; see --help)");
+		return OPTIONS_ERROR;
+	}
+	if (optind + 1 < argc) {
+		err_set(EXIT_USAGE, "more than one guest image given: '%s' and '%s'", argv[optind],
+			argv[optind + 1]);
+		return OPTIONS_ERROR;
+	}
+	cfg->image = argv[optind];
+	if ((cfg->load_addr_set || cfg->entry_set) &&
+	    (cfg->format == FORMAT_ELF || cfg->format == FORMAT_MULTIBOOT)) {
+		err_set(EXIT_USAGE, "--load-addr and --entry are for raw images; %s images say where they go",
+			format_name(cfg->format));
+		return OPTIONS_ERROR;
+	}
+	return OPTIONS_RUN;
+
+bad_value:
+	err_set(EXIT_USAGE, "bad value '%s' for %s", optarg, option_name(opt));
+	return OPTIONS_ERROR;
+}

@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vCPUs: one host thread each, looping on KVM_RUN. Every return from
+ * KVM_RUN is a "VM exit" whose reason is in the shared kvm_run page; this
+ * file dispatches it (port I/O and MMIO to the device buses, the rest to
+ * the end of the VM) and keeps the counters behind --stats.
+ *
+ * Kicking: SIGUSR1 is blocked in every thread and unblocked only *inside*
+ * KVM_RUN (KVM_SET_SIGNAL_MASK). A kick sent while the thread is elsewhere
+ * stays pending and makes the next KVM_RUN return -EINTR at once, so a kick
+ * is never lost and needs no timing.
+ */
+#include "vcpu.h"
+#include "arch.h"
+#include "error.h"
+#include "vm.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define SIG_KICK SIGUSR1
+
+static const char *const exit_names[] = {
+	[KVM_EXIT_UNKNOWN] = "UNKNOWN", [KVM_EXIT_EXCEPTION] = "EXCEPTION", [KVM_EXIT_IO] = "IO",
+	[KVM_EXIT_HYPERCALL] = "HYPERCALL", [KVM_EXIT_DEBUG] = "DEBUG", [KVM_EXIT_HLT] = "HLT",
+	[KVM_EXIT_MMIO] = "MMIO", [KVM_EXIT_IRQ_WINDOW_OPEN] = "IRQ_WINDOW_OPEN",
+	[KVM_EXIT_SHUTDOWN] = "SHUTDOWN", [KVM_EXIT_FAIL_ENTRY] = "FAIL_ENTRY",
+	[KVM_EXIT_INTR] = "INTR", [KVM_EXIT_SET_TPR] = "SET_TPR",
+	[KVM_EXIT_TPR_ACCESS] = "TPR_ACCESS", [KVM_EXIT_NMI] = "NMI",
+	[KVM_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR", [KVM_EXIT_SYSTEM_EVENT] = "SYSTEM_EVENT",
+	[KVM_EXIT_IOAPIC_EOI] = "IOAPIC_EOI", [KVM_EXIT_X86_RDMSR] = "X86_RDMSR",
+	[KVM_EXIT_X86_WRMSR] = "X86_WRMSR",
+};
+
+const char *vcpu_exit_name(unsigned reason)
+{
+	if (reason < sizeof(exit_names) / sizeof(exit_names[0]) && exit_names[reason])
+		return exit_names[reason];
+	return "?";
+}
+
+static void kick_handler(int sig)
+{
+	(void)sig; /* only here to make KVM_RUN return -EINTR */
+}
+
+int vcpu_create(struct vm *vm, int id, struct vcpu **out)
+{
+	struct vcpu *vcpu = calloc(1, sizeof(*vcpu));
+	struct {
+		struct kvm_signal_mask hdr;
+		uint8_t set[8];
+	} mask;
+	sigset_t blocked;
+
+	if (!vcpu)
+		return err_set(EXIT_HOST, "out of memory");
+	vcpu->vm = vm;
+	vcpu->id = id;
+	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
+	if (vcpu->fd < 0) {
+		free(vcpu);
+		return err_set(EXIT_HOST, "KVM_CREATE_VCPU %d failed: %s", id, strerror(errno));
+	}
+	vcpu->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
+	if (vcpu->run == MAP_FAILED) {
+		close(vcpu->fd);
+		free(vcpu);
+		return err_set(EXIT_HOST, "mmap of vCPU %d's kvm_run failed: %s", id, strerror(errno));
+	}
+	/* The mask KVM applies while in KVM_RUN: ours minus SIG_KICK. */
+	pthread_sigmask(SIG_BLOCK, NULL, &blocked);
+	sigdelset(&blocked, SIG_KICK);
+	mask.hdr.len = 8; /* the kernel's sigset_t is 64 bits */
+	memcpy(mask.set, &blocked, 8);
+	if (ioctl(vcpu->fd, KVM_SET_SIGNAL_MASK, &mask) < 0) {
+		vcpu_destroy(vcpu);
+		return err_set(EXIT_HOST, "KVM_SET_SIGNAL_MASK failed: %s", strerror(errno));
+	}
+	*out = vcpu;
+	return 0;
+}
+
+void vcpu_destroy(struct vcpu *vcpu)
+{
+	if (!vcpu)
+		return;
+	if (vcpu->run && vcpu->run != MAP_FAILED)
+		munmap(vcpu->run, vcpu->vm->run_size);
+	if (vcpu->fd >= 0)
+		close(vcpu->fd);
+	free(vcpu);
+}
+
+int vcpu_get_regs(struct vcpu *vcpu, struct kvm_regs *regs)
+{
+	if (ioctl(vcpu->fd, KVM_GET_REGS, regs) < 0)
+		return err_set(EXIT_HOST, "KVM_GET_REGS failed: %s", strerror(errno));
+	return 0;
+}
+
+int vcpu_set_regs(struct vcpu *vcpu, const struct kvm_regs *regs)
+{
+	if (ioctl(vcpu->fd, KVM_SET_REGS, regs) < 0)
+		return err_set(EXIT_HOST, "KVM_SET_REGS failed: %s", strerror(errno));
+	return 0;
+}
+
+static void count_port(struct vcpu_stats *st, uint16_t port, bool write)
+{
+	/* Open addressing on the port number; a full table counts overflow. */
+	for (unsigned i = 0; i < VCPU_PORT_SLOTS; i++) {
+		struct port_count *pc = &st->ports[(port + i) % VCPU_PORT_SLOTS];
+
+		if (!pc->used) {
+			pc->used = true;
+			pc->port = port;
+		}
+		if (pc->port == port) {
+			if (write)
+				pc->writes++;
+			else
+				pc->reads++;
+			return;
+		}
+	}
+	st->ports_overflow++;
+}
+
+static void trace_data(FILE *f, const uint8_t *d, unsigned size)
+{
+	uint64_t v = 0;
+
+	memcpy(&v, d, size > 8 ? 8 : size);
+	fprintf(f, " data=%#llx", (unsigned long long)v);
+}
+
+static void handle_io(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	struct vm *vm = vcpu->vm;
+	bool write = run->io.direction == KVM_EXIT_IO_OUT;
+	unsigned size = run->io.size;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	struct io_device *dev = iobus_find(&vm->pio, run->io.port, size);
+
+	count_port(&vcpu->stats, run->io.port, write);
+	if (!dev)
+		vcpu->stats.unknown_pio++;
+	/* String I/O (rep outsb/insb) arrives as count back-to-back items. */
+	for (uint32_t i = 0; i < run->io.count; i++, data += size) {
+		if (dev && write)
+			dev->write(dev->opaque, vcpu, run->io.port - dev->base, data, size);
+		else if (dev)
+			dev->read(dev->opaque, vcpu, run->io.port - dev->base, data, size);
+		else if (!write)
+			memset(data, 0xFF, size); /* nothing there: the bus floats high */
+		if (vm->cfg->trace_exits) {
+			flockfile(stderr);
+			fprintf(stderr, "vcpu%d: IO %s port=%#x size=%u", vcpu->id,
+				write ? "out" : "in", run->io.port, size);
+			trace_data(stderr, data, size);
+			fprintf(stderr, "%s\n", dev ? "" : " (unknown port)");
+			funlockfile(stderr);
+		}
+	}
+}
+
+static void handle_mmio(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	struct vm *vm = vcpu->vm;
+	unsigned size = run->mmio.len;
+	struct io_device *dev = iobus_find(&vm->mmio, run->mmio.phys_addr, size);
+
+	if (!dev) {
+		vcpu->stats.unknown_mmio++;
+		if (!run->mmio.is_write)
+			memset(run->mmio.data, 0xFF, size);
+	} else if (run->mmio.is_write) {
+		dev->write(dev->opaque, vcpu, run->mmio.phys_addr - dev->base, run->mmio.data, size);
+	} else {
+		dev->read(dev->opaque, vcpu, run->mmio.phys_addr - dev->base, run->mmio.data, size);
+	}
+	if (vm->cfg->trace_exits) {
+		flockfile(stderr);
+		fprintf(stderr, "vcpu%d: MMIO %s addr=%#llx size=%u", vcpu->id,
+			run->mmio.is_write ? "write" : "read", (unsigned long long)run->mmio.phys_addr,
+			size);
+		trace_data(stderr, run->mmio.data, size);
+		fprintf(stderr, "%s\n", dev ? "" : " (unknown address)");
+		funlockfile(stderr);
+	}
+}
+
+/* The guest died: say why on stderr, dump its state, end the VM with status 3. */
+static void guest_crash(struct vcpu *vcpu, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void guest_crash(struct vcpu *vcpu, const char *fmt, ...)
+{
+	struct vm *vm = vcpu->vm;
+	char why[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	/* Only the first vCPU to crash reports; guest output first, then the report. */
+	if (!vm_request_exit(vm, EXIT_GUEST_CRASH, why))
+		return;
+	console_flush(&vm->console);
+	flockfile(stderr);
+	fprintf(stderr, "minikvm: guest crashed: vCPU %d: %s\n", vcpu->id, why);
+	arch_vcpu_dump(vcpu, stderr);
+	funlockfile(stderr);
+}
+
+static void handle_internal_error(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+
+	switch (run->internal.suberror) {
+	case KVM_INTERNAL_ERROR_EMULATION:
+		guest_crash(vcpu, "KVM could not emulate the instruction at RIP %#llx "
+			    "(KVM_EXIT_INTERNAL_ERROR, emulation failure)", arch_vcpu_ip(vcpu));
+		break;
+	case KVM_INTERNAL_ERROR_SIMUL_EX:
+		guest_crash(vcpu, "exception while delivering an exception "
+			    "(KVM_EXIT_INTERNAL_ERROR, suberror 2)");
+		break;
+	case KVM_INTERNAL_ERROR_DELIVERY_EV:
+		guest_crash(vcpu, "exception during event delivery (KVM_EXIT_INTERNAL_ERROR, suberror 3)");
+		break;
+	default:
+		guest_crash(vcpu, "KVM internal error, suberror %u", run->internal.suberror);
+	}
+}
+
+static void handle_system_event(struct vcpu *vcpu)
+{
+	switch (vcpu->run->system_event.type) {
+	case KVM_SYSTEM_EVENT_SHUTDOWN:
+	case KVM_SYSTEM_EVENT_RESET:
+		vm_request_exit(vcpu->vm, EXIT_GUEST_OK, "guest system event: shutdown or reset");
+		break;
+	default:
+		guest_crash(vcpu, "guest system event %u (crash)", vcpu->run->system_event.type);
+	}
+}
+
+/* Dispatch one exit; false when the vCPU must stop running. */
+static bool handle_exit(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	unsigned reason = run->exit_reason;
+
+	vcpu->stats.exits[reason < VCPU_EXIT_REASONS ? reason : 0]++;
+	switch (reason) {
+	case KVM_EXIT_IO:
+		handle_io(vcpu);
+		return true;
+	case KVM_EXIT_MMIO:
+		handle_mmio(vcpu);
+		return true;
+	case KVM_EXIT_INTR:
+		return true;
+	case KVM_EXIT_SHUTDOWN:
+		guest_crash(vcpu, "triple fault (KVM_EXIT_SHUTDOWN) at RIP %#llx", arch_vcpu_ip(vcpu));
+		return false;
+	case KVM_EXIT_INTERNAL_ERROR:
+		handle_internal_error(vcpu);
+		return false;
+	case KVM_EXIT_FAIL_ENTRY:
+		guest_crash(vcpu, "KVM could not enter the guest (KVM_EXIT_FAIL_ENTRY, "
+			    "hardware reason %#llx)",
+			    (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		return false;
+	case KVM_EXIT_SYSTEM_EVENT:
+		handle_system_event(vcpu);
+		return false;
+	case KVM_EXIT_HLT:
+		/* Only without an in-kernel LAPIC; ours has one, so a halted guest never gets here. */
+		guest_crash(vcpu, "HLT exit without an in-kernel irqchip");
+		return false;
+	default:
+		guest_crash(vcpu, "unhandled VM exit %u (KVM_EXIT_%s)", reason, vcpu_exit_name(reason));
+		return false;
+	}
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *vcpu = arg;
+	struct vm *vm = vcpu->vm;
+	char name[16];
+
+	snprintf(name, sizeof(name), "vcpu%d", vcpu->id);
+	pthread_setname_np(pthread_self(), name);
+	while (!atomic_load(&vm->exiting)) {
+		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			err_set(EXIT_HOST, "KVM_RUN on vCPU %d failed: %s", vcpu->id, strerror(errno));
+			vm_request_exit(vm, EXIT_HOST, err_message());
+			break;
+		}
+		if (vm->cfg->trace_exits && vcpu->run->exit_reason != KVM_EXIT_IO &&
+		    vcpu->run->exit_reason != KVM_EXIT_MMIO)
+			fprintf(stderr, "vcpu%d: %s\n", vcpu->id, vcpu_exit_name(vcpu->run->exit_reason));
+		if (!handle_exit(vcpu))
+			break;
+	}
+	return NULL;
+}
+
+void vcpu_signals_init(void)
+{
+	struct sigaction sa;
+	sigset_t set;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kick_handler; /* no SA_RESTART: KVM_RUN must return */
+	sigaction(SIG_KICK, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIG_KICK);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+int vcpu_start(struct vcpu *vcpu)
+{
+	int e = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+
+	if (e)
+		return err_set(EXIT_HOST, "cannot start vCPU %d's thread: %s", vcpu->id, strerror(e));
+	vcpu->thread_started = true;
+	return 0;
+}
+
+void vcpu_kick(struct vcpu *vcpu)
+{
+	if (vcpu->thread_started)
+		pthread_kill(vcpu->thread, SIG_KICK);
+}
+
+void vcpu_join(struct vcpu *vcpu)
+{
+	if (vcpu->thread_started) {
+		pthread_join(vcpu->thread, NULL);
+		vcpu->thread_started = false;
+	}
+}
+
+void vcpu_print_stats(struct vcpu *vcpu, FILE *out)
+{
+	const struct vcpu_stats *st = &vcpu->stats;
+	uint64_t total = 0;
+
+	for (int i = 0; i < VCPU_EXIT_REASONS; i++)
+		total += st->exits[i];
+	fprintf(out, "vCPU %d: %llu exits\n", vcpu->id, (unsigned long long)total);
+	for (int i = 0; i < VCPU_EXIT_REASONS; i++)
+		if (st->exits[i])
+			fprintf(out, "  %-16s %llu\n", vcpu_exit_name(i), (unsigned long long)st->exits[i]);
+	for (int i = 0; i < VCPU_PORT_SLOTS; i++) {
+		const struct port_count *pc = &st->ports[i];
+
+		if (pc->used) {
+			struct io_device *d = iobus_find(&vcpu->vm->pio, pc->port, 1);
+
+			fprintf(out, "  port %#06x %-14s reads %llu writes %llu\n", pc->port,
+				d ? d->name : "(unknown)", (unsigned long long)pc->reads,
+				(unsigned long long)pc->writes);
+		}
+	}
+	if (st->ports_overflow)
+		fprintf(out, "  other ports     %llu\n", (unsigned long long)st->ports_overflow);
+	if (st->unknown_pio || st->unknown_mmio)
+		fprintf(out, "  unknown port accesses %llu, unknown MMIO accesses %llu\n",
+			(unsigned long long)st->unknown_pio, (unsigned long long)st->unknown_mmio);
+}

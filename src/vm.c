@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The VM: open /dev/kvm, create the VM file descriptor, give it memory
+ * (KVM_SET_USER_MEMORY_REGION: "guest-physical range X is this host
+ * memory"), interrupt controllers, devices and vCPUs; then run the event
+ * loop that owns the console and decides when the VM is over.
+ *
+ * Threads: one per vCPU (vcpu.c) and this one. The event loop sleeps in
+ * ppoll() on: the VM's exit eventfd, SIGINT/SIGTERM (signalfd), console
+ * input, and the console's "output pending" eventfd. Nothing busy-waits.
+ */
+#include "vm.h"
+#include "arch.h"
+#include "device.h"
+#include "error.h"
+#include "loader/loader.h"
+#include "vcpu.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+static int open_kvm(void)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+	if (fd >= 0)
+		return fd;
+	switch (errno) {
+	case ENOENT:
+		return err_set(EXIT_HOST, "/dev/kvm does not exist: this host has no KVM "
+			       "(load kvm_intel or kvm_amd, or enable nested virtualization)");
+	case EACCES:
+	case EPERM:
+		return err_set(EXIT_HOST, "no permission to open /dev/kvm: add your user to the "
+			       "'kvm' group (then log in again) or run as root");
+	default:
+		return err_set(EXIT_HOST, "cannot open /dev/kvm: %s", strerror(errno));
+	}
+}
+
+static int kvm_check(int kvm_fd)
+{
+	static const struct {
+		int cap;
+		const char *name;
+	} needed[] = {
+		{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
+		{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP" },
+		{ KVM_CAP_PIT2, "KVM_CAP_PIT2" },
+		{ KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR" },
+		{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
+		{ KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE" },
+	};
+	int v = ioctl(kvm_fd, KVM_GET_API_VERSION, 0);
+
+	if (v != KVM_API_VERSION)
+		return err_set(EXIT_HOST, "KVM_GET_API_VERSION returned %d, expected %d", v,
+			       KVM_API_VERSION);
+	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++)
+		if (ioctl(kvm_fd, KVM_CHECK_EXTENSION, needed[i].cap) <= 0)
+			return err_set(EXIT_HOST, "this KVM lacks %s", needed[i].name);
+	return 0;
+}
+
+static int set_memory(struct vm *vm)
+{
+	struct kvm_userspace_memory_region low = {
+		.slot = 0,
+		.guest_phys_addr = 0,
+		.memory_size = vm->mem.low_size,
+		.userspace_addr = (uintptr_t)vm->mem.host,
+	};
+	struct kvm_userspace_memory_region high = {
+		.slot = 1,
+		.guest_phys_addr = GUEST_MEM_HIGH_START,
+		.memory_size = guest_mem_high_size(&vm->mem),
+		.userspace_addr = (uintptr_t)vm->mem.host + vm->mem.low_size,
+	};
+
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &low) < 0)
+		return err_set(EXIT_HOST, "KVM_SET_USER_MEMORY_REGION (slot 0) failed: %s",
+			       strerror(errno));
+	if (high.memory_size && ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &high) < 0)
+		return err_set(EXIT_HOST, "KVM_SET_USER_MEMORY_REGION (slot 1) failed: %s",
+			       strerror(errno));
+	return 0;
+}
+
+static void verbose(const struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void verbose(const struct vm *vm, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!vm->cfg->verbose)
+		return;
+	va_start(ap, fmt);
+	fputs("minikvm: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static const char *mode_name(enum cpu_mode m)
+{
+	return m == CPU_MODE_REAL16 ? "real mode" : m == CPU_MODE_PROT32 ? "32-bit protected mode"
+									 : "64-bit long mode";
+}
+
+int vm_create(struct vm *vm, const struct vm_config *cfg)
+{
+	memset(vm, 0, sizeof(*vm));
+	vm->cfg = cfg;
+	vm->kvm_fd = vm->vm_fd = vm->event_fd = -1;
+	vm->console.in_fd = vm->console.out_fd = vm->console.notify_fd = -1;
+	vm->pio.name = "pio";
+	vm->mmio.name = "mmio";
+	vm->ncpus = cfg->cpus;
+	pthread_mutex_init(&vm->exit_lock, NULL);
+
+	/* Image first: a bad image is the user's error and needs no KVM to report. */
+	if (guest_mem_alloc(&vm->mem, cfg->mem_size) < 0)
+		return -1;
+	if (loader_load(cfg, &vm->mem, &vm->boot) < 0)
+		return -1;
+	verbose(vm, "%s: %s, loaded at %#llx-%#llx, entry %#llx", cfg->image,
+		mode_name(vm->boot.mode), (unsigned long long)vm->boot.image_start,
+		(unsigned long long)vm->boot.image_end, (unsigned long long)vm->boot.entry);
+
+	vm->kvm_fd = open_kvm();
+	if (vm->kvm_fd < 0 || kvm_check(vm->kvm_fd) < 0)
+		return -1;
+	do
+		vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	while (vm->vm_fd < 0 && errno == EINTR);
+	if (vm->vm_fd < 0)
+		return err_set(EXIT_HOST, "KVM_CREATE_VM failed: %s", strerror(errno));
+	vm->run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm->run_size <= 0)
+		return err_set(EXIT_HOST, "KVM_GET_VCPU_MMAP_SIZE failed: %s", strerror(errno));
+	if (set_memory(vm) < 0 || arch_vm_init(vm) < 0)
+		return -1;
+	verbose(vm, "%llu MiB of RAM (%llu below the 3 GiB hole), %d vCPU%s",
+		(unsigned long long)(vm->mem.size >> 20), (unsigned long long)(vm->mem.low_size >> 20),
+		vm->ncpus, vm->ncpus > 1 ? "s" : "");
+
+	vm->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->event_fd < 0)
+		return err_set(EXIT_HOST, "eventfd failed: %s", strerror(errno));
+	if (console_open(&vm->console, cfg->serial, cfg->serial_path) < 0)
+		return -1;
+	if (devices_init_all(vm) < 0 || arch_boot_tables(vm) < 0)
+		return -1;
+	for (int i = 0; i < vm->ncpus; i++) {
+		if (vcpu_create(vm, i, &vm->vcpus[i]) < 0 || arch_vcpu_init(vm->vcpus[i]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int vm_irq_line(struct vm *vm, int irq, int level)
+{
+	struct kvm_irq_level l = { .irq = (uint32_t)irq, .level = (uint32_t)level };
+
+	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0)
+		return err_set(EXIT_HOST, "KVM_IRQ_LINE %d failed: %s", irq, strerror(errno));
+	return 0;
+}
+
+int vm_register_pio(struct vm *vm, struct io_device *dev)
+{
+	return iobus_register(&vm->pio, dev);
+}
+
+int vm_register_mmio(struct vm *vm, struct io_device *dev)
+{
+	return iobus_register(&vm->mmio, dev);
+}
+
+bool vm_request_exit(struct vm *vm, int status, const char *reason)
+{
+	uint64_t one = 1;
+	bool first = false;
+
+	pthread_mutex_lock(&vm->exit_lock);
+	if (!atomic_load(&vm->exiting)) {
+		vm->exit_status = status;
+		snprintf(vm->exit_reason, sizeof(vm->exit_reason), "%s", reason);
+		atomic_store(&vm->exiting, true);
+		first = true;
+	}
+	pthread_mutex_unlock(&vm->exit_lock);
+	if (first && write(vm->event_fd, &one, sizeof(one)) < 0) {
+		/* The counter cannot overflow with one write; nothing else can fail here. */
+	}
+	return first;
+}
+
+static int64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Poll the input fd only while there is room for what it brings. */
+static bool console_wants_input(struct console *con)
+{
+	bool want;
+
+	pthread_mutex_lock(&con->lock);
+	want = con->in_fd >= 0 && !con->in_eof && con->in_len < CONSOLE_IN_SIZE;
+	pthread_mutex_unlock(&con->lock);
+	return want;
+}
+
+enum { PFD_EXIT, PFD_SIGNAL, PFD_NOTIFY, PFD_INPUT, PFD_COUNT };
+
+/* The event loop: returns when something asked the VM to end. */
+static void event_loop(struct vm *vm, int sig_fd)
+{
+	struct console *con = &vm->console;
+	int64_t flush_at = -1; /* when buffered output must be written, or -1 */
+
+	while (!atomic_load(&vm->exiting)) {
+		struct pollfd pfd[PFD_COUNT] = {
+			[PFD_EXIT] = { .fd = vm->event_fd, .events = POLLIN },
+			[PFD_SIGNAL] = { .fd = sig_fd, .events = POLLIN },
+			[PFD_NOTIFY] = { .fd = con->notify_fd, .events = POLLIN },
+			[PFD_INPUT] = { .fd = console_wants_input(con) ? con->in_fd : -1, .events = POLLIN },
+		};
+		struct timespec ts, *timeout = NULL;
+
+		if (flush_at >= 0) {
+			int64_t left = flush_at - now_usec();
+
+			if (left <= 0) {
+				console_flush(con);
+				flush_at = -1;
+				continue;
+			}
+			ts.tv_sec = left / 1000000;
+			ts.tv_nsec = (left % 1000000) * 1000;
+			timeout = &ts;
+		}
+		if (ppoll(pfd, PFD_COUNT, timeout, NULL) < 0) {
+			if (errno == EINTR)
+				continue;
+			err_set(EXIT_HOST, "ppoll failed: %s", strerror(errno));
+			vm_request_exit(vm, EXIT_HOST, err_message());
+			break;
+		}
+		if (pfd[PFD_SIGNAL].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sig_fd, &si, sizeof(si)) == sizeof(si))
+				vm_request_exit(vm, 128 + (int)si.ssi_signo,
+						si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+		}
+		if (pfd[PFD_NOTIFY].revents & POLLIN) {
+			console_clear_notify(con);
+			/* Coalesce: whatever arrives in the next moment goes out in one write. */
+			if (flush_at < 0)
+				flush_at = now_usec() + CONSOLE_FLUSH_USEC;
+		}
+		if (pfd[PFD_INPUT].revents & (POLLIN | POLLHUP | POLLERR)) {
+			if (console_read_input(con) == 1)
+				vm_request_exit(vm, EXIT_GUEST_OK, "Ctrl-A x typed on the console");
+		}
+	}
+}
+
+int vm_run(struct vm *vm)
+{
+	sigset_t sigs;
+	int sig_fd;
+
+	/* SIGINT/SIGTERM become events in the loop; blocked before any thread starts. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sig_fd < 0)
+		return err_set(EXIT_HOST, "signalfd failed: %s", strerror(errno));
+
+	for (int i = 0; i < vm->ncpus; i++) {
+		if (vcpu_start(vm->vcpus[i]) < 0) {
+			vm_request_exit(vm, EXIT_HOST, err_message());
+			break;
+		}
+	}
+	event_loop(vm, sig_fd);
+	for (int i = 0; i < vm->ncpus; i++)
+		vcpu_kick(vm->vcpus[i]);
+	for (int i = 0; i < vm->ncpus; i++)
+		vcpu_join(vm->vcpus[i]);
+	close(sig_fd);
+	console_flush(&vm->console);
+
+	verbose(vm, "VM ended: %s (exit status %d)", vm->exit_reason, vm->exit_status);
+	if (vm->cfg->stats)
+		for (int i = 0; i < vm->ncpus; i++)
+			vcpu_print_stats(vm->vcpus[i], stderr);
+	return vm->exit_status;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	for (int i = 0; i < vm->ncpus; i++) {
+		vcpu_destroy(vm->vcpus[i]);
+		vm->vcpus[i] = NULL;
+	}
+	console_close(&vm->console);
+	arch_vm_free(vm);
+	if (vm->event_fd >= 0)
+		close(vm->event_fd);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	guest_mem_free(&vm->mem);
+	pthread_mutex_destroy(&vm->exit_lock);
+}

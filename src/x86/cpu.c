@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * x86 machine and CPU setup: in-kernel interrupt controllers, CPUID, the GDT
+ * and page tables a boot mode needs, and each vCPU's initial registers.
+ * Facts from the Intel SDM vol. 3 (ch. 9, "Processor management and
+ * initialization") and the KVM API document.
+ */
+#include "../arch.h"
+#include "../error.h"
+#include "../vcpu.h"
+#include "../vm.h"
+#include "acpi.h"
+#include "layout.h"
+#include "pagetable.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#define CR0_PE (1U << 0)
+#define CR0_MP (1U << 1)
+#define CR0_ET (1U << 4)
+#define CR0_NE (1U << 5)
+#define CR0_WP (1U << 16)
+#define CR0_PG (1U << 31)
+#define CR4_PAE (1U << 5)
+#define CR4_OSFXSR (1U << 9)
+#define CR4_OSXMMEXCPT (1U << 10)
+#define EFER_LME (1U << 8)
+#define EFER_LMA (1U << 10)
+
+#define CPUID_MAX_ENTRIES 256
+
+int arch_vm_init(struct vm *vm)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	uint64_t identity = LAYOUT_KVM_IDENTITY;
+	struct kvm_cpuid2 *cpuid;
+
+	/*
+	 * Intel VT-x without "unrestricted guest" runs real mode through a
+	 * vm86 TSS and needs an identity-mapped page table; both live in three
+	 * plus one pages that KVM takes from guest-physical space. Put them in
+	 * the MMIO hole below the BIOS area, where no RAM is. Must precede vCPUs.
+	 */
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)LAYOUT_KVM_TSS) < 0)
+		return err_set(EXIT_HOST, "KVM_SET_TSS_ADDR failed: %s", strerror(errno));
+	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &identity) < 0)
+		return err_set(EXIT_HOST, "KVM_SET_IDENTITY_MAP_ADDR failed: %s", strerror(errno));
+	/* The PIC pair, the IOAPIC and one LAPIC per vCPU, emulated in the kernel. */
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return err_set(EXIT_HOST, "KVM_CREATE_IRQCHIP failed: %s", strerror(errno));
+	/* The 8254 timer (IRQ 0); the dummy speaker answers port 0x61. */
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		return err_set(EXIT_HOST, "KVM_CREATE_PIT2 failed: %s", strerror(errno));
+
+	cpuid = calloc(1, sizeof(*cpuid) + CPUID_MAX_ENTRIES * sizeof(cpuid->entries[0]));
+	if (!cpuid)
+		return err_set(EXIT_HOST, "out of memory");
+	cpuid->nent = CPUID_MAX_ENTRIES;
+	if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) < 0) {
+		free(cpuid);
+		return err_set(EXIT_HOST, "KVM_GET_SUPPORTED_CPUID failed: %s", strerror(errno));
+	}
+	vm->cpuid = cpuid;
+	return 0;
+}
+
+void arch_vm_free(struct vm *vm)
+{
+	free(vm->cpuid);
+	vm->cpuid = NULL;
+}
+
+static struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *c, uint32_t fn, uint32_t index)
+{
+	for (uint32_t i = 0; i < c->nent; i++)
+		if (c->entries[i].function == fn &&
+		    (!(c->entries[i].flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) || c->entries[i].index == index))
+			return &c->entries[i];
+	return NULL;
+}
+
+static bool cpu_has_gbpages(struct vm *vm)
+{
+	struct kvm_cpuid_entry2 *e = cpuid_find(vm->cpuid, 0x80000001, 0);
+
+	return e && (e->edx & (1U << 26));
+}
+
+struct gdt_desc {
+	uint64_t raw;
+};
+
+/* A flat (base 0, limit 4 GiB) segment descriptor; SDM vol. 3 §3.4.5. */
+static uint64_t gdt_entry(uint8_t type, bool code64, bool db)
+{
+	uint64_t d = 0;
+
+	d |= 0xFFFFULL;                 /* limit 15:0 */
+	d |= (uint64_t)type << 40;      /* type */
+	d |= 1ULL << 44;                /* S: code/data */
+	d |= 1ULL << 47;                /* P */
+	d |= 0xFULL << 48;              /* limit 19:16 */
+	d |= (uint64_t)code64 << 53;    /* L */
+	d |= (uint64_t)db << 54;        /* D/B */
+	d |= 1ULL << 55;                /* G: 4 KiB granularity */
+	return d;
+}
+
+static int gdt_write(struct vm *vm)
+{
+	bool long_mode = vm->boot.mode == CPU_MODE_LONG64;
+	uint64_t gdt[GDT_ENTRIES] = {
+		[0] = 0,
+		[GDT_SEL_CODE32 / 8] = gdt_entry(0xB, false, true),
+		[GDT_SEL_CODE / 8] = gdt_entry(0xB, long_mode, !long_mode),
+		[GDT_SEL_DATA / 8] = gdt_entry(0x3, false, true),
+		[GDT_SEL_CODE64 / 8] = gdt_entry(0xB, true, false),
+	};
+
+	if (guest_mem_write(&vm->mem, LAYOUT_GDT, gdt, sizeof(gdt)))
+		return err_set(EXIT_USAGE, "guest memory too small for the GDT");
+	return 0;
+}
+
+int arch_boot_tables(struct vm *vm)
+{
+	if (acpi_build(&vm->mem, vm->ncpus) < 0)
+		return -1;
+	if (vm->boot.mode == CPU_MODE_REAL16)
+		return 0;
+	return gdt_write(vm);
+}
+
+static void seg_flat(struct kvm_segment *s, uint16_t sel, uint8_t type, bool l, bool db)
+{
+	memset(s, 0, sizeof(*s));
+	s->base = 0;
+	s->limit = 0xFFFFFFFF;
+	s->selector = sel;
+	s->type = type;
+	s->present = 1;
+	s->s = 1;
+	s->l = l;
+	s->db = db;
+	s->g = 1;
+}
+
+static void seg_real(struct kvm_segment *s, uint16_t sel, uint8_t type)
+{
+	memset(s, 0, sizeof(*s));
+	s->base = (uint64_t)sel << 4;
+	s->limit = 0xFFFF;
+	s->selector = sel;
+	s->type = type;
+	s->present = 1;
+	s->s = 1;
+}
+
+static int setup_sregs(struct vcpu *vcpu, struct kvm_regs *regs)
+{
+	struct vm *vm = vcpu->vm;
+	const struct boot_state *b = &vm->boot;
+	struct kvm_sregs sregs;
+	struct kvm_segment code, data;
+
+	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
+		return err_set(EXIT_HOST, "KVM_GET_SREGS failed: %s", strerror(errno));
+
+	if (b->mode == CPU_MODE_REAL16) {
+		/*
+		 * Boot-sector convention: segments 0 and IP = entry while the
+		 * entry is in the first 64 KiB; beyond that CS = entry >> 4.
+		 */
+		uint16_t seg = b->entry < 0x10000 ? 0 : (uint16_t)(b->entry >> 4);
+
+		seg_real(&code, seg, 0xB);
+		seg_real(&data, seg, 0x3);
+		sregs.cs = code;
+		sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = data;
+		sregs.cr0 = CR0_ET;
+		regs->rip = b->entry - ((uint64_t)seg << 4);
+		regs->rsp = b->rsp ? b->rsp - ((uint64_t)seg << 4) : 0;
+	} else {
+		bool l = b->mode == CPU_MODE_LONG64;
+
+		seg_flat(&code, GDT_SEL_CODE, 0xB, l, !l);
+		seg_flat(&data, GDT_SEL_DATA, 0x3, false, true);
+		sregs.cs = code;
+		sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = data;
+		sregs.gdt.base = LAYOUT_GDT;
+		sregs.gdt.limit = GDT_ENTRIES * 8 - 1;
+		sregs.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE;
+		/* SSE usable from the first instruction: compilers emit it freely. */
+		sregs.cr4 = CR4_OSFXSR | CR4_OSXMMEXCPT;
+		if (l) {
+			uint64_t cr3;
+
+			if (pagetable_build(&vm->mem, cpu_has_gbpages(vm), &cr3) < 0)
+				return -1;
+			sregs.cr3 = cr3;
+			sregs.cr4 |= CR4_PAE;
+			sregs.cr0 |= CR0_PG | CR0_WP;
+			sregs.efer = EFER_LME | EFER_LMA;
+		}
+		regs->rip = b->entry;
+		regs->rsp = b->rsp;
+	}
+	if (b->mode != CPU_MODE_REAL16) {
+		/* VT-x refuses protected or long mode without a busy TSS in TR. */
+		sregs.tr.type = 11;
+		sregs.tr.present = 1;
+		sregs.tr.s = 0;
+	}
+	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) < 0)
+		return err_set(EXIT_HOST, "KVM_SET_SREGS failed: %s", strerror(errno));
+	return 0;
+}
+
+static int setup_cpuid(struct vcpu *vcpu)
+{
+	struct kvm_cpuid2 *src = vcpu->vm->cpuid;
+	size_t size = sizeof(*src) + src->nent * sizeof(src->entries[0]);
+	struct kvm_cpuid2 *c = malloc(size);
+	int ret = 0;
+
+	if (!c)
+		return err_set(EXIT_HOST, "out of memory");
+	memcpy(c, src, size);
+	for (uint32_t i = 0; i < c->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+		switch (e->function) {
+		case 1:
+			/* Initial APIC ID in EBX[31:24]; ECX[31]: running under a hypervisor. */
+			e->ebx = (e->ebx & 0x00FFFFFF) | ((uint32_t)vcpu->id << 24);
+			e->ecx |= 1U << 31;
+			break;
+		case 0xB:
+		case 0x1F:
+			/* x2APIC ID of this logical processor, every sub-leaf. */
+			e->edx = (uint32_t)vcpu->id;
+			break;
+		}
+	}
+	if (ioctl(vcpu->fd, KVM_SET_CPUID2, c) < 0)
+		ret = err_set(EXIT_HOST, "KVM_SET_CPUID2 failed: %s", strerror(errno));
+	free(c);
+	return ret;
+}
+
+static int setup_fpu(struct vcpu *vcpu)
+{
+	struct kvm_fpu fpu;
+
+	memset(&fpu, 0, sizeof(fpu));
+	fpu.fcw = 0x37F;        /* FNINIT state */
+	fpu.mxcsr = 0x1F80;     /* all SSE exceptions masked */
+	if (ioctl(vcpu->fd, KVM_SET_FPU, &fpu) < 0)
+		return err_set(EXIT_HOST, "KVM_SET_FPU failed: %s", strerror(errno));
+	return 0;
+}
+
+int arch_vcpu_init(struct vcpu *vcpu)
+{
+	struct kvm_regs regs;
+	struct kvm_mp_state mp;
+
+	if (setup_cpuid(vcpu) < 0 || setup_fpu(vcpu) < 0)
+		return -1;
+	if (vcpu->id != 0) {
+		/* Application processors sleep in the LAPIC until INIT-SIPI-SIPI. */
+		mp.mp_state = KVM_MP_STATE_UNINITIALIZED;
+		if (ioctl(vcpu->fd, KVM_SET_MP_STATE, &mp) < 0)
+			return err_set(EXIT_HOST, "KVM_SET_MP_STATE failed: %s", strerror(errno));
+		return 0;
+	}
+	memset(&regs, 0, sizeof(regs));
+	regs.rflags = 0x2; /* bit 1 is reserved and always set */
+	if (setup_sregs(vcpu, &regs) < 0)
+		return -1;
+	regs.rax = vcpu->vm->boot.rax;
+	regs.rbx = vcpu->vm->boot.rbx;
+	regs.rsi = vcpu->vm->boot.rsi;
+	if (ioctl(vcpu->fd, KVM_SET_REGS, &regs) < 0)
+		return err_set(EXIT_HOST, "KVM_SET_REGS failed: %s", strerror(errno));
+	return 0;
+}

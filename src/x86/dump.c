@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/* Crash reports: what a vCPU looked like when the guest died. */
+#include "../arch.h"
+#include "../vcpu.h"
+#include "../vm.h"
+#include "paging.h"
+
+#include <linux/kvm.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#define MSR_IA32_APICBASE 0x1B
+
+static void dump_seg(FILE *out, const char *name, const struct kvm_segment *s)
+{
+	fprintf(out, " %-3s sel=%04x base=%016llx limit=%08x type=%x s=%u dpl=%u p=%u db=%u l=%u g=%u%s\n",
+		name, s->selector, (unsigned long long)s->base, s->limit, s->type, s->s, s->dpl,
+		s->present, s->db, s->l, s->g, s->unusable ? " unusable" : "");
+}
+
+static const char *mode_name(const struct kvm_sregs *s)
+{
+	if (!(s->cr0 & 1))
+		return "real mode";
+	if (s->efer & (1U << 10))
+		return s->cs.l ? "long mode (64-bit)" : "long mode (compatibility)";
+	return (s->cr0 & (1U << 31)) ? "protected mode, paging" : "protected mode";
+}
+
+unsigned long long arch_vcpu_ip(struct vcpu *vcpu)
+{
+	struct kvm_regs r;
+
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &r) < 0)
+		return ~0ULL;
+	return r.rip;
+}
+
+/* The bytes at CS:RIP, through the guest's own page tables. */
+static void dump_code(FILE *out, struct vcpu *vcpu, const struct kvm_sregs *s, uint64_t linear)
+{
+	struct paging_regs pr = { .cr0 = s->cr0, .cr3 = s->cr3, .cr4 = s->cr4, .efer = s->efer };
+	struct walk w;
+	uint8_t bytes[16];
+	size_t n = 0;
+
+	if (page_walk(&vcpu->vm->mem, &pr, linear, &w) < 0) {
+		fprintf(out, " code at %#llx: not mapped (%s)\n", (unsigned long long)linear, w.error);
+		return;
+	}
+	/* Stop at the end of the page: the next one may map elsewhere. */
+	while (n < sizeof(bytes) && (n == 0 || ((linear + n) & 0xFFF) != 0) &&
+	       guest_mem_read(&vcpu->vm->mem, w.gpa + n, &bytes[n], 1) == 0)
+		n++;
+	fprintf(out, " code at %#llx (gpa %#llx):", (unsigned long long)linear,
+		(unsigned long long)w.gpa);
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, " %02x", bytes[i]);
+	fprintf(out, n ? "\n" : " (not in RAM)\n");
+}
+
+void arch_vcpu_dump(struct vcpu *vcpu, FILE *out)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e[1];
+	} msrs = { .hdr.nmsrs = 1, .e[0].index = MSR_IA32_APICBASE };
+
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &r) < 0 || ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0) {
+		fprintf(out, " (registers unavailable)\n");
+		return;
+	}
+	if (ioctl(vcpu->fd, KVM_GET_MSRS, &msrs) != 1)
+		msrs.e[0].data = 0;
+	fprintf(out, " vCPU %d, %s\n", vcpu->id, mode_name(&s));
+	fprintf(out, " RAX=%016llx RBX=%016llx RCX=%016llx RDX=%016llx\n",
+		r.rax, r.rbx, r.rcx, r.rdx);
+	fprintf(out, " RSI=%016llx RDI=%016llx RBP=%016llx RSP=%016llx\n",
+		r.rsi, r.rdi, r.rbp, r.rsp);
+	fprintf(out, " R8 =%016llx R9 =%016llx R10=%016llx R11=%016llx\n",
+		r.r8, r.r9, r.r10, r.r11);
+	fprintf(out, " R12=%016llx R13=%016llx R14=%016llx R15=%016llx\n",
+		r.r12, r.r13, r.r14, r.r15);
+	fprintf(out, " RIP=%016llx RFLAGS=%016llx\n", r.rip, r.rflags);
+	dump_seg(out, "CS", &s.cs);
+	dump_seg(out, "DS", &s.ds);
+	dump_seg(out, "ES", &s.es);
+	dump_seg(out, "SS", &s.ss);
+	dump_seg(out, "FS", &s.fs);
+	dump_seg(out, "GS", &s.gs);
+	dump_seg(out, "TR", &s.tr);
+	dump_seg(out, "LDT", &s.ldt);
+	fprintf(out, " GDT base=%016llx limit=%04x  IDT base=%016llx limit=%04x\n",
+		(unsigned long long)s.gdt.base, s.gdt.limit, (unsigned long long)s.idt.base,
+		s.idt.limit);
+	fprintf(out, " CR0=%016llx CR2=%016llx CR3=%016llx CR4=%016llx\n",
+		s.cr0, s.cr2, s.cr3, s.cr4);
+	fprintf(out, " CR8=%016llx EFER=%016llx APIC_BASE=%016llx\n",
+		s.cr8, s.efer, (unsigned long long)msrs.e[0].data);
+	dump_code(out, vcpu, &s, s.cs.base + r.rip);
+}

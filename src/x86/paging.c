@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+#include "paging.h"
+#include "../guest_mem.h"
+
+#include <string.h>
+
+#define CR0_PG (1ULL << 31)
+#define CR4_PSE (1ULL << 4)
+#define CR4_PAE (1ULL << 5)
+#define CR4_LA57 (1ULL << 12)
+#define EFER_LMA (1ULL << 10)
+
+#define P  (1ULL << 0)
+#define RW (1ULL << 1)
+#define US (1ULL << 2)
+#define PS (1ULL << 7)
+#define XD (1ULL << 63)
+#define ADDR52 0x000FFFFFFFFFF000ULL
+
+enum paging_mode paging_mode(const struct paging_regs *r)
+{
+	if (!(r->cr0 & CR0_PG))
+		return PAGING_NONE;
+	if (!(r->cr4 & CR4_PAE))
+		return PAGING_32;
+	if (!(r->efer & EFER_LMA))
+		return PAGING_PAE;
+	return (r->cr4 & CR4_LA57) ? PAGING_5LEVEL : PAGING_4LEVEL;
+}
+
+const char *paging_mode_name(enum paging_mode m)
+{
+	static const char *const names[] = { "paging off", "32-bit paging", "PAE paging",
+					     "4-level paging", "5-level paging" };
+	return names[m];
+}
+
+static int read_entry(const struct guest_mem *mem, struct walk *w, const char *name,
+		      uint64_t gpa, unsigned size, uint64_t *entry)
+{
+	struct walk_step *s = &w->steps[w->nsteps];
+
+	*entry = 0;
+	if (guest_mem_read(mem, gpa, entry, size)) {
+		w->error = "page table outside guest RAM";
+		return -1;
+	}
+	s->name = name;
+	s->entry_gpa = gpa;
+	s->entry = *entry;
+	w->nsteps++;
+	if (!(*entry & P)) {
+		w->error = "not present";
+		return -1;
+	}
+	w->writable &= !!(*entry & RW);
+	w->user &= !!(*entry & US);
+	w->nx |= !!(*entry & XD);
+	return 0;
+}
+
+/* PAE-format tables (8-byte entries): PAE, 4-level and 5-level paging. */
+static int walk_long(const struct guest_mem *mem, const struct paging_regs *r, uint64_t gva,
+		     struct walk *w, int levels)
+{
+	static const char *const names[] = { "PTE", "PDE", "PDPTE", "PML4E", "PML5E" };
+	uint64_t table, e = 0;
+	int level = levels; /* 5, 4 or 3 (PAE): counts down to 1 (PTE) */
+
+	if (levels == 3) {
+		/* PAE: CR3 points at four 8-byte PDPTEs, 32-byte aligned. */
+		table = r->cr3 & 0xFFFFFFE0ULL;
+		if (read_entry(mem, w, "PDPTE", table + ((gva >> 30) & 3) * 8, 8, &e))
+			return -1;
+		table = e & ADDR52;
+		level = 2;
+	} else {
+		unsigned bits = levels == 5 ? 57 : 48;
+		uint64_t top = gva >> (bits - 1);
+
+		/* The unused high bits must copy bit bits-1 (canonical address). */
+		if (top != 0 && top != (~0ULL >> (bits - 1))) {
+			w->error = "non-canonical address";
+			return -1;
+		}
+		table = r->cr3 & ADDR52;
+	}
+	for (; level >= 1; level--) {
+		unsigned shift = 12 + 9 * (level - 1);
+
+		if (read_entry(mem, w, names[level - 1], table + ((gva >> shift) & 511) * 8, 8, &e))
+			return -1;
+		/* PS at the PDPTE (1 GiB) or PDE (2 MiB) level ends the walk early. */
+		if ((level == 2 || level == 3) && (e & PS)) {
+			uint64_t size = 1ULL << shift;
+
+			w->page_size = size;
+			w->gpa = (e & ADDR52 & ~(size - 1)) | (gva & (size - 1));
+			return 0;
+		}
+		table = e & ADDR52;
+	}
+	w->page_size = 4096;
+	w->gpa = table | (gva & 0xFFF);
+	return 0;
+}
+
+static int walk_32(const struct guest_mem *mem, const struct paging_regs *r, uint64_t gva,
+		   struct walk *w)
+{
+	uint64_t pde, pte;
+	uint32_t va = (uint32_t)gva;
+
+	if (read_entry(mem, w, "PDE", (r->cr3 & 0xFFFFF000ULL) + (va >> 22) * 4, 4, &pde))
+		return -1;
+	if ((pde & PS) && (r->cr4 & CR4_PSE)) {
+		/* 4 MiB page; PSE-36 puts physical bits 39:32 in PDE bits 20:13. */
+		w->page_size = 4ULL << 20;
+		w->gpa = (pde & 0xFFC00000ULL) | (((pde >> 13) & 0xFF) << 32) | (va & 0x3FFFFF);
+		return 0;
+	}
+	if (read_entry(mem, w, "PTE", (pde & 0xFFFFF000ULL) + ((va >> 12) & 0x3FF) * 4, 4, &pte))
+		return -1;
+	w->page_size = 4096;
+	w->gpa = (pte & 0xFFFFF000ULL) | (va & 0xFFF);
+	return 0;
+}
+
+int page_walk(const struct guest_mem *mem, const struct paging_regs *r, uint64_t gva, struct walk *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->mode = paging_mode(r);
+	w->writable = w->user = true;
+	switch (w->mode) {
+	case PAGING_NONE:
+		w->gpa = gva;
+		return 0;
+	case PAGING_32:
+		if (gva > 0xFFFFFFFFULL) {
+			w->error = "address above 4 GiB in 32-bit paging";
+			return -1;
+		}
+		return walk_32(mem, r, gva, w);
+	case PAGING_PAE:
+		if (gva > 0xFFFFFFFFULL) {
+			w->error = "address above 4 GiB in PAE paging";
+			return -1;
+		}
+		return walk_long(mem, r, gva, w, 3);
+	case PAGING_4LEVEL:
+		return walk_long(mem, r, gva, w, 4);
+	case PAGING_5LEVEL:
+		return walk_long(mem, r, gva, w, 5);
+	}
+	return -1;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The first stage of the guest's two-stage address translation, done in
+ * software: guest-virtual -> guest-physical through the guest's own page
+ * tables, as the vCPU's paging mode defines it (SDM vol. 3, ch. 4). The
+ * second stage, guest-physical -> host-virtual, is guest_mem_ptr().
+ *
+ * Modes: paging off, 32-bit (4 KiB and, with CR4.PSE, 4 MiB pages), PAE,
+ * 4-level and 5-level (CR4.LA57), with large pages at every level that
+ * allows them. Every step is recorded so `monitor translate` can show it.
+ */
+#ifndef MINIKVM_X86_PAGING_H
+#define MINIKVM_X86_PAGING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct guest_mem;
+
+struct paging_regs {
+	uint64_t cr0, cr3, cr4, efer;
+};
+
+enum paging_mode { PAGING_NONE, PAGING_32, PAGING_PAE, PAGING_4LEVEL, PAGING_5LEVEL };
+
+struct walk_step {
+	const char *name;     /* "PML5E", "PML4E", "PDPTE", "PDE", "PTE" */
+	uint64_t entry_gpa;   /* where the entry is */
+	uint64_t entry;       /* its value */
+};
+
+struct walk {
+	enum paging_mode mode;
+	int nsteps;
+	struct walk_step steps[5];
+	uint64_t gpa;         /* the result, when the walk succeeded */
+	uint64_t page_size;   /* 4 KiB, 2 MiB, 4 MiB or 1 GiB (0 when paging is off) */
+	bool writable, user, nx;
+	const char *error;    /* why it failed: "not present", "non-canonical", ... */
+};
+
+enum paging_mode paging_mode(const struct paging_regs *r);
+const char *paging_mode_name(enum paging_mode m);
+/* 0 with w->gpa set, or -1 with w->error; w->steps shows how far the walk got. */
+int page_walk(const struct guest_mem *mem, const struct paging_regs *r, uint64_t gva, struct walk *w);
+
+#endif

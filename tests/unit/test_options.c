@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+#include "test.h"
+#include "../../src/error.h"
+#include "../../src/options.h"
+
+static enum options_result parse(struct vm_config *cfg, const char *const *args)
+{
+	char *argv[32];
+	int argc = 0;
+	FILE *out = fopen("/dev/null", "w");
+	enum options_result r;
+
+	argv[argc++] = (char *)"minikvm";
+	while (*args)
+		argv[argc++] = (char *)*args++;
+	argv[argc] = NULL;
+	r = options_parse(argc, argv, cfg, out);
+	fclose(out);
+	return r;
+}
+
+TEST(size_suffixes)
+{
+	uint64_t v;
+
+	CHECK(parse_size("4096", &v) == 0);
+	CHECK_EQ(v, 4096);
+	CHECK(parse_size("64K", &v) == 0);
+	CHECK_EQ(v, 64 << 10);
+	CHECK(parse_size("128M", &v) == 0);
+	CHECK_EQ(v, 128ULL << 20);
+	CHECK(parse_size("128m", &v) == 0);
+	CHECK_EQ(v, 128ULL << 20);
+	CHECK(parse_size("2G", &v) == 0);
+	CHECK_EQ(v, 2ULL << 30);
+	CHECK(parse_size("512MiB", &v) == 0);
+	CHECK_EQ(v, 512ULL << 20);
+	CHECK(parse_size("1GB", &v) == 0);
+	CHECK_EQ(v, 1ULL << 30);
+}
+
+TEST(size_rejects_junk)
+{
+	uint64_t v = 7;
+
+	CHECK(parse_size("", &v) < 0);
+	CHECK(parse_size("M", &v) < 0);
+	CHECK(parse_size("-1M", &v) < 0);
+	CHECK(parse_size("12X", &v) < 0);
+	CHECK(parse_size("12MM", &v) < 0);
+	CHECK(parse_size("0", &v) < 0);
+	CHECK(parse_size(" 5M", &v) < 0);
+	CHECK(parse_size("99999999999999999999", &v) < 0);
+	CHECK(parse_size("17179869184G", &v) < 0); /* 2^34 GiB overflows 64 bits */
+	CHECK_EQ(v, 7);
+}
+
+TEST(u64_hex_and_decimal)
+{
+	uint64_t v;
+
+	CHECK(parse_u64("0x7c00", &v) == 0);
+	CHECK_EQ(v, 0x7c00);
+	CHECK(parse_u64("1048576", &v) == 0);
+	CHECK_EQ(v, 1048576);
+	CHECK(parse_u64("0x", &v) < 0);
+	CHECK(parse_u64("12z", &v) < 0);
+	CHECK(parse_u64("-3", &v) < 0);
+}
+
+TEST(defaults)
+{
+	struct vm_config cfg;
+
+	CHECK_EQ(parse(&cfg, (const char *[]){ "guest.bin", NULL }), OPTIONS_RUN);
+	CHECK_EQ(cfg.mem_size, 128ULL << 20);
+	CHECK_EQ(cfg.cpus, 1);
+	CHECK_EQ(cfg.format, FORMAT_AUTO);
+	CHECK_EQ(cfg.serial, SERIAL_STDIO);
+	CHECK_STR(cfg.image, "guest.bin");
+	CHECK(!cfg.trace_exits && !cfg.stats && !cfg.verbose);
+}
+
+TEST(every_option)
+{
+	struct vm_config cfg;
+
+	CHECK_EQ(parse(&cfg, (const char *[]){ "-m", "256M", "-c", "4", "--format", "raw64",
+		       "--load-addr", "0x200000", "--entry", "0x200010", "--append", "a b=c",
+		       "--serial", "file:/tmp/x", "-v", "--trace-exits", "--stats", "img", NULL }),
+		 OPTIONS_RUN);
+	CHECK_EQ(cfg.mem_size, 256ULL << 20);
+	CHECK_EQ(cfg.cpus, 4);
+	CHECK_EQ(cfg.format, FORMAT_RAW64);
+	CHECK(cfg.load_addr_set && cfg.entry_set);
+	CHECK_EQ(cfg.load_addr, 0x200000);
+	CHECK_EQ(cfg.entry, 0x200010);
+	CHECK_STR(cfg.append, "a b=c");
+	CHECK_EQ(cfg.serial, SERIAL_FILE);
+	CHECK_STR(cfg.serial_path, "/tmp/x");
+	CHECK(cfg.verbose == 1 && cfg.trace_exits && cfg.stats);
+
+	CHECK_EQ(parse(&cfg, (const char *[]){ "--memory=1G", "--cpus=16", "--module", "a",
+		       "--module", "b", "--format=multiboot", "--serial=none", "k.elf", NULL }),
+		 OPTIONS_RUN);
+	CHECK_EQ(cfg.mem_size, 1ULL << 30);
+	CHECK_EQ(cfg.cpus, 16);
+	CHECK_EQ(cfg.nmodules, 2);
+	CHECK_STR(cfg.modules[1], "b");
+	CHECK_EQ(cfg.serial, SERIAL_NONE);
+}
+
+TEST(help_and_version_exit_ok)
+{
+	struct vm_config cfg;
+
+	CHECK_EQ(parse(&cfg, (const char *[]){ "--help", NULL }), OPTIONS_EXIT_OK);
+	CHECK_EQ(parse(&cfg, (const char *[]){ "--version", NULL }), OPTIONS_EXIT_OK);
+}
+
+TEST(usage_errors_have_messages)
+{
+	struct vm_config cfg;
+
+	CHECK_EQ(parse(&cfg, (const char *[]){ NULL }), OPTIONS_ERROR);
+	CHECK(strstr(err_message(), "no guest image") != NULL);
+	CHECK_EQ(err_status(), EXIT_USAGE);
+
+	CHECK_EQ(parse(&cfg, (const char *[]){ "-m", "lots", "x", NULL }), OPTIONS_ERROR);
+	CHECK_STR(err_message(), "bad value 'lots' for --memory");
+
+	CHECK_EQ(parse(&cfg, (const char *[]){ "-m", "1M", "x", NULL }), OPTIONS_ERROR);
+	CHECK(strstr(err_message(), "out of range") != NULL);
+
+	CHECK_EQ(parse(&cfg, (const char *[]){ "-c", "0", "x", NULL }), OPTIONS_ERROR);
+	CHECK(strstr(err_message(), "--cpus 0 is out of range") != NULL);
+	CHECK_EQ(parse(&cfg, (const char *[]){ "-c", "65", "x", NULL }), OPTIONS_ERROR);
+
+	CHECK_EQ(parse(&cfg, (const char *[]){ "--format", "zip", "x", NULL }), OPTIONS_ERROR);
+	CHECK(strstr(err_message(), "unknown format 'zip'") != NULL);
+
+	CHECK_EQ(parse(&cfg, (const char *[]){ "--serial", "tcp", "x", NULL }), OPTIONS_ERROR);
+	CHECK(strstr(err_message(), "bad --serial") != NULL);
+
+	CHECK_EQ(parse(&cfg, (const char *[]){ "--bogus", "x", NULL }), OPTIONS_ERROR);
+	CHECK_STR(err_message(), "unknown option '--bogus' (see --help)");
+
+	CHECK_EQ(parse(&cfg, (const char *[]){ "x", "--memory", NULL }), OPTIONS_ERROR);
+	CHECK_STR(err_message(), "option '--memory' needs a value");
+
+	CHECK_EQ(parse(&cfg, (const char *[]){ "a", "b", NULL }), OPTIONS_ERROR);
+	CHECK(strstr(err_message(), "more than one guest image") != NULL);
+
+	CHECK_EQ(parse(&cfg, (const char *[]){ "--format", "elf", "--entry", "0x10", "x", NULL }),
+		 OPTIONS_ERROR);
+	CHECK(strstr(err_message(), "for raw images") != NULL);
+}
