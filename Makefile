@@ -21,7 +21,7 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 DEPS     := $(wildcard $(BUILD)/src/*.d $(BUILD)/src/*/*.d $(BUILD)/gdbstub/*.d $(BUILD)/tests/unit/*.d)
 
-.PHONY: all guests test check unit clean install bench fuzz
+.PHONY: all guests test check unit clean install
 all: minikvm guests
 
 ifeq ($(BUILD),build)
@@ -40,6 +40,7 @@ $(BUILD)/%.o: %.c
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 include guest/guest.mk
+-include tests/fuzz/fuzz.mk
 
 # The whole suite: unit tests, then integration tests against KVM and gdb.
 test: minikvm guests $(BUILD)/unit_tests

@@ -215,17 +215,6 @@ static int64_t now_usec(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* Poll the input fd only while there is room for what it brings. */
-static bool console_wants_input(struct console *con)
-{
-	bool want;
-
-	pthread_mutex_lock(&con->lock);
-	want = con->in_fd >= 0 && !con->in_eof && con->in_len < CONSOLE_IN_SIZE;
-	pthread_mutex_unlock(&con->lock);
-	return want;
-}
-
 enum { PFD_EXIT, PFD_SIGNAL, PFD_NOTIFY, PFD_INPUT, PFD_COUNT };
 
 /* The event loop: returns when something asked the VM to end. */

@@ -25,7 +25,13 @@ struct image {
 	size_t size;
 };
 
-/* Read a file; -1 with err_set(EXIT_USAGE, "cannot read PATH: ...") on failure. */
+/*
+ * Read a whole file into img (img->path = path, not copied). -1 with
+ * err_set(EXIT_USAGE, "cannot read guest image 'PATH': No such file or
+ * directory") on failure, including for a directory; an empty file is an
+ * error too ("guest image 'PATH' is empty"). image_free() is safe on a
+ * zeroed or already freed image.
+ */
 int image_read(struct image *img, const char *path);
 void image_free(struct image *img);
 
@@ -48,5 +54,21 @@ int multiboot_load(const struct image *img, const struct vm_config *cfg,
 		   struct guest_mem *mem, struct boot_state *boot);
 /* Offset of a valid multiboot header in the first 8 KiB, or -1. */
 long multiboot_find_header(const struct image *img);
+
+/*
+ * Helpers the loaders share (loader.c).
+ *
+ * loader_check_range: is [addr, addr+len) somewhere a loader may put guest
+ * bytes? It must be guest RAM (which may lie above 4 GiB: callers that boot
+ * 32-bit code check that limit themselves) and stay clear of the regions
+ * the VMM reserves (layout_range_free). On failure,
+ * -1 with err_set(EXIT_USAGE, "WHAT at 0xSTART..0xEND is beyond guest RAM
+ * (128 MiB)") and similar; WHAT names the piece ("ELF program header 2:
+ * segment"). len 0 is always fine.
+ */
+int loader_check_range(const struct guest_mem *mem, uint64_t addr, uint64_t len,
+		       const char *what);
+/* "128 MiB", "3 GiB", "640 KiB", "100 bytes" into buf; returns buf. */
+const char *loader_size_str(uint64_t bytes, char *buf, size_t bufsize);
 
 #endif

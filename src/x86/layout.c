@@ -14,8 +14,12 @@ static const struct region reserved[] = {
 
 int layout_range_free(uint64_t addr, uint64_t len)
 {
+	if (len == 0)
+		return 1;
+	/* addr and len come from guest images: compare without forming addr + len. */
 	for (unsigned i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
-		if (addr < reserved[i].end && addr + len > reserved[i].start)
+		if (addr < reserved[i].end &&
+		    (addr >= reserved[i].start || len > reserved[i].start - addr))
 			return 0;
 	return 1;
 }
@@ -31,14 +35,20 @@ static int add(struct memmap_entry *out, int n, int max, uint64_t addr, uint64_t
 	return n + 1;
 }
 
+static uint64_t min64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
 int layout_memmap(const struct guest_mem *mem, struct memmap_entry *out, int max)
 {
 	uint64_t low = mem->low_size;
 	int n = 0;
 
-	n = add(out, n, max, 0, LAYOUT_GDT, MEMMAP_RAM);
+	/* Usable low memory is only what RAM covers (a tiny guest has less than 640 KiB). */
+	n = add(out, n, max, 0, min64(LAYOUT_GDT, low), MEMMAP_RAM);
 	n = add(out, n, max, LAYOUT_GDT, LAYOUT_PAGETABLES_END, MEMMAP_RESERVED);
-	n = add(out, n, max, LAYOUT_PAGETABLES_END, LAYOUT_EBDA, MEMMAP_RAM);
+	n = add(out, n, max, LAYOUT_PAGETABLES_END, min64(LAYOUT_EBDA, low), MEMMAP_RAM);
 	n = add(out, n, max, LAYOUT_EBDA, LAYOUT_LOWMEM_END, MEMMAP_RESERVED);
 	n = add(out, n, max, LAYOUT_ACPI, LAYOUT_ACPI_END, MEMMAP_RESERVED);
 	if (low > LAYOUT_HIGHMEM)

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Ports that PC software pokes as a matter of habit and that must answer
+ * quietly and cheaply, so they neither show up as "unknown port" in
+ * --stats/--trace-exits nor cost more than the exit itself.
+ *
+ * Port 0x80 is the POST diagnostic port: firmware writes progress codes to
+ * it, and since nothing decodes its reads on the ISA bus, Linux and older
+ * drivers write to it as an I/O delay of about a microsecond (outb to 0x80,
+ * the "io_delay" of arch/x86). Writes are dropped; reads float high (0xFF).
+ */
+#include "../device.h"
+#include "../iobus.h"
+#include "../vm.h"
+
+#include <string.h>
+
+#define POST_PORT 0x80
+
+static struct io_device post_dev;
+
+static void post_read(void *opaque, struct vcpu *vcpu, uint64_t offset, uint8_t *data,
+		      unsigned size)
+{
+	(void)opaque;
+	(void)vcpu;
+	(void)offset;
+	memset(data, 0xFF, size);
+}
+
+static void post_write(void *opaque, struct vcpu *vcpu, uint64_t offset, const uint8_t *data,
+		       unsigned size)
+{
+	(void)opaque;
+	(void)vcpu;
+	(void)offset;
+	(void)data;
+	(void)size;
+}
+
+static int pio_init(struct vm *vm)
+{
+	post_dev = (struct io_device){
+		.name = "POST code (0x80)",
+		.base = POST_PORT,
+		.len = 1,
+		.read = post_read,
+		.write = post_write,
+	};
+	return vm_register_pio(vm, &post_dev);
+}
+
+device_init(pio_init);

@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ELF loader: 32-bit (EM_386) and 64-bit (EM_X86_64) little-endian
+ * executables. Segments go to their physical addresses (p_paddr), as a boot
+ * loader does, since the guest starts with paging off or identity-mapped.
+ *
+ * The file is untrusted: every header field is checked against the file
+ * size and guest RAM before anything is copied, with arithmetic that cannot
+ * wrap. Field layouts are those of the System V ABI (<elf.h>); fields are
+ * read with memcpy (the data may be unaligned) and converted from little
+ * endian explicitly.
+ */
+#include "elf.h"
+#include "../error.h"
+
+#include <elf.h>
+#include <endian.h>
+#include <string.h>
+
+/* The ELF header and program header fields we use, the same for both classes. */
+struct elf_header {
+	bool is64;
+	uint16_t type, machine;
+	uint64_t entry, phoff;
+	uint16_t phentsize, phnum;
+};
+
+struct elf_phdr {
+	uint32_t type;
+	uint64_t offset, vaddr, paddr, filesz, memsz;
+};
+
+bool elf_has_magic(const struct image *img)
+{
+	return img->size >= SELFMAG && memcmp(img->data, ELFMAG, SELFMAG) == 0;
+}
+
+static const char *machine_name(unsigned machine)
+{
+	switch (machine) {
+	case EM_SPARC:     return "SPARC";
+	case EM_MIPS:      return "MIPS";
+	case EM_PPC:       return "PowerPC";
+	case EM_PPC64:     return "PowerPC64";
+	case EM_S390:      return "S/390";
+	case EM_ARM:       return "ARM";
+	case EM_SPARCV9:   return "SPARC64";
+	case EM_IA_64:     return "IA-64";
+	case EM_AARCH64:   return "AArch64";
+	case EM_RISCV:     return "RISC-V";
+	case EM_LOONGARCH: return "LoongArch";
+	default:           return "unknown";
+	}
+}
+
+static int read_ident(const struct image *img, bool *is64)
+{
+	const uint8_t *id = img->data;
+
+	if (!elf_has_magic(img))
+		return err_set(EXIT_USAGE, "not an ELF file (no \\x7fELF magic)");
+	if (img->size < EI_NIDENT)
+		return err_set(EXIT_USAGE, "ELF header is truncated (file is %zu bytes)",
+			       img->size);
+	if (id[EI_CLASS] != ELFCLASS32 && id[EI_CLASS] != ELFCLASS64)
+		return err_set(EXIT_USAGE, "ELF class %u is invalid (1 = 32-bit, 2 = 64-bit)",
+			       id[EI_CLASS]);
+	if (id[EI_DATA] == ELFDATA2MSB)
+		return err_set(EXIT_USAGE,
+			       "ELF file is big-endian; x86 programs are little-endian");
+	if (id[EI_DATA] != ELFDATA2LSB)
+		return err_set(EXIT_USAGE, "ELF data encoding %u is invalid", id[EI_DATA]);
+	if (id[EI_VERSION] != EV_CURRENT)
+		return err_set(EXIT_USAGE, "ELF version %u is not 1", id[EI_VERSION]);
+	*is64 = id[EI_CLASS] == ELFCLASS64;
+	return 0;
+}
+
+static int read_header(const struct image *img, struct elf_header *h)
+{
+	if (read_ident(img, &h->is64) < 0)
+		return -1;
+	if (h->is64) {
+		Elf64_Ehdr e;
+
+		if (img->size < sizeof(e))
+			goto truncated;
+		memcpy(&e, img->data, sizeof(e));
+		h->type = le16toh(e.e_type);
+		h->machine = le16toh(e.e_machine);
+		h->entry = le64toh(e.e_entry);
+		h->phoff = le64toh(e.e_phoff);
+		h->phentsize = le16toh(e.e_phentsize);
+		h->phnum = le16toh(e.e_phnum);
+	} else {
+		Elf32_Ehdr e;
+
+		if (img->size < sizeof(e))
+			goto truncated;
+		memcpy(&e, img->data, sizeof(e));
+		h->type = le16toh(e.e_type);
+		h->machine = le16toh(e.e_machine);
+		h->entry = le32toh(e.e_entry);
+		h->phoff = le32toh(e.e_phoff);
+		h->phentsize = le16toh(e.e_phentsize);
+		h->phnum = le16toh(e.e_phnum);
+	}
+	return 0;
+
+truncated:
+	return err_set(EXIT_USAGE,
+		       "ELF header is truncated (file is %zu bytes, an ELF%d header needs %zu)",
+		       img->size, h->is64 ? 64 : 32,
+		       h->is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr));
+}
+
+static int check_header(const struct image *img, const struct elf_header *h)
+{
+	size_t phsize = h->is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
+	uint64_t table;
+
+	if (h->machine != EM_386 && h->machine != EM_X86_64)
+		return err_set(EXIT_USAGE, "ELF machine %u (%s) is not x86; minikvm runs x86 guests",
+			       h->machine, machine_name(h->machine));
+	if (h->machine == EM_X86_64 && !h->is64)
+		return err_set(EXIT_USAGE,
+			       "32-bit ELF file for x86-64 (the x32 ABI) cannot be booted; "
+			       "build an ELF64 or an i386 ELF32 image");
+	if (h->machine == EM_386 && h->is64)
+		return err_set(EXIT_USAGE, "64-bit ELF file claims machine i386; the image is corrupt");
+	if (h->type == ET_REL)
+		return err_set(EXIT_USAGE,
+			       "ELF file is a relocatable object (ET_REL), not an executable; link it first");
+	if (h->type != ET_EXEC && h->type != ET_DYN)
+		return err_set(EXIT_USAGE, "ELF type %u is not an executable (ET_EXEC or ET_DYN)",
+			       h->type);
+	if (h->phnum == 0)
+		return err_set(EXIT_USAGE, "ELF file has no program headers, so nothing to load");
+	if (h->phentsize < phsize)
+		return err_set(EXIT_USAGE,
+			       "ELF program header size %u is smaller than the %zu bytes of an ELF%d one",
+			       h->phentsize, phsize, h->is64 ? 64 : 32);
+	/* Both factors are 16-bit, so the product cannot wrap in 64 bits. */
+	table = (uint64_t)h->phentsize * h->phnum;
+	if (h->phoff > img->size || table > img->size - h->phoff)
+		return err_set(EXIT_USAGE,
+			       "ELF program header table (offset 0x%llx, %u entries of %u bytes) "
+			       "extends past the end of the file (%zu bytes)",
+			       (unsigned long long)h->phoff, h->phnum, h->phentsize, img->size);
+	return 0;
+}
+
+/* Program header i; the table was checked to lie inside the file. */
+static void read_phdr(const struct image *img, const struct elf_header *h, unsigned i,
+		      struct elf_phdr *p)
+{
+	const uint8_t *at = img->data + h->phoff + (uint64_t)i * h->phentsize;
+
+	if (h->is64) {
+		Elf64_Phdr e;
+
+		memcpy(&e, at, sizeof(e));
+		p->type = le32toh(e.p_type);
+		p->offset = le64toh(e.p_offset);
+		p->vaddr = le64toh(e.p_vaddr);
+		p->paddr = le64toh(e.p_paddr);
+		p->filesz = le64toh(e.p_filesz);
+		p->memsz = le64toh(e.p_memsz);
+	} else {
+		Elf32_Phdr e;
+
+		memcpy(&e, at, sizeof(e));
+		p->type = le32toh(e.p_type);
+		p->offset = le32toh(e.p_offset);
+		p->vaddr = le32toh(e.p_vaddr);
+		p->paddr = le32toh(e.p_paddr);
+		p->filesz = le32toh(e.p_filesz);
+		p->memsz = le32toh(e.p_memsz);
+	}
+}
+
+static int check_segment(const struct image *img, const struct guest_mem *mem, unsigned i,
+			 const struct elf_phdr *p)
+{
+	char what[64];
+
+	if (p->filesz > img->size || p->offset > img->size - p->filesz)
+		return err_set(EXIT_USAGE,
+			       "ELF program header %u: file data at offset 0x%llx (0x%llx bytes) "
+			       "extends past the end of the file (%zu bytes)",
+			       i, (unsigned long long)p->offset, (unsigned long long)p->filesz,
+			       img->size);
+	if (p->filesz > p->memsz)
+		return err_set(EXIT_USAGE,
+			       "ELF program header %u: file size 0x%llx is larger than memory size 0x%llx",
+			       i, (unsigned long long)p->filesz, (unsigned long long)p->memsz);
+	snprintf(what, sizeof(what), "ELF program header %u: segment", i);
+	return loader_check_range(mem, p->paddr, p->memsz, what);
+}
+
+static void copy_segment(const struct image *img, struct guest_mem *mem,
+			 const struct elf_phdr *p)
+{
+	/* check_segment() proved the whole range is RAM. */
+	uint8_t *dst = guest_mem_ptr(mem, p->paddr, p->memsz);
+
+	memcpy(dst, img->data + p->offset, p->filesz);
+	memset(dst + p->filesz, 0, p->memsz - p->filesz);
+}
+
+int elf_load_segments(const struct image *img, struct guest_mem *mem, struct elf_info *info)
+{
+	struct elf_header h = { 0 };
+	struct elf_phdr p;
+	bool any = false, entry_found = false;
+
+	if (read_header(img, &h) < 0 || check_header(img, &h) < 0)
+		return -1;
+
+	info->is64 = h.is64;
+	info->entry = h.entry;
+	info->start = UINT64_MAX;
+	info->end = 0;
+
+	/* First pass: check everything, so that a bad image writes nothing. */
+	for (unsigned i = 0; i < h.phnum; i++) {
+		read_phdr(img, &h, i, &p);
+		if (p.type != PT_LOAD)
+			continue;
+		if (check_segment(img, mem, i, &p) < 0)
+			return -1;
+		if (p.memsz == 0)
+			continue;
+		any = true;
+		if (p.paddr < info->start)
+			info->start = p.paddr;
+		if (p.paddr + p.memsz > info->end) /* checked: no wrap */
+			info->end = p.paddr + p.memsz;
+		/*
+		 * e_entry is a virtual address; with paging off (or identity
+		 * mapped) the CPU needs the physical one.
+		 */
+		if (!entry_found && h.entry >= p.vaddr && h.entry - p.vaddr < p.memsz) {
+			info->entry = h.entry - p.vaddr + p.paddr;
+			entry_found = true;
+		}
+	}
+	if (!any)
+		return err_set(EXIT_USAGE, "ELF file has no loadable segments (PT_LOAD)");
+
+	for (unsigned i = 0; i < h.phnum; i++) {
+		read_phdr(img, &h, i, &p);
+		if (p.type == PT_LOAD && p.memsz)
+			copy_segment(img, mem, &p);
+	}
+	return 0;
+}
+
+int elf_load(const struct image *img, struct guest_mem *mem, struct boot_state *boot)
+{
+	struct elf_info info = { 0 };
+
+	if (elf_load_segments(img, mem, &info) < 0)
+		return -1;
+	memset(boot, 0, sizeof(*boot));
+	boot->mode = info.is64 ? CPU_MODE_LONG64 : CPU_MODE_PROT32;
+	boot->image_64bit = info.is64;
+	boot->entry = info.entry;
+	boot->image_start = info.start;
+	boot->image_end = info.end;
+	return 0;
+}

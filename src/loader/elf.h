@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one ELF parser: elf_load() (a plain ELF guest) and the multiboot
+ * loader (an ELF kernel without the a.out kludge) both load through
+ * elf_load_segments().
+ */
+#ifndef MINIKVM_LOADER_ELF_H
+#define MINIKVM_LOADER_ELF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "loader.h"
+
+struct elf_info {
+	bool is64;      /* ELFCLASS64 (x86-64) rather than ELFCLASS32 (i386) */
+	uint64_t entry; /* physical: e_entry translated through its PT_LOAD */
+	uint64_t start; /* lowest p_paddr loaded */
+	uint64_t end;   /* one past the highest p_paddr + p_memsz (bss included) */
+};
+
+/* Does the image start with the ELF magic (\x7fELF)? */
+bool elf_has_magic(const struct image *img);
+
+/*
+ * Check the ELF header and every PT_LOAD against the file and guest RAM,
+ * then copy the segments to their physical addresses and zero their bss.
+ * Nothing is written unless every segment checks out. -1 with
+ * err_set(EXIT_USAGE, ...) naming the field and program header at fault.
+ */
+int elf_load_segments(const struct image *img, struct guest_mem *mem, struct elf_info *info);
+
+#endif
