@@ -14,9 +14,13 @@ LDLIBS  += -pthread
 BUILD   ?= build
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-SRC      := $(wildcard src/*.c src/*/*.c gdbstub/*.c)
+# The VMM's objects (all of src/ but main), and gdbstub/ as a static library:
+# the protocol layer knows nothing of KVM and links on its own.
+SRC      := $(wildcard src/*.c src/*/*.c)
 LIB_SRC  := $(filter-out src/main.c,$(SRC))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+GDB_SRC  := $(wildcard gdbstub/*.c)
+GDB_LIB  := $(BUILD)/libgdbstub.a
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 DEPS     := $(wildcard $(BUILD)/src/*.d $(BUILD)/src/*/*.d $(BUILD)/gdbstub/*.d $(BUILD)/tests/unit/*.d)
@@ -29,11 +33,15 @@ minikvm: $(BUILD)/minikvm
 	cp $< $@
 endif
 
-$(BUILD)/minikvm: $(BUILD)/src/main.o $(LIB_OBJ)
+$(BUILD)/minikvm: $(BUILD)/src/main.o $(LIB_OBJ) $(GDB_LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/unit_tests: $(UNIT_OBJ) $(LIB_OBJ)
+$(BUILD)/unit_tests: $(UNIT_OBJ) $(LIB_OBJ) $(GDB_LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(GDB_LIB): $(GDB_SRC:%.c=$(BUILD)/%.o)
+	@rm -f $@
+	$(AR) rcs $@ $^
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

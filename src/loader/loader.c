@@ -142,6 +142,12 @@ int loader_check_range(const struct guest_mem *mem, uint64_t addr, uint64_t len,
 		return err_set(EXIT_USAGE, "%s at 0x%llx..0x%llx is beyond guest RAM (%s)",
 			       what, a, e, loader_size_str(mem->size, size, sizeof(size)));
 	}
+	if (e > layout_high_tables(mem))
+		return err_set(EXIT_USAGE,
+			       "%s at 0x%llx..0x%llx overlaps the page tables minikvm keeps in the "
+			       "last %llu KiB of RAM (from 0x%llx)", what, a, e,
+			       (unsigned long long)(guest_mem_top(mem) - layout_high_tables(mem)) >> 10,
+			       (unsigned long long)layout_high_tables(mem));
 	if (!layout_range_free(addr, len))
 		return err_set(EXIT_USAGE,
 			       "%s at 0x%llx..0x%llx overlaps memory minikvm reserves for itself "

@@ -74,26 +74,6 @@ void arch_vm_free(struct vm *vm)
 	vm->cpuid = NULL;
 }
 
-static struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *c, uint32_t fn, uint32_t index)
-{
-	for (uint32_t i = 0; i < c->nent; i++)
-		if (c->entries[i].function == fn &&
-		    (!(c->entries[i].flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) || c->entries[i].index == index))
-			return &c->entries[i];
-	return NULL;
-}
-
-static bool cpu_has_gbpages(struct vm *vm)
-{
-	struct kvm_cpuid_entry2 *e = cpuid_find(vm->cpuid, 0x80000001, 0);
-
-	return e && (e->edx & (1U << 26));
-}
-
-struct gdt_desc {
-	uint64_t raw;
-};
-
 /* A flat (base 0, limit 4 GiB) segment descriptor; SDM vol. 3 §3.4.5. */
 static uint64_t gdt_entry(uint8_t type, bool code64, bool db)
 {
@@ -199,7 +179,7 @@ static int setup_sregs(struct vcpu *vcpu, struct kvm_regs *regs)
 		if (l) {
 			uint64_t cr3;
 
-			if (pagetable_build(&vm->mem, cpu_has_gbpages(vm), &cr3) < 0)
+			if (pagetable_build(&vm->mem, &cr3) < 0)
 				return -1;
 			sregs.cr3 = cr3;
 			sregs.cr4 |= CR4_PAE;

@@ -40,6 +40,14 @@ static uint64_t min64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
+uint64_t layout_high_tables(const struct guest_mem *mem)
+{
+	uint64_t high = guest_mem_high_size(mem);
+	uint64_t pds = (high + (1ULL << 30) - 1) >> 30;
+
+	return guest_mem_top(mem) - pds * 0x1000;
+}
+
 int layout_memmap(const struct guest_mem *mem, struct memmap_entry *out, int max)
 {
 	uint64_t low = mem->low_size;
@@ -53,7 +61,9 @@ int layout_memmap(const struct guest_mem *mem, struct memmap_entry *out, int max
 	n = add(out, n, max, LAYOUT_ACPI, LAYOUT_ACPI_END, MEMMAP_RESERVED);
 	if (low > LAYOUT_HIGHMEM)
 		n = add(out, n, max, LAYOUT_HIGHMEM, low, MEMMAP_RAM);
-	if (guest_mem_high_size(mem))
-		n = add(out, n, max, GUEST_MEM_HIGH_START, guest_mem_top(mem), MEMMAP_RAM);
+	if (guest_mem_high_size(mem)) {
+		n = add(out, n, max, GUEST_MEM_HIGH_START, layout_high_tables(mem), MEMMAP_RAM);
+		n = add(out, n, max, layout_high_tables(mem), guest_mem_top(mem), MEMMAP_RESERVED);
+	}
 	return n;
 }

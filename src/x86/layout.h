@@ -14,7 +14,9 @@
  *   0xE0000 .. 0xFFFFF  ACPI tables (RSDP where Linux scans)  reserved
  *   0x100000 ..         usable: kernels, raw32/raw64 images
  *   3 GiB .. 4 GiB      MMIO hole (LAPIC 0xFEE00000, IOAPIC 0xFEC00000)
- *   4 GiB ..            rest of RAM when there is more than 3 GiB
+ *   4 GiB ..            rest of RAM when there is more than 3 GiB; its last
+ *                       pages hold the page directories that map it (one 4 KiB
+ *                       PD per GiB above 4 GiB)               reserved
  */
 #ifndef MINIKVM_X86_LAYOUT_H
 #define MINIKVM_X86_LAYOUT_H
@@ -61,7 +63,12 @@ struct memmap_entry {
 struct guest_mem;
 /* The guest's view of physical memory; returns the number of entries. */
 int layout_memmap(const struct guest_mem *mem, struct memmap_entry *out, int max);
-/* Is [addr, addr+len) clear of every region the VMM reserves for itself? */
+/* Is [addr, addr+len) clear of the fixed regions below 1 MiB the VMM reserves? */
 int layout_range_free(uint64_t addr, uint64_t len);
+/*
+ * Where the page directories for RAM above 4 GiB start: the last pages of
+ * RAM. guest_mem_top() when all RAM is below the hole (nothing reserved).
+ */
+uint64_t layout_high_tables(const struct guest_mem *mem);
 
 #endif

@@ -9,7 +9,7 @@
 #define GIB (1ULL << 30)
 #define MIB2 (2ULL << 20)
 
-int pagetable_build(const struct guest_mem *mem, bool gbpages, uint64_t *cr3)
+int pagetable_build(const struct guest_mem *mem, uint64_t *cr3)
 {
 	const uint64_t pml4_gpa = LAYOUT_PAGETABLES;
 	const uint64_t pdpt_gpa = pml4_gpa + 0x1000;
@@ -26,9 +26,6 @@ int pagetable_build(const struct guest_mem *mem, bool gbpages, uint64_t *cr3)
 		return err_set(EXIT_USAGE, "guest memory too small for the boot page tables");
 	if (top > 512 * GIB)
 		return err_set(EXIT_USAGE, "the identity map covers at most 512 GiB");
-	if (top > 4 * GIB && !gbpages)
-		return err_set(EXIT_HOST, "more than 3 GiB of RAM in long mode needs 1 GiB pages, "
-			       "which this host's CPU does not offer");
 
 	memset(pml4, 0, 0x1000);
 	memset(pdpt, 0, 0x1000);
@@ -37,8 +34,17 @@ int pagetable_build(const struct guest_mem *mem, bool gbpages, uint64_t *cr3)
 		pdpt[i] = (pd_gpa + i * 0x1000) | PTE_P | PTE_W;
 	for (uint64_t i = 0; i < 4 * 512; i++)
 		pd[i] = (i * MIB2) | PTE_P | PTE_W | PTE_PS;
-	for (uint64_t i = 4; i * GIB < top; i++)
-		pdpt[i] = (i * GIB) | PTE_P | PTE_W | PTE_PS;
+	for (uint64_t i = 4; i * GIB < top; i++) {
+		uint64_t gpa = layout_high_tables(mem) + (i - 4) * 0x1000;
+		uint64_t *high_pd = guest_mem_ptr(mem, gpa, 0x1000);
+
+		if (!high_pd)
+			return err_set(EXIT_HOST, "page directory at %#llx is not RAM",
+				       (unsigned long long)gpa);
+		pdpt[i] = gpa | PTE_P | PTE_W;
+		for (uint64_t j = 0; j < 512; j++)
+			high_pd[j] = (i * GIB + j * MIB2) | PTE_P | PTE_W | PTE_PS;
+	}
 	*cr3 = pml4_gpa;
 	return 0;
 }

@@ -57,9 +57,11 @@ TEST(layout_memmap_6g_has_hole)
 	struct memmap_entry map[MEMMAP_MAX];
 	int n = map_for(6 * GIB, map);
 
-	CHECK_EQ(n, NLOW + 2);
+	/* Above 4 GiB: RAM, then three 4 KiB page directories (one per GiB) reserved. */
+	CHECK_EQ(n, NLOW + 3);
 	check_entry(&map[NLOW], MIB, 3 * GIB - MIB, MEMMAP_RAM);
-	check_entry(&map[NLOW + 1], 4 * GIB, 3 * GIB, MEMMAP_RAM);
+	check_entry(&map[NLOW + 1], 4 * GIB, 3 * GIB - 3 * 0x1000, MEMMAP_RAM);
+	check_entry(&map[NLOW + 2], 7 * GIB - 3 * 0x1000, 3 * 0x1000, MEMMAP_RESERVED);
 }
 
 TEST(layout_memmap_tiny_and_truncated)

@@ -40,7 +40,7 @@ TEST(pagetable_identity_4g)
 	uint64_t cr3 = 0;
 
 	guest_mem_wrap(&m, buf, size);
-	CHECK(pagetable_build(&m, false, &cr3) == 0);
+	CHECK(pagetable_build(&m, &cr3) == 0);
 	CHECK_EQ(cr3, LAYOUT_PAGETABLES);
 	CHECK_EQ(walk(&m, cr3, 0), 0);
 	CHECK_EQ(walk(&m, cr3, 0x100123), 0x100123);
@@ -53,24 +53,32 @@ TEST(pagetable_identity_4g)
 	free(buf);
 }
 
-TEST(pagetable_above_4g_uses_1g_pages)
+TEST(pagetable_above_4g)
 {
 	struct guest_mem m;
-	uint64_t cr3;
+	uint64_t cr3, pd_base;
+	struct memmap_entry map[MEMMAP_MAX];
+	int n;
 
-	/* Describe 6 GiB without touching it: only the tables are written. */
-	size_t size = 16 << 20;
-	uint8_t *buf = calloc(1, size);
-
-	guest_mem_wrap(&m, buf, size);
-	m.size = 6ULL << 30; /* 3 GiB low + 3 GiB above 4 GiB */
-	m.low_size = GUEST_MEM_HOLE_START;
-	CHECK(pagetable_build(&m, false, &cr3) < 0); /* needs 1 GiB pages */
-	CHECK(pagetable_build(&m, true, &cr3) == 0);
+	/* 6 GiB: 3 below the hole, 3 above 4 GiB. MAP_NORESERVE: only touched pages cost. */
+	CHECK(guest_mem_alloc(&m, 6ULL << 30) == 0);
+	if (!m.host)
+		return;
+	pd_base = layout_high_tables(&m);
+	CHECK_EQ(pd_base, (7ULL << 30) - 3 * 0x1000); /* three PDs in the last pages */
+	CHECK(pagetable_build(&m, &cr3) == 0);
 	CHECK_EQ(walk(&m, cr3, 0x100000000ULL + 0x1234), 0x100000000ULL + 0x1234);
 	CHECK_EQ(walk(&m, cr3, 0x1C0000000ULL - 1), 0x1C0000000ULL - 1);
-	CHECK_EQ(walk(&m, cr3, 0x1C0000000ULL), ~0ULL);
-	free(buf);
+	CHECK_EQ(walk(&m, cr3, (7ULL << 30) - 1), (7ULL << 30) - 1);
+	CHECK_EQ(walk(&m, cr3, 7ULL << 30), ~0ULL);
+	/* The memory map keeps those pages away from the guest. */
+	n = layout_memmap(&m, map, MEMMAP_MAX);
+	CHECK(n >= 2);
+	CHECK_EQ(map[n - 2].addr, 0x100000000ULL);
+	CHECK_EQ(map[n - 2].addr + map[n - 2].len, pd_base);
+	CHECK_EQ(map[n - 1].addr, pd_base);
+	CHECK_EQ(map[n - 1].type, MEMMAP_RESERVED);
+	guest_mem_free(&m);
 }
 
 TEST(pagetable_memory_too_small)
@@ -80,5 +88,5 @@ TEST(pagetable_memory_too_small)
 	uint64_t cr3;
 
 	guest_mem_wrap(&m, buf, sizeof(buf));
-	CHECK(pagetable_build(&m, true, &cr3) < 0);
+	CHECK(pagetable_build(&m, &cr3) < 0);
 }

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Framing (GDB manual, "Overview" of the Remote Protocol):
+ *
+ *   $payload#cs     cs = two hex digits, the sum of the payload bytes mod 256
+ *   +  -            acknowledgement / request to resend (until QStartNoAckMode)
+ *   0x03            interrupt, sent by gdb between packets while the target runs
+ *   }x              escape: the byte is x ^ 0x20 (used for # $ } *)
+ *   c*n             run-length encoding in replies: c repeated n - 29 more times
+ *
+ * Input is a byte-at-a-time state machine, so any fragmentation works; the
+ * payload is unescaped into one fixed buffer as it arrives. A 0x03 inside a
+ * packet is data (binary 'X' writes may contain it), not an interrupt.
+ * Output escapes and run-length encodes into one fixed frame buffer, and
+ * every reply goes to the write callback in one call, with the '+' that
+ * acknowledges the request in front of it.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+/* Give up resending one reply after this many '-' in a row. */
+#define MAX_NAKS 16
+
+static void io_write(struct gdb_server *s, const char *buf, size_t len)
+{
+	if (s->io_broken || !len)
+		return;
+	if (s->cfg.write(s->cfg.io_ctx, buf, len) < 0)
+		s->io_broken = true;
+}
+
+void rsp_send_ack_if_pending(struct gdb_server *s)
+{
+	if (s->ack_pending) {
+		s->ack_pending = false;
+		io_write(s, "+", 1);
+	}
+}
+
+void rsp_rx_reset(struct gdb_server *s)
+{
+	s->rx = RX_IDLE;
+	s->rx_escape = false;
+	s->rx_overflow = false;
+	s->in_len = 0;
+}
+
+static void packet_complete(struct gdb_server *s)
+{
+	bool good_sum = s->rx_sum == s->rx_sum_given;
+
+	s->rx = RX_IDLE;
+	if (!good_sum) {
+		/* In no-ack mode there is nobody to ask for a resend: drop it. */
+		s->stats.bad_checksums++;
+		if (s->ack_mode)
+			io_write(s, "-", 1);
+		return;
+	}
+	/* gdb received our last reply, or it would not send a new packet. */
+	s->frame_len = 0;
+	s->ack_pending = s->ack_mode;
+	s->in[s->in_len] = '\0';
+	if (s->rx_overflow || s->rx_escape) {
+		/* Larger than the PacketSize we advertised, or ends in '}'. */
+		s->stats.dropped++;
+		rsp_buf_reset(&s->reply);
+		rsp_error(s, s->rx_overflow ? 7 /* E2BIG */ : 22 /* EINVAL */);
+		rsp_send_packet(s, s->reply.data, s->reply.len);
+		return;
+	}
+	s->stats.packets++;
+	if (s->cfg.trace)
+		s->cfg.trace(s->cfg.io_ctx, '<', s->in, s->in_len);
+	rsp_handle_packet(s);
+	rsp_send_ack_if_pending(s);
+}
+
+static void rx_idle(struct gdb_server *s, uint8_t c)
+{
+	switch (c) {
+	case '$':
+		s->rx = RX_DATA;
+		s->rx_escape = false;
+		s->rx_overflow = false;
+		s->rx_sum = 0;
+		s->in_len = 0;
+		break;
+	case '+':
+		s->frame_len = 0; /* delivered: nothing to resend */
+		break;
+	case '-':
+		if (s->ack_mode && s->frame_len && s->naks < MAX_NAKS) {
+			s->naks++;
+			io_write(s, s->frame + 1, s->frame_len);
+		}
+		break;
+	case 0x03:
+		if (s->target_state == TARGET_RUNNING && s->connected) {
+			s->stats.interrupts++;
+			s->ops->request_stop(s->target);
+		}
+		break;
+	default:
+		break; /* line noise between packets */
+	}
+}
+
+static void rx_data(struct gdb_server *s, uint8_t c)
+{
+	if (c == '#') {
+		s->rx = RX_SUM1;
+		return;
+	}
+	if (c == '$') {
+		/* A new packet began before this one ended: resynchronise. */
+		s->stats.dropped++;
+		rx_idle(s, c);
+		return;
+	}
+	s->rx_sum += c;
+	if (s->rx_escape) {
+		s->rx_escape = false;
+		c ^= 0x20;
+	} else if (c == '}') {
+		s->rx_escape = true;
+		return;
+	}
+	if (s->in_len < GDB_PACKET_SIZE)
+		s->in[s->in_len++] = (char)c;
+	else
+		s->rx_overflow = true;
+}
+
+void rsp_rx_byte(struct gdb_server *s, uint8_t c)
+{
+	int d;
+
+	switch (s->rx) {
+	case RX_IDLE:
+		rx_idle(s, c);
+		break;
+	case RX_DATA:
+		rx_data(s, c);
+		break;
+	case RX_SUM1:
+	case RX_SUM2:
+		d = rsp_hex_digit(c);
+		if (d < 0) {
+			/* Not a checksum: count it bad, then see the byte afresh. */
+			s->rx_sum_given = (uint8_t)~s->rx_sum;
+			packet_complete(s);
+			rx_idle(s, c);
+			break;
+		}
+		if (s->rx == RX_SUM1) {
+			s->rx_sum_given = (uint8_t)(d << 4);
+			s->rx = RX_SUM2;
+		} else {
+			s->rx_sum_given |= (uint8_t)d;
+			packet_complete(s);
+		}
+		break;
+	}
+}
+
+/*
+ * A repeat count is sent as the character 29 + count. It must be printable
+ * (count >= 3) and at most '~' (count <= 97). '#' and '$' would end or start
+ * a packet; we also avoid '*' and '}' so no reader can mistake the count for
+ * another marker.
+ */
+static bool bad_count(size_t count)
+{
+	char ch = (char)(29 + count);
+
+	return ch == '#' || ch == '$' || ch == '*' || ch == '}';
+}
+
+static bool needs_escape(uint8_t c)
+{
+	return c == '#' || c == '$' || c == '}' || c == '*';
+}
+
+void rsp_send_packet(struct gdb_server *s, const char *payload, size_t len)
+{
+	char *f = s->frame; /* f[0] is kept for a '+' ack */
+	size_t n = 1, i = 0;
+	uint8_t sum = 0;
+	static const char hex[] = "0123456789abcdef";
+
+	if (len > GDB_PACKET_SIZE)
+		len = GDB_PACKET_SIZE; /* cannot happen: the reply buffer is that size */
+	if (s->cfg.trace)
+		s->cfg.trace(s->cfg.io_ctx, '>', payload, len);
+	f[n++] = '$';
+	while (i < len) {
+		uint8_t c = (uint8_t)payload[i];
+		size_t run = 1;
+
+		if (needs_escape(c)) {
+			f[n++] = '}';
+			f[n++] = (char)(c ^ 0x20);
+			sum += (uint8_t)'}' + (uint8_t)(c ^ 0x20);
+			i++;
+			continue;
+		}
+		while (i + run < len && (uint8_t)payload[i + run] == c && run < 98)
+			run++;
+		f[n++] = (char)c;
+		sum += c;
+		size_t repeat = run - 1;
+		while (repeat >= 3 && bad_count(repeat))
+			repeat--;
+		if (repeat >= 3) {
+			f[n++] = '*';
+			f[n++] = (char)(29 + repeat);
+			sum += (uint8_t)'*' + (uint8_t)(29 + repeat);
+			i += 1 + repeat;
+		} else {
+			i++;
+		}
+	}
+	f[n++] = '#';
+	f[n++] = hex[sum >> 4];
+	f[n++] = hex[sum & 15];
+	s->frame_len = n - 1;
+	s->naks = 0;
+	if (s->ack_pending) {
+		s->ack_pending = false;
+		f[0] = '+';
+		io_write(s, f, n);
+	} else {
+		io_write(s, f + 1, n - 1);
+	}
+}

@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The server object and the functions gdbstub's files share. Not for users
+ * of the library: they see gdbstub.h only.
+ *
+ * Who does what:
+ *   framing.c      bytes <-> packets: '$'..'#xx', acks, escapes, RLE, 0x03
+ *   server.c       life cycle, connection state, dispatch of packets
+ *   resume.c       '?', c/s/C/S, vCont, stop events and stop replies, D, k
+ *   registers.c    g G p P
+ *   memory.c       m M X
+ *   breakpoints.c  Z z and the list of inserted breakpoints
+ *   threads.c      H T qC qfThreadInfo qThreadExtraInfo qXfer:threads
+ *   query.c        qSupported, qXfer:features, QStartNoAckMode, small queries
+ *   monitor.c      qRcmd and the console monitor commands print to
+ */
+#ifndef MINIKVM_GDBSTUB_INTERNAL_H
+#define MINIKVM_GDBSTUB_INTERNAL_H
+
+#include "gdbstub.h"
+#include "text.h"
+
+/* A stop reply: "T05thread:ff;watch:ffffffffffffffff;" plus expedited registers. */
+#define RSP_STOP_REPLY_MAX 1024
+
+enum rsp_rx_state {
+	RX_IDLE,   /* between packets: '$', '+', '-', 0x03 or noise */
+	RX_DATA,   /* inside $...#, collecting the payload */
+	RX_SUM1,   /* first checksum digit */
+	RX_SUM2,   /* second checksum digit */
+};
+
+enum rsp_target_state {
+	TARGET_DETACHED, /* not ours: before attach, after D/k/exit */
+	TARGET_STOPPED,  /* every vCPU stopped, gdb may look at it */
+	TARGET_RUNNING,  /* resumed or asked to stop; a stop event will come */
+};
+
+/* What a packet handler did with the reply buffer. */
+enum rsp_result {
+	RSP_REPLY,     /* send s->reply (possibly empty: "unsupported") */
+	RSP_NO_REPLY,  /* nothing now (resumed, or already sent) */
+};
+
+struct rsp_breakpoint {
+	enum gdb_bp_type type;
+	uint64_t addr, kind;
+};
+
+struct gdb_server {
+	const struct gdb_target_ops *ops;
+	void *target;
+	struct gdb_server_config cfg;
+	const struct gdb_arch *arch;
+	size_t regs_size;
+	unsigned nthreads;
+
+	/* Connection and negotiated protocol state. */
+	bool connected;
+	bool io_broken;       /* write() failed: ignore input until disconnect */
+	bool ack_mode;        /* until QStartNoAckMode */
+	bool client_swbreak;  /* gdb said swbreak+ / hwbreak+ in qSupported */
+	bool client_hwbreak;
+
+	/* Receiving (framing.c). */
+	enum rsp_rx_state rx;
+	bool rx_escape, rx_overflow;
+	uint8_t rx_sum, rx_sum_given;
+	char *in;             /* payload, unescaped, NUL-terminated */
+	size_t in_len;
+
+	/* Sending (framing.c). frame[0] is room for a '+' ack sent with the reply. */
+	char *frame;
+	size_t frame_len;     /* the last packet, kept for retransmission; 0 = none */
+	unsigned naks;
+	bool ack_pending;     /* the packet being handled is not acked yet */
+
+	struct rsp_buf reply; /* payload of the reply being built */
+	uint8_t *scratch;     /* GDB_PACKET_SIZE bytes: registers, memory, XML */
+	uint8_t *stop_regs;   /* regs_size bytes for expedited registers */
+	char stop_reply[RSP_STOP_REPLY_MAX + 1];
+
+	/* The target (resume.c). */
+	enum rsp_target_state target_state;
+	bool stop_reply_owed;   /* gdb waits for a stop reply */
+	bool detach_on_stop;    /* gdb left while the target ran */
+	bool have_stop;
+	struct gdb_stop_event last_stop;
+	long g_thread, c_thread; /* Hg / Hc: -1 all, 0 any, else tid */
+	struct gdb_resume_action actions[GDB_MAX_THREADS];
+
+	/* Breakpoints we inserted (breakpoints.c). */
+	struct rsp_breakpoint bps[GDB_MAX_BREAKPOINTS];
+	unsigned nbps;
+
+	/* qXfer:features:read:target.xml */
+	char *tdesc;
+	size_t tdesc_len;
+
+	/* Monitor output not yet sent (monitor.c); lives in scratch. */
+	size_t console_len;
+	bool in_monitor;
+
+	struct gdb_server_stats stats;
+};
+
+/* framing.c */
+void rsp_rx_byte(struct gdb_server *s, uint8_t c);
+void rsp_rx_reset(struct gdb_server *s);
+void rsp_send_packet(struct gdb_server *s, const char *payload, size_t len);
+void rsp_send_ack_if_pending(struct gdb_server *s);
+
+/* server.c */
+void rsp_handle_packet(struct gdb_server *s);
+enum rsp_result rsp_error(struct gdb_server *s, int err);   /* err: positive or negative errno */
+enum rsp_result rsp_ok(struct gdb_server *s);
+/* The vCPU that register and memory packets address (Hg, else the last stop). */
+unsigned rsp_g_vcpu(const struct gdb_server *s);
+unsigned rsp_current_vcpu(const struct gdb_server *s);
+/* Read all registers (scratch must not be in use) or one register into out. */
+int rsp_read_one_reg(struct gdb_server *s, unsigned vcpu, unsigned regno, uint8_t *out);
+int rsp_write_one_reg(struct gdb_server *s, unsigned vcpu, unsigned regno, const uint8_t *val);
+/* Reply to a qXfer read of data[0..total) at offset/length. */
+enum rsp_result rsp_reply_xfer(struct gdb_server *s, const char *data, size_t total,
+			       uint64_t offset, uint64_t length);
+
+/* Packet handlers: args points just past the command name. */
+typedef enum rsp_result (*rsp_handler)(struct gdb_server *s, struct rsp_cursor *args);
+
+enum rsp_result rsp_cmd_stop_reason(struct gdb_server *s, struct rsp_cursor *args);  /* ? */
+enum rsp_result rsp_cmd_continue(struct gdb_server *s, struct rsp_cursor *args);     /* c C */
+enum rsp_result rsp_cmd_continue_sig(struct gdb_server *s, struct rsp_cursor *args);
+enum rsp_result rsp_cmd_step(struct gdb_server *s, struct rsp_cursor *args);         /* s S */
+enum rsp_result rsp_cmd_step_sig(struct gdb_server *s, struct rsp_cursor *args);
+enum rsp_result rsp_cmd_vcont(struct gdb_server *s, struct rsp_cursor *args);
+enum rsp_result rsp_cmd_vcont_query(struct gdb_server *s, struct rsp_cursor *args);
+enum rsp_result rsp_cmd_detach(struct gdb_server *s, struct rsp_cursor *args);
+enum rsp_result rsp_cmd_kill(struct gdb_server *s, struct rsp_cursor *args);
+enum rsp_result rsp_cmd_vkill(struct gdb_server *s, struct rsp_cursor *args);
+
+enum rsp_result rsp_cmd_read_regs(struct gdb_server *s, struct rsp_cursor *args);
+enum rsp_result rsp_cmd_write_regs(struct gdb_server *s, struct rsp_cursor *args);
+enum rsp_result rsp_cmd_read_reg(struct gdb_server *s, struct rsp_cursor *args);
+enum rsp_result rsp_cmd_write_reg(struct gdb_server *s, struct rsp_cursor *args);
+
+enum rsp_result rsp_cmd_read_mem(struct gdb_server *s, struct rsp_cursor *args);
+enum rsp_result rsp_cmd_write_mem_hex(struct gdb_server *s, struct rsp_cursor *args);
+enum rsp_result rsp_cmd_write_mem_bin(struct gdb_server *s, struct rsp_cursor *args);
+
+enum rsp_result rsp_cmd_insert_bp(struct gdb_server *s, struct rsp_cursor *args);
+enum rsp_result rsp_cmd_remove_bp(struct gdb_server *s, struct rsp_cursor *args);
+/* Remove every breakpoint we inserted (call_target false: the target is gone). */
+void rsp_remove_all_breakpoints(struct gdb_server *s, bool call_target);
+
+enum rsp_result rsp_cmd_set_thread(struct gdb_server *s, struct rsp_cursor *args);
+enum rsp_result rsp_cmd_thread_alive(struct gdb_server *s, struct rsp_cursor *args);
+enum rsp_result rsp_cmd_current_thread(struct gdb_server *s, struct rsp_cursor *args);
+enum rsp_result rsp_cmd_thread_list_first(struct gdb_server *s, struct rsp_cursor *args);
+enum rsp_result rsp_cmd_thread_list_next(struct gdb_server *s, struct rsp_cursor *args);
+enum rsp_result rsp_cmd_thread_extra_info(struct gdb_server *s, struct rsp_cursor *args);
+enum rsp_result rsp_xfer_threads(struct gdb_server *s, struct rsp_cursor *args);
+
+enum rsp_result rsp_cmd_supported(struct gdb_server *s, struct rsp_cursor *args);
+enum rsp_result rsp_cmd_no_ack_mode(struct gdb_server *s, struct rsp_cursor *args);
+enum rsp_result rsp_xfer_features(struct gdb_server *s, struct rsp_cursor *args);
+enum rsp_result rsp_cmd_attached(struct gdb_server *s, struct rsp_cursor *args);
+enum rsp_result rsp_cmd_symbol(struct gdb_server *s, struct rsp_cursor *args);
+enum rsp_result rsp_cmd_empty(struct gdb_server *s, struct rsp_cursor *args);
+
+enum rsp_result rsp_cmd_monitor(struct gdb_server *s, struct rsp_cursor *args);
+
+/* resume.c */
+void rsp_detach_target(struct gdb_server *s);
+
+#endif

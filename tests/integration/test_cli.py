@@ -1,0 +1,181 @@
+# SPDX-License-Identifier: MIT
+"""Console modes, diagnostics, memory sizes, the terminal, signals."""
+import os
+import pty
+import re
+import select
+import signal
+import subprocess
+import tempfile
+import termios
+import time
+
+import harness
+from harness import expect, guest, run
+
+HELLO = "Hello, world! (real mode)\n"
+
+
+def test_serial_none_discards_output():
+    res = run(["--serial", "none", guest("hello16.bin")])
+    expect(res, 0, stdout="")
+
+
+def test_serial_file():
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "serial.log")
+        res = run(["--serial", "file:" + path, guest("hello16.bin")])
+        expect(res, 0, stdout="")
+        with open(path) as f:
+            assert f.read() == HELLO
+
+
+def test_serial_file_unwritable():
+    res = run(["--serial", "file:/nonexistent/dir/log", guest("hello16.bin")])
+    expect(res, 1)
+    assert "/nonexistent/dir/log" in res.stderr.decode()
+
+
+def test_trace_exits_lines():
+    res = run(["--trace-exits", guest("hello16.bin")])
+    expect(res, 0, stdout=HELLO)
+    lines = res.stderr.decode().splitlines()
+    # Every transmitted character is one OUT to the UART's THR at 0x3f8.
+    thr = [l for l in lines if re.match(r"vcpu0: IO out port=0x3f8 size=1 data=0x[0-9a-f]+$", l)]
+    data = "".join(chr(int(l.rsplit("=", 1)[1], 16)) for l in thr)
+    assert data == HELLO, data
+    assert "vcpu0: IO out port=0x64 size=1 data=0xfe" in lines, lines[-5:]
+
+
+def test_stats_counts_ports():
+    res = run(["--stats", guest("hello16.bin")])
+    expect(res, 0, stdout=HELLO)
+    err = res.stderr.decode()
+    assert re.search(r"^vCPU 0: \d+ exits$", err, re.M), err
+    m = re.search(r"port 0x03f8 .*?reads (\d+) writes (\d+)", err)
+    assert m and int(m.group(2)) == len(HELLO), err
+    assert re.search(r"^  IO\s+\d+$", err, re.M), err
+
+
+def test_unknown_port_counted():
+    # in al, 0x99 ; out 0x99, al ; then isa-debug-exit with the value read (0xff -> 0xff)
+    code = bytes([0xE4, 0x99, 0xE6, 0x99, 0xE6, 0xF4, 0xF4])
+    with tempfile.NamedTemporaryFile(suffix=".bin") as f:
+        f.write(code)
+        f.flush()
+        res = run(["--stats", "--trace-exits", f.name])
+    expect(res, 0xFF)  # (0xff << 1 | 1) & 0xff: the read returned all ones
+    err = res.stderr.decode()
+    assert "vcpu0: IO in port=0x99 size=1 data=0xff (unknown port)" in err, err
+    assert "unknown port accesses 2" in err, err
+
+
+def test_memory_sizes():
+    for mem in ("2M", "512M", "3G", "4G", "6G"):
+        res = run(["-m", mem, "--format", "raw64", guest("long64.bin")])
+        assert res.status == 0, (mem, res)
+        assert b"read back 0x0123456789abcdef" in res.stdout or mem == "2M", (mem, res)
+
+
+def test_verbose_says_why_it_ended():
+    res = run(["-v", guest("hello16.bin")])
+    expect(res, 0, stdout=HELLO)
+    err = res.stderr.decode()
+    assert "real mode" in err and "i8042" in err, err
+
+
+def hang_image():
+    f = tempfile.NamedTemporaryFile(suffix=".bin", delete=False)
+    f.write(bytes([0xFA, 0xF4, 0xEB, 0xFD]))  # cli; hlt; jmp back
+    f.close()
+    return f.name
+
+
+def test_sigterm_and_sigint():
+    path = hang_image()
+    try:
+        for sig, status in ((signal.SIGTERM, 143), (signal.SIGINT, 130)):
+            p = subprocess.Popen([harness.MINIKVM, path], stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            time.sleep(0.3)  # let it get into KVM_RUN; the test is valid either way
+            p.send_signal(sig)
+            out, err = p.communicate(timeout=10)
+            assert p.returncode == status, (sig, p.returncode, err)
+    finally:
+        os.unlink(path)
+
+
+def read_until(fd, want, timeout=10.0):
+    buf = b""
+    end = time.monotonic() + timeout
+    while want not in buf:
+        left = end - time.monotonic()
+        if left <= 0:
+            raise AssertionError("timed out waiting for %r; got %r" % (want, buf))
+        r, _, _ = select.select([fd], [], [], left)
+        if r:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            buf += chunk
+    return buf
+
+
+def test_terminal_raw_mode_echo_and_ctrl_a_x():
+    master, slave = pty.openpty()
+    before = termios.tcgetattr(slave)
+    p = subprocess.Popen([harness.MINIKVM, "--format", "raw64", guest("hypercall.bin")],
+                         stdin=slave, stdout=slave, stderr=subprocess.PIPE)
+    try:
+        read_until(master, b"hypercall: echo: ")
+        during = termios.tcgetattr(slave)
+        assert not (during[3] & termios.ICANON) and not (during[3] & termios.ISIG), during
+        # Interactive echo appears while the input is still open, and Ctrl-C is the guest's.
+        os.write(master, b"hi\x03")
+        read_until(master, b"HI\x03")
+        assert p.poll() is None, "Ctrl-C must go to the guest, not end the VMM"
+        os.write(master, b"\x01x")  # Ctrl-A x quits
+        assert p.wait(timeout=10) == 0
+        after = termios.tcgetattr(slave)
+        assert after == before, "terminal settings not restored"
+    finally:
+        if p.poll() is None:
+            p.kill()
+        os.close(master)
+        os.close(slave)
+
+
+def test_terminal_restored_after_crash():
+    master, slave = pty.openpty()
+    before = termios.tcgetattr(slave)
+    p = subprocess.Popen([harness.MINIKVM, "--format", "raw32", guest("triplefault.bin")],
+                         stdin=slave, stdout=slave, stderr=subprocess.PIPE)
+    try:
+        assert p.wait(timeout=20) == 3
+        assert termios.tcgetattr(slave) == before
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def test_terminal_restored_after_sigterm():
+    master, slave = pty.openpty()
+    before = termios.tcgetattr(slave)
+    path = hang_image()
+    p = subprocess.Popen([harness.MINIKVM, path], stdin=slave, stdout=slave,
+                         stderr=subprocess.PIPE)
+    try:
+        end = time.monotonic() + 10
+        while termios.tcgetattr(slave) == before and time.monotonic() < end:
+            time.sleep(0.01)  # polling the observable: raw mode switched on
+        assert termios.tcgetattr(slave) != before, "never entered raw mode"
+        p.terminate()
+        assert p.wait(timeout=10) == 143
+        assert termios.tcgetattr(slave) == before
+    finally:
+        os.unlink(path)
+        os.close(master)
+        os.close(slave)
