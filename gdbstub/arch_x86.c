@@ -121,6 +121,9 @@
 	"</flags>\n"
 
 enum { F_CORE, F_SSE, F_SEGMENTS, F_SYS };
+/* i386 has no segments feature: gdb 13 only expects it on amd64 and trips
+ * an internal assertion (tdesc_use_registers) when a 32-bit one has it. */
+enum { F_I386_SYS = F_SEGMENTS };
 
 static const struct gdb_feature x86_64_features[] = {
 	[F_CORE] = { "org.gnu.gdb.i386.core", EFLAGS_TYPE },
@@ -132,8 +135,7 @@ static const struct gdb_feature x86_64_features[] = {
 static const struct gdb_feature i386_features[] = {
 	[F_CORE] = { "org.gnu.gdb.i386.core", EFLAGS_TYPE },
 	[F_SSE] = { "org.gnu.gdb.i386.sse", SSE_TYPES },
-	[F_SEGMENTS] = { "org.gnu.gdb.i386.segments", NULL },
-	[F_SYS] = { "org.minikvm.x86.sys", CR_TYPES("4") },
+	[F_I386_SYS] = { "org.minikvm.x86.sys", CR_TYPES("4") },
 };
 
 #define REG(n, bits, t, g, f, i) \
@@ -145,6 +147,7 @@ static const struct gdb_feature i386_features[] = {
 #define FPU(n, i)       REG(n, 32, "int", "float", F_CORE, i)
 #define XMM(k)          REG("xmm" #k, 128, "vec128", NULL, F_SSE, GDB_X86_XMM0 + k)
 #define SYS(n, bits, t, i) REG(n, bits, t, "system", F_SYS, i)
+#define SYS32(n, bits, t, i) REG(n, bits, t, "system", F_I386_SYS, i)
 
 #define X87_REGS                                                           \
 	ST(0), ST(1), ST(2), ST(3), ST(4), ST(5), ST(6), ST(7),            \
@@ -178,7 +181,7 @@ static const struct gdb_reg x86_64_regs[] = {
 	SYS("k_gs_base", 64, "int", GDB_X86_K_GS_BASE),
 	SYS("cr0", 64, "x86_cr0", GDB_X86_CR0),
 	SYS("cr2", 64, "data_ptr", GDB_X86_CR2),
-	SYS("cr3", 64, "int", GDB_X86_CR3),
+	SYS("cr3", 64, "data_ptr", GDB_X86_CR3),
 	SYS("cr4", 64, "x86_cr4", GDB_X86_CR4),
 	SYS("cr8", 64, "int", GDB_X86_CR8),
 	SYS("efer", 64, "x86_efer", GDB_X86_EFER),
@@ -195,13 +198,13 @@ static const struct gdb_reg i386_regs[] = {
 	X87_REGS,
 	XMM(0), XMM(1), XMM(2), XMM(3), XMM(4), XMM(5), XMM(6), XMM(7),
 	REG("mxcsr", 32, "i386_mxcsr", "vector", F_SSE, GDB_X86_MXCSR),
-	REG("fs_base", 32, "int", NULL, F_SEGMENTS, GDB_X86_FS_BASE),
-	REG("gs_base", 32, "int", NULL, F_SEGMENTS, GDB_X86_GS_BASE),
-	SYS("cr0", 32, "x86_cr0", GDB_X86_CR0),
-	SYS("cr2", 32, "data_ptr", GDB_X86_CR2),
-	SYS("cr3", 32, "int", GDB_X86_CR3),
-	SYS("cr4", 32, "x86_cr4", GDB_X86_CR4),
-	SYS("efer", 64, "x86_efer", GDB_X86_EFER),
+	SYS32("fs_base", 32, "int", GDB_X86_FS_BASE),
+	SYS32("gs_base", 32, "int", GDB_X86_GS_BASE),
+	SYS32("cr0", 32, "x86_cr0", GDB_X86_CR0),
+	SYS32("cr2", 32, "data_ptr", GDB_X86_CR2),
+	SYS32("cr3", 32, "data_ptr", GDB_X86_CR3),
+	SYS32("cr4", 32, "x86_cr4", GDB_X86_CR4),
+	SYS32("efer", 64, "x86_efer", GDB_X86_EFER),
 };
 
 /* gdbserver sends the frame pointer, stack pointer and pc with every stop. */

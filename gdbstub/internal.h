@@ -112,7 +112,8 @@ void rsp_send_ack_if_pending(struct gdb_server *s);
 
 /* server.c */
 void rsp_handle_packet(struct gdb_server *s);
-enum rsp_result rsp_error(struct gdb_server *s, int err);   /* err: positive or negative errno */
+/* "E xx" with xx = |err| (an errno; 0 gives E00). */
+enum rsp_result rsp_error(struct gdb_server *s, int err);
 enum rsp_result rsp_ok(struct gdb_server *s);
 /* The vCPU that register and memory packets address (Hg, else the last stop). */
 unsigned rsp_g_vcpu(const struct gdb_server *s);
@@ -165,7 +166,6 @@ enum rsp_result rsp_cmd_no_ack_mode(struct gdb_server *s, struct rsp_cursor *arg
 enum rsp_result rsp_xfer_features(struct gdb_server *s, struct rsp_cursor *args);
 enum rsp_result rsp_cmd_attached(struct gdb_server *s, struct rsp_cursor *args);
 enum rsp_result rsp_cmd_symbol(struct gdb_server *s, struct rsp_cursor *args);
-enum rsp_result rsp_cmd_empty(struct gdb_server *s, struct rsp_cursor *args);
 
 enum rsp_result rsp_cmd_monitor(struct gdb_server *s, struct rsp_cursor *args);
 

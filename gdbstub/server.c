@@ -112,7 +112,7 @@ enum rsp_result rsp_error(struct gdb_server *s, int err)
 {
 	if (err < 0)
 		err = -err;
-	if (err == 0 || err > 0xff)
+	if (err > 0xff)
 		err = EIO;
 	rsp_buf_reset(&s->reply);
 	rsp_printf(&s->reply, "E%02x", err);

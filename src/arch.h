@@ -7,10 +7,18 @@
 #ifndef MINIKVM_ARCH_H
 #define MINIKVM_ARCH_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct vm;
 struct vcpu;
+struct vcpu_stop;
+struct gdb_arch;
+struct gdb_console;
+struct gdb_monitor_cmd;
+struct debug_host_caps;
 
 /* VM-wide setup before any vCPU exists (interrupt controllers, timers, CPUID). */
 int arch_vm_init(struct vm *vm);
@@ -24,5 +32,32 @@ void arch_vm_free(struct vm *vm);
 void arch_vcpu_dump(struct vcpu *vcpu, FILE *out);
 /* The instruction pointer, for one-line messages. */
 unsigned long long arch_vcpu_ip(struct vcpu *vcpu);
+
+/*
+ * Debugging (src/x86/debug.c, src/x86/probe.c).
+ */
+/* What this host's KVM can do for a debugger; probed once with a tiny VM. */
+int arch_debug_probe(struct vm *vm, struct debug_host_caps *caps);
+/* Program KVM_SET_GUEST_DEBUG from vm->debug and the vCPU's run mode. */
+int arch_vcpu_set_debug(struct vcpu *vcpu);
+/* Classify KVM_EXIT_DEBUG into why (VCPU_STOP_NONE: nothing for the debugger); returns the pc. */
+uint64_t arch_debug_exit(struct vcpu *vcpu, struct vcpu_stop *why);
+/* An emulation failure that the arch can resolve itself (int3 on some hosts): true if handled. */
+bool arch_emulation_failure(struct vcpu *vcpu);
+/* gdb's register layout for this VM's image, and the registers in it. */
+const struct gdb_arch *arch_gdb_layout(const struct vm *vm);
+int arch_gdb_read_regs(struct vcpu *vcpu, uint8_t *buf);
+/* regno < 0: buf holds every register; else just that one. */
+int arch_gdb_write_regs(struct vcpu *vcpu, const uint8_t *buf, int regno);
+/* Guest-virtual -> guest-physical through the vCPU's page tables; -EFAULT if unmapped. */
+int arch_translate(struct vcpu *vcpu, uint64_t gva, uint64_t *gpa);
+/* "vCPU 1, long mode, halted" */
+int arch_describe_vcpu(struct vcpu *vcpu, char *buf, size_t size);
+/* Arch monitor commands; arch_monitor returns -ENOENT for a command that is not its own. */
+extern const struct gdb_monitor_cmd *const arch_monitor_cmds;
+int arch_monitor(struct vcpu *vcpu, const char *cmd, struct gdb_console *out);
+/* The software breakpoint instruction. */
+extern const uint8_t arch_breakpoint_insn[];
+extern const size_t arch_breakpoint_len;
 
 #endif

@@ -126,6 +126,9 @@ int console_open(struct console *con, enum serial_mode mode, const char *path)
 			return -1;
 		}
 		return 0;
+	case SERIAL_STDERR:
+		/* gdb --gdb stdio owns stdin/stdout: the guest's console is output-only, on stderr. */
+		return console_init(con, -1, fd_is_open(STDERR_FILENO) ? STDERR_FILENO : -1, false);
 	case SERIAL_STDIO:
 		/* A closed stdin or stdout (minikvm <&-) means no input / no output, not a crash. */
 		in_fd = fd_is_open(STDIN_FILENO) ? STDIN_FILENO : -1;

@@ -32,6 +32,12 @@ static const char usage_text[] =
 "      --serial MODE      stdio|none|file:PATH (default stdio). On a terminal,\n"
 "                         input is raw: Ctrl-C goes to the guest, Ctrl-A x quits.\n"
 "\n"
+"Debugging (gdb remote protocol):\n"
+"  -g, --gdb ENDPOINT     serve gdb at PORT, HOST:PORT, tcp:HOST:PORT, unix:PATH\n"
+"                         or stdio; a bare PORT listens on 127.0.0.1 only\n"
+"  -s                     same as --gdb 127.0.0.1:1234\n"
+"  -S, --wait-gdb         run no vCPU until gdb connects and continues\n"
+"\n"
 "Diagnostics:\n"
 "  -v, --verbose          say what the VMM sets up and why the VM ended\n"
 "      --trace-exits      one line per VM exit on stderr\n"
@@ -135,6 +141,8 @@ enum {
 	OPT_TRACE_EXITS, OPT_STATS, OPT_VERSION,
 };
 
+#define DEFAULT_GDB_ENDPOINT "127.0.0.1:1234"
+
 static const struct option long_options[] = {
 	{ "memory", required_argument, NULL, 'm' },
 	{ "cpus", required_argument, NULL, 'c' },
@@ -147,6 +155,8 @@ static const struct option long_options[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "trace-exits", no_argument, NULL, OPT_TRACE_EXITS },
 	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "gdb", required_argument, NULL, 'g' },
+	{ "wait-gdb", no_argument, NULL, 'S' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -182,7 +192,7 @@ enum options_result options_parse(int argc, char **argv, struct vm_config *cfg, 
 	/* getopt keeps global state; a caller (unit tests) may parse several times. */
 	optind = 0;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":m:c:vh", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":m:c:vhg:sS", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 'm':
 			if (parse_size(optarg, &cfg->mem_size))
@@ -242,6 +252,15 @@ enum options_result options_parse(int argc, char **argv, struct vm_config *cfg, 
 		case OPT_STATS:
 			cfg->stats = true;
 			break;
+		case 'g':
+			cfg->gdb = optarg;
+			break;
+		case 's':
+			cfg->gdb = DEFAULT_GDB_ENDPOINT;
+			break;
+		case 'S':
+			cfg->wait_gdb = true;
+			break;
 		case 'h':
 			fputs(usage_text, out);
 			return OPTIONS_EXIT_OK;
@@ -266,6 +285,10 @@ enum options_result options_parse(int argc, char **argv, struct vm_config *cfg, 
 		return OPTIONS_ERROR;
 	}
 	cfg->image = argv[optind];
+	if (cfg->wait_gdb && !cfg->gdb)
+		cfg->gdb = DEFAULT_GDB_ENDPOINT; /* QEMU's -S alone waits forever; we also listen */
+	if (cfg->gdb && strcmp(cfg->gdb, "stdio") == 0 && cfg->serial == SERIAL_STDIO)
+		cfg->serial = SERIAL_STDERR; /* stdout carries the protocol */
 	if ((cfg->load_addr_set || cfg->entry_set) &&
 	    (cfg->format == FORMAT_ELF || cfg->format == FORMAT_MULTIBOOT)) {
 		err_set(EXIT_USAGE, "--load-addr and --entry are for raw images; %s images say where they go",

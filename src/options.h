@@ -19,7 +19,7 @@ enum image_format {
 	FORMAT_MULTIBOOT,
 };
 
-enum serial_mode { SERIAL_STDIO, SERIAL_NONE, SERIAL_FILE };
+enum serial_mode { SERIAL_STDIO, SERIAL_NONE, SERIAL_FILE, SERIAL_STDERR };
 
 struct vm_config {
 	const char *image;
@@ -36,6 +36,8 @@ struct vm_config {
 	int verbose;
 	bool trace_exits;
 	bool stats;
+	const char *gdb;            /* --gdb ENDPOINT, NULL without */
+	bool wait_gdb;              /* -S: no vCPU runs until gdb resumes */
 };
 
 enum options_result { OPTIONS_RUN, OPTIONS_EXIT_OK, OPTIONS_ERROR };

@@ -8,10 +8,13 @@
  * Kicking: SIGUSR1 is blocked in every thread and unblocked only *inside*
  * KVM_RUN (KVM_SET_SIGNAL_MASK). A kick sent while the thread is elsewhere
  * stays pending and makes the next KVM_RUN return -EINTR at once, so a kick
- * is never lost and needs no timing.
+ * is never lost and needs no timing. Because the signal is blocked again in
+ * user space, it stays pending after that -EINTR: the vCPU consumes it
+ * (sigtimedwait) or every later KVM_RUN would fail the same way.
  */
 #include "vcpu.h"
 #include "arch.h"
+#include "debug.h"
 #include "error.h"
 #include "vm.h"
 
@@ -48,6 +51,18 @@ const char *vcpu_exit_name(unsigned reason)
 static void kick_handler(int sig)
 {
 	(void)sig; /* only here to make KVM_RUN return -EINTR */
+}
+
+/* Take a pending kick off this thread, without waiting. */
+static void consume_kick(void)
+{
+	static const struct timespec zero;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIG_KICK);
+	while (sigtimedwait(&set, NULL, &zero) == SIG_KICK)
+		;
 }
 
 int vcpu_create(struct vm *vm, int id, struct vcpu **out)
@@ -179,6 +194,10 @@ static void handle_mmio(struct vcpu *vcpu)
 	unsigned size = run->mmio.len;
 	struct io_device *dev = iobus_find(&vm->mmio, run->mmio.phys_addr, size);
 
+	/* A write to RAM the debugger made read-only to watch it. */
+	if (run->mmio.is_write && vm->debug &&
+	    debug_watched_write(vm->debug, vcpu, run->mmio.phys_addr, run->mmio.data, size))
+		return;
 	if (!dev) {
 		vcpu->stats.unknown_mmio++;
 		if (!run->mmio.is_write)
@@ -221,12 +240,21 @@ static void guest_crash(struct vcpu *vcpu, const char *fmt, ...)
 	funlockfile(stderr);
 }
 
-static void handle_internal_error(struct vcpu *vcpu)
+/* False when the guest is dead. */
+static bool handle_internal_error(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 
 	switch (run->internal.suberror) {
 	case KVM_INTERNAL_ERROR_EMULATION:
+		/*
+		 * Some KVMs (this project's PVM hosts) cannot emulate int3 in
+		 * protected/long mode: the arch code turns that into what a
+		 * real CPU would have done (our breakpoint hit, or #BP for the
+		 * guest's own int3).
+		 */
+		if (arch_emulation_failure(vcpu))
+			return true;
 		guest_crash(vcpu, "KVM could not emulate the instruction at RIP %#llx "
 			    "(KVM_EXIT_INTERNAL_ERROR, emulation failure)", arch_vcpu_ip(vcpu));
 		break;
@@ -240,6 +268,7 @@ static void handle_internal_error(struct vcpu *vcpu)
 	default:
 		guest_crash(vcpu, "KVM internal error, suberror %u", run->internal.suberror);
 	}
+	return false;
 }
 
 static void handle_system_event(struct vcpu *vcpu)
@@ -254,6 +283,21 @@ static void handle_system_event(struct vcpu *vcpu)
 	}
 }
 
+/* A debug exit (single step, breakpoint, watchpoint): stop the VM or go on. */
+static void handle_debug(struct vcpu *vcpu)
+{
+	struct vcpu_stop why = { VCPU_STOP_NONE, 0 };
+	uint64_t pc = arch_debug_exit(vcpu, &why);
+
+	if (why.kind == VCPU_STOP_NONE)
+		return;
+	/* Range stepping: keep stepping inside the range without a round trip to gdb. */
+	if (why.kind == VCPU_STOP_STEP && vcpu->mode == VCPU_RANGE_STEP &&
+	    pc >= vcpu->range_start && pc < vcpu->range_end)
+		return;
+	vm_debug_stop(vcpu->vm, vcpu, &why);
+}
+
 /* Dispatch one exit; false when the vCPU must stop running. */
 static bool handle_exit(struct vcpu *vcpu)
 {
@@ -264,9 +308,14 @@ static bool handle_exit(struct vcpu *vcpu)
 	switch (reason) {
 	case KVM_EXIT_IO:
 		handle_io(vcpu);
+		vcpu->io_pending = true;
 		return true;
 	case KVM_EXIT_MMIO:
 		handle_mmio(vcpu);
+		vcpu->io_pending = true;
+		return true;
+	case KVM_EXIT_DEBUG:
+		handle_debug(vcpu);
 		return true;
 	case KVM_EXIT_INTR:
 		return true;
@@ -274,8 +323,7 @@ static bool handle_exit(struct vcpu *vcpu)
 		guest_crash(vcpu, "triple fault (KVM_EXIT_SHUTDOWN) at RIP %#llx", arch_vcpu_ip(vcpu));
 		return false;
 	case KVM_EXIT_INTERNAL_ERROR:
-		handle_internal_error(vcpu);
-		return false;
+		return handle_internal_error(vcpu);
 	case KVM_EXIT_FAIL_ENTRY:
 		guest_crash(vcpu, "KVM could not enter the guest (KVM_EXIT_FAIL_ENTRY, "
 			    "hardware reason %#llx)",
@@ -294,6 +342,62 @@ static bool handle_exit(struct vcpu *vcpu)
 	}
 }
 
+/*
+ * KVM finishes an I/O or MMIO instruction (stores an IN's data, moves RIP on)
+ * only when KVM_RUN is next entered. Before parking, enter it with
+ * immediate_exit so the registers a debugger reads are those after the
+ * instruction.
+ */
+static void complete_pending_io(struct vcpu *vcpu)
+{
+	if (!vcpu->io_pending)
+		return;
+	vcpu->run->immediate_exit = 1;
+	if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
+		if (errno == EINTR)
+			consume_kick();
+	} else {
+		/* Completing the I/O produced a new exit: handle it like any other. */
+		vcpu->run->immediate_exit = 0;
+		vcpu->io_pending = false;
+		handle_exit(vcpu);
+		return;
+	}
+	vcpu->run->immediate_exit = 0;
+	vcpu->io_pending = false;
+}
+
+/* Wait while the VM is paused or this vCPU is told to stay; false when the VM ends. */
+static bool vcpu_park(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	bool go;
+
+	pthread_mutex_lock(&vm->run_lock);
+	if ((vm->paused || vcpu->mode == VCPU_STAY) && !atomic_load(&vm->exiting)) {
+		pthread_mutex_unlock(&vm->run_lock);
+		complete_pending_io(vcpu);
+		pthread_mutex_lock(&vm->run_lock);
+	}
+	while ((vm->paused || vcpu->mode == VCPU_STAY) && !atomic_load(&vm->exiting)) {
+		if (!vcpu->parked) {
+			vcpu->parked = true;
+			vm->nparked++;
+			pthread_cond_broadcast(&vm->run_cond);
+		}
+		pthread_cond_wait(&vm->run_cond, &vm->run_lock);
+	}
+	if (vcpu->parked) {
+		vcpu->parked = false;
+		vm->nparked--;
+	}
+	go = !atomic_load(&vm->exiting);
+	pthread_mutex_unlock(&vm->run_lock);
+	if (go && vcpu->debug_dirty)
+		go = arch_vcpu_set_debug(vcpu) == 0;
+	return go;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
@@ -302,9 +406,14 @@ static void *vcpu_thread(void *arg)
 
 	snprintf(name, sizeof(name), "vcpu%d", vcpu->id);
 	pthread_setname_np(pthread_self(), name);
-	while (!atomic_load(&vm->exiting)) {
+	while (vcpu_park(vcpu)) {
+		vcpu->io_pending = false;
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR) {
+				consume_kick();
+				continue;
+			}
+			if (errno == EAGAIN)
 				continue;
 			err_set(EXIT_HOST, "KVM_RUN on vCPU %d failed: %s", vcpu->id, strerror(errno));
 			vm_request_exit(vm, EXIT_HOST, err_message());
@@ -316,6 +425,14 @@ static void *vcpu_thread(void *arg)
 		if (!handle_exit(vcpu))
 			break;
 	}
+	/* Gone threads count as parked, so vm_pause() never waits for them. */
+	pthread_mutex_lock(&vm->run_lock);
+	if (!vcpu->parked) {
+		vcpu->parked = true;
+		vm->nparked++;
+	}
+	pthread_cond_broadcast(&vm->run_cond);
+	pthread_mutex_unlock(&vm->run_lock);
 	return NULL;
 }
 

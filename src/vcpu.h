@@ -30,6 +30,32 @@ struct vcpu_stats {
 	uint64_t unknown_pio, unknown_mmio;
 };
 
+/* What a vCPU does when the VM is not paused (set while it is parked). */
+enum vcpu_run_mode {
+	VCPU_CONTINUE,   /* run freely */
+	VCPU_STAY,       /* stay parked (gdb's scheduler-locking) */
+	VCPU_STEP,       /* one instruction, then stop the VM */
+	VCPU_RANGE_STEP, /* step while RIP is in [range_start, range_end), then stop */
+};
+
+/* Why a vCPU stopped the VM (for the debugger). */
+enum vcpu_stop_kind {
+	VCPU_STOP_NONE,
+	VCPU_STOP_STEP,        /* a single step (or range step) finished */
+	VCPU_STOP_SWBREAK,     /* one of the debugger's software breakpoints */
+	VCPU_STOP_HWBREAK,     /* a debug-register execution breakpoint */
+	VCPU_STOP_WATCH,       /* write watchpoint; addr = the watched address */
+	VCPU_STOP_RWATCH,      /* read watchpoint */
+	VCPU_STOP_AWATCH,      /* access watchpoint */
+	VCPU_STOP_CRASH,       /* the guest crashed (triple fault, ...) */
+	VCPU_STOP_EXITED,      /* the guest asked to end */
+};
+
+struct vcpu_stop {
+	enum vcpu_stop_kind kind;
+	uint64_t addr;
+};
+
 struct vcpu {
 	struct vm *vm;
 	int id;
@@ -38,6 +64,16 @@ struct vcpu {
 	pthread_t thread;
 	bool thread_started;
 	struct vcpu_stats stats;
+
+	/* Run control, under vm->run_lock. */
+	enum vcpu_run_mode mode;
+	uint64_t range_start, range_end;
+	bool parked;            /* waiting in vcpu_park(): registers are safe to touch */
+	bool debug_dirty;       /* guest-debug settings changed: apply before KVM_RUN */
+	struct vcpu_stop stop;  /* set when this vCPU stopped the VM */
+
+	/* Owned by the vCPU thread. */
+	bool io_pending;        /* the last exit was I/O or MMIO, not yet completed by KVM */
 };
 
 int vcpu_create(struct vm *vm, int id, struct vcpu **out);

@@ -11,6 +11,7 @@
  */
 #include "vm.h"
 #include "arch.h"
+#include "debug.h"
 #include "device.h"
 #include "error.h"
 #include "loader/loader.h"
@@ -27,6 +28,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -74,27 +76,102 @@ static int kvm_check(int kvm_fd)
 	return 0;
 }
 
-static int set_memory(struct vm *vm)
+static int set_slot(struct vm *vm, int slot, uint64_t gpa, uint64_t size, uint64_t host_off,
+		    bool readonly)
 {
-	struct kvm_userspace_memory_region low = {
-		.slot = 0,
-		.guest_phys_addr = 0,
-		.memory_size = vm->mem.low_size,
-		.userspace_addr = (uintptr_t)vm->mem.host,
-	};
-	struct kvm_userspace_memory_region high = {
-		.slot = 1,
-		.guest_phys_addr = GUEST_MEM_HIGH_START,
-		.memory_size = guest_mem_high_size(&vm->mem),
-		.userspace_addr = (uintptr_t)vm->mem.host + vm->mem.low_size,
+	struct kvm_userspace_memory_region r = {
+		.slot = (uint32_t)slot,
+		.flags = readonly ? KVM_MEM_READONLY : 0,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uintptr_t)vm->mem.host + host_off,
 	};
 
-	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &low) < 0)
-		return err_set(EXIT_HOST, "KVM_SET_USER_MEMORY_REGION (slot 0) failed: %s",
-			       strerror(errno));
-	if (high.memory_size && ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &high) < 0)
-		return err_set(EXIT_HOST, "KVM_SET_USER_MEMORY_REGION (slot 1) failed: %s",
-			       strerror(errno));
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+		return err_set(EXIT_HOST, "KVM_SET_USER_MEMORY_REGION (slot %d at %#llx) failed: %s",
+			       slot, (unsigned long long)gpa, strerror(errno));
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Memory slots: one for RAM below the hole, one for RAM above 4 GiB, each
+ * cut around the pages that must be read-only (for software watchpoints).
+ */
+static int map_ram(struct vm *vm, const uint64_t *ro_sorted, int nro)
+{
+	const struct {
+		uint64_t gpa, size, host_off;
+	} regions[2] = {
+		{ 0, vm->mem.low_size, 0 },
+		{ GUEST_MEM_HIGH_START, guest_mem_high_size(&vm->mem), vm->mem.low_size },
+	};
+	int slot = 0, k = 0;
+
+	for (int i = 0; i < 2; i++) {
+		uint64_t at = regions[i].gpa, end = regions[i].gpa + regions[i].size;
+
+		for (; k < nro && ro_sorted[k] < end; k++) {
+			uint64_t p = ro_sorted[k];
+
+			if (p < at)
+				continue;
+			if (p > at && set_slot(vm, slot++, at, p - at, regions[i].host_off + at - regions[i].gpa, false) < 0)
+				return -1;
+			if (set_slot(vm, slot++, p, 0x1000, regions[i].host_off + p - regions[i].gpa, true) < 0)
+				return -1;
+			at = p + 0x1000;
+		}
+		if (end > at && set_slot(vm, slot++, at, end - at, regions[i].host_off + at - regions[i].gpa, false) < 0)
+			return -1;
+	}
+	vm->nslots = slot;
+	return 0;
+}
+
+static int set_memory(struct vm *vm)
+{
+	return map_ram(vm, NULL, 0);
+}
+
+int vm_set_readonly_pages(struct vm *vm, const uint64_t *pages, int n)
+{
+	uint64_t sorted[256];
+	int m = 0;
+
+	if (n > (int)(sizeof(sorted) / sizeof(sorted[0])))
+		return err_set(EXIT_HOST, "too many read-only pages");
+	memcpy(sorted, pages, (size_t)n * sizeof(*pages));
+	qsort(sorted, (size_t)n, sizeof(*sorted), cmp_u64);
+	for (int i = 0; i < n; i++)
+		if (m == 0 || sorted[m - 1] != sorted[i])
+			sorted[m++] = sorted[i];
+	/* Slots may not overlap even for a moment: drop them all, then map anew. */
+	for (int i = 0; i < vm->nslots; i++)
+		if (set_slot(vm, i, 0, 0, 0, false) < 0)
+			return -1;
+	return map_ram(vm, sorted, m);
+}
+
+int vm_reset(struct vm *vm)
+{
+	/* Fresh zero pages, as at start: the host drops the old ones. */
+	if (madvise(vm->mem.host, vm->mem.size, MADV_DONTNEED) < 0)
+		return err_set(EXIT_HOST, "madvise: %s", strerror(errno));
+	if (loader_load(vm->cfg, &vm->mem, &vm->boot) < 0 || arch_boot_tables(vm) < 0)
+		return -1;
+	for (int i = 0; i < vm->ncpus; i++) {
+		vm->vcpus[i]->mode = VCPU_CONTINUE;
+		vm->vcpus[i]->debug_dirty = true;
+		if (arch_vcpu_init(vm->vcpus[i]) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -127,7 +204,11 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	vm->pio.name = "pio";
 	vm->mmio.name = "mmio";
 	vm->ncpus = cfg->cpus;
+	vm->stopper = -1;
+	vm->debug_fd = -1;
 	pthread_mutex_init(&vm->exit_lock, NULL);
+	pthread_mutex_init(&vm->run_lock, NULL);
+	pthread_cond_init(&vm->run_cond, NULL);
 
 	/* Image first: a bad image is the user's error and needs no KVM to report. */
 	if (guest_mem_alloc(&vm->mem, cfg->mem_size) < 0)
@@ -156,7 +237,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		vm->ncpus, vm->ncpus > 1 ? "s" : "");
 
 	vm->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (vm->event_fd < 0)
+	vm->debug_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->event_fd < 0 || vm->debug_fd < 0)
 		return err_set(EXIT_HOST, "eventfd failed: %s", strerror(errno));
 	if (console_open(&vm->console, cfg->serial, cfg->serial_path) < 0)
 		return -1;
@@ -166,6 +248,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		if (vcpu_create(vm, i, &vm->vcpus[i]) < 0 || arch_vcpu_init(vm->vcpus[i]) < 0)
 			return -1;
 	}
+	if (cfg->gdb && debug_create(vm) < 0)
+		return -1;
 	return 0;
 }
 
@@ -201,8 +285,60 @@ bool vm_request_exit(struct vm *vm, int status, const char *reason)
 		first = true;
 	}
 	pthread_mutex_unlock(&vm->exit_lock);
-	if (first && write(vm->event_fd, &one, sizeof(one)) < 0) {
-		/* The counter cannot overflow with one write; nothing else can fail here. */
+	if (first) {
+		/* Parked vCPUs must see it too. */
+		pthread_mutex_lock(&vm->run_lock);
+		pthread_cond_broadcast(&vm->run_cond);
+		pthread_mutex_unlock(&vm->run_lock);
+		if (write(vm->event_fd, &one, sizeof(one)) < 0) {
+			/* An eventfd counter cannot overflow from one write. */
+		}
+	}
+	return first;
+}
+
+void vm_pause(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->run_lock);
+	vm->paused = true;
+	for (int i = 0; i < vm->ncpus; i++)
+		if (!vm->vcpus[i]->parked)
+			vcpu_kick(vm->vcpus[i]);
+	/* Each vCPU leaves KVM_RUN within one exit's time of the kick; no timeout needed. */
+	while (vm->nparked < vm->ncpus)
+		pthread_cond_wait(&vm->run_cond, &vm->run_lock);
+	pthread_mutex_unlock(&vm->run_lock);
+}
+
+void vm_resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->run_lock);
+	vm->paused = false;
+	vm->stopper = -1;
+	for (int i = 0; i < vm->ncpus; i++)
+		vm->vcpus[i]->stop.kind = VCPU_STOP_NONE;
+	pthread_cond_broadcast(&vm->run_cond);
+	pthread_mutex_unlock(&vm->run_lock);
+}
+
+bool vm_debug_stop(struct vm *vm, struct vcpu *vcpu, const struct vcpu_stop *why)
+{
+	uint64_t one = 1;
+	bool first;
+
+	pthread_mutex_lock(&vm->run_lock);
+	first = !vm->paused;
+	if (first) {
+		vm->paused = true;
+		vm->stopper = vcpu->id;
+		vcpu->stop = *why;
+		for (int i = 0; i < vm->ncpus; i++)
+			if (vm->vcpus[i] != vcpu && !vm->vcpus[i]->parked)
+				vcpu_kick(vm->vcpus[i]);
+	}
+	pthread_mutex_unlock(&vm->run_lock);
+	if (first && write(vm->debug_fd, &one, sizeof(one)) < 0) {
+		/* An eventfd counter cannot overflow from one write. */
 	}
 	return first;
 }
@@ -215,7 +351,7 @@ static int64_t now_usec(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-enum { PFD_EXIT, PFD_SIGNAL, PFD_NOTIFY, PFD_INPUT, PFD_COUNT };
+enum { PFD_EXIT, PFD_SIGNAL, PFD_NOTIFY, PFD_INPUT, PFD_DEBUG, PFD_MAX = PFD_DEBUG + 8 };
 
 /* The event loop: returns when something asked the VM to end. */
 static void event_loop(struct vm *vm, int sig_fd)
@@ -224,12 +360,13 @@ static void event_loop(struct vm *vm, int sig_fd)
 	int64_t flush_at = -1; /* when buffered output must be written, or -1 */
 
 	while (!atomic_load(&vm->exiting)) {
-		struct pollfd pfd[PFD_COUNT] = {
+		struct pollfd pfd[PFD_MAX] = {
 			[PFD_EXIT] = { .fd = vm->event_fd, .events = POLLIN },
 			[PFD_SIGNAL] = { .fd = sig_fd, .events = POLLIN },
 			[PFD_NOTIFY] = { .fd = con->notify_fd, .events = POLLIN },
 			[PFD_INPUT] = { .fd = console_wants_input(con) ? con->in_fd : -1, .events = POLLIN },
 		};
+		int ndebug = debug_poll_fds(vm, &pfd[PFD_DEBUG], PFD_MAX - PFD_DEBUG);
 		struct timespec ts, *timeout = NULL;
 
 		if (flush_at >= 0) {
@@ -244,7 +381,7 @@ static void event_loop(struct vm *vm, int sig_fd)
 			ts.tv_nsec = (left % 1000000) * 1000;
 			timeout = &ts;
 		}
-		if (ppoll(pfd, PFD_COUNT, timeout, NULL) < 0) {
+		if (ppoll(pfd, (nfds_t)(PFD_DEBUG + ndebug), timeout, NULL) < 0) {
 			if (errno == EINTR)
 				continue;
 			err_set(EXIT_HOST, "ppoll failed: %s", strerror(errno));
@@ -264,10 +401,11 @@ static void event_loop(struct vm *vm, int sig_fd)
 			if (flush_at < 0)
 				flush_at = now_usec() + CONSOLE_FLUSH_USEC;
 		}
-		if (pfd[PFD_INPUT].revents & (POLLIN | POLLHUP | POLLERR)) {
+		if (pfd[PFD_INPUT].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) {
 			if (console_read_input(con) == 1)
 				vm_request_exit(vm, EXIT_GUEST_OK, "Ctrl-A x typed on the console");
 		}
+		debug_handle_fds(vm, &pfd[PFD_DEBUG], ndebug);
 	}
 }
 
@@ -292,6 +430,8 @@ int vm_run(struct vm *vm)
 		}
 	}
 	event_loop(vm, sig_fd);
+	if (vm->debug)
+		debug_vm_ending(vm, vm->exit_status, vm->exit_status == EXIT_GUEST_CRASH);
 	for (int i = 0; i < vm->ncpus; i++)
 		vcpu_kick(vm->vcpus[i]);
 	for (int i = 0; i < vm->ncpus; i++)
@@ -308,6 +448,7 @@ int vm_run(struct vm *vm)
 
 void vm_destroy(struct vm *vm)
 {
+	debug_free(vm);
 	for (int i = 0; i < vm->ncpus; i++) {
 		vcpu_destroy(vm->vcpus[i]);
 		vm->vcpus[i] = NULL;
@@ -316,10 +457,14 @@ void vm_destroy(struct vm *vm)
 	arch_vm_free(vm);
 	if (vm->event_fd >= 0)
 		close(vm->event_fd);
+	if (vm->debug_fd >= 0)
+		close(vm->debug_fd);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
 	guest_mem_free(&vm->mem);
 	pthread_mutex_destroy(&vm->exit_lock);
+	pthread_mutex_destroy(&vm->run_lock);
+	pthread_cond_destroy(&vm->run_cond);
 }

@@ -19,7 +19,9 @@
 #include "options.h"
 
 struct vcpu;
+struct vcpu_stop;
 struct kvm_cpuid2;
+struct debug;
 
 struct vm {
 	const struct vm_config *cfg;
@@ -35,6 +37,20 @@ struct vm {
 
 	struct iobus pio, mmio;
 	struct console console;
+
+	/*
+	 * Run control (all-stop): while paused, every vCPU parks outside
+	 * KVM_RUN. A vCPU that stops the VM for the debugger sets paused itself,
+	 * records why in its vcpu->stop and wakes the event loop via debug_fd.
+	 */
+	pthread_mutex_t run_lock;
+	pthread_cond_t run_cond;
+	bool paused;
+	int nparked;                 /* vCPU threads parked (or gone) */
+	int stopper;                 /* the vCPU that stopped the VM, or -1 */
+	int debug_fd;                /* eventfd: a vCPU stopped the VM */
+	struct debug *debug;         /* the debugger's state, NULL without --gdb */
+	int nslots;                  /* KVM memory slots in use */
 
 	/* The end: the first request wins; the event loop then stops every vCPU. */
 	pthread_mutex_t exit_lock;
@@ -58,6 +74,26 @@ int vm_irq_line(struct vm *vm, int irq, int level);
  */
 bool vm_request_exit(struct vm *vm, int status, const char *reason);
 int vm_register_pio(struct vm *vm, struct io_device *dev);
+/*
+ * All-stop control, from the event-loop thread. vm_pause() returns once
+ * every vCPU is parked (registers and memory are then stable); vm_resume()
+ * lets each vCPU go on as its vcpu->mode says.
+ */
+void vm_pause(struct vm *vm);
+void vm_resume(struct vm *vm);
+/*
+ * From a vCPU thread: this vCPU stops the VM for the debugger. True if it
+ * was first (the others are being stopped); false if the VM was already
+ * pausing, and the event is dropped (a breakpoint will hit again).
+ */
+bool vm_debug_stop(struct vm *vm, struct vcpu *vcpu, const struct vcpu_stop *why);
+/*
+ * Re-map guest RAM so that the given pages (guest-physical, 4 KiB aligned)
+ * are read-only to the guest: its writes there become MMIO exits. VM paused.
+ */
+int vm_set_readonly_pages(struct vm *vm, const uint64_t *pages, int n);
+/* Reload the image and put every vCPU back to its boot state. VM paused. */
+int vm_reset(struct vm *vm);
 int vm_register_mmio(struct vm *vm, struct io_device *dev);
 
 #endif

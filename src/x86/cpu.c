@@ -258,6 +258,10 @@ int arch_vcpu_init(struct vcpu *vcpu)
 			return err_set(EXIT_HOST, "KVM_SET_MP_STATE failed: %s", strerror(errno));
 		return 0;
 	}
+	/* Runnable, also after a reset that caught the boot CPU halted. */
+	mp.mp_state = KVM_MP_STATE_RUNNABLE;
+	if (ioctl(vcpu->fd, KVM_SET_MP_STATE, &mp) < 0)
+		return err_set(EXIT_HOST, "KVM_SET_MP_STATE failed: %s", strerror(errno));
 	memset(&regs, 0, sizeof(regs));
 	regs.rflags = 0x2; /* bit 1 is reserved and always set */
 	if (setup_sregs(vcpu, &regs) < 0)

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The debugger: minikvm's implementation of gdbstub's target operations
+ * with KVM, and the connection to gdb. gdbstub/ speaks the protocol; this
+ * file's debug.c decides what "stop", "step", "read memory at a virtual
+ * address" and "insert a breakpoint" mean for a KVM guest. x86 specifics
+ * (registers, debug registers, page walks) are in src/x86/debug.c.
+ *
+ * Threads: everything here runs in the event-loop thread, except
+ * debug_watched_write() and debug_is_breakpoint(), which vCPU threads call
+ * while the VM runs; the breakpoint and watchpoint tables they read change
+ * only while every vCPU is parked.
+ */
+#ifndef MINIKVM_DEBUG_H
+#define MINIKVM_DEBUG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vm;
+struct vcpu;
+struct debug;
+struct pollfd;
+
+/* One of the four x86 debug-register slots (or the equivalent elsewhere). */
+enum debug_hw_type { DEBUG_HW_EXEC, DEBUG_HW_WRITE, DEBUG_HW_READ, DEBUG_HW_ACCESS };
+
+struct debug_hw_slot {
+	bool used;
+	enum debug_hw_type type;
+	uint64_t addr;
+	unsigned len; /* 1, 2, 4 or 8 */
+};
+
+#define DEBUG_HW_SLOTS 4
+#define DEBUG_MAX_SW_BREAKPOINTS 256
+#define DEBUG_MAX_WATCH 64
+
+/* What the arch code needs to program KVM_SET_GUEST_DEBUG. */
+struct debug_arch_state {
+	struct debug_hw_slot hw[DEBUG_HW_SLOTS];
+	bool sw_breakpoints;  /* at least one software breakpoint is inserted */
+	bool step_irq;        /* let interrupts in while single-stepping (monitor step-irq on) */
+	bool block_irq;       /* the host can hold interrupts back while stepping */
+};
+
+/* What the host's KVM can do, probed once (debug_probe_host). */
+struct debug_host_caps {
+	bool dr_write_watch;   /* debug-register write watchpoints fire */
+	bool dr_read_watch;    /* debug-register read/access watchpoints fire */
+	bool readonly_mem;     /* KVM_MEM_READONLY slots (software write watchpoints) */
+	bool block_irq;        /* KVM_GUESTDBG_BLOCKIRQ */
+};
+
+/* Set up the debugger for vm per vm->cfg (listen on the gdb endpoint). */
+int debug_create(struct vm *vm);
+void debug_free(struct vm *vm);
+
+/* Event loop: fds to poll (returns how many were filled) and what to do when they fire. */
+int debug_poll_fds(struct vm *vm, struct pollfd *pfd, int max);
+void debug_handle_fds(struct vm *vm, const struct pollfd *pfd, int n);
+/* vm->debug_fd fired: a vCPU stopped the VM. */
+void debug_handle_stop(struct vm *vm);
+/* The VM is ending (guest exit or crash): tell gdb. */
+void debug_vm_ending(struct vm *vm, int status, bool crashed);
+
+/* vCPU threads. */
+bool debug_is_breakpoint(struct debug *dbg, uint64_t addr);
+/* A write hit a page made read-only for a watchpoint: do the write, maybe stop. */
+bool debug_watched_write(struct debug *dbg, struct vcpu *vcpu, uint64_t gpa,
+			 const uint8_t *data, unsigned len);
+const struct debug_arch_state *debug_arch_state(const struct debug *dbg);
+
+#endif

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libFuzzer target for gdbstub: the packet framing, the parsers of every
+ * packet and the command dispatcher, wired to the simulated target of the
+ * unit tests (whose ops abort() if the server breaks its promises: a range
+ * that wraps, a breakpoint inserted twice or removed without being inserted,
+ * a detach with breakpoints still in).
+ *
+ * Input: one mode byte, then the stream.
+ *   mode bit 0      i386 layout (else x86-64)
+ *   mode bits 1-2   1..4 vCPUs
+ *   mode bit 3      the target stops synchronously inside resume()
+ *   mode bit 4      minimal ops (no breakpoints, monitor, kill, detach)
+ *   mode bit 5      attach to a running target (else a stopped one)
+ *   mode bit 6      "lines" mode: each '\n'-separated line is a packet
+ *                   payload that gets framed with a correct checksum, so the
+ *                   fuzzer reaches the parsers; a one-byte line 0x01..0x07 is
+ *                   an event instead (stop, reconnect, 0x03, '-', '+',
+ *                   toggle sync stops, an oversized packet).
+ *                   Otherwise the bytes are fed raw, in chunks of
+ *                   data-dependent sizes, with events between chunks.
+ * Every write the server makes must be valid protocol (acks and
+ * well-formed frames); anything else aborts.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../unit/sim_target.h"
+
+static int check_write(void *ctx, const void *buf, size_t len)
+{
+	(void)ctx;
+	if (!sim_valid_output(buf, len))
+		abort();
+	return 0;
+}
+
+static uint32_t rng_state;
+
+static uint32_t rng(void)
+{
+	/* xorshift32: deterministic, so every crash reproduces. */
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 17;
+	rng_state ^= rng_state << 5;
+	return rng_state;
+}
+
+static struct gdb_stop_event random_stop(void)
+{
+	uint32_t r = rng();
+
+	return (struct gdb_stop_event){
+		.reason = (enum gdb_stop_reason)(r % 9), /* 8 is out of range on purpose */
+		.vcpu = (r >> 4) % 6,
+		.signal = (int)((r >> 8) % 40),
+		.addr = (uint64_t)rng() << 32 | rng(),
+		.exit_code = (int)(r >> 16),
+	};
+}
+
+static void event(struct sim_target *t, struct gdb_server *srv, unsigned which)
+{
+	static const struct gdb_stop_event stopped = { .signal = GDB_SIGNAL_TRAP };
+	struct gdb_stop_event ev;
+	char *big;
+
+	switch (which) {
+	case 1:
+		ev = random_stop();
+		/* An exit of a running guest takes its breakpoints along (the
+		 * server ignores stop events while the target is stopped). */
+		if ((ev.reason == GDB_STOP_EXITED || ev.reason == GDB_STOP_TERMINATED) &&
+		    gdb_server_target_running(srv))
+			t->nbps = 0;
+		gdb_server_stop_event(srv, &ev);
+		break;
+	case 2:
+		gdb_server_disconnected(srv);
+		gdb_server_connected(srv, rng() & 1 ? NULL : &stopped);
+		break;
+	case 3:
+		gdb_server_feed(srv, (const uint8_t *)"\x03", 1);
+		break;
+	case 4:
+		gdb_server_feed(srv, (const uint8_t *)"-", 1);
+		break;
+	case 5:
+		gdb_server_feed(srv, (const uint8_t *)"+", 1);
+		break;
+	case 6:
+		t->sync_stop = !t->sync_stop;
+		break;
+	case 7:
+		big = malloc(GDB_PACKET_SIZE + 16);
+		if (!big)
+			abort();
+		memset(big, 'X', GDB_PACKET_SIZE + 16);
+		big[0] = '$';
+		memcpy(big + GDB_PACKET_SIZE + 12, "#00", 3);
+		gdb_server_feed(srv, (const uint8_t *)big, GDB_PACKET_SIZE + 15);
+		free(big);
+		break;
+	}
+}
+
+static void feed_lines(struct sim_target *t, struct gdb_server *srv, const uint8_t *data,
+		       size_t size)
+{
+	char *frame = malloc(2 * size + 8);
+
+	if (!frame)
+		abort();
+	while (size) {
+		const uint8_t *nl = memchr(data, '\n', size);
+		size_t n = nl ? (size_t)(nl - data) : size;
+
+		if (n == 1 && data[0] >= 1 && data[0] <= 7) {
+			event(t, srv, data[0]);
+		} else {
+			size_t len = sim_frame(data, n, frame), cut = rng() % (len + 1);
+
+			gdb_server_feed(srv, (const uint8_t *)frame, cut);
+			gdb_server_feed(srv, (const uint8_t *)frame + cut, len - cut);
+		}
+		data += n;
+		size -= n;
+		if (nl) {
+			data++;
+			size--;
+		}
+	}
+	free(frame);
+}
+
+static void feed_raw(struct sim_target *t, struct gdb_server *srv, const uint8_t *data,
+		     size_t size)
+{
+	while (size) {
+		size_t n = 1 + rng() % 64;
+		uint32_t r = rng();
+
+		if (n > size)
+			n = size;
+		gdb_server_feed(srv, data, n);
+		data += n;
+		size -= n;
+		if (r % 16 == 0)
+			event(t, srv, 1 + (r >> 8) % 6);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const struct gdb_stop_event stopped = { .signal = GDB_SIGNAL_TRAP };
+	struct gdb_server_config cfg = { .write = check_write };
+	struct sim_target t;
+	struct gdb_server *srv;
+	uint8_t mode;
+
+	if (size < 1)
+		return 0;
+	mode = data[0];
+	data++;
+	size--;
+	rng_state = 0x9e3779b9u ^ mode ^ (uint32_t)size << 8;
+	cfg.arch = mode & 1 ? &gdb_arch_i386 : &gdb_arch_x86_64;
+	if (sim_init(&t, cfg.arch, 1 + (mode >> 1 & 3), 0x10000) < 0)
+		abort();
+	t.sync_stop = mode & 8;
+	srv = gdb_server_new(mode & 16 ? &sim_ops_minimal : &sim_ops, &t, &cfg);
+	if (!srv)
+		abort();
+	t.srv = srv;
+	gdb_server_connected(srv, mode & 32 ? NULL : &stopped);
+	if (mode & 64)
+		feed_lines(&t, srv, data, size);
+	else
+		feed_raw(&t, srv, data, size);
+	/* Whatever state it is in, gdb leaving must leave a consistent target. */
+	gdb_server_disconnected(srv);
+	if (gdb_server_target_running(srv)) {
+		struct gdb_stop_event ev = { .signal = GDB_SIGNAL_INT };
+
+		gdb_server_stop_event(srv, &ev);
+	}
+	if (t.nbps)
+		abort(); /* a breakpoint left in a guest nobody debugs */
+	gdb_server_free(srv);
+	sim_fini(&t);
+	return 0;
+}
