@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Arch-independent use of a register description: byte offsets in a 'g'
  * buffer, lookup by name, and the target description XML that gdb reads

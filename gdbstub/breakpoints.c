@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Breakpoints and watchpoints: Z TYPE,ADDR,KIND[;cond...] / z TYPE,ADDR,KIND.
  *

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Framing (GDB manual, "Overview" of the Remote Protocol):
  *

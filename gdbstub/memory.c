@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Memory packets, at gdb's (virtual) addresses through the Hg thread:
  *   m ADDR,LEN          -> hex bytes; fewer than LEN if the read ran into an

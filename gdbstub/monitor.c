@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Monitor commands: gdb's "monitor CMD" sends qRcmd,HEX(CMD).
  *

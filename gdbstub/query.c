@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * General queries that do not touch the target:
  *   qSupported[:GDBFEATURES]   what we implement (and what gdb does)

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Register packets, for the thread selected with Hg:
  *   g            -> all registers, hex, in the arch's order

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The server object: creation, the connection's life cycle and the table
  * that routes each packet to its handler.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Packet text helpers. Everything a packet says is untrusted: every reader
  * here checks the end of the packet and the size of a number before use.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * Threads are vCPUs: vCPU i is gdb thread i + 1 (0 means "any" and -1 "all"
  * on the wire, so ids start at 1).

@@ -14,8 +14,8 @@ GUEST_OBJCOPY ?= objcopy
 G := guest
 
 GUEST_BINS := $(addprefix $(G)/,hello16.bin pmode32.bin long64.bin hypercall.bin \
-	smp.bin triplefault.bin mbkludge.bin)
-GUEST_ELFS := $(addprefix $(G)/,mbkernel.elf elf32.elf ckernel.elf)
+	smp.bin triplefault.bin mbkludge.bin modeswitch.bin)
+GUEST_ELFS := $(addprefix $(G)/,mbkernel.elf elf32.elf ckernel.elf ticker.elf)
 
 # Freestanding: no libc, no libgcc, no PIE, no stack protector, no SSE (the VMM
 # does not promise an FPU/SSE setup), no red zone (nothing may scribble below
@@ -40,8 +40,8 @@ guests: $(GUEST_BINS) $(GUEST_ELFS)
 
 GUEST_S32 := hello16 pmode32 triplefault smp_trampoline
 GUEST_C32 := smp elf32 multiboot
-GUEST_S64 := long64 hypercall ckernel_start
-GUEST_C64 := ckernel
+GUEST_S64 := long64 hypercall ckernel_start modeswitch
+GUEST_C64 := ckernel ticker
 
 $(GUEST_S32:%=$(G)/%.o): $(G)/%.o: $(G)/%.S $(G)/guest.mk
 	$(GUEST_CC) $(GUEST_ASFLAGS32) -c -o $@ $<
@@ -75,6 +75,10 @@ GUEST_LIB64 := $(GUEST_LIB:%=$(G)/lib64-%.o)
 $(G)/hello16.bin.elf: $(G)/hello16.o
 	$(GUEST_LD) -m elf_i386 $(GUEST_LDFLAGS) -Ttext 0x7c00 -e _start -o $@ $^
 
+# modeswitch.bin: a boot sector too, in an ELF64 so gdb reads it with the x86-64 layout.
+$(G)/modeswitch.bin.elf: $(G)/modeswitch.o
+	$(GUEST_LD) -m elf_x86_64 $(GUEST_LDFLAGS) -Ttext 0x7c00 -e _start -o $@ $^
+
 # Everything else is linked at 1 MiB by guest/lib/guest.ld.
 $(G)/pmode32.bin.elf: $(G)/pmode32.o $(GUEST_LDSCRIPT)
 	$(GUEST_LD) -m elf_i386 $(GUEST_LDFLAGS) -T $(GUEST_LDSCRIPT) -o $@ $(filter %.o,$^)
@@ -94,6 +98,8 @@ $(G)/mbkernel.elf: $(G)/mbkernel_head.o $(G)/multiboot.o $(GUEST_LIB32) $(GUEST_
 $(G)/elf32.elf: $(G)/lib32-start32.o $(G)/elf32.o $(GUEST_LIB32) $(GUEST_LDSCRIPT)
 	$(GUEST_LD) -m elf_i386 $(GUEST_LDFLAGS) -T $(GUEST_LDSCRIPT) -o $@ $(filter %.o,$^)
 $(G)/ckernel.elf: $(G)/ckernel_start.o $(G)/ckernel.o $(GUEST_LIB64) $(GUEST_LDSCRIPT)
+	$(GUEST_LD) -m elf_x86_64 $(GUEST_LDFLAGS) -T $(GUEST_LDSCRIPT) -o $@ $(filter %.o,$^)
+$(G)/ticker.elf: $(G)/ckernel_start.o $(G)/ticker.o $(GUEST_LIB64) $(GUEST_LDSCRIPT)
 	$(GUEST_LD) -m elf_x86_64 $(GUEST_LDFLAGS) -T $(GUEST_LDSCRIPT) -o $@ $(filter %.o,$^)
 
 # A raw image is the linked program's loadable bytes from its lowest address on.

@@ -26,6 +26,8 @@ int arch_vm_init(struct vm *vm);
 int arch_boot_tables(struct vm *vm);
 /* Per vCPU: CPUID, MSRs, FPU; the boot vCPU gets the boot state, the others wait for INIT/SIPI. */
 int arch_vcpu_init(struct vcpu *vcpu);
+/* Back to the boot state (registers, MP state) without touching CPUID (monitor reset). */
+int arch_vcpu_reset(struct vcpu *vcpu);
 void arch_vm_free(struct vm *vm);
 
 /* Registers, segments and the code at the instruction pointer, for crash reports. */
@@ -51,6 +53,8 @@ int arch_gdb_read_regs(struct vcpu *vcpu, uint8_t *buf);
 int arch_gdb_write_regs(struct vcpu *vcpu, const uint8_t *buf, int regno);
 /* Guest-virtual -> guest-physical through the vCPU's page tables; -EFAULT if unmapped. */
 int arch_translate(struct vcpu *vcpu, uint64_t gva, uint64_t *gpa);
+/* Is the vCPU in real mode (breakpoints there may need another mechanism)? */
+bool arch_vcpu_real_mode(struct vcpu *vcpu);
 /* "vCPU 1, long mode, halted" */
 int arch_describe_vcpu(struct vcpu *vcpu, char *buf, size_t size);
 /* Arch monitor commands; arch_monitor returns -ENOENT for a command that is not its own. */

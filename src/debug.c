@@ -177,12 +177,19 @@ static long op_write_mem(void *ctx, unsigned vcpu, uint64_t addr, const uint8_t 
 
 /* ---- breakpoints and watchpoints ---- */
 
+static int insert_hw(struct debug *dbg, enum debug_hw_type type, uint64_t addr, unsigned len,
+		     bool for_sw);
+static int remove_hw(struct debug *dbg, enum debug_hw_type type, uint64_t addr);
+
 static int insert_sw(struct debug *dbg, uint64_t addr)
 {
 	struct sw_breakpoint *bp;
 	uint64_t gpa;
 	uint8_t *host;
 
+	/* Where the host gives a real-mode int3 to the guest, a debug register stands in. */
+	if (!dbg->caps.sw_bp_real_mode && arch_vcpu_real_mode(vcpu_of(dbg, dbg->last_vcpu)))
+		return insert_hw(dbg, DEBUG_HW_EXEC, addr, 1, true);
 	if (dbg->nbps == DEBUG_MAX_SW_BREAKPOINTS)
 		return -ENOSPC;
 	if (to_gpa(dbg, dbg->last_vcpu, addr, &gpa) < 0 || !(host = guest_mem_ptr(&dbg->vm->mem, gpa, 1)))
@@ -198,6 +205,15 @@ static int insert_sw(struct debug *dbg, uint64_t addr)
 
 static int remove_sw(struct debug *dbg, uint64_t addr)
 {
+	for (int i = 0; i < DEBUG_HW_SLOTS; i++) {
+		struct debug_hw_slot *s = &dbg->arch.hw[i];
+
+		if (s->used && s->for_sw && s->addr == addr) {
+			s->used = s->for_sw = false;
+			mark_all_dirty(dbg->vm);
+			return 0;
+		}
+	}
 	for (int i = 0; i < dbg->nbps; i++) {
 		struct sw_breakpoint *bp = &dbg->bps[i];
 		uint8_t *host;
@@ -215,7 +231,8 @@ static int remove_sw(struct debug *dbg, uint64_t addr)
 	return -ENOENT;
 }
 
-static int insert_hw(struct debug *dbg, enum debug_hw_type type, uint64_t addr, unsigned len)
+static int insert_hw(struct debug *dbg, enum debug_hw_type type, uint64_t addr, unsigned len,
+		     bool for_sw)
 {
 	if (type != DEBUG_HW_EXEC) {
 		if (len != 1 && len != 2 && len != 4 && len != 8)
@@ -229,6 +246,7 @@ static int insert_hw(struct debug *dbg, enum debug_hw_type type, uint64_t addr, 
 		if (s->used)
 			continue;
 		s->used = true;
+		s->for_sw = for_sw;
 		s->type = type;
 		s->addr = addr;
 		s->len = type == DEBUG_HW_EXEC ? 1 : len;
@@ -243,7 +261,7 @@ static int remove_hw(struct debug *dbg, enum debug_hw_type type, uint64_t addr)
 	for (int i = 0; i < DEBUG_HW_SLOTS; i++) {
 		struct debug_hw_slot *s = &dbg->arch.hw[i];
 
-		if (s->used && s->type == type && s->addr == addr) {
+		if (s->used && !s->for_sw && s->type == type && s->addr == addr) {
 			s->used = false;
 			mark_all_dirty(dbg->vm);
 			return 0;
@@ -320,18 +338,18 @@ static int op_insert_bp(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_
 	case GDB_BP_SW:
 		return insert_sw(dbg, addr);
 	case GDB_BP_HW:
-		return insert_hw(dbg, DEBUG_HW_EXEC, addr, 1);
+		return insert_hw(dbg, DEBUG_HW_EXEC, addr, 1, false);
 	case GDB_WP_WRITE:
 		if (dbg->caps.dr_write_watch)
-			return insert_hw(dbg, DEBUG_HW_WRITE, addr, (unsigned)kind);
+			return insert_hw(dbg, DEBUG_HW_WRITE, addr, (unsigned)kind, false);
 		if (dbg->caps.readonly_mem)
 			return insert_sw_watch(dbg, addr, (unsigned)kind);
 		return -EOPNOTSUPP;
 	case GDB_WP_READ:
-		return dbg->caps.dr_read_watch ? insert_hw(dbg, DEBUG_HW_READ, addr, (unsigned)kind)
+		return dbg->caps.dr_read_watch ? insert_hw(dbg, DEBUG_HW_READ, addr, (unsigned)kind, false)
 					       : -EOPNOTSUPP;
 	case GDB_WP_ACCESS:
-		return dbg->caps.dr_read_watch ? insert_hw(dbg, DEBUG_HW_ACCESS, addr, (unsigned)kind)
+		return dbg->caps.dr_read_watch ? insert_hw(dbg, DEBUG_HW_ACCESS, addr, (unsigned)kind, false)
 					       : -EOPNOTSUPP;
 	}
 	return -EOPNOTSUPP;
@@ -763,6 +781,14 @@ int debug_create(struct vm *vm)
 	if (arch_debug_probe(vm, &dbg->caps) < 0)
 		return -1;
 	dbg->arch.block_irq = dbg->caps.block_irq;
+	if (cfg->verbose)
+		fprintf(stderr, "minikvm: host debug support: write watchpoints by %s, read/access "
+			"watchpoints %s, interrupts %s while stepping, real-mode breakpoints by %s\n",
+			dbg->caps.dr_write_watch ? "debug registers" :
+			dbg->caps.readonly_mem ? "read-only memory slots" : "nothing (unsupported)",
+			dbg->caps.dr_read_watch ? "by debug registers" : "unsupported on this host",
+			dbg->caps.block_irq ? "held back" : "not held back",
+			dbg->caps.sw_bp_real_mode ? "int3" : "debug registers");
 	for (const struct gdb_monitor_cmd *c = generic_cmds; c->name; c++)
 		dbg->cmds[n++] = *c;
 	for (const struct gdb_monitor_cmd *c = arch_monitor_cmds; c->name && n < MAX_MONITOR_CMDS - 1; c++)
@@ -782,11 +808,7 @@ int debug_create(struct vm *vm)
 	if (cfg->wait_gdb)
 		vm->paused = true; /* the vCPUs park at once; gdb's first resume starts them */
 
-	if (dbg->ep.kind == GDB_EP_STDIO) {
-		dbg->in_fd = STDIN_FILENO;
-		dbg->out_fd = STDOUT_FILENO;
-		connect_gdb(dbg);
-	} else {
+	if (dbg->ep.kind != GDB_EP_STDIO) {
 		char where[300];
 
 		dbg->listen_fd = gdb_endpoint_listen(&dbg->ep);
@@ -797,6 +819,18 @@ int debug_create(struct vm *vm)
 			cfg->wait_gdb ? "; the guest waits for gdb" : "");
 	}
 	return 0;
+}
+
+void debug_start(struct vm *vm)
+{
+	struct debug *dbg = vm->debug;
+
+	/* gdb on the other end of a pipe is there from the start. */
+	if (dbg && dbg->ep.kind == GDB_EP_STDIO) {
+		dbg->in_fd = STDIN_FILENO;
+		dbg->out_fd = STDOUT_FILENO;
+		connect_gdb(dbg);
+	}
 }
 
 void debug_free(struct vm *vm)

@@ -27,6 +27,7 @@ enum debug_hw_type { DEBUG_HW_EXEC, DEBUG_HW_WRITE, DEBUG_HW_READ, DEBUG_HW_ACCE
 
 struct debug_hw_slot {
 	bool used;
+	bool for_sw;      /* stands in for a software breakpoint the host cannot do */
 	enum debug_hw_type type;
 	uint64_t addr;
 	unsigned len; /* 1, 2, 4 or 8 */
@@ -50,11 +51,14 @@ struct debug_host_caps {
 	bool dr_read_watch;    /* debug-register read/access watchpoints fire */
 	bool readonly_mem;     /* KVM_MEM_READONLY slots (software write watchpoints) */
 	bool block_irq;        /* KVM_GUESTDBG_BLOCKIRQ */
+	bool sw_bp_real_mode;  /* a real-mode int3 exits to us (else: debug registers) */
 };
 
 /* Set up the debugger for vm per vm->cfg (listen on the gdb endpoint). */
 int debug_create(struct vm *vm);
 void debug_free(struct vm *vm);
+/* The vCPU threads run (or wait, with -S): a stdio debugger can connect now. */
+void debug_start(struct vm *vm);
 
 /* Event loop: fds to poll (returns how many were filled) and what to do when they fire. */
 int debug_poll_fds(struct vm *vm, struct pollfd *pfd, int max);

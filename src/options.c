@@ -37,6 +37,8 @@ static const char usage_text[] =
 "                         or stdio; a bare PORT listens on 127.0.0.1 only\n"
 "  -s                     same as --gdb 127.0.0.1:1234\n"
 "  -S, --wait-gdb         run no vCPU until gdb connects and continues\n"
+"      --gdb-arch ARCH    auto|i386|x86-64: gdb's register layout (auto: a 64-bit\n"
+"                         image gets x86-64 in every CPU mode, others i386)\n"
 "\n"
 "Diagnostics:\n"
 "  -v, --verbose          say what the VMM sets up and why the VM ended\n"
@@ -138,7 +140,7 @@ static int parse_serial(const char *s, struct vm_config *cfg)
 
 enum {
 	OPT_FORMAT = 256, OPT_LOAD_ADDR, OPT_ENTRY, OPT_APPEND, OPT_MODULE, OPT_SERIAL,
-	OPT_TRACE_EXITS, OPT_STATS, OPT_VERSION,
+	OPT_TRACE_EXITS, OPT_STATS, OPT_VERSION, OPT_GDB_ARCH,
 };
 
 #define DEFAULT_GDB_ENDPOINT "127.0.0.1:1234"
@@ -157,6 +159,7 @@ static const struct option long_options[] = {
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "gdb", required_argument, NULL, 'g' },
 	{ "wait-gdb", no_argument, NULL, 'S' },
+	{ "gdb-arch", required_argument, NULL, OPT_GDB_ARCH },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -260,6 +263,18 @@ enum options_result options_parse(int argc, char **argv, struct vm_config *cfg, 
 			break;
 		case 'S':
 			cfg->wait_gdb = true;
+			break;
+		case OPT_GDB_ARCH:
+			if (strcmp(optarg, "auto") == 0)
+				cfg->gdb_arch = 0;
+			else if (strcmp(optarg, "i386") == 0)
+				cfg->gdb_arch = 32;
+			else if (strcmp(optarg, "x86-64") == 0 || strcmp(optarg, "x86_64") == 0)
+				cfg->gdb_arch = 64;
+			else {
+				err_set(EXIT_USAGE, "unknown --gdb-arch '%s' (auto, i386, x86-64)", optarg);
+				return OPTIONS_ERROR;
+			}
 			break;
 		case 'h':
 			fputs(usage_text, out);

@@ -38,6 +38,7 @@ struct vm_config {
 	bool stats;
 	const char *gdb;            /* --gdb ENDPOINT, NULL without */
 	bool wait_gdb;              /* -S: no vCPU runs until gdb resumes */
+	int gdb_arch;               /* 0 auto (follows the image), 32 i386, 64 x86-64 */
 };
 
 enum options_result { OPTIONS_RUN, OPTIONS_EXIT_OK, OPTIONS_ERROR };

@@ -169,7 +169,7 @@ int vm_reset(struct vm *vm)
 	for (int i = 0; i < vm->ncpus; i++) {
 		vm->vcpus[i]->mode = VCPU_CONTINUE;
 		vm->vcpus[i]->debug_dirty = true;
-		if (arch_vcpu_init(vm->vcpus[i]) < 0)
+		if (arch_vcpu_reset(vm->vcpus[i]) < 0)
 			return -1;
 	}
 	return 0;
@@ -429,6 +429,7 @@ int vm_run(struct vm *vm)
 			break;
 		}
 	}
+	debug_start(vm);
 	event_loop(vm, sig_fd);
 	if (vm->debug)
 		debug_vm_ending(vm, vm->exit_status, vm->exit_status == EXIT_GUEST_CRASH);

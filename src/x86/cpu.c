@@ -232,25 +232,19 @@ static int setup_cpuid(struct vcpu *vcpu)
 	return ret;
 }
 
-static int setup_fpu(struct vcpu *vcpu)
+int arch_vcpu_init(struct vcpu *vcpu)
 {
-	struct kvm_fpu fpu;
-
-	memset(&fpu, 0, sizeof(fpu));
-	fpu.fcw = 0x37F;        /* FNINIT state */
-	fpu.mxcsr = 0x1F80;     /* all SSE exceptions masked */
-	if (ioctl(vcpu->fd, KVM_SET_FPU, &fpu) < 0)
-		return err_set(EXIT_HOST, "KVM_SET_FPU failed: %s", strerror(errno));
-	return 0;
+	/* KVM resets the FPU (FCW 0x37f, MXCSR 0x1f80) itself when it creates a vCPU. */
+	if (setup_cpuid(vcpu) < 0)
+		return -1;
+	return arch_vcpu_reset(vcpu);
 }
 
-int arch_vcpu_init(struct vcpu *vcpu)
+int arch_vcpu_reset(struct vcpu *vcpu)
 {
 	struct kvm_regs regs;
 	struct kvm_mp_state mp;
 
-	if (setup_cpuid(vcpu) < 0 || setup_fpu(vcpu) < 0)
-		return -1;
 	if (vcpu->id != 0) {
 		/* Application processors sleep in the LAPIC until INIT-SIPI-SIPI. */
 		mp.mp_state = KVM_MP_STATE_UNINITIALIZED;

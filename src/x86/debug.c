@@ -125,7 +125,9 @@ uint64_t arch_debug_exit(struct vcpu *vcpu, struct vcpu_stop *why)
 			if (!(a->dr6 & (1U << i)) || !st->hw[i].used)
 				continue;
 			switch (st->hw[i].type) {
-			case DEBUG_HW_EXEC: why->kind = VCPU_STOP_HWBREAK; break;
+			case DEBUG_HW_EXEC:
+				why->kind = st->hw[i].for_sw ? VCPU_STOP_SWBREAK : VCPU_STOP_HWBREAK;
+				break;
 			case DEBUG_HW_WRITE: why->kind = VCPU_STOP_WATCH; break;
 			case DEBUG_HW_READ: why->kind = VCPU_STOP_RWATCH; break;
 			case DEBUG_HW_ACCESS: why->kind = VCPU_STOP_AWATCH; break;
@@ -240,9 +242,64 @@ static uint8_t abridged_ftag(uint32_t full)
 struct x86_kvm_state {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
-	struct kvm_fpu fpu;
+	struct kvm_fpu fpu;      /* x87/SSE state, decoded from the XSAVE area */
+	struct kvm_xsave xsave;  /* KVM_GET_XSAVE: the one source that is complete */
 	uint64_t k_gs_base;
 };
+
+/*
+ * The XSAVE area's first 512 bytes are in FXSAVE layout (SDM vol. 1
+ * §10.5.1). KVM_GET_FPU would be simpler, but some kernels (this project's
+ * PVM hosts among them) return MXCSR as zero there, so read the real thing.
+ */
+#define FX_FCW 0
+#define FX_FSW 2
+#define FX_FTW 4
+#define FX_FOP 6
+#define FX_FIP 8
+#define FX_FDP 16
+#define FX_MXCSR 24
+#define FX_ST 32
+#define FX_XMM 160
+#define XSAVE_XSTATE_BV 512
+
+static void fpu_from_xsave(const struct kvm_xsave *x, struct kvm_fpu *f)
+{
+	const uint8_t *b = (const uint8_t *)x->region;
+
+	memset(f, 0, sizeof(*f));
+	memcpy(&f->fcw, b + FX_FCW, 2);
+	memcpy(&f->fsw, b + FX_FSW, 2);
+	f->ftwx = b[FX_FTW];
+	memcpy(&f->last_opcode, b + FX_FOP, 2);
+	memcpy(&f->last_ip, b + FX_FIP, 8);
+	memcpy(&f->last_dp, b + FX_FDP, 8);
+	memcpy(&f->mxcsr, b + FX_MXCSR, 4);
+	for (int i = 0; i < 8; i++)
+		memcpy(f->fpr[i], b + FX_ST + 16 * i, 16);
+	memcpy(f->xmm, b + FX_XMM, sizeof(f->xmm));
+}
+
+static void fpu_to_xsave(const struct kvm_fpu *f, struct kvm_xsave *x)
+{
+	uint8_t *b = (uint8_t *)x->region;
+	uint64_t bv;
+
+	memcpy(b + FX_FCW, &f->fcw, 2);
+	memcpy(b + FX_FSW, &f->fsw, 2);
+	b[FX_FTW] = f->ftwx;
+	memcpy(b + FX_FOP, &f->last_opcode, 2);
+	memcpy(b + FX_FIP, &f->last_ip, 8);
+	memcpy(b + FX_FDP, &f->last_dp, 8);
+	memcpy(b + FX_MXCSR, &f->mxcsr, 4);
+	for (int i = 0; i < 8; i++)
+		memcpy(b + FX_ST + 16 * i, f->fpr[i], 10);
+	memcpy(b + FX_XMM, f->xmm, sizeof(f->xmm));
+	/* Mark x87 and SSE state as present, or the CPU would load their init values. */
+	memcpy(&bv, b + XSAVE_XSTATE_BV, 8);
+	bv |= 3;
+	memcpy(b + XSAVE_XSTATE_BV, &bv, 8);
+}
 
 static int msr_get(struct vcpu *vcpu, uint32_t index, uint64_t *val)
 {
@@ -271,8 +328,9 @@ static int kvm_state_get(struct vcpu *vcpu, struct x86_kvm_state *k)
 {
 	if (ioctl(vcpu->fd, KVM_GET_REGS, &k->regs) < 0 ||
 	    ioctl(vcpu->fd, KVM_GET_SREGS, &k->sregs) < 0 ||
-	    ioctl(vcpu->fd, KVM_GET_FPU, &k->fpu) < 0)
+	    ioctl(vcpu->fd, KVM_GET_XSAVE, &k->xsave) < 0)
 		return -errno;
+	fpu_from_xsave(&k->xsave, &k->fpu);
 	return msr_get(vcpu, MSR_KERNEL_GS_BASE, &k->k_gs_base);
 }
 
@@ -383,7 +441,8 @@ static int from_gdb(struct vcpu *vcpu, struct x86_kvm_state *k, const struct gdb
 		f->last_opcode = (uint16_t)(g->fop & 0x7FF);
 		memcpy(f->xmm, g->xmm, sizeof(g->xmm));
 		f->mxcsr = g->mxcsr;
-		if (ioctl(vcpu->fd, KVM_SET_FPU, f) < 0)
+		fpu_to_xsave(f, &k->xsave);
+		if (ioctl(vcpu->fd, KVM_SET_XSAVE, &k->xsave) < 0)
 			return -errno;
 	}
 	if (old->k_gs_base != g->k_gs_base)
@@ -394,6 +453,8 @@ static int from_gdb(struct vcpu *vcpu, struct x86_kvm_state *k, const struct gdb
 const struct gdb_arch *arch_gdb_layout(const struct vm *vm)
 {
 	/* The image decides, not the moment: a 64-bit kernel keeps one layout from real mode on. */
+	if (vm->cfg->gdb_arch)
+		return vm->cfg->gdb_arch == 64 ? &gdb_arch_x86_64 : &gdb_arch_i386;
 	return vm->boot.image_64bit ? &gdb_arch_x86_64 : &gdb_arch_i386;
 }
 
@@ -439,11 +500,18 @@ static const char *mode_of(const struct kvm_sregs *s)
 	return "protected mode";
 }
 
+bool arch_vcpu_real_mode(struct vcpu *vcpu)
+{
+	struct kvm_sregs s;
+
+	return ioctl(vcpu->fd, KVM_GET_SREGS, &s) == 0 && !(s.cr0 & 1);
+}
+
 int arch_describe_vcpu(struct vcpu *vcpu, char *buf, size_t size)
 {
 	struct kvm_sregs s;
 	struct kvm_mp_state mp;
-	const char *state = "running";
+	const char *state = "runnable";
 
 	if (ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0 || ioctl(vcpu->fd, KVM_GET_MP_STATE, &mp) < 0)
 		return -errno;

@@ -5,12 +5,14 @@
  *
  *     mov byte [0x2000], 1    ; DR0 watches writes to 0x2000
  *     mov al, [0x2010]        ; DR1 watches reads/writes of 0x2010
+ *     int3                    ; with KVM_GUESTDBG_USE_SW_BP
  *     hlt
  *
  * and we see which debug exits arrive. Some KVMs (this project's PVM
  * hosts, which run guests through KVM's instruction emulator) never fire
- * data breakpoints; the debugger then watches writes with read-only memory
- * slots instead.
+ * data breakpoints, and deliver a real-mode int3 to the guest's IVT instead
+ * of to us; the debugger then watches writes with read-only memory slots
+ * and puts real-mode breakpoints in the debug registers.
  */
 #include "../arch.h"
 #include "../debug.h"
@@ -30,6 +32,7 @@
 static const uint8_t probe_code[] = {
 	0xC6, 0x06, 0x00, 0x20, 0x01, /* mov byte [0x2000], 1 */
 	0xA0, 0x10, 0x20,             /* mov al, [0x2010] */
+	0xCC,                         /* int3: a debug exit, or the guest's own #BP? */
 	0xF4,                         /* hlt */
 };
 
@@ -65,7 +68,7 @@ static void probe_run(int vm_fd, int run_size, struct debug_host_caps *caps)
 	regs.rip = PROBE_CODE;
 	regs.rflags = 2;
 	memset(&dbg, 0, sizeof(dbg));
-	dbg.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
+	dbg.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP | KVM_GUESTDBG_USE_SW_BP;
 	dbg.arch.debugreg[0] = 0x2000;
 	dbg.arch.debugreg[1] = 0x2010;
 	/* DR0: L0, RW=01 (write), LEN=00; DR1: L1, RW=11 (read/write), LEN=00. */
@@ -80,6 +83,16 @@ static void probe_run(int vm_fd, int run_size, struct debug_host_caps *caps)
 		}
 		if (run->exit_reason != KVM_EXIT_DEBUG)
 			break; /* HLT (done) or anything else: stop looking */
+		if (run->debug.arch.exception == 3) {
+			caps->sw_bp_real_mode = true;
+			/* KVM leaves RIP on the int3: step over it by hand. */
+			if (ioctl(fd, KVM_GET_REGS, &regs) < 0)
+				break;
+			regs.rip++;
+			if (ioctl(fd, KVM_SET_REGS, &regs) < 0)
+				break;
+			continue;
+		}
 		if (run->debug.arch.dr6 & 1)
 			caps->dr_write_watch = true;
 		if (run->debug.arch.dr6 & 2)

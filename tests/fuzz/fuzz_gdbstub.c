@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for gdbstub: the packet framing, the parsers of every
  * packet and the command dispatcher, wired to the simulated target of the

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The simulated target and scripted client described in sim_target.h.
  * Deliberately simple and independent of gdbstub's internals: the client

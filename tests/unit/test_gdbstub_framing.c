@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * gdbstub framing: checksums, acks, retransmission, no-ack mode, escapes,
  * run-length encoding, 0x03, fragmentation, oversized and broken frames.

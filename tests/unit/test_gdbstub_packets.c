@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * gdbstub packets with exact replies: queries, registers, memory, threads,
  * breakpoints, monitor commands, and malformed variants of each.

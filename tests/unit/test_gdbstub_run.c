@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * gdbstub run control: resume packets and vCont parsing, stop replies for
  * every reason, Ctrl-C, attach to a running target, detach, kill and

@@ -1,0 +1,421 @@
+# SPDX-License-Identifier: MIT
+"""The gdb stub with Debian's real gdb: breakpoints, stepping, data, threads, modes."""
+import os
+import re
+import signal
+import subprocess
+import time
+
+import harness
+from harness import GDB, Rsp, Vmm, guest, run_gdb, source_line
+
+CK = guest("ckernel.elf")
+CK_SRC = "guest/ckernel.c"
+CK_OUT = ("ckernel: hello from C in long mode\n"
+          'ckernel: message="minikvm ckernel data" checksum(pattern)=2016\n'
+          "ckernel: compute(10)=295\n"
+          "ckernel: point=(3,4) area=12\n"
+          "ckernel: counter=55 sum=295\n"
+          "mode: %d\n"
+          "ckernel: done\n")
+
+
+def test_break_bt_locals_finish_next_step():
+    with Vmm(["-S", CK]) as vm:
+        r = run_gdb(vm, CK, r'''
+R["start_pc"] = ev("$pc")
+ex("break compute")
+ex("continue")
+R["compute_n"] = ev("n")
+ex("next"); ex("next")
+R["compute_line"] = line()
+ex("step")
+R["stepped_into"] = fn()
+R["step_args"] = [ev("total"), ev("i")]
+ex("delete")
+ex("break leaf")
+ex("continue")
+R["fn"] = fn(); R["line"] = line(); R["x"] = ev("x")
+R["bt"] = frames()
+R["locals_leaf"] = ex("info locals")
+ex("finish")
+R["after_finish_fn"] = fn()
+R["ret"] = ev("$")
+ex("next")
+R["next_line"] = line()
+R["square"] = ev("square")
+ex("delete")
+ex("kill")
+''')
+        assert r["start_pc"] == 0x100000  # -S: stopped at the ELF entry (_start)
+        assert r["compute_n"] == 10
+        assert r["compute_line"] == source_line(CK_SRC, "total = accumulate(total, (unsigned long)i);")
+        assert r["stepped_into"] == "accumulate" and r["step_args"] == [0, 0]
+        assert r["fn"] == "leaf" and r["x"] == 0
+        assert r["line"] == source_line(CK_SRC, "unsigned long result = x * x + 1;")
+        assert r["bt"] == ["leaf", "accumulate", "compute", "kmain", "_start"], r["bt"]
+        assert re.match(r"result = \d+\n$", r["locals_leaf"]), r["locals_leaf"]
+        assert r["after_finish_fn"] == "accumulate" and r["ret"] == 1
+        assert r["next_line"] == source_line(CK_SRC, "return total + square;")
+        assert r["square"] == 1
+        assert vm.finish() == 0  # kill ends the VM cleanly
+
+
+def test_stepi_advances_exactly_one_instruction():
+    with Vmm(["-S", CK]) as vm:
+        r = run_gdb(vm, CK, r'''
+ex("break *leaf")
+ex("continue")
+pcs = []
+for _ in range(6):
+    insn = gdb.selected_frame().architecture().disassemble(ev("$pc"))[0]
+    pcs.append([ev("$pc"), insn["length"]])
+    ex("stepi")
+pcs.append([ev("$pc"), 0])
+R["pcs"] = pcs
+ex("delete")
+ex("continue")
+''')
+        pcs = r["pcs"]
+        for (pc, length), (nxt, _) in zip(pcs, pcs[1:]):
+            # leaf is straight-line code: each step lands on the next instruction
+            assert nxt == pc + length, pcs
+        assert vm.finish() == 0
+        assert vm.stdout() == CK_OUT % 0
+
+
+def test_watch_counter_old_and_new_values():
+    with Vmm(["-S", CK]) as vm:
+        r = run_gdb(vm, CK, r'''
+ex("watch counter")
+hits = []
+old = ev("counter")
+for _ in range(3):
+    ex("continue")
+    hits.append([old, ev("counter"), fn(), ev("i")])
+    old = ev("counter")
+R["hits"] = hits
+ex("delete")
+ex("continue")
+''')
+        # Reported after the writing instruction, in count_up, with i as it was
+        assert r["hits"] == [[0, 1, "count_up", 1], [1, 3, "count_up", 2], [3, 6, "count_up", 3]], r["hits"]
+        assert vm.finish() == 0
+        assert vm.stdout() == CK_OUT % 0
+
+
+def test_hbreak_tbreak_and_breakpoint_bytes_restored():
+    with Vmm(["-S", CK]) as vm:
+        r = run_gdb(vm, CK, r'''
+ex("set breakpoint always-inserted on")
+R["before"] = ex("x/16xb leaf")
+ex("break leaf")
+R["while_inserted"] = ex("x/16xb leaf")
+ex("delete")
+R["after"] = ex("x/16xb leaf")
+ex("hbreak area")
+ex("continue")
+R["hb_fn"] = fn()
+R["hb_p"] = [ev("p.x"), ev("p.y")]
+ex("delete")
+ex("tbreak report")
+ex("continue")
+R["tb_fn"] = fn()
+R["bps_left"] = ex("info breakpoints")
+ex("continue")
+''')
+        assert r["before"] == r["while_inserted"] == r["after"], r
+        assert "0xcc" not in r["before"].split(":")[1]
+        assert r["hb_fn"] == "area" and r["hb_p"] == [3, 4]
+        assert r["tb_fn"] == "report"
+        assert "No breakpoints" in r["bps_left"]
+        # Had a breakpoint byte stayed behind, the guest would not have run to the end.
+        assert vm.finish() == 0
+        assert vm.stdout() == CK_OUT % 0
+
+
+def test_set_var_and_register_writes_change_the_guest():
+    with Vmm(["-S", CK]) as vm:
+        r = run_gdb(vm, CK, r'''
+ex("break *leaf")
+ex("continue")
+R["rdi"] = ev("$rdi")
+ex("set $rdi = 7")
+R["rdi_after"] = ev("$rdi")
+ex("delete")
+ex("finish")
+R["ret"] = ev("$")
+ex("break report")
+ex("continue")
+ex("set var mode = 42")
+R["mode"] = ev("mode")
+ex("set $r15 = 0x1122334455667788")
+R["r15"] = ev("$r15")
+ex("set $xmm3.v2_int64[0] = 0x0102030405060708")
+R["xmm3"] = ev("$xmm3.v2_int64[0]")
+ex("delete")
+ex("continue")
+''')
+        assert r["rdi"] == 0 and r["rdi_after"] == 7
+        assert r["ret"] == 50  # leaf(7) = 7*7 + 1: the register write reached the vCPU
+        assert r["mode"] == 42 and r["r15"] == 0x1122334455667788
+        assert r["xmm3"] == 0x0102030405060708
+        assert vm.finish() == 0
+        # leaf(0) returned 50 instead of 1: the sum grows by 49
+        assert vm.stdout() == (CK_OUT % 42).replace("295", "344")
+
+
+def test_memory_reads_writes_and_errors():
+    with Vmm(["-S", CK]) as vm:
+        r = run_gdb(vm, CK, r'''
+R["pattern"] = list(gdb.selected_inferior().read_memory(ev("&pattern"), 64).tobytes())
+R["message"] = evs("message")
+gdb.selected_inferior().write_memory(ev("&message"), b"MINIKVM")
+R["message2"] = evs("message")
+try:
+    gdb.selected_inferior().read_memory(0x7fff00000000, 16)
+    R["unmapped"] = "read"
+except gdb.MemoryError as e:
+    R["unmapped"] = "error"
+R["big"] = len(gdb.selected_inferior().read_memory(0x100000, 1 << 20).tobytes())
+ex("continue")
+''')
+        assert r["pattern"] == list(range(64))
+        assert r["message"].endswith('"minikvm ckernel data"')
+        assert r["message2"].endswith('"MINIKVM ckernel data"')
+        assert r["unmapped"] == "error"
+        assert r["big"] == 1 << 20
+        assert vm.finish() == 0
+        assert 'message="MINIKVM ckernel data"' in vm.stdout()
+
+
+def test_registers_and_system_registers():
+    with Vmm(["-S", CK]) as vm:
+        r = run_gdb(vm, CK, r'''
+R["cr0"] = ev("$cr0"); R["cr3"] = ev("$cr3"); R["cr4"] = ev("$cr4"); R["efer"] = ev("$efer")
+R["cs"] = ev("$cs"); R["ds"] = ev("$ds")
+R["info_cr3"] = ex("info registers cr3")
+R["mxcsr"] = ev("$mxcsr")
+R["fctrl"] = ev("$fctrl")
+R["arch"] = gdb.selected_frame().architecture().name()
+ex("kill")
+''')
+        assert r["cr0"] & 0x80000001 == 0x80000001  # PG and PE
+        assert r["cr3"] == 0x9000                     # minikvm's boot page tables
+        assert r["cr4"] & 0x20                         # PAE
+        assert r["efer"] & 0x500 == 0x500              # LME and LMA
+        assert r["cs"] == 0x10 and r["ds"] == 0x18
+        assert "0x9000" in r["info_cr3"]
+        assert r["mxcsr"] == 0x1f80 and r["fctrl"] == 0x37f
+        assert r["arch"] == "i386:x86-64"
+
+
+def test_monitor_commands():
+    with Vmm(["-S", CK]) as vm:
+        r = run_gdb(vm, CK, r'''
+R["help"] = ex("monitor help")
+R["tr"] = ex("monitor translate 0x100000")
+R["tr_bad"] = ex("monitor translate 0x7fff00000000")
+R["sregs"] = ex("monitor info sregs")
+ex("monitor phys on")
+R["phys"] = list(gdb.selected_inferior().read_memory(0x1000 + 0x10, 8).tobytes())
+ex("monitor phys off")
+R["stats"] = ex("monitor stats")
+R["threads"] = ex("info threads")
+ex("kill")
+''')
+        for cmd in ("info sregs", "translate", "phys", "step-irq", "stats", "reset", "quit", "help"):
+            assert cmd in r["help"], (cmd, r["help"])
+        tr = r["tr"]
+        assert "4-level paging" in tr and "PML4E at GPA 0x9000" in tr and "PDE" in tr, tr
+        assert "-> GPA 0x100000 (2048 KiB page" in tr and "-> HVA 0x" in tr, tr
+        assert "not mapped" in r["tr_bad"] or "not present" in r["tr_bad"]
+        assert "long mode" in r["sregs"] and "GDT base=0000000000001000" in r["sregs"]
+        assert "EFER=" in r["sregs"] and "APIC_BASE=00000000fee00900" in r["sregs"], r["sregs"]
+        # GDT entry 2 (0x10): minikvm's 64-bit boot code segment, read physically
+        assert r["phys"] == [0xff, 0xff, 0, 0, 0, 0x9b, 0xaf, 0], r["phys"]
+        assert "vCPU 0:" in r["stats"]
+        assert "vCPU 0, long mode" in r["threads"]
+
+
+def test_reset_restarts_the_guest():
+    with Vmm(["-S", CK]) as vm:
+        r = run_gdb(vm, CK, r'''
+ex("break report")
+ex("continue")
+R["counter"] = ev("counter")
+ex("monitor reset")
+ex("maintenance flush register-cache")  # gdb cannot know that registers changed
+R["pc"] = ev("$pc")
+R["counter_after"] = ev("counter")
+ex("continue")
+R["fn"] = fn()
+ex("delete")
+ex("continue")
+''')
+        assert r["counter"] == 55 and r["pc"] == 0x100000 and r["counter_after"] == 0
+        assert r["fn"] == "report"
+        assert vm.finish() == 0
+        assert vm.stdout().count("ckernel: hello") == 2
+
+
+def test_attach_detach_reattach_running_guest():
+    with Vmm([guest("ticker.elf")]) as vm:
+        vm.wait_output("tick 2\n")
+        r1 = run_gdb(vm, guest("ticker.elf"), r'''
+R["ticks"] = ev("ticks")
+R["threads"] = ex("info threads")
+ex("detach")
+''')
+        assert r1["ticks"] >= 2
+        vm.wait_output("tick %d\n" % (r1["ticks"] + 2))  # it runs on after detach
+        r2 = run_gdb(vm, guest("ticker.elf"), r'''
+R["ticks"] = ev("ticks")
+ex("set var stop_requested = 1")
+ex("detach")
+''')
+        assert r2["ticks"] >= r1["ticks"] + 2
+        assert vm.finish() == 0
+        assert "ticker: stop requested after" in vm.stdout()
+
+
+def test_ctrl_c_in_gdb_interrupts():
+    with Vmm([guest("ticker.elf")]) as vm:
+        vm.wait_output("tick 1\n")
+        p = subprocess.Popen([GDB, "-q", "-nx", guest("ticker.elf")], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            p.stdin.write(b"set confirm off\ntarget remote %s\ncontinue\n" % vm.sock.encode())
+            p.stdin.flush()
+            seen = b""
+            end = time.monotonic() + 30
+            while b"Continuing." not in seen and time.monotonic() < end:
+                r, _, _ = harness.select.select([p.stdout], [], [], 1)
+                if r:
+                    seen += os.read(p.stdout.fileno(), 4096)
+            assert b"Continuing." in seen, seen
+            n = vm.stdout().count("tick")
+            vm.wait_output("tick %d\n" % (n + 1))  # the guest runs under gdb's continue
+            p.send_signal(signal.SIGINT)
+            out, _ = p.communicate(b"p ticks\np stop_requested = 1\ndetach\nquit\n", timeout=30)
+        finally:
+            if p.poll() is None:
+                p.kill()
+        out = (seen + out).decode(errors="replace")
+        assert "Program received signal SIGINT" in out, out
+        assert vm.finish() == 0
+        assert "ticker: stop requested" in vm.stdout()
+
+
+def test_raw_interrupt_byte_and_stop_reply():
+    with Vmm([guest("ticker.elf")]) as vm:
+        vm.wait_output("tick 1\n")
+        c = Rsp(vm.sock)
+        c.send_raw(b"+")
+        assert c.cmd("?").startswith(b"T02thread:1;")  # attaching stops it: SIGINT
+        c.send(b"vCont;c")
+        time.sleep(0.2)
+        c.send_raw(b"\x03")
+        reply = c.reply()
+        assert re.match(rb"T02thread:1;", reply), reply
+        c.send(b"D")
+        assert c.reply() == b"OK"
+        c.close()
+        n = vm.stdout().count("tick")
+        vm.wait_output("tick %d\n" % (n + 1))
+
+
+def test_second_debugger_refused_first_undisturbed():
+    with Vmm(["-S", CK]) as vm:
+        first = Rsp(vm.sock)
+        first.send_raw(b"+")
+        assert first.cmd("qC") == b"QC1"
+        second = Rsp(vm.sock)
+        data = second.s.recv(4096)
+        assert b"another debugger is attached" in data
+        assert second.s.recv(4096) == b""  # closed
+        second.close()
+        assert first.cmd("qC") == b"QC1"
+        assert first.cmd("m100000,4") == b"fafc488d"  # cli; cld; lea ... at _start
+        first.send(b"k")
+        first.close()
+        assert vm.finish() == 0
+        assert "refused a second gdb connection" in vm.stderr()
+
+
+def test_stdio_endpoint_pipe():
+    d = harness.tempfile.mkdtemp()
+    serial = os.path.join(d, "serial")
+    out = subprocess.run([GDB, "-nx", "-q", "-batch", CK,
+                          "-ex", "target remote | %s --gdb stdio -S --serial file:%s %s" % (
+                              harness.MINIKVM, serial, CK),
+                          "-ex", "break report", "-ex", "continue", "-ex", "p counter",
+                          "-ex", "kill"],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, timeout=60).stdout.decode()
+    assert "Breakpoint 1, report ()" in out and "$1 = 55" in out, out
+    with open(serial) as f:
+        assert f.read() == (CK_OUT % 0).split("mode:")[0]  # killed at report()
+    harness.shutil.rmtree(d)
+
+
+def test_tcp_endpoint_loopback_only():
+    s = harness.socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    with Vmm(["-S", CK], gdb_args=["-g", str(port)]) as vm:
+        vm.wait_for(lambda: "listening on 127.0.0.1:%d" % port in vm.stderr(), "listening")
+        r = run_gdb(":%d" % port, CK, 'R["pc"] = ev("$pc")\nex("kill")')
+        assert r["pc"] == 0x100000
+        assert vm.finish() == 0
+
+
+def test_unix_socket_is_private():
+    with Vmm(["-S", CK]) as vm:
+        mode = os.stat(vm.sock).st_mode & 0o777
+        assert mode == 0o600, oct(mode)
+
+
+def test_elf32_kernel_with_its_own_symbols():
+    elf = guest("mbkernel.elf")
+    with Vmm(["-S", "--append", "x=1", elf]) as vm:
+        r = run_gdb(vm, elf, r'''
+R["arch"] = gdb.selected_frame().architecture().name()
+R["eax"] = ev("$eax"); R["ebx"] = ev("$ebx"); R["eip"] = ev("$eip")
+R["cr0"] = ev("$cr0")
+ex("continue")
+''')
+        assert r["arch"] == "i386"
+        assert r["eax"] == 0x2BADB002 and r["ebx"] == 0x2000  # multiboot magic and info
+        assert r["cr0"] & 1
+        assert vm.finish() == 0
+
+
+def test_mode_switches_real_protected_long():
+    elf = guest("modeswitch.bin.elf")
+    with Vmm(["-S", "--gdb-arch", "x86-64", guest("modeswitch.bin")]) as vm:
+        r = run_gdb(vm, elf, r'''
+R["pc0"] = ev("$pc")
+ex("break rm_point")
+ex("break pm_point")
+ex("break lm_point")
+ex("continue")
+R["rm"] = [ev("$pc"), ev("$ax"), ev("$cr0") & 1, ev("$cs")]
+ex("continue")
+R["pm"] = [ev("$pc"), ev("$eax") & 0xffffffff, ev("$cr0") & 1, ev("$cs")]
+ex("continue")
+R["lm"] = [ev("$pc"), ev("$rax"), ev("$efer") & 0x400, ev("$cs"), ev("$cr3")]
+ex("delete")
+ex("continue")
+''')
+        assert r["pc0"] == 0x7c00
+        sym = {}
+        for line in subprocess.run(["nm", elf], stdout=subprocess.PIPE, text=True).stdout.splitlines():
+            addr, _, name = line.split()
+            sym[name] = int(addr, 16)
+        assert r["rm"] == [sym["rm_point"], 0x1234, 0, 0], r["rm"]
+        assert r["pm"] == [sym["pm_point"], 0x89abcdef, 1, 0x08], r["pm"]
+        assert r["lm"] == [sym["lm_point"], 0x0123456789abcdef, 0x400, 0x18, 0x20000], r["lm"]
+        assert vm.finish() == 0
+        assert vm.stdout() == "mode: real\nmode: protected\nmode: long\n"
