@@ -14,7 +14,7 @@ GUEST_OBJCOPY ?= objcopy
 G := guest
 
 GUEST_BINS := $(addprefix $(G)/,hello16.bin pmode32.bin long64.bin hypercall.bin \
-	smp.bin triplefault.bin mbkludge.bin modeswitch.bin)
+	smp.bin triplefault.bin mbkludge.bin modeswitch.bin int3.bin)
 GUEST_ELFS := $(addprefix $(G)/,mbkernel.elf elf32.elf ckernel.elf ticker.elf)
 
 # Freestanding: no libc, no libgcc, no PIE, no stack protector, no SSE (the VMM
@@ -40,7 +40,7 @@ guests: $(GUEST_BINS) $(GUEST_ELFS)
 
 GUEST_S32 := hello16 pmode32 triplefault smp_trampoline
 GUEST_C32 := smp elf32 multiboot
-GUEST_S64 := long64 hypercall ckernel_start modeswitch
+GUEST_S64 := long64 hypercall ckernel_start modeswitch int3
 GUEST_C64 := ckernel ticker
 
 $(GUEST_S32:%=$(G)/%.o): $(G)/%.o: $(G)/%.S $(G)/guest.mk
@@ -89,6 +89,8 @@ $(G)/smp.bin.elf: $(G)/lib32-start32.o $(G)/smp.o $(G)/smp_trampoline.o $(GUEST_
 $(G)/mbkludge.bin.elf: $(G)/mbkludge_head.o $(G)/multiboot.o $(GUEST_LIB32) $(GUEST_LDSCRIPT)
 	$(GUEST_LD) -m elf_i386 $(GUEST_LDFLAGS) -T $(GUEST_LDSCRIPT) -o $@ $(filter %.o,$^)
 $(G)/long64.bin.elf: $(G)/long64.o $(GUEST_LDSCRIPT)
+	$(GUEST_LD) -m elf_x86_64 $(GUEST_LDFLAGS) -T $(GUEST_LDSCRIPT) -o $@ $(filter %.o,$^)
+$(G)/int3.bin.elf: $(G)/int3.o $(GUEST_LDSCRIPT)
 	$(GUEST_LD) -m elf_x86_64 $(GUEST_LDFLAGS) -T $(GUEST_LDSCRIPT) -o $@ $(filter %.o,$^)
 $(G)/hypercall.bin.elf: $(G)/hypercall.o $(GUEST_LDSCRIPT)
 	$(GUEST_LD) -m elf_x86_64 $(GUEST_LDFLAGS) -T $(GUEST_LDSCRIPT) -o $@ $(filter %.o,$^)

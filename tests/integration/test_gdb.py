@@ -607,3 +607,28 @@ ex("continue")
         assert r["result"] in ("Command aborted.",) or "Could not insert" in r["result"], r
         assert vm.finish() == 0
         assert vm.stdout() == CK_OUT % 0
+
+
+INT3_OUT = ("int3: before\nint3: handler ran, count=1\nint3: handler ran, count=2\n"
+            "int3: after, count=2\n")
+
+
+def test_guest_own_int3_reaches_the_guest():
+    res = harness.run(["--format", "raw64", guest("int3.bin")])
+    harness.expect(res, 0, stdout=INT3_OUT)
+
+
+def test_guest_own_int3_with_debugger_attached():
+    elf = guest("int3.bin.elf")
+    with Vmm(["-S", "--format", "raw64", guest("int3.bin")]) as vm:
+        r = run_gdb(vm, elf, r'''
+ex("break print_count")
+ex("continue")
+R["first"] = [fn(), ev("*(long *)&bp_count")]
+ex("delete")
+ex("continue")
+''')
+        # gdb stops only at its own breakpoint; the guest's int3 went to the guest's handler
+        assert r["first"] == ["print_count", 1], r
+        assert vm.finish() == 0
+        assert vm.stdout() == INT3_OUT

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * int3.bin — a long-mode guest that uses int3 itself, with its own #BP
+ * handler: the VMM (and a debugger attached to it) must hand the guest's own
+ * breakpoints to the guest, not swallow them.
+ *
+ * Run:    minikvm --format raw64 guest/int3.bin
+ * Prints: "int3: before\n", "int3: handler ran, count=1\n",
+ *         "int3: handler ran, count=2\n", "int3: after, count=2\n"
+ * Exit:   hypercall EXIT 0 (status 0); a lost #BP would hang or crash instead.
+ */
+#define COM1 0x3f8
+
+	.section .text.start, "ax"
+	.code64
+	.globl _start
+_start:
+	cli
+	leaq stack_top(%rip), %rsp
+	/* IDT entry 3: a 64-bit interrupt gate to bp_handler, selector 0x10. */
+	leaq bp_handler(%rip), %rax
+	leaq idt(%rip), %rdi
+	movw %ax, 3*16(%rdi)
+	movw $0x10, 3*16+2(%rdi)
+	movw $0x8e00, 3*16+4(%rdi)
+	shrq $16, %rax
+	movw %ax, 3*16+6(%rdi)
+	shrq $16, %rax
+	movl %eax, 3*16+8(%rdi)
+	lidt idt_desc(%rip)
+	leaq msg_before(%rip), %rsi
+	call puts
+	.globl own_int3
+own_int3:
+	int3
+	int3
+	leaq msg_after(%rip), %rsi
+	call puts
+	call print_count
+	movl $3, %eax
+	xorl %ebx, %ebx
+	movw $0x510, %dx
+	outl %eax, %dx
+	hlt
+
+	.globl bp_handler
+bp_handler:
+	incq bp_count(%rip)
+	leaq msg_handler(%rip), %rsi
+	call puts
+	call print_count
+	iretq
+
+print_count:
+	movq bp_count(%rip), %rax
+	addb $'0', %al
+	movb %al, digit(%rip)
+	leaq msg_count(%rip), %rsi
+	jmp puts
+
+puts:
+	lodsb
+	testb %al, %al
+	jz 2f
+	movb %al, %bl
+	movw $COM1 + 5, %dx
+1:	inb %dx, %al
+	testb $0x20, %al
+	jz 1b
+	movw $COM1, %dx
+	movb %bl, %al
+	outb %al, %dx
+	jmp puts
+2:	ret
+
+	.data
+	.balign 16
+idt:
+	.skip 16 * 4
+idt_desc:
+	.word 16 * 4 - 1
+	.quad idt
+bp_count:
+	.quad 0
+msg_before: .asciz "int3: before\n"
+msg_handler: .asciz "int3: handler ran"
+msg_after: .asciz "int3: after"
+msg_count: .ascii ", count="
+digit: .asciz "0\n"
+
+	.bss
+	.balign 16
+	.skip 4096
+stack_top:
+
+	.section .note.GNU-stack, "", @progbits
