@@ -9,7 +9,7 @@
  *         "int3: handler ran, count=2\n", "int3: after, count=2\n"
  * Exit:   hypercall EXIT 0 (status 0); a lost #BP would hang or crash instead.
  */
-#define COM1 0x3f8
+#include "lib/puts.inc"
 
 	.section .text.start, "ax"
 	.code64
@@ -58,20 +58,7 @@ print_count:
 	leaq msg_count(%rip), %rsi
 	jmp puts
 
-puts:
-	lodsb
-	testb %al, %al
-	jz 2f
-	movb %al, %bl
-	movw $COM1 + 5, %dx
-1:	inb %dx, %al
-	testb $0x20, %al
-	jz 1b
-	movw $COM1, %dx
-	movb %bl, %al
-	outb %al, %dx
-	jmp puts
-2:	ret
+	COM1_PUTS puts
 
 	.data
 	.balign 16

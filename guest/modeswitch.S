@@ -15,7 +15,7 @@
  * Page tables it builds: PML4 0x20000 -> PDPT 0x21000 -> PD 0x22000
  * (2 MiB pages identity-mapping the first 1 GiB).
  */
-#define COM1 0x3f8
+#include "lib/puts.inc"
 #define HC_PORT 0x510
 
 	.section .text.start, "ax"
@@ -39,21 +39,7 @@ rm_point:
 	movl %eax, %cr0
 	ljmp $0x08, $pm_entry
 
-/* Print the NUL-terminated string at DS:SI on COM1. */
-puts16:
-	lodsb
-	testb %al, %al
-	jz 2f
-	movb %al, %bl
-	movw $COM1 + 5, %dx
-1:	inb %dx, %al
-	testb $0x20, %al
-	jz 1b
-	movw $COM1, %dx
-	movb %bl, %al
-	outb %al, %dx
-	jmp puts16
-2:	ret
+	COM1_PUTS puts16
 
 	.code32
 pm_entry:
@@ -96,20 +82,7 @@ pm_point:
 	movl %eax, %cr0
 	ljmp $0x18, $lm_entry
 
-puts32:
-	lodsb
-	testb %al, %al
-	jz 2f
-	movb %al, %bl
-	movw $COM1 + 5, %dx
-1:	inb %dx, %al
-	testb $0x20, %al
-	jz 1b
-	movw $COM1, %dx
-	movb %bl, %al
-	outb %al, %dx
-	jmp puts32
-2:	ret
+	COM1_PUTS puts32
 
 	.code64
 lm_entry:
@@ -125,20 +98,7 @@ lm_point:
 	outl %eax, %dx
 	hlt
 
-puts32_64:
-	lodsb
-	testb %al, %al
-	jz 2f
-	movb %al, %bl
-	movw $COM1 + 5, %dx
-1:	inb %dx, %al
-	testb $0x20, %al
-	jz 1b
-	movw $COM1, %dx
-	movb %bl, %al
-	outb %al, %dx
-	jmp puts32_64
-2:	ret
+	COM1_PUTS puts32_64
 
 	.balign 8
 gdt:

@@ -14,6 +14,7 @@
 #include "../../gdbstub/arch_x86.h"
 #include "../../gdbstub/gdbstub.h"
 #include "paging.h"
+#include "x86.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -491,15 +492,6 @@ int arch_gdb_write_regs(struct vcpu *vcpu, const uint8_t *buf, int regno)
 
 /* ---- descriptions and monitor commands ---- */
 
-static const char *mode_of(const struct kvm_sregs *s)
-{
-	if (!(s->cr0 & 1))
-		return "real mode";
-	if (s->efer & (1U << 10))
-		return s->cs.l ? "long mode" : "compatibility mode";
-	return "protected mode";
-}
-
 bool arch_vcpu_real_mode(struct vcpu *vcpu)
 {
 	struct kvm_sregs s;
@@ -523,45 +515,29 @@ int arch_describe_vcpu(struct vcpu *vcpu, char *buf, size_t size)
 	default: break;
 	}
 	snprintf(buf, size, "vCPU %d, %s, %s", vcpu->id,
-		 mp.mp_state == KVM_MP_STATE_UNINITIALIZED ? "not started" : mode_of(&s), state);
+		 mp.mp_state == KVM_MP_STATE_UNINITIALIZED ? "not started" : x86_mode_name(&s), state);
 	return 0;
-}
-
-static void print_seg(struct gdb_console *out, const char *name, const struct kvm_segment *s)
-{
-	gdb_console_printf(out, "%-3s %04x base=%016llx limit=%08x type=%x %s dpl=%u%s%s%s%s\n",
-			   name, s->selector, (unsigned long long)s->base, s->limit, s->type,
-			   s->s ? (s->type & 8 ? "code" : "data") : "system", s->dpl,
-			   s->present ? " present" : "", s->l ? " 64-bit" : (s->db ? " 32-bit" : " 16-bit"),
-			   s->g ? " 4K-granular" : "", s->unusable ? " unusable" : "");
 }
 
 static int monitor_sregs(struct vcpu *vcpu, struct gdb_console *out)
 {
 	struct kvm_sregs s;
 	uint64_t apic = 0;
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f;
 
 	if (ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0)
 		return -errno;
 	msr_get(vcpu, MSR_IA32_APICBASE, &apic);
-	gdb_console_printf(out, "vCPU %d: %s, %s\n", vcpu->id, mode_of(&s),
-			   paging_mode_name(paging_mode(&(struct paging_regs){
-				   s.cr0, s.cr3, s.cr4, s.efer })));
-	print_seg(out, "CS", &s.cs);
-	print_seg(out, "SS", &s.ss);
-	print_seg(out, "DS", &s.ds);
-	print_seg(out, "ES", &s.es);
-	print_seg(out, "FS", &s.fs);
-	print_seg(out, "GS", &s.gs);
-	print_seg(out, "TR", &s.tr);
-	print_seg(out, "LDT", &s.ldt);
-	gdb_console_printf(out, "GDT base=%016llx limit=%04x\n", (unsigned long long)s.gdt.base,
-			   s.gdt.limit);
-	gdb_console_printf(out, "IDT base=%016llx limit=%04x\n", (unsigned long long)s.idt.base,
-			   s.idt.limit);
-	gdb_console_printf(out, "CR0=%016llx CR2=%016llx CR3=%016llx\n", s.cr0, s.cr2, s.cr3);
-	gdb_console_printf(out, "CR4=%016llx CR8=%016llx EFER=%016llx\n", s.cr4, s.cr8, s.efer);
-	gdb_console_printf(out, "APIC_BASE=%016llx\n", (unsigned long long)apic);
+	f = open_memstream(&text, &size);
+	if (!f)
+		return -ENOMEM;
+	fprintf(f, "vCPU %d:\n", vcpu->id);
+	x86_print_sregs(f, &s, apic);
+	fclose(f);
+	gdb_console_write(out, text, size);
+	free(text);
 	return 0;
 }
 

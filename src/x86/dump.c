@@ -4,6 +4,7 @@
 #include "../vcpu.h"
 #include "../vm.h"
 #include "paging.h"
+#include "x86.h"
 
 #include <linux/kvm.h>
 #include <string.h>
@@ -13,18 +14,42 @@
 
 static void dump_seg(FILE *out, const char *name, const struct kvm_segment *s)
 {
-	fprintf(out, " %-3s sel=%04x base=%016llx limit=%08x type=%x s=%u dpl=%u p=%u db=%u l=%u g=%u%s\n",
-		name, s->selector, (unsigned long long)s->base, s->limit, s->type, s->s, s->dpl,
-		s->present, s->db, s->l, s->g, s->unusable ? " unusable" : "");
+	fprintf(out, " %-3s sel=%04x base=%016llx limit=%08x type=%x %s dpl=%u%s%s%s%s\n",
+		name, s->selector, (unsigned long long)s->base, s->limit, s->type,
+		s->s ? (s->type & 8 ? "code" : "data") : "system", s->dpl,
+		s->present ? " present" : "", s->l ? " 64-bit" : (s->db ? " 32-bit" : " 16-bit"),
+		s->g ? " 4K-granular" : "", s->unusable ? " unusable" : "");
 }
 
-static const char *mode_name(const struct kvm_sregs *s)
+const char *x86_mode_name(const struct kvm_sregs *s)
 {
 	if (!(s->cr0 & 1))
 		return "real mode";
 	if (s->efer & (1U << 10))
-		return s->cs.l ? "long mode (64-bit)" : "long mode (compatibility)";
-	return (s->cr0 & (1U << 31)) ? "protected mode, paging" : "protected mode";
+		return s->cs.l ? "long mode" : "compatibility mode";
+	return "protected mode";
+}
+
+void x86_print_sregs(FILE *out, const struct kvm_sregs *s, uint64_t apic_base)
+{
+	struct paging_regs pr = { .cr0 = s->cr0, .cr3 = s->cr3, .cr4 = s->cr4, .efer = s->efer };
+
+	fprintf(out, " %s, %s\n", x86_mode_name(s), paging_mode_name(paging_mode(&pr)));
+	dump_seg(out, "CS", &s->cs);
+	dump_seg(out, "DS", &s->ds);
+	dump_seg(out, "ES", &s->es);
+	dump_seg(out, "SS", &s->ss);
+	dump_seg(out, "FS", &s->fs);
+	dump_seg(out, "GS", &s->gs);
+	dump_seg(out, "TR", &s->tr);
+	dump_seg(out, "LDT", &s->ldt);
+	fprintf(out, " GDT base=%016llx limit=%04x  IDT base=%016llx limit=%04x\n",
+		(unsigned long long)s->gdt.base, s->gdt.limit, (unsigned long long)s->idt.base,
+		s->idt.limit);
+	fprintf(out, " CR0=%016llx CR2=%016llx CR3=%016llx CR4=%016llx\n",
+		s->cr0, s->cr2, s->cr3, s->cr4);
+	fprintf(out, " CR8=%016llx EFER=%016llx APIC_BASE=%016llx\n",
+		s->cr8, s->efer, (unsigned long long)apic_base);
 }
 
 unsigned long long arch_vcpu_ip(struct vcpu *vcpu)
@@ -74,7 +99,8 @@ void arch_vcpu_dump(struct vcpu *vcpu, FILE *out)
 	}
 	if (ioctl(vcpu->fd, KVM_GET_MSRS, &msrs) != 1)
 		msrs.e[0].data = 0;
-	fprintf(out, " vCPU %d, %s\n", vcpu->id, mode_name(&s));
+
+	fprintf(out, " vCPU %d:\n", vcpu->id);
 	fprintf(out, " RAX=%016llx RBX=%016llx RCX=%016llx RDX=%016llx\n",
 		r.rax, r.rbx, r.rcx, r.rdx);
 	fprintf(out, " RSI=%016llx RDI=%016llx RBP=%016llx RSP=%016llx\n",
@@ -84,20 +110,6 @@ void arch_vcpu_dump(struct vcpu *vcpu, FILE *out)
 	fprintf(out, " R12=%016llx R13=%016llx R14=%016llx R15=%016llx\n",
 		r.r12, r.r13, r.r14, r.r15);
 	fprintf(out, " RIP=%016llx RFLAGS=%016llx\n", r.rip, r.rflags);
-	dump_seg(out, "CS", &s.cs);
-	dump_seg(out, "DS", &s.ds);
-	dump_seg(out, "ES", &s.es);
-	dump_seg(out, "SS", &s.ss);
-	dump_seg(out, "FS", &s.fs);
-	dump_seg(out, "GS", &s.gs);
-	dump_seg(out, "TR", &s.tr);
-	dump_seg(out, "LDT", &s.ldt);
-	fprintf(out, " GDT base=%016llx limit=%04x  IDT base=%016llx limit=%04x\n",
-		(unsigned long long)s.gdt.base, s.gdt.limit, (unsigned long long)s.idt.base,
-		s.idt.limit);
-	fprintf(out, " CR0=%016llx CR2=%016llx CR3=%016llx CR4=%016llx\n",
-		s.cr0, s.cr2, s.cr3, s.cr4);
-	fprintf(out, " CR8=%016llx EFER=%016llx APIC_BASE=%016llx\n",
-		s.cr8, s.efer, (unsigned long long)msrs.e[0].data);
+	x86_print_sregs(out, &s, msrs.e[0].data);
 	dump_code(out, vcpu, &s, s.cs.base + r.rip);
 }

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared inside src/x86/. */
+#ifndef MINIKVM_X86_X86_H
+#define MINIKVM_X86_X86_H
+
+#include <linux/kvm.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* "real mode", "protected mode", "long mode", "compatibility mode" */
+const char *x86_mode_name(const struct kvm_sregs *s);
+/* Segments, descriptor tables, control registers, EFER and APIC base, one per line. */
+void x86_print_sregs(FILE *out, const struct kvm_sregs *s, uint64_t apic_base);
+
+#endif
