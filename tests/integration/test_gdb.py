@@ -492,10 +492,21 @@ ex("continue")
 
 
 def test_mi_session_like_an_ide():
-    """What VS Code's cppdbg / CLion send: MI3 commands, asserted on MI records."""
-    with Vmm(["-S", CK]) as vm:
-        cmds = "\n".join([
-            "-gdb-set confirm off",
+    """What VS Code's cppdbg / CLion send: MI3 commands, asserted on MI records.
+
+    The settings come from docs/ide/launch.json, the file docs/gdb.md tells users to use.
+    """
+    import json
+    with open(os.path.join(harness.ROOT, "docs", "ide", "launch.json")) as f:
+        conf = json.load(f)["configurations"][0]
+    assert conf["type"] == "cppdbg" and conf["MIMode"] == "gdb"
+    assert conf["miDebuggerServerAddress"] == "localhost:1234"
+    program = conf["program"].replace("${workspaceFolder}", harness.ROOT)
+    assert program == CK
+    with Vmm(["-S", program]) as vm:
+        cmds = "\n".join(["-gdb-set confirm off"] + [c["text"] for c in conf["setupCommands"]] + [
+            # cppdbg sends "-target-select remote <miDebuggerServerAddress>"; here the
+            # stub listens on a private socket instead of :1234
             "-target-select remote %s" % vm.sock,
             "-break-insert leaf",
             "-exec-continue",
