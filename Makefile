@@ -70,5 +70,6 @@ install: minikvm
 
 clean: guest-clean
 	rm -rf build build-san build-fuzz minikvm
+	find tests scripts -name __pycache__ -type d -prune -exec rm -rf {} +
 
 -include $(DEPS)
