@@ -5,6 +5,7 @@
 #include "vcpu.h"
 #include "vm.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 
@@ -25,6 +26,16 @@ int main(int argc, char **argv)
 	}
 	/* Output to a closed pipe is the console's problem, not a reason to die. */
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * SIGINT/SIGTERM are read by the event loop (signalfd); blocked from here
+	 * on, one that arrives during setup waits for the loop instead of killing
+	 * us halfway. Threads inherit the mask.
+	 */
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	vcpu_signals_init();
 
 	if (vm_create(&vm, &cfg) < 0) {

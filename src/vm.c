@@ -414,11 +414,10 @@ int vm_run(struct vm *vm)
 	sigset_t sigs;
 	int sig_fd;
 
-	/* SIGINT/SIGTERM become events in the loop; blocked before any thread starts. */
+	/* SIGINT/SIGTERM become events in the loop (main() blocked them at start). */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sig_fd < 0)
 		return err_set(EXIT_HOST, "signalfd failed: %s", strerror(errno));

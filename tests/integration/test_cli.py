@@ -95,9 +95,9 @@ def test_sigterm_and_sigint():
     path = hang_image()
     try:
         for sig, status in ((signal.SIGTERM, 143), (signal.SIGINT, 130)):
-            p = subprocess.Popen([harness.MINIKVM, path], stdin=subprocess.DEVNULL,
+            p = subprocess.Popen([harness.MINIKVM, "-v", path], stdin=subprocess.DEVNULL,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            time.sleep(0.3)  # let it get into KVM_RUN; the test is valid either way
+            p.stderr.readline()  # "-v" says what it loaded: the VMM is up and handles signals
             p.send_signal(sig)
             out, err = p.communicate(timeout=10)
             assert p.returncode == status, (sig, p.returncode, err)

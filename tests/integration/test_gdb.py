@@ -314,7 +314,8 @@ def test_raw_interrupt_byte_and_stop_reply():
         c.send_raw(b"+")
         assert c.cmd("?").startswith(b"T02thread:1;")  # attaching stops it: SIGINT
         c.send(b"vCont;c")
-        time.sleep(0.2)
+        n = vm.stdout().count("tick")
+        vm.wait_output("tick %d\n" % (n + 1))  # running again
         c.send_raw(b"\x03")
         reply = c.reply()
         assert re.match(rb"T02thread:1;", reply), reply
