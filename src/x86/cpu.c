@@ -12,6 +12,7 @@
 #include "acpi.h"
 #include "layout.h"
 #include "pagetable.h"
+#include "x86.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
@@ -72,6 +73,29 @@ void arch_vm_free(struct vm *vm)
 {
 	free(vm->cpuid);
 	vm->cpuid = NULL;
+}
+
+int x86_msr_get(struct vcpu *vcpu, uint32_t index, uint64_t *val)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} m = { .hdr.nmsrs = 1, .e.index = index };
+
+	if (ioctl(vcpu->fd, KVM_GET_MSRS, &m) != 1)
+		return -EIO;
+	*val = m.e.data;
+	return 0;
+}
+
+int x86_msr_set(struct vcpu *vcpu, uint32_t index, uint64_t val)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} m = { .hdr.nmsrs = 1, .e.index = index, .e.data = val };
+
+	return ioctl(vcpu->fd, KVM_SET_MSRS, &m) == 1 ? 0 : -EIO;
 }
 
 /* A flat (base 0, limit 4 GiB) segment descriptor; SDM vol. 3 §3.4.5. */

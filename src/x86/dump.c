@@ -88,17 +88,13 @@ void arch_vcpu_dump(struct vcpu *vcpu, FILE *out)
 {
 	struct kvm_regs r;
 	struct kvm_sregs s;
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry e[1];
-	} msrs = { .hdr.nmsrs = 1, .e[0].index = MSR_IA32_APICBASE };
+	uint64_t apic_base = 0;
 
 	if (ioctl(vcpu->fd, KVM_GET_REGS, &r) < 0 || ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0) {
 		fprintf(out, " (registers unavailable)\n");
 		return;
 	}
-	if (ioctl(vcpu->fd, KVM_GET_MSRS, &msrs) != 1)
-		msrs.e[0].data = 0;
+	x86_msr_get(vcpu, MSR_IA32_APICBASE, &apic_base);
 
 	fprintf(out, " vCPU %d:\n", vcpu->id);
 	fprintf(out, " RAX=%016llx RBX=%016llx RCX=%016llx RDX=%016llx\n",
@@ -110,6 +106,6 @@ void arch_vcpu_dump(struct vcpu *vcpu, FILE *out)
 	fprintf(out, " R12=%016llx R13=%016llx R14=%016llx R15=%016llx\n",
 		r.r12, r.r13, r.r14, r.r15);
 	fprintf(out, " RIP=%016llx RFLAGS=%016llx\n", r.rip, r.rflags);
-	x86_print_sregs(out, &s, msrs.e[0].data);
+	x86_print_sregs(out, &s, apic_base);
 	dump_code(out, vcpu, &s, s.cs.base + r.rip);
 }

@@ -12,4 +12,9 @@ const char *x86_mode_name(const struct kvm_sregs *s);
 /* Segments, descriptor tables, control registers, EFER and APIC base, one per line. */
 void x86_print_sregs(FILE *out, const struct kvm_sregs *s, uint64_t apic_base);
 
+struct vcpu;
+/* One MSR of a vCPU; 0 or -EIO. */
+int x86_msr_get(struct vcpu *vcpu, uint32_t index, uint64_t *val);
+int x86_msr_set(struct vcpu *vcpu, uint32_t index, uint64_t val);
+
 #endif

@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The debugger's view of guest memory: reads and writes at gdb's addresses
+ * (guest-virtual through the vCPU's page tables, or physical), software
+ * breakpoints, debug-register breakpoints and watchpoints, and write
+ * watchpoints done with read-only memory slots where the host's debug
+ * registers do not fire. See debug.c for the rest of the debugger.
+ */
+#include "arch.h"
+#include "debug_internal.h"
+#include "vcpu.h"
+#include "vm.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* The guest-physical address of a gdb address, for one page. */
+static int to_gpa(struct debug *dbg, unsigned vcpu, uint64_t addr, uint64_t *gpa)
+{
+	if (dbg->phys) {
+		*gpa = addr;
+		return 0;
+	}
+	return arch_translate(debug_vcpu(dbg, vcpu), addr, gpa);
+}
+
+/* Copy between gdb and guest memory page by page; returns bytes done or -EFAULT. */
+static long access_mem(struct debug *dbg, unsigned vcpu, uint64_t addr, uint8_t *buf, size_t len,
+		       bool write)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		uint64_t a = addr + done, gpa;
+		size_t chunk = PAGE - (a & (PAGE - 1));
+		uint8_t *host;
+
+		if (chunk > len - done)
+			chunk = len - done;
+		if (to_gpa(dbg, vcpu, a, &gpa) < 0)
+			break;
+		host = guest_mem_ptr(&dbg->vm->mem, gpa, chunk);
+		if (!host)
+			break;
+		for (int i = 0; i < dbg->nbps; i++) {
+			struct sw_breakpoint *bp = &dbg->bps[i];
+
+			if (bp->gpa < gpa || bp->gpa >= gpa + chunk)
+				continue;
+			/* Keep our breakpoint in place; gdb sees and edits the original byte. */
+			if (write)
+				bp->orig = buf[done + (bp->gpa - gpa)];
+		}
+		if (write)
+			memcpy(host, buf + done, chunk);
+		else
+			memcpy(buf + done, host, chunk);
+		for (int i = 0; i < dbg->nbps; i++) {
+			struct sw_breakpoint *bp = &dbg->bps[i];
+
+			if (bp->gpa < gpa || bp->gpa >= gpa + chunk)
+				continue;
+			if (write)
+				host[bp->gpa - gpa] = arch_breakpoint_insn[0];
+			else
+				buf[done + (bp->gpa - gpa)] = bp->orig;
+		}
+		done += chunk;
+	}
+	return done ? (long)done : -EFAULT;
+}
+
+long debug_op_read_mem(void *ctx, unsigned vcpu, uint64_t addr, uint8_t *buf, size_t len)
+{
+	return access_mem(ctx, vcpu, addr, buf, len, false);
+}
+
+long debug_op_write_mem(void *ctx, unsigned vcpu, uint64_t addr, const uint8_t *buf, size_t len)
+{
+	long n = access_mem(ctx, vcpu, addr, (uint8_t *)buf, len, true);
+
+	/* A write must be whole: gdb does not retry the rest. */
+	return n == (long)len ? n : -EFAULT;
+}
+
+static int insert_hw(struct debug *dbg, enum debug_hw_type type, uint64_t addr, unsigned len,
+		     bool for_sw);
+static int remove_hw(struct debug *dbg, enum debug_hw_type type, uint64_t addr);
+
+static int insert_sw(struct debug *dbg, uint64_t addr)
+{
+	struct sw_breakpoint *bp;
+	uint64_t gpa;
+	uint8_t *host;
+
+	/* Where the host gives a real-mode int3 to the guest, a debug register stands in. */
+	if (!dbg->caps.sw_bp_real_mode && arch_vcpu_real_mode(debug_vcpu(dbg, dbg->last_vcpu)))
+		return insert_hw(dbg, DEBUG_HW_EXEC, addr, 1, true);
+	if (dbg->nbps == DEBUG_MAX_SW_BREAKPOINTS)
+		return -ENOSPC;
+	if (to_gpa(dbg, dbg->last_vcpu, addr, &gpa) < 0 || !(host = guest_mem_ptr(&dbg->vm->mem, gpa, 1)))
+		return -EFAULT;
+	bp = &dbg->bps[dbg->nbps++];
+	bp->addr = addr;
+	bp->gpa = gpa;
+	bp->orig = *host;
+	*host = arch_breakpoint_insn[0];
+	dbg->arch.sw_breakpoints = true;
+	return 0;
+}
+
+static int remove_sw(struct debug *dbg, uint64_t addr)
+{
+	for (int i = 0; i < DEBUG_HW_SLOTS; i++) {
+		struct debug_hw_slot *s = &dbg->arch.hw[i];
+
+		if (s->used && s->for_sw && s->addr == addr) {
+			s->used = s->for_sw = false;
+			debug_mark_all_dirty(dbg->vm);
+			return 0;
+		}
+	}
+	for (int i = 0; i < dbg->nbps; i++) {
+		struct sw_breakpoint *bp = &dbg->bps[i];
+		uint8_t *host;
+
+		if (bp->addr != addr)
+			continue;
+		host = guest_mem_ptr(&dbg->vm->mem, bp->gpa, 1);
+		/* Only put the byte back if the guest did not overwrite our breakpoint. */
+		if (host && *host == arch_breakpoint_insn[0])
+			*host = bp->orig;
+		dbg->bps[i] = dbg->bps[--dbg->nbps];
+		dbg->arch.sw_breakpoints = dbg->nbps > 0;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int insert_hw(struct debug *dbg, enum debug_hw_type type, uint64_t addr, unsigned len,
+		     bool for_sw)
+{
+	if (type != DEBUG_HW_EXEC) {
+		if (len != 1 && len != 2 && len != 4 && len != 8)
+			return -EINVAL;
+		if (addr & (len - 1))
+			return -EINVAL; /* the debug registers watch aligned ranges only */
+	}
+	for (int i = 0; i < DEBUG_HW_SLOTS; i++) {
+		struct debug_hw_slot *s = &dbg->arch.hw[i];
+
+		if (s->used)
+			continue;
+		s->used = true;
+		s->for_sw = for_sw;
+		s->type = type;
+		s->addr = addr;
+		s->len = type == DEBUG_HW_EXEC ? 1 : len;
+		debug_mark_all_dirty(dbg->vm);
+		return 0;
+	}
+	return -ENOSPC; /* four debug registers, all taken */
+}
+
+static int remove_hw(struct debug *dbg, enum debug_hw_type type, uint64_t addr)
+{
+	for (int i = 0; i < DEBUG_HW_SLOTS; i++) {
+		struct debug_hw_slot *s = &dbg->arch.hw[i];
+
+		if (s->used && !s->for_sw && s->type == type && s->addr == addr) {
+			s->used = false;
+			debug_mark_all_dirty(dbg->vm);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* Make the pages under software watchpoints read-only to the guest. */
+static int apply_watch_pages(struct debug *dbg)
+{
+	uint64_t pages[DEBUG_MAX_WATCH * 2];
+	int n = 0;
+
+	for (int i = 0; i < dbg->nwatches; i++) {
+		const struct sw_watch *w = &dbg->watches[i];
+
+		for (uint64_t p = w->gpa & ~(PAGE - 1); p < w->gpa + w->len; p += PAGE)
+			pages[n++] = p;
+	}
+	return vm_set_readonly_pages(dbg->vm, pages, n) < 0 ? -EIO : 0;
+}
+
+static int insert_sw_watch(struct debug *dbg, uint64_t addr, unsigned len)
+{
+	struct sw_watch *w;
+	uint64_t gpa;
+
+	if (dbg->nwatches == DEBUG_MAX_WATCH)
+		return -ENOSPC;
+	if (len == 0 || len > PAGE)
+		return -EINVAL;
+	/* The watched range must stay in one contiguous guest-physical run. */
+	if (to_gpa(dbg, dbg->last_vcpu, addr, &gpa) < 0 || !guest_mem_ptr(&dbg->vm->mem, gpa, len))
+		return -EFAULT;
+	if ((addr & (PAGE - 1)) + len > PAGE) {
+		uint64_t gpa2;
+
+		if (to_gpa(dbg, dbg->last_vcpu, addr + len - 1, &gpa2) < 0 || gpa2 != gpa + len - 1)
+			return -EINVAL;
+	}
+	w = &dbg->watches[dbg->nwatches++];
+	w->addr = addr;
+	w->gpa = gpa;
+	w->len = len;
+	if (apply_watch_pages(dbg) < 0) {
+		dbg->nwatches--;
+		return -EIO;
+	}
+	return 0;
+}
+
+static int remove_sw_watch(struct debug *dbg, uint64_t addr, unsigned len)
+{
+	for (int i = 0; i < dbg->nwatches; i++) {
+		if (dbg->watches[i].addr == addr && dbg->watches[i].len == len) {
+			dbg->watches[i] = dbg->watches[--dbg->nwatches];
+			return apply_watch_pages(dbg);
+		}
+	}
+	return -ENOENT;
+}
+
+static bool sw_watch_in_use(const struct debug *dbg)
+{
+	return !dbg->caps.dr_write_watch;
+}
+
+int debug_op_insert_bp(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t kind)
+{
+	struct debug *dbg = ctx;
+
+	switch (type) {
+	case GDB_BP_SW:
+		return insert_sw(dbg, addr);
+	case GDB_BP_HW:
+		return insert_hw(dbg, DEBUG_HW_EXEC, addr, 1, false);
+	case GDB_WP_WRITE:
+		if (dbg->caps.dr_write_watch)
+			return insert_hw(dbg, DEBUG_HW_WRITE, addr, (unsigned)kind, false);
+		if (dbg->caps.readonly_mem)
+			return insert_sw_watch(dbg, addr, (unsigned)kind);
+		return -EOPNOTSUPP;
+	case GDB_WP_READ:
+		return dbg->caps.dr_read_watch ? insert_hw(dbg, DEBUG_HW_READ, addr, (unsigned)kind, false)
+					       : -EOPNOTSUPP;
+	case GDB_WP_ACCESS:
+		return dbg->caps.dr_read_watch ? insert_hw(dbg, DEBUG_HW_ACCESS, addr, (unsigned)kind, false)
+					       : -EOPNOTSUPP;
+	}
+	return -EOPNOTSUPP;
+}
+
+int debug_op_remove_bp(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t kind)
+{
+	struct debug *dbg = ctx;
+
+	switch (type) {
+	case GDB_BP_SW:
+		return remove_sw(dbg, addr);
+	case GDB_BP_HW:
+		return remove_hw(dbg, DEBUG_HW_EXEC, addr);
+	case GDB_WP_WRITE:
+		return sw_watch_in_use(dbg) ? remove_sw_watch(dbg, addr, (unsigned)kind)
+					    : remove_hw(dbg, DEBUG_HW_WRITE, addr);
+	case GDB_WP_READ:
+		return remove_hw(dbg, DEBUG_HW_READ, addr);
+	case GDB_WP_ACCESS:
+		return remove_hw(dbg, DEBUG_HW_ACCESS, addr);
+	}
+	return -EOPNOTSUPP;
+}
+
+bool debug_is_breakpoint(struct debug *dbg, uint64_t addr)
+{
+	for (int i = 0; i < dbg->nbps; i++)
+		if (dbg->bps[i].addr == addr)
+			return true;
+	return false;
+}
+
+bool debug_watched_write(struct debug *dbg, struct vcpu *vcpu, uint64_t gpa,
+			 const uint8_t *data, unsigned len)
+{
+	bool watched_page = false;
+
+	for (int i = 0; i < dbg->nwatches; i++) {
+		const struct sw_watch *w = &dbg->watches[i];
+
+		if (gpa >= (w->gpa & ~(PAGE - 1)) && gpa < ((w->gpa + w->len + PAGE - 1) & ~(PAGE - 1)))
+			watched_page = true;
+	}
+	if (!watched_page)
+		return false;
+	/* Do what the guest meant to do, then see whether it touched a watched range. */
+	guest_mem_write(&dbg->vm->mem, gpa, data, len);
+	for (int i = 0; i < dbg->nwatches; i++) {
+		const struct sw_watch *w = &dbg->watches[i];
+
+		if (gpa < w->gpa + w->len && w->gpa < gpa + len) {
+			struct vcpu_stop why = { VCPU_STOP_WATCH, w->addr };
+
+			vm_debug_stop(dbg->vm, vcpu, &why);
+			break;
+		}
+	}
+	return true;
+}
+
+
+void debug_reinsert_breakpoints(struct debug *dbg)
+{
+	for (int i = 0; i < dbg->nbps; i++) {
+		uint8_t *host = guest_mem_ptr(&dbg->vm->mem, dbg->bps[i].gpa, 1);
+
+		if (host) {
+			dbg->bps[i].orig = *host;
+			*host = arch_breakpoint_insn[0];
+		}
+	}
+}

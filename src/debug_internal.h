@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The debugger's state, shared by src/debug.c (gdb connection, run control,
+ * monitor commands) and src/debug_bp.c (memory, breakpoints, watchpoints).
+ * Nothing outside those two files includes this.
+ */
+#ifndef MINIKVM_DEBUG_INTERNAL_H
+#define MINIKVM_DEBUG_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "debug.h"
+#include "gdb_endpoint.h"
+#include "../gdbstub/gdbstub.h"
+
+#define PAGE 4096ULL
+#define MAX_MONITOR_CMDS 16
+
+struct sw_breakpoint {
+	uint64_t addr;  /* as gdb gave it */
+	uint64_t gpa;   /* where the instruction byte was written */
+	uint8_t orig;
+};
+
+struct sw_watch {
+	uint64_t addr, gpa;
+	unsigned len;
+};
+
+struct debug {
+	struct vm *vm;
+	struct gdb_server *srv;
+	struct gdb_endpoint ep;
+	int listen_fd, in_fd, out_fd; /* in/out: the connection (both the socket, or stdin/stdout) */
+	struct debug_host_caps caps;
+	struct debug_arch_state arch;
+	struct sw_breakpoint bps[DEBUG_MAX_SW_BREAKPOINTS];
+	int nbps;
+	struct sw_watch watches[DEBUG_MAX_WATCH];
+	int nwatches;
+	bool phys;          /* monitor phys on: gdb addresses are guest-physical */
+	bool running;       /* resumed on gdb's behalf; a stop must be reported */
+	bool started;       /* the guest has run (for -S: the first attach sees the entry) */
+	unsigned last_vcpu; /* where the last stop happened */
+	struct gdb_monitor_cmd cmds[MAX_MONITOR_CMDS];
+};
+
+
+void debug_mark_all_dirty(struct vm *vm);
+struct vcpu *debug_vcpu(struct debug *dbg, unsigned i);
+
+/* gdbstub target operations implemented in debug_bp.c */
+long debug_op_read_mem(void *ctx, unsigned vcpu, uint64_t addr, uint8_t *buf, size_t len);
+long debug_op_write_mem(void *ctx, unsigned vcpu, uint64_t addr, const uint8_t *buf, size_t len);
+int debug_op_insert_bp(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t kind);
+int debug_op_remove_bp(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t kind);
+/* After the image was reloaded over them (monitor reset): write our breakpoints again. */
+void debug_reinsert_breakpoints(struct debug *dbg);
+
+#endif
