@@ -644,3 +644,60 @@ ex("continue")
         assert r["first"] == ["print_count", 1], r
         assert vm.finish() == 0
         assert vm.stdout() == INT3_OUT
+
+
+def test_disconnect_mid_packet_and_while_stopped_resumes_guest():
+    tick_once = int(subprocess.run(["nm", guest("ticker.elf")], stdout=subprocess.PIPE,
+                                   text=True).stdout.split(" T tick_once")[0].split()[-1], 16)
+    with Vmm([guest("ticker.elf")]) as vm:
+        vm.wait_output("tick 1\n")
+        # 1: gone in the middle of a packet, with the guest stopped by the attach
+        c = Rsp(vm.sock)
+        c.send_raw(b"+")
+        assert c.cmd("?").startswith(b"T02")
+        c.send_raw(b"$m1000")
+        c.close()
+        n = vm.stdout().count("tick")
+        vm.wait_output("tick %d\n" % (n + 1))
+        # 2: gone while stopped at its own breakpoint: the breakpoint goes, the guest goes on
+        c = Rsp(vm.sock)
+        c.send_raw(b"+")
+        c.cmd("?")
+        assert c.cmd("Z0,%x,1" % tick_once) == b"OK"
+        c.send("vCont;c")
+        assert c.reply().startswith(b"T05thread:1;")  # (no swbreak: without qSupported)
+        assert c.cmd("m%x,1" % tick_once) != b"cc"  # original byte shown
+        c.close()
+        n = vm.stdout().count("tick")
+        vm.wait_output("tick %d\n" % (n + 2))
+        # 3: gone while single-stepping
+        c = Rsp(vm.sock)
+        c.send_raw(b"+")
+        c.cmd("?")
+        c.send("vCont;s:1")
+        c.close()
+        n = vm.stdout().count("tick")
+        vm.wait_output("tick %d\n" % (n + 2))
+        r = run_gdb(vm, guest("ticker.elf"), 'ex("set var stop_requested = 1")\nex("detach")')
+        assert vm.finish() == 0
+
+
+def test_four_hardware_slots_and_fifth_refused():
+    with Vmm(["-S", CK]) as vm:
+        r = run_gdb(vm, CK, r'''
+for f in ("leaf", "accumulate", "compute", "area", "report"):
+    ex("hbreak " + f)
+try:
+    ex("continue")
+    R["fifth"] = "accepted"
+except gdb.error as e:
+    R["fifth"] = str(e)
+ex("delete 5")
+ex("continue")
+R["fn"] = fn()
+ex("delete")
+ex("monitor quit")
+''')
+        assert r["fifth"] != "accepted", r
+        assert r["fn"] == "compute"
+        assert vm.finish() == 0  # monitor quit ends the VM cleanly
