@@ -20,12 +20,14 @@ static const char usage_text[] =
 "  -c, --cpus N           number of vCPUs (default 1, at most 64)\n"
 "\n"
 "Image:\n"
-"      --format FMT       auto|raw16|raw32|raw64|elf|multiboot (default auto:\n"
-"                         ELF and multiboot are recognised by their headers,\n"
-"                         a *.bin file is raw16)\n"
+"      --format FMT       auto|raw16|raw32|raw64|elf|multiboot|linux|pvh (default\n"
+"                         auto: ELF, multiboot and Linux bzImage are recognised\n"
+"                         by their headers, a vmlinux by its PVH note, a *.bin\n"
+"                         file is raw16)\n"
 "      --load-addr ADDR   where a raw image is loaded (raw16 0x7c00, else 0x100000)\n"
 "      --entry ADDR       first instruction of a raw image (default: load address)\n"
-"      --append CMDLINE   kernel command line (multiboot)\n"
+"      --append CMDLINE   kernel command line (Linux, multiboot)\n"
+"      --initrd FILE      Linux initial ramdisk\n"
 "      --module FILE      multiboot module (repeatable)\n"
 "\n"
 "Console:\n"
@@ -62,19 +64,21 @@ const char *format_name(enum image_format f)
 	static const char *const names[] = {
 		[FORMAT_AUTO] = "auto", [FORMAT_RAW16] = "raw16", [FORMAT_RAW32] = "raw32",
 		[FORMAT_RAW64] = "raw64", [FORMAT_ELF] = "elf", [FORMAT_MULTIBOOT] = "multiboot",
+		[FORMAT_LINUX] = "linux", [FORMAT_PVH] = "pvh",
 	};
 	return (unsigned)f < sizeof(names) / sizeof(names[0]) ? names[f] : "?";
 }
 
 static int parse_format(const char *s, enum image_format *f)
 {
-	for (int i = FORMAT_AUTO; i <= FORMAT_MULTIBOOT; i++) {
+	for (int i = FORMAT_AUTO; i <= FORMAT_PVH; i++) {
 		if (strcmp(s, format_name(i)) == 0) {
 			*f = i;
 			return 0;
 		}
 	}
-	return err_set(EXIT_USAGE, "unknown format '%s' (auto, raw16, raw32, raw64, elf, multiboot)", s);
+	return err_set(EXIT_USAGE, "unknown format '%s' (auto, raw16, raw32, raw64, elf, multiboot, "
+		       "linux, pvh)", s);
 }
 
 int parse_u64(const char *s, uint64_t *v)
@@ -140,7 +144,7 @@ static int parse_serial(const char *s, struct vm_config *cfg)
 
 enum {
 	OPT_FORMAT = 256, OPT_LOAD_ADDR, OPT_ENTRY, OPT_APPEND, OPT_MODULE, OPT_SERIAL,
-	OPT_TRACE_EXITS, OPT_STATS, OPT_VERSION, OPT_GDB_ARCH,
+	OPT_TRACE_EXITS, OPT_STATS, OPT_VERSION, OPT_GDB_ARCH, OPT_INITRD,
 };
 
 #define DEFAULT_GDB_ENDPOINT "127.0.0.1:1234"
@@ -153,6 +157,7 @@ static const struct option long_options[] = {
 	{ "entry", required_argument, NULL, OPT_ENTRY },
 	{ "append", required_argument, NULL, OPT_APPEND },
 	{ "module", required_argument, NULL, OPT_MODULE },
+	{ "initrd", required_argument, NULL, OPT_INITRD },
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "trace-exits", no_argument, NULL, OPT_TRACE_EXITS },
@@ -234,6 +239,9 @@ enum options_result options_parse(int argc, char **argv, struct vm_config *cfg, 
 			break;
 		case OPT_APPEND:
 			cfg->append = optarg;
+			break;
+		case OPT_INITRD:
+			cfg->initrd = optarg;
 			break;
 		case OPT_MODULE:
 			if (cfg->nmodules == MAX_MODULES) {

@@ -17,6 +17,8 @@ enum image_format {
 	FORMAT_RAW64,
 	FORMAT_ELF,
 	FORMAT_MULTIBOOT,
+	FORMAT_LINUX,     /* bzImage, 64-bit boot protocol */
+	FORMAT_PVH,       /* vmlinux ELF through its PVH entry note */
 };
 
 enum serial_mode { SERIAL_STDIO, SERIAL_NONE, SERIAL_FILE, SERIAL_STDERR };
@@ -29,6 +31,7 @@ struct vm_config {
 	bool load_addr_set, entry_set;
 	uint64_t load_addr, entry;  /* raw images */
 	const char *append;         /* kernel command line */
+	const char *initrd;         /* Linux initial ramdisk */
 	const char *modules[MAX_MODULES];
 	int nmodules;
 	enum serial_mode serial;

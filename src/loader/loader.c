@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,6 +37,22 @@ static int read_file(struct image *img, const char *path, const char *what)
 	if (S_ISDIR(st.st_mode)) {
 		err = EISDIR;
 		goto fail;
+	}
+	/*
+	 * A regular file is mapped, not read: a kernel with DWARF is hundreds
+	 * of MiB of which the guest needs a few dozen; pages never touched are
+	 * never read from disk.
+	 */
+	if (S_ISREG(st.st_mode) && st.st_size > 0 && (uint64_t)st.st_size < SIZE_MAX) {
+		void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+
+		if (map != MAP_FAILED) {
+			close(fd);
+			img->data = map;
+			img->size = (size_t)st.st_size;
+			img->mapped = true;
+			return 0;
+		}
 	}
 	/*
 	 * One byte more than the size fstat() reports, so a regular file is read
@@ -97,11 +114,20 @@ int image_read(struct image *img, const char *path)
 	return read_file(img, path, "guest image");
 }
 
+int image_read_as(struct image *img, const char *path, const char *what)
+{
+	return read_file(img, path, what);
+}
+
 void image_free(struct image *img)
 {
-	free(img->data);
+	if (img->mapped)
+		munmap(img->data, img->size);
+	else
+		free(img->data);
 	img->data = NULL;
 	img->size = 0;
+	img->mapped = false;
 }
 
 const char *loader_size_str(uint64_t bytes, char *buf, size_t bufsize)
@@ -167,10 +193,13 @@ static bool name_ends_with(const char *path, const char *suffix)
 
 enum image_format loader_detect(const struct image *img)
 {
+	if (linux_is_bzimage(img))
+		return FORMAT_LINUX;
 	if (multiboot_find_header(img) >= 0)
 		return FORMAT_MULTIBOOT;
+	/* A Linux vmlinux is booted through its PVH entry, not its ELF entry. */
 	if (elf_has_magic(img))
-		return FORMAT_ELF;
+		return linux_pvh_entry(img) ? FORMAT_PVH : FORMAT_ELF;
 	if (name_ends_with(img->path, ".bin"))
 		return FORMAT_RAW16;
 	return FORMAT_AUTO;
@@ -217,7 +246,7 @@ int loader_load(const struct vm_config *cfg, struct guest_mem *mem, struct boot_
 		fmt = loader_detect(&img);
 		if (fmt == FORMAT_AUTO) {
 			err_set(EXIT_USAGE, "cannot tell the format of '%s'; "
-				"use --format raw16|raw32|raw64|elf|multiboot", cfg->image);
+				"use --format raw16|raw32|raw64|elf|multiboot|linux|pvh", cfg->image);
 			goto out;
 		}
 	}
@@ -229,7 +258,19 @@ int loader_load(const struct vm_config *cfg, struct guest_mem *mem, struct boot_
 		goto out;
 	}
 
+	if (cfg->initrd && fmt != FORMAT_LINUX && fmt != FORMAT_PVH) {
+		err_set(EXIT_USAGE, "--initrd needs a Linux kernel (bzImage or a vmlinux with a PVH "
+			"note), but '%s' is loaded as %s", cfg->image, format_name(fmt));
+		goto out;
+	}
+
 	switch (fmt) {
+	case FORMAT_LINUX:
+		ret = linux_load_bzimage(&img, cfg, mem, boot);
+		break;
+	case FORMAT_PVH:
+		ret = linux_load_pvh(&img, cfg, mem, boot);
+		break;
 	case FORMAT_RAW16:
 	case FORMAT_RAW32:
 	case FORMAT_RAW64:

@@ -11,6 +11,7 @@
 #ifndef MINIKVM_LOADER_H
 #define MINIKVM_LOADER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,7 @@ struct image {
 	const char *path;
 	uint8_t *data;
 	size_t size;
+	bool mapped; /* data is an mmap of the file, not a heap copy */
 };
 
 /*
@@ -34,6 +36,8 @@ struct image {
  */
 int image_read(struct image *img, const char *path);
 void image_free(struct image *img);
+/* The same for other files; what names them in errors ("initrd", "module"). */
+int image_read_as(struct image *img, const char *path, const char *what);
 
 /*
  * Which format an image has when --format auto: multiboot (header in the
@@ -52,6 +56,14 @@ int elf_load(const struct image *img, struct guest_mem *mem, struct boot_state *
 int multiboot_load(const struct image *img, const struct vm_config *cfg,
 		   const struct image *modules, int nmodules,
 		   struct guest_mem *mem, struct boot_state *boot);
+/* Linux (src/loader/linux.c). */
+bool linux_is_bzimage(const struct image *img);
+uint64_t linux_pvh_entry(const struct image *img);
+int linux_load_bzimage(const struct image *img, const struct vm_config *cfg,
+		       struct guest_mem *mem, struct boot_state *boot);
+int linux_load_pvh(const struct image *img, const struct vm_config *cfg,
+		   struct guest_mem *mem, struct boot_state *boot);
+
 /* Offset of a valid multiboot header in the first 8 KiB, or -1. */
 long multiboot_find_header(const struct image *img);
 

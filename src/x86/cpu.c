@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <linux/kvm.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -224,6 +225,66 @@ static int setup_sregs(struct vcpu *vcpu, struct kvm_regs *regs)
 	return 0;
 }
 
+/*
+ * Does this host's KVM run guests in hardware (VT-x/AMD-V), or through its
+ * instruction emulator (PVM and other software KVMs)? The CPU flags tell.
+ */
+bool x86_host_kvm_is_emulated(void)
+{
+	static int cached = -1;
+	char line[4096];
+	FILE *f;
+
+	if (cached >= 0)
+		return cached;
+	cached = 0;
+	f = fopen("/proc/cpuinfo", "r");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "flags", 5) == 0) {
+			cached = !strstr(line, " vmx") && !strstr(line, " svm");
+			break;
+		}
+	}
+	fclose(f);
+	return cached;
+}
+
+/*
+ * Hide what KVM's instruction emulator cannot execute, so that a stock
+ * kernel picks other paths (Linux then uses cmpxchg8b-free SLUB paths and
+ * FXSAVE instead of XSAVE): CMPXCHG16B, and XSAVE with everything whose
+ * state lives in the XSAVE area (AVX, AVX-512, ...).
+ */
+static void cpuid_hide_for_emulator(struct kvm_cpuid_entry2 *e)
+{
+	switch (e->function) {
+	case 1:
+		e->ecx &= ~((1U << 13) |  /* CX16 */
+			    (1U << 26) |  /* XSAVE */
+			    (1U << 27) |  /* OSXSAVE */
+			    (1U << 28) |  /* AVX */
+			    (1U << 12) |  /* FMA */
+			    (1U << 29));  /* F16C */
+		break;
+	case 7:
+		if (e->index == 0) {
+			e->ebx &= ~((1U << 5) |  /* AVX2 */
+				    0xDC230000U); /* AVX-512 F, DQ, IFMA, PF, ER, CD, BW, VL */
+			e->ecx &= ~0x00005F42U;   /* AVX-512 VBMI, VBMI2, VNNI, BITALG, VPOPCNTDQ, ... */
+			e->edx &= ~0x0000010CU;   /* AVX-512 4VNNIW, 4FMAPS, VP2INTERSECT */
+		} else if (e->index == 1) {
+			e->eax &= ~((1U << 4) | (1U << 5)); /* AVX-VNNI, AVX512-BF16 */
+		}
+		break;
+	case 0xD:
+		/* No XSAVE: no state components to describe. */
+		e->eax = e->ebx = e->ecx = e->edx = 0;
+		break;
+	}
+}
+
 static int setup_cpuid(struct vcpu *vcpu)
 {
 	struct kvm_cpuid2 *src = vcpu->vm->cpuid;
@@ -249,6 +310,8 @@ static int setup_cpuid(struct vcpu *vcpu)
 			e->edx = (uint32_t)vcpu->id;
 			break;
 		}
+		if (x86_host_kvm_is_emulated())
+			cpuid_hide_for_emulator(e);
 	}
 	if (ioctl(vcpu->fd, KVM_SET_CPUID2, c) < 0)
 		ret = err_set(EXIT_HOST, "KVM_SET_CPUID2 failed: %s", strerror(errno));

@@ -4,6 +4,7 @@
 #define MINIKVM_X86_X86_H
 
 #include <linux/kvm.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -11,6 +12,12 @@
 const char *x86_mode_name(const struct kvm_sregs *s);
 /* Segments, descriptor tables, control registers, EFER and APIC base, one per line. */
 void x86_print_sregs(FILE *out, const struct kvm_sregs *s, uint64_t apic_base);
+
+/*
+ * True when this host's KVM runs guests through its instruction emulator
+ * (no VT-x/AMD-V: PVM and the like), which cannot execute some instructions.
+ */
+bool x86_host_kvm_is_emulated(void);
 
 struct vcpu;
 /* One MSR of a vCPU; 0 or -EIO. */

@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Booting Linux, two ways:
+ *
+ *  - bzImage, through the 64-bit boot protocol (Documentation/arch/x86/
+ *    boot.rst): the setup header at 0x1f1 says where the protected-mode
+ *    kernel starts in the file and how it wants to be loaded; we copy it to
+ *    its preferred address, fill a "zero page" (struct boot_params) with the
+ *    header, the e820 memory map, the command line and the initrd, and enter
+ *    at load address + 0x200 in long mode with RSI pointing at boot_params.
+ *
+ *  - vmlinux, the uncompressed ELF (the very file gdb reads symbols from),
+ *    through its PVH entry: the ELF note XEN_ELFNOTE_PHYS32_ENTRY names a
+ *    32-bit entry point that expects flat protected mode, paging off, and
+ *    EBX pointing at a struct hvm_start_info (memory map, command line,
+ *    initrd as module 0, RSDP). This skips the kernel's self-decompression.
+ *
+ * Everything read from the image is checked against the file and RAM.
+ */
+#include "elf.h"
+#include "loader.h"
+#include "../error.h"
+#include "../x86/acpi.h"
+#include "../x86/layout.h"
+#include "../x86/x86.h"
+
+#include <elf.h>
+#include <stdio.h>
+#include <string.h>
+
+/* boot_params ("zero page") offsets, from Documentation/arch/x86/zero-page.rst */
+#define BP_ACPI_RSDP_ADDR  0x070
+#define BP_E820_ENTRIES    0x1e8
+#define BP_HDR             0x1f1
+#define BP_E820_TABLE      0x2d0
+#define BP_E820_MAX        128
+#define BP_SIZE            0x1000
+
+/* setup header fields, as offsets into the image and into boot_params alike */
+#define HDR_SETUP_SECTS    0x1f1
+#define HDR_BOOT_FLAG      0x1fe
+#define HDR_JUMP           0x200
+#define HDR_MAGIC          0x202
+#define HDR_VERSION        0x206
+#define HDR_TYPE_OF_LOADER 0x210
+#define HDR_LOADFLAGS      0x211
+#define HDR_RAMDISK_IMAGE  0x218
+#define HDR_RAMDISK_SIZE   0x21c
+#define HDR_HEAP_END_PTR   0x224
+#define HDR_CMD_LINE_PTR   0x228
+#define HDR_INITRD_MAX     0x22c
+#define HDR_KERNEL_ALIGN   0x230
+#define HDR_RELOCATABLE    0x234
+#define HDR_XLOADFLAGS     0x236
+#define HDR_CMDLINE_SIZE   0x238
+#define HDR_PREF_ADDRESS   0x258
+#define HDR_INIT_SIZE      0x260
+
+#define LOADED_HIGH   0x01
+#define CAN_USE_HEAP  0x80
+#define XLF_KERNEL_64 0x01
+
+#define ZERO_PAGE   LAYOUT_BOOTINFO                /* boot_params / hvm_start_info */
+#define CMDLINE     (LAYOUT_BOOTINFO + 0x1000)     /* up to the end of the area */
+#define CMDLINE_MAX (LAYOUT_BOOTINFO_END - CMDLINE)
+
+static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint32_t rd32(const uint8_t *p) { return (uint32_t)rd16(p) | (uint32_t)rd16(p + 2) << 16; }
+static uint64_t rd64(const uint8_t *p) { return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32; }
+static void wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static void wr32(uint8_t *p, uint32_t v) { wr16(p, (uint16_t)v); wr16(p + 2, (uint16_t)(v >> 16)); }
+static void wr64(uint8_t *p, uint64_t v) { wr32(p, (uint32_t)v); wr32(p + 4, (uint32_t)(v >> 32)); }
+
+bool linux_is_bzimage(const struct image *img)
+{
+	return img->size >= 0x250 && rd16(img->data + HDR_BOOT_FLAG) == 0xAA55 &&
+	       memcmp(img->data + HDR_MAGIC, "HdrS", 4) == 0;
+}
+
+/*
+ * The command line the kernel gets: the user's, plus what this host needs.
+ * KVM's instruction emulator (hosts without VT-x/AMD-V) cannot run XRSTOR,
+ * and some such KVMs (PVM) show XSAVE in CPUID whatever the VMM asks, so
+ * tell Linux not to use it — the user should not have to know.
+ */
+static int put_cmdline(const struct vm_config *cfg, struct guest_mem *mem, uint64_t limit)
+{
+	char cmd[CMDLINE_MAX + 16];
+	size_t len;
+
+	snprintf(cmd, sizeof(cmd), "%s", cfg->append ? cfg->append : "");
+	len = strlen(cmd);
+	if (x86_host_kvm_is_emulated() && !strstr(cmd, "noxsave") && len + 10 < sizeof(cmd)) {
+		snprintf(cmd + len, sizeof(cmd) - len, "%snoxsave", len ? " " : "");
+		len = strlen(cmd);
+		if (cfg->verbose)
+			fprintf(stderr, "minikvm: this host's KVM emulates guests and cannot run XRSTOR: "
+				"added 'noxsave' to the kernel command line\n");
+	}
+
+	if (len + 1 > CMDLINE_MAX || (limit && len + 1 > limit))
+		return err_set(EXIT_USAGE, "the kernel command line (%zu bytes) is longer than the %llu "
+			       "bytes this kernel accepts", len, (unsigned long long)
+			       (limit && limit < CMDLINE_MAX ? limit : CMDLINE_MAX) - 1);
+	return guest_mem_write(mem, CMDLINE, cmd, len + 1);
+}
+
+/*
+ * The initrd goes as high as the kernel allows (max_addr, inclusive) below
+ * the RAM hole, page aligned, above everything the kernel occupies.
+ */
+static int put_initrd(const struct vm_config *cfg, struct guest_mem *mem, uint64_t kernel_end,
+		      uint64_t max_addr, uint64_t *addr, uint64_t *size)
+{
+	struct image rd;
+	uint64_t top = mem->low_size, at;
+
+	*addr = *size = 0;
+	if (!cfg->initrd)
+		return 0;
+	if (image_read_as(&rd, cfg->initrd, "initrd") < 0)
+		return -1;
+	if (max_addr + 1 < top)
+		top = max_addr + 1;
+	if (rd.size > top || ((top - rd.size) & ~0xFFFULL) < kernel_end) {
+		char s1[32], s2[32];
+
+		err_set(EXIT_USAGE, "initrd '%s' (%s) does not fit between the kernel's end at %#llx "
+			"and %#llx; give the guest more memory (-m)", cfg->initrd,
+			loader_size_str(rd.size, s1, sizeof(s1)), (unsigned long long)kernel_end,
+			(unsigned long long)top);
+		(void)s2;
+		image_free(&rd);
+		return -1;
+	}
+	at = (top - rd.size) & ~0xFFFULL;
+	guest_mem_write(mem, at, rd.data, rd.size);
+	*addr = at;
+	*size = rd.size;
+	image_free(&rd);
+	return 0;
+}
+
+int linux_load_bzimage(const struct image *img, const struct vm_config *cfg,
+		       struct guest_mem *mem, struct boot_state *boot)
+{
+	const uint8_t *h = img->data;
+	uint8_t *bp;
+	unsigned setup_sects, hdr_end;
+	uint16_t version;
+	uint64_t kernel_off, kernel_size, load, align, init_size, initrd, initrd_size;
+	struct memmap_entry map[MEMMAP_MAX];
+	int n;
+
+	if (!linux_is_bzimage(img))
+		return err_set(EXIT_USAGE, "not a Linux bzImage (no 0xAA55 boot flag and \"HdrS\" magic)");
+	version = rd16(h + HDR_VERSION);
+	if (version < 0x20c)
+		return err_set(EXIT_USAGE, "boot protocol %u.%02u is too old; 2.12 or later is needed "
+			       "for the 64-bit entry", version >> 8, version & 0xff);
+	if (!(h[HDR_LOADFLAGS] & LOADED_HIGH))
+		return err_set(EXIT_USAGE, "a zImage (loaded low) is not supported; use a bzImage");
+	if (!(rd16(h + HDR_XLOADFLAGS) & XLF_KERNEL_64))
+		return err_set(EXIT_USAGE, "this kernel has no 64-bit entry point (XLF_KERNEL_64)");
+	setup_sects = h[HDR_SETUP_SECTS] ? h[HDR_SETUP_SECTS] : 4;
+	kernel_off = (uint64_t)(setup_sects + 1) * 512;
+	hdr_end = 0x202 + h[0x201]; /* the jump at 0x200 skips the header: its end */
+	if (kernel_off >= img->size || hdr_end > kernel_off || hdr_end > BP_SIZE)
+		return err_set(EXIT_USAGE, "bzImage is truncated: %u setup sectors but %zu bytes",
+			       setup_sects, img->size);
+	kernel_size = img->size - kernel_off;
+	init_size = rd32(h + HDR_INIT_SIZE);
+	if (init_size < kernel_size)
+		init_size = kernel_size;
+	align = rd32(h + HDR_KERNEL_ALIGN);
+	if (!align || (align & (align - 1)))
+		align = 0x200000;
+	/* Where it prefers to run, if it fits; else 16 MiB, aligned as it asks. */
+	load = rd64(h + HDR_PREF_ADDRESS);
+	if (load < LAYOUT_HIGHMEM || (load & (align - 1)) || !guest_mem_ptr(mem, load, init_size))
+		load = (0x1000000 + align - 1) & ~(align - 1);
+	if (loader_check_range(mem, load, init_size, "the kernel (with its decompression space)") < 0)
+		return -1;
+	guest_mem_write(mem, load, img->data + kernel_off, kernel_size);
+
+	bp = guest_mem_ptr(mem, ZERO_PAGE, BP_SIZE);
+	if (!bp)
+		return err_set(EXIT_USAGE, "guest memory too small for boot_params");
+	memset(bp, 0, BP_SIZE);
+	memcpy(bp + BP_HDR, h + BP_HDR, hdr_end - BP_HDR);
+	bp[HDR_TYPE_OF_LOADER] = 0xFF; /* "undefined" boot loader */
+	bp[HDR_LOADFLAGS] |= CAN_USE_HEAP;
+	wr16(bp + HDR_HEAP_END_PTR, 0xFE00 - 0x200);
+	if (put_cmdline(cfg, mem, rd32(h + HDR_CMDLINE_SIZE) + 1) < 0)
+		return -1;
+	wr32(bp + HDR_CMD_LINE_PTR, (uint32_t)CMDLINE);
+	if (put_initrd(cfg, mem, load + init_size, rd32(h + HDR_INITRD_MAX), &initrd, &initrd_size) < 0)
+		return -1;
+	wr32(bp + HDR_RAMDISK_IMAGE, (uint32_t)initrd);
+	wr32(bp + HDR_RAMDISK_SIZE, (uint32_t)initrd_size);
+	wr64(bp + BP_ACPI_RSDP_ADDR, acpi_rsdp_address());
+	n = layout_memmap(mem, map, MEMMAP_MAX);
+	for (int i = 0; i < n && i < BP_E820_MAX; i++) {
+		uint8_t *e = bp + BP_E820_TABLE + 20 * i;
+
+		wr64(e, map[i].addr);
+		wr64(e + 8, map[i].len);
+		wr32(e + 16, map[i].type);
+	}
+	bp[BP_E820_ENTRIES] = (uint8_t)n;
+
+	boot->mode = CPU_MODE_LONG64;
+	boot->image_64bit = true;
+	boot->entry = load + 0x200; /* the 64-bit entry: startup_64 */
+	boot->rsi = ZERO_PAGE;
+	boot->image_start = load;
+	boot->image_end = load + kernel_size;
+	return 0;
+}
+
+/* ---- PVH ---- */
+
+#define XEN_ELFNOTE_PHYS32_ENTRY 18
+#define HVM_START_MAGIC 0x336ec578
+
+/* The PVH entry from the ELF notes, or 0 when the kernel has none. */
+uint64_t linux_pvh_entry(const struct image *img)
+{
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img->data;
+
+	if (img->size < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
+	    eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_phentsize != sizeof(Elf64_Phdr) ||
+	    eh->e_phoff > img->size || (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > img->size - eh->e_phoff)
+		return 0;
+	for (unsigned i = 0; i < eh->e_phnum; i++) {
+		Elf64_Phdr ph;
+		uint64_t off, end;
+
+		memcpy(&ph, img->data + eh->e_phoff + i * sizeof(ph), sizeof(ph));
+		if (ph.p_type != PT_NOTE || ph.p_offset > img->size || ph.p_filesz > img->size - ph.p_offset)
+			continue;
+		for (off = ph.p_offset, end = ph.p_offset + ph.p_filesz; end - off >= 12;) {
+			uint32_t namesz = rd32(img->data + off), descsz = rd32(img->data + off + 4);
+			uint32_t type = rd32(img->data + off + 8);
+			uint64_t name = off + 12, desc = name + ((namesz + 3ULL) & ~3ULL);
+			uint64_t next = desc + ((descsz + 3ULL) & ~3ULL);
+
+			if (next > end || next <= off)
+				break;
+			if (type == XEN_ELFNOTE_PHYS32_ENTRY && namesz == 4 &&
+			    memcmp(img->data + name, "Xen", 4) == 0 && (descsz == 4 || descsz == 8))
+				return descsz == 4 ? rd32(img->data + desc) : rd64(img->data + desc);
+			off = next;
+		}
+	}
+	return 0;
+}
+
+int linux_load_pvh(const struct image *img, const struct vm_config *cfg,
+		   struct guest_mem *mem, struct boot_state *boot)
+{
+	struct elf_info info;
+	struct memmap_entry map[MEMMAP_MAX];
+	uint64_t entry = linux_pvh_entry(img), initrd, initrd_size;
+	uint8_t *si, *e;
+	int n;
+	/* hvm_start_info (56 bytes), then one module entry, then the memory map. */
+	const uint64_t modlist = ZERO_PAGE + 64, memmap = ZERO_PAGE + 128;
+
+	if (!entry)
+		return err_set(EXIT_USAGE, "this ELF kernel has no PVH entry note "
+			       "(XEN_ELFNOTE_PHYS32_ENTRY); boot its bzImage instead");
+	if (entry >= 0x100000000ULL)
+		return err_set(EXIT_USAGE, "PVH entry %#llx is above 4 GiB", (unsigned long long)entry);
+	if (elf_load_segments(img, mem, &info) < 0)
+		return -1;
+	if (put_cmdline(cfg, mem, 0) < 0 ||
+	    put_initrd(cfg, mem, info.end, 0xFFFFFFFFULL, &initrd, &initrd_size) < 0)
+		return -1;
+	si = guest_mem_ptr(mem, ZERO_PAGE, 0x1000);
+	if (!si)
+		return err_set(EXIT_USAGE, "guest memory too small for hvm_start_info");
+	memset(si, 0, 0x1000);
+	wr32(si + 0, HVM_START_MAGIC);
+	wr32(si + 4, 1);                     /* version: has the memory map */
+	wr32(si + 12, initrd_size ? 1 : 0);  /* nr_modules */
+	wr64(si + 16, initrd_size ? modlist : 0);
+	wr64(si + 24, CMDLINE);
+	wr64(si + 32, acpi_rsdp_address());
+	wr64(si + 40, memmap);
+	if (initrd_size) {
+		wr64(si + modlist - ZERO_PAGE, initrd);
+		wr64(si + modlist - ZERO_PAGE + 8, initrd_size);
+	}
+	n = layout_memmap(mem, map, MEMMAP_MAX);
+	for (int i = 0; i < n; i++) {
+		e = si + (memmap - ZERO_PAGE) + 24 * i;
+		wr64(e, map[i].addr);
+		wr64(e + 8, map[i].len);
+		wr32(e + 16, map[i].type);
+	}
+	wr32(si + 48, (uint32_t)n);
+
+	boot->mode = CPU_MODE_PROT32;
+	boot->image_64bit = true; /* a 64-bit kernel: gdb gets the x86-64 layout from the start */
+	boot->entry = entry;
+	boot->rbx = ZERO_PAGE;
+	boot->image_start = info.start;
+	boot->image_end = info.end;
+	return 0;
+}
