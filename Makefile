@@ -49,6 +49,7 @@ $(BUILD)/%.o: %.c
 
 include guest/guest.mk
 -include tests/fuzz/fuzz.mk
+-include scripts/linux.mk
 
 # The whole suite: unit tests, then integration tests against KVM and gdb.
 test: minikvm guests $(BUILD)/unit_tests

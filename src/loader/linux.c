@@ -80,9 +80,13 @@ bool linux_is_bzimage(const struct image *img)
 /*
  * The command line the kernel gets: the user's, plus what this host needs.
  * KVM's instruction emulator (hosts without VT-x/AMD-V) cannot run XRSTOR,
- * and some such KVMs (PVM) show XSAVE in CPUID whatever the VMM asks, so
- * tell Linux not to use it — the user should not have to know.
+ * POPCNT, MOVBE and other extensions that Linux patches in where CPUID
+ * offers them, and some such KVMs (PVM) pass the hardware's CPUID bits
+ * through whatever the VMM sets. So tell Linux itself not to use them —
+ * the user should not have to know.
  */
+#define EMULATOR_CMDLINE "noxsave clearcpuid=popcnt,movbe,aes,pclmulqdq,sse4_1,sse4_2," \
+	"avx,avx2,fma,f16c,rdrand,rdseed,bmi1,bmi2,adx,abm,sha_ni,fsgsbase,avx512f"
 static int put_cmdline(const struct vm_config *cfg, struct guest_mem *mem, uint64_t limit)
 {
 	char cmd[CMDLINE_MAX + 16];
@@ -90,12 +94,14 @@ static int put_cmdline(const struct vm_config *cfg, struct guest_mem *mem, uint6
 
 	snprintf(cmd, sizeof(cmd), "%s", cfg->append ? cfg->append : "");
 	len = strlen(cmd);
-	if (x86_host_kvm_is_emulated() && !strstr(cmd, "noxsave") && len + 10 < sizeof(cmd)) {
-		snprintf(cmd + len, sizeof(cmd) - len, "%snoxsave", len ? " " : "");
+	if (x86_host_kvm_is_emulated() && !strstr(cmd, "clearcpuid=") &&
+	    len + sizeof(EMULATOR_CMDLINE) + 1 < sizeof(cmd)) {
+		snprintf(cmd + len, sizeof(cmd) - len, "%s" EMULATOR_CMDLINE, len ? " " : "");
 		len = strlen(cmd);
 		if (cfg->verbose)
-			fprintf(stderr, "minikvm: this host's KVM emulates guests and cannot run XRSTOR: "
-				"added 'noxsave' to the kernel command line\n");
+			fprintf(stderr, "minikvm: this host's KVM emulates guests: added '%s' to the "
+				"kernel command line (instructions its emulator cannot run)\n",
+				EMULATOR_CMDLINE);
 	}
 
 	if (len + 1 > CMDLINE_MAX || (limit && len + 1 > limit))

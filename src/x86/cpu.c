@@ -253,24 +253,42 @@ bool x86_host_kvm_is_emulated(void)
 
 /*
  * Hide what KVM's instruction emulator cannot execute, so that a stock
- * kernel picks other paths (Linux then uses cmpxchg8b-free SLUB paths and
- * FXSAVE instead of XSAVE): CMPXCHG16B, and XSAVE with everything whose
- * state lives in the XSAVE area (AVX, AVX-512, ...).
+ * kernel picks other paths (Linux's alternatives then patch in plain
+ * instructions): CMPXCHG16B, POPCNT, MOVBE, the AES/CLMUL/SHA/CRC32
+ * helpers, RDRAND/RDSEED, the bit-manipulation sets (ABM, BMI1/2, ADX),
+ * FSGSBASE, and XSAVE with everything whose state lives in the XSAVE area
+ * (AVX, AVX-512, ...).
  */
 static void cpuid_hide_for_emulator(struct kvm_cpuid_entry2 *e)
 {
 	switch (e->function) {
 	case 1:
-		e->ecx &= ~((1U << 13) |  /* CX16 */
+		e->ecx &= ~((1U << 1) |   /* PCLMULQDQ */
+			    (1U << 12) |  /* FMA */
+			    (1U << 13) |  /* CX16 */
+			    (1U << 19) |  /* SSE4.1 */
+			    (1U << 20) |  /* SSE4.2 (crc32) */
+			    (1U << 22) |  /* MOVBE */
+			    (1U << 23) |  /* POPCNT */
+			    (1U << 25) |  /* AES */
 			    (1U << 26) |  /* XSAVE */
 			    (1U << 27) |  /* OSXSAVE */
 			    (1U << 28) |  /* AVX */
-			    (1U << 12) |  /* FMA */
-			    (1U << 29));  /* F16C */
+			    (1U << 29) |  /* F16C */
+			    (1U << 30));  /* RDRAND */
+		break;
+	case 0x80000001:
+		e->ecx &= ~(1U << 5);     /* ABM (LZCNT) */
 		break;
 	case 7:
 		if (e->index == 0) {
-			e->ebx &= ~((1U << 5) |  /* AVX2 */
+			e->ebx &= ~((1U << 0) |  /* FSGSBASE */
+				    (1U << 3) |  /* BMI1 */
+				    (1U << 5) |  /* AVX2 */
+				    (1U << 8) |  /* BMI2 */
+				    (1U << 18) | /* RDSEED */
+				    (1U << 19) | /* ADX */
+				    (1U << 29) | /* SHA */
 				    0xDC230000U); /* AVX-512 F, DQ, IFMA, PF, ER, CD, BW, VL */
 			e->ecx &= ~0x00005F42U;   /* AVX-512 VBMI, VBMI2, VNNI, BITALG, VPOPCNTDQ, ... */
 			e->edx &= ~0x0000010CU;   /* AVX-512 4VNNIW, 4FMAPS, VP2INTERSECT */

@@ -94,10 +94,92 @@ static void check_madt(const struct guest_mem *mem, uint64_t madt, int ncpus)
 	CHECK_EQ(overrides, 2);
 }
 
+/* A Generic Address Structure naming an I/O port register. */
+static void check_io_gas(const struct guest_mem *mem, uint64_t at, uint16_t port,
+			 uint8_t bits, uint8_t access)
+{
+	CHECK_EQ(rd8(mem, at), 1);               /* SystemIO */
+	CHECK_EQ(rd8(mem, at + 1), bits);
+	CHECK_EQ(rd8(mem, at + 2), 0);           /* bit offset */
+	CHECK_EQ(rd8(mem, at + 3), access);
+	CHECK_EQ(rd64(mem, at + 4), port);
+}
+
+static void check_facs(const struct guest_mem *mem, uint64_t facs)
+{
+	CHECK_EQ(facs % 64, 0);                  /* 5.2.10: 64-byte aligned */
+	CHECK(facs >= LAYOUT_ACPI && facs + 64 <= LAYOUT_ACPI_END);
+	CHECK_MEM(guest_mem_ptr(mem, facs, 4), "FACS", 4);
+	CHECK_EQ(rd32(mem, facs + 4), 64);
+	CHECK_EQ(rd32(mem, facs + 16), 0);       /* global lock free */
+	CHECK_EQ(rd8(mem, facs + 32), 2);        /* version */
+}
+
+/* The DSDT's whole AML body, byte for byte: Name (\_S0, ...) and Name (\_S5, ...). */
+static void check_dsdt(const struct guest_mem *mem, uint64_t dsdt)
+{
+	static const uint8_t aml[] = {
+		0x08, '\\', '_', 'S', '0', '_', 0x12, 0x06, 0x04, 0x00, 0x00, 0x00, 0x00,
+		0x08, '\\', '_', 'S', '5', '_', 0x12, 0x08, 0x04, 0x0A, 0x05, 0x0A, 0x05, 0x00, 0x00,
+	};
+	uint32_t len = check_table(mem, dsdt, "DSDT");
+
+	CHECK_EQ(rd8(mem, dsdt + 8), 2);         /* 64-bit AML integers */
+	CHECK_EQ(len, 36 + sizeof(aml));
+	CHECK_MEM(guest_mem_ptr(mem, dsdt + 36, sizeof(aml)), aml, sizeof(aml));
+}
+
+/* The FADT's fields at their ACPI 6.x offsets (Table 5.9), checked independently of acpi.c. */
+static void check_fadt(const struct guest_mem *mem, uint64_t fadt)
+{
+	uint32_t len = check_table(mem, fadt, "FACP");
+	uint64_t facs = rd32(mem, fadt + 36), dsdt = rd32(mem, fadt + 40);
+
+	CHECK_EQ(len, 276);
+	CHECK_EQ(rd8(mem, fadt + 8), 6);         /* revision */
+	CHECK_EQ(rd64(mem, fadt + 132), facs);   /* X_FIRMWARE_CTRL agrees */
+	CHECK_EQ(rd64(mem, fadt + 140), dsdt);   /* X_DSDT agrees */
+	CHECK_EQ(rd16(mem, fadt + 46), 9);       /* SCI_INT */
+	CHECK_EQ(rd32(mem, fadt + 48), 0);       /* SMI_CMD: no SMM, ACPI always on */
+	CHECK_EQ(rd8(mem, fadt + 52), 0);        /* ACPI_ENABLE */
+	CHECK_EQ(rd8(mem, fadt + 53), 0);        /* ACPI_DISABLE */
+	CHECK_EQ(rd32(mem, fadt + 56), 0x600);   /* PM1a_EVT_BLK */
+	CHECK_EQ(rd32(mem, fadt + 60), 0);       /* PM1b_EVT_BLK */
+	CHECK_EQ(rd32(mem, fadt + 64), 0x604);   /* PM1a_CNT_BLK */
+	CHECK_EQ(rd32(mem, fadt + 68), 0);       /* PM1b_CNT_BLK */
+	CHECK_EQ(rd32(mem, fadt + 72), 0);       /* PM2_CNT_BLK */
+	CHECK_EQ(rd32(mem, fadt + 76), 0x608);   /* PM_TMR_BLK */
+	CHECK_EQ(rd32(mem, fadt + 80), 0);       /* GPE0_BLK */
+	CHECK_EQ(rd32(mem, fadt + 84), 0);       /* GPE1_BLK */
+	CHECK_EQ(rd8(mem, fadt + 88), 4);        /* PM1_EVT_LEN */
+	CHECK_EQ(rd8(mem, fadt + 89), 2);        /* PM1_CNT_LEN */
+	CHECK_EQ(rd8(mem, fadt + 90), 0);        /* PM2_CNT_LEN */
+	CHECK_EQ(rd8(mem, fadt + 91), 4);        /* PM_TMR_LEN */
+	CHECK_EQ(rd8(mem, fadt + 92), 0);        /* GPE0_BLK_LEN */
+	CHECK_EQ(rd8(mem, fadt + 93), 0);        /* GPE1_BLK_LEN */
+	CHECK(rd16(mem, fadt + 96) > 100);       /* P_LVL2_LAT: no C2 */
+	CHECK(rd16(mem, fadt + 98) > 1000);      /* P_LVL3_LAT: no C3 */
+	CHECK_EQ(rd8(mem, fadt + 108), 0x32);    /* CENTURY */
+	/* IAPC_BOOT_ARCH: legacy devices, 8042, no VGA; CMOS RTC present (bit 5 clear). */
+	CHECK_EQ(rd16(mem, fadt + 109), 0x0007);
+	/* Flags: WBINVD, PROC_C1, PWR_BUTTON, SLP_BUTTON, FIX_RTC, RESET_REG_SUP; not HW_REDUCED. */
+	CHECK_EQ(rd32(mem, fadt + 112), 0x00000475);
+	check_io_gas(mem, fadt + 116, 0xCF9, 8, 1); /* RESET_REG */
+	CHECK_EQ(rd8(mem, fadt + 128), 0x06);    /* RESET_VALUE */
+	check_io_gas(mem, fadt + 148, 0x600, 32, 2); /* X_PM1a_EVT_BLK */
+	check_io_gas(mem, fadt + 172, 0x604, 16, 2); /* X_PM1a_CNT_BLK */
+	check_io_gas(mem, fadt + 208, 0x608, 32, 3); /* X_PM_TMR_BLK */
+	for (unsigned gas = 160; gas < 268; gas += 12)   /* every other GAS is empty */
+		if (gas != 172 && gas != 208)
+			CHECK_EQ(rd64(mem, fadt + gas + 4), 0);
+	check_facs(mem, facs);
+	check_dsdt(mem, dsdt);
+}
+
 static void check_acpi(int ncpus)
 {
 	struct guest_mem mem;
-	uint64_t rsdp = acpi_rsdp_address(), xsdt, rsdt, madt;
+	uint64_t rsdp = acpi_rsdp_address(), xsdt, rsdt, fadt = 0, madt = 0;
 	uint32_t len;
 
 	testmem_new(&mem, 2 * MIB, 0xAA);
@@ -113,16 +195,50 @@ static void check_acpi(int ncpus)
 	CHECK_EQ(sum(&mem, rsdp, 36), 0);
 	CHECK_MEM(guest_mem_ptr(&mem, rsdp + 9, 6), "MINKVM", 6);
 
+	/* The XSDT lists the FADT and the MADT (the DSDT and FACS hang off the FADT). */
 	xsdt = rd64(&mem, rsdp + 24);
 	len = check_table(&mem, xsdt, "XSDT");
-	CHECK_EQ(len, 36 + 8);
-	madt = rd64(&mem, xsdt + 36);
+	CHECK_EQ(len, 36 + 2 * 8);
+	for (uint64_t e = xsdt + 36; e + 8 <= xsdt + len; e += 8) {
+		uint64_t t = rd64(&mem, e);
+		const uint8_t *sig = guest_mem_ptr(&mem, t, 4);
+
+		if (sig && !memcmp(sig, "FACP", 4))
+			fadt = t;
+		else if (sig && !memcmp(sig, "APIC", 4))
+			madt = t;
+		else
+			CHECK(!"unexpected table in the XSDT");
+	}
+	CHECK(fadt && madt);
+	if (!fadt || !madt) {
+		testmem_free(&mem);
+		return;
+	}
+	check_fadt(&mem, fadt);
 	check_madt(&mem, madt, ncpus);
 
 	rsdt = rd32(&mem, rsdp + 16);
 	len = check_table(&mem, rsdt, "RSDT");
-	CHECK_EQ(len, 36 + 4);
-	CHECK_EQ(rd32(&mem, rsdt + 36), madt);
+	CHECK_EQ(len, 36 + 2 * 4);
+	CHECK_EQ(rd32(&mem, rsdt + 36), rd64(&mem, xsdt + 36));
+	CHECK_EQ(rd32(&mem, rsdt + 40), rd64(&mem, xsdt + 44));
+	testmem_free(&mem);
+}
+
+/* Where the tables land, as documented in acpi.c (the lead's boot notes quote it). */
+TEST(acpi_layout)
+{
+	struct guest_mem mem;
+	uint64_t fadt;
+
+	testmem_new(&mem, 2 * MIB, 0);
+	CHECK_EQ(acpi_build(&mem, 1), 0);
+	fadt = rd64(&mem, rd64(&mem, 0xE0000 + 24) + 36);
+	CHECK_EQ(fadt, 0xE00C0);
+	CHECK_EQ(rd32(&mem, fadt + 36), 0xE0040); /* FACS */
+	CHECK_EQ(rd32(&mem, fadt + 40), 0xE0080); /* DSDT */
+	CHECK_EQ(rd64(&mem, rd64(&mem, 0xE0000 + 24) + 44), 0xE01E0); /* MADT */
 	testmem_free(&mem);
 }
 

@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# fetch-linux.sh — get Debian's cloud kernel and a busybox initramfs for minikvm.
+#
+# Downloads linux-image-KVER (the release linux-image-cloud-amd64 currently
+# depends on) and busybox-static with `apt-get download`, unpacks them with
+# `dpkg -x` under ~/.cache/minikvm (never into the host's /boot; nothing is
+# installed), and builds the initramfs with scripts/mkinitramfs.py. With --dbg
+# it also fetches linux-image-KVER-dbg (283 MB download, 1.7 GB unpacked), whose
+# vmlinux carries the DWARF gdb needs. Work already done is skipped: a second
+# run only asks apt-cache for the current versions and checks files.
+#
+# The output interface (--print-env, $MINIKVM_CACHE/env) is described at the
+# top of scripts/linux-env.sh.
+
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR
+. "$(dirname "${BASH_SOURCE[0]}")/linux-env.sh"
+
+usage() {
+	cat <<EOF
+Usage: ${0##*/} [--dbg] [--offline] [--print-env]
+
+Fetch Debian's $MINIKVM_KERNEL_META kernel and busybox-static into
+$MINIKVM_CACHE (unpacked with dpkg -x, never installed) and build a
+busybox initramfs for minikvm.
+
+  --dbg        also fetch the matching -dbg package (vmlinux with DWARF for gdb;
+               283 MB download, 1.7 GB unpacked)
+  --offline    never use the network (no apt-get update or download); exit 3 if
+               something is missing from the cache (the initramfs is still built
+               locally if only it is missing)
+  --print-env  print KVER, VMLINUZ, VMLINUX, SYSTEM_MAP, INITRD, BUSYBOX and
+               MINIKVM_CACHE as shell assignments on stdout (for eval)
+  -h, --help   this text
+
+Environment: MINIKVM_CACHE (default ~/.cache/minikvm), MINIKVM_KERNEL_META
+(default linux-image-cloud-amd64), MINIKVM_KVER (pin a release, e.g.
+6.1.0-56-cloud-amd64). Progress and errors go to stderr.
+Exit status: 0 done, 1 error, 2 usage error, 3 --offline and not cached.
+EOF
+}
+
+dbg='' offline='' print_env=''
+while [ $# -gt 0 ]; do
+	case $1 in
+	--dbg) dbg=1 ;;
+	--offline) offline=1 ;;
+	--print-env) print_env=1 ;;
+	-h|--help) usage; exit 0 ;;
+	*) printf '%s: unknown argument %s (try --help)\n' "${0##*/}" "$1" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+# missing WHAT: in --offline mode, give up with status 3.
+missing() {
+	log "not in the cache: $* (run ${0##*/} without --offline to fetch it)"
+	exit 3
+}
+
+# --- Which kernel and which busybox ------------------------------------------
+# One apt-cache call for both; `apt-get update` only if apt knows neither the
+# package nor has the cache something to offer instead.
+apt_load "$MINIKVM_KERNEL_META" "$MINIKVM_BUSYBOX_PKG"
+
+KVER='' KPKGVER=''
+if [ -n "${MINIKVM_KVER:-}" ]; then
+	KVER=$MINIKVM_KVER
+elif read -r KVER KPKGVER < <(kver_of_meta); then
+	:
+elif [ -n "$(cached_kvers)" ]; then
+	KVER=$(cached_kvers | tail -n 1)
+	log "apt does not know $MINIKVM_KERNEL_META; using the cached kernel $KVER"
+elif [ -n "$offline" ]; then
+	missing "a kernel ($MINIKVM_KERNEL_META is unknown to apt and nothing is cached)"
+else
+	apt_known update "$MINIKVM_KERNEL_META" ||
+		die "apt knows no package $MINIKVM_KERNEL_META: is this Debian (bookworm or later) with network access? (or set MINIKVM_KVER)"
+	read -r KVER KPKGVER < <(kver_of_meta) ||
+		die "cannot find a linux-image-* dependency of $MINIKVM_KERNEL_META in apt-cache show"
+fi
+
+KDIR=$MINIKVM_CACHE/linux-$KVER
+IMAGE_PKG=linux-image-$KVER
+
+# --- The kernel image ----------------------------------------------------------
+if [ -n "$KPKGVER" ] && unpacked "$KDIR/image" "$(deb_name "$IMAGE_PKG" "$KPKGVER" amd64)"; then
+	:	# the wanted version is there
+elif [ -z "$KPKGVER" ] && unpacked "$KDIR/image"; then
+	:	# pinned or cached release, whichever version of it we have
+elif [ -n "$offline" ]; then
+	missing "$IMAGE_PKG${KPKGVER:+ $KPKGVER}"
+else
+	if [ -z "$KPKGVER" ]; then
+		apt_known update "$IMAGE_PKG" ||
+			die "apt knows no package $IMAGE_PKG: is this Debian with network access? (MINIKVM_KVER may name a release the archive no longer has)"
+		KPKGVER=${APT_VER[$IMAGE_PKG]}
+	fi
+	ensure_unpacked "$IMAGE_PKG" "$KPKGVER" amd64 "$KDIR/image"
+fi
+# The version actually unpacked, from the stamp (linux-image-KVER_VERSION_amd64.deb).
+stamp=$(cat "$KDIR/image/$MINIKVM_STAMP")
+stamp=${stamp#"${IMAGE_PKG}_"}
+KPKGVER=${stamp%_*.deb}
+KPKGVER=${KPKGVER//%3a/:}
+
+VMLINUZ=$KDIR/image/boot/vmlinuz-$KVER
+# shellcheck disable=SC2034  # printed through ${!v} below
+SYSTEM_MAP=$KDIR/image/boot/System.map-$KVER
+[ -f "$VMLINUZ" ] || die "$IMAGE_PKG has no boot/vmlinuz-$KVER (unpacked in $KDIR/image): not a Debian kernel image package?"
+
+# --- The -dbg package (only on request) ----------------------------------------
+DBG_PKG=$IMAGE_PKG-dbg
+DBG_DEB=$(deb_name "$DBG_PKG" "$KPKGVER" amd64)
+if [ -n "$dbg" ] && ! unpacked "$KDIR/dbg" "$DBG_DEB"; then
+	[ -z "$offline" ] || missing "$DBG_PKG $KPKGVER"
+	apt_known update "$DBG_PKG" || die "apt knows no package $DBG_PKG: is this Debian with network access?"
+	[ "${APT_VER[$DBG_PKG]}" = "$KPKGVER" ] ||
+		log "note: apt's candidate of $DBG_PKG is ${APT_VER[$DBG_PKG]}; fetching $KPKGVER to match the kernel"
+	log "$DBG_PKG is large (about 283 MB to download, 1.7 GB unpacked); this takes a while once"
+	ensure_unpacked "$DBG_PKG" "$KPKGVER" amd64 "$KDIR/dbg"
+fi
+VMLINUX=
+if unpacked "$KDIR/dbg" "$DBG_DEB"; then
+	VMLINUX=$KDIR/dbg/usr/lib/debug/boot/vmlinux-$KVER
+	[ -f "$VMLINUX" ] || VMLINUX=$KDIR/dbg/usr/lib/debug/vmlinux-$KVER
+	[ -f "$VMLINUX" ] || die "$DBG_PKG has no usr/lib/debug/boot/vmlinux-$KVER (unpacked in $KDIR/dbg)"
+fi
+
+# --- busybox ---------------------------------------------------------------------
+BBVER=${APT_VER[$MINIKVM_BUSYBOX_PKG]:-}
+if [ -z "$BBVER" ]; then
+	cached_bb=$(for d in "$MINIKVM_CACHE"/busybox-*/"$MINIKVM_STAMP"; do
+		[ -f "$d" ] && basename "$(dirname "$d")"; done | sort -V | tail -n 1)
+	if [ -n "$cached_bb" ]; then
+		BBDIR=$MINIKVM_CACHE/$cached_bb
+		log "apt does not know $MINIKVM_BUSYBOX_PKG; using the cached $cached_bb"
+	elif [ -n "$offline" ]; then
+		missing "$MINIKVM_BUSYBOX_PKG"
+	else
+		apt_known update "$MINIKVM_BUSYBOX_PKG" ||
+			die "apt knows no package $MINIKVM_BUSYBOX_PKG: is this Debian with network access?"
+		BBVER=${APT_VER[$MINIKVM_BUSYBOX_PKG]}
+	fi
+fi
+if [ -n "$BBVER" ]; then
+	BBDIR=$MINIKVM_CACHE/busybox-${BBVER#*:}
+	BBARCH=${APT_ARCH[$MINIKVM_BUSYBOX_PKG]:-amd64}
+	if ! unpacked "$BBDIR" "$(deb_name "$MINIKVM_BUSYBOX_PKG" "$BBVER" "$BBARCH")"; then
+		[ -z "$offline" ] || missing "$MINIKVM_BUSYBOX_PKG $BBVER"
+		ensure_unpacked "$MINIKVM_BUSYBOX_PKG" "$BBVER" "$BBARCH" "$BBDIR"
+	fi
+fi
+BUSYBOX=$BBDIR/bin/busybox
+[ -f "$BUSYBOX" ] || die "$MINIKVM_BUSYBOX_PKG has no bin/busybox (unpacked in $BBDIR)"
+
+# --- The initramfs -----------------------------------------------------------------
+# Named after busybox and a hash of the generator, so an edited mkinitramfs.py
+# (or another checkout's) gets its own archive and never a stale one.
+MKINITRAMFS=$MINIKVM_SCRIPTS/mkinitramfs.py
+hash=$(sha256sum "$MKINITRAMFS" | cut -c1-12)
+INITRD=$MINIKVM_CACHE/initramfs/initramfs-${BBDIR##*/}-$hash.cpio.gz
+if [ ! -s "$INITRD" ]; then
+	command -v python3 >/dev/null 2>&1 || die "python3 not found: it builds the initramfs (apt-get install python3)"
+	mkdir -p "${INITRD%/*}"
+	tmp=$(mktemp "$INITRD.partial.XXXXXX")
+	MINIKVM_CLEANUP+=("$tmp")
+	log "building ${INITRD##*/}"
+	python3 "$MKINITRAMFS" --busybox "$BUSYBOX" -o "$tmp" || { rm -f "$tmp"; die "mkinitramfs.py failed"; }
+	chmod 0644 "$tmp"
+	mv "$tmp" "$INITRD"
+fi
+
+# --- Results --------------------------------------------------------------------
+env_lines() {
+	local v
+	for v in KVER VMLINUZ VMLINUX SYSTEM_MAP INITRD BUSYBOX MINIKVM_CACHE; do
+		printf '%s=%s\n' "$v" "$(shquote "${!v}")"
+	done
+}
+tmp=$(mktemp "$MINIKVM_CACHE/env.XXXXXX")
+MINIKVM_CLEANUP+=("$tmp")
+{
+	echo "# Written by minikvm's scripts/fetch-linux.sh; see scripts/linux-env.sh."
+	env_lines
+} >"$tmp"
+chmod 0644 "$tmp"
+mv "$tmp" "$MINIKVM_CACHE/env"
+
+if [ -n "$print_env" ]; then
+	env_lines
+else
+	log "kernel  $KVER ($KPKGVER)"
+	log "vmlinuz $VMLINUZ"
+	log "initrd  $INITRD"
+	if [ -n "$VMLINUX" ]; then
+		log "vmlinux $VMLINUX"
+	else
+		log "vmlinux (not fetched: run ${0##*/} --dbg, or make linux-dbg, for gdb symbols)"
+	fi
+	log "boot it with: make run-linux   (or scripts/run-linux.sh)"
+fi

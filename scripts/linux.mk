@@ -1,0 +1,22 @@
+# SPDX-License-Identifier: MIT
+# Debian's kernel and a busybox initramfs, cached under ${MINIKVM_CACHE:-~/.cache/minikvm}
+# (included by the top-level Makefile). The paths are printed by
+# `scripts/fetch-linux.sh --print-env`; see scripts/linux-env.sh.
+#
+#   make linux        fetch linux-image-*-cloud-amd64 and busybox-static, build the initramfs
+#   make linux-dbg    the same, plus the -dbg package (vmlinux with DWARF; 283 MB)
+#   make run-linux    boot it: minikvm -m 512M -c 2 --initrd INITRD --append console=ttyS0 VMLINUZ
+#                     extra minikvm options: make run-linux LINUX_ARGS="-c 4 -s -S --append nokaslr"
+
+LINUX_ARGS ?=
+
+.PHONY: linux linux-dbg run-linux
+
+linux:
+	scripts/fetch-linux.sh
+
+linux-dbg:
+	scripts/fetch-linux.sh --dbg
+
+run-linux: minikvm
+	MINIKVM=./minikvm scripts/run-linux.sh $(LINUX_ARGS)

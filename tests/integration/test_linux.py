@@ -1,0 +1,154 @@
+# SPDX-License-Identifier: MIT
+"""Debian's stock kernel: boot it, and debug it with its -dbg vmlinux.
+
+The kernel, busybox and the -dbg package are fetched (and cached) by
+scripts/fetch-linux.sh from Debian's archive. On hosts whose KVM runs guests
+in hardware the whole boot to a shell is tested; where KVM emulates guests
+(no vmx/svm: PVM), what a few minutes reach is tested, and the rest is
+reported as skipped with that reason.
+"""
+import os
+import re
+import shlex
+import subprocess
+
+import harness
+from harness import Vmm, run_gdb
+
+FETCH = os.path.join(harness.ROOT, "scripts", "fetch-linux.sh")
+_env = {}
+
+
+def linux_env():
+    if not _env:
+        proc = subprocess.run([FETCH, "--dbg", "--print-env"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, timeout=1200)
+        if proc.returncode != 0:
+            raise AssertionError("fetching Debian's kernel failed:\n" + proc.stderr[-2000:])
+        for line in proc.stdout.splitlines():
+            k, _, v = line.partition("=")
+            _env[k] = shlex.split(v)[0] if v else ""
+    return _env
+
+
+def hardware_kvm():
+    with open("/proc/cpuinfo") as f:
+        flags = next((l for l in f if l.startswith("flags")), "")
+    return " vmx" in flags or " svm" in flags
+
+
+def need_hardware(what):
+    if not hardware_kvm():
+        raise harness.Skip(what + ": needs VT-x/AMD-V; this host's KVM emulates guests "
+                           "(no vmx/svm in /proc/cpuinfo) and boots Linux too slowly for a test")
+
+
+def memmap_for(mem_mib):
+    """What minikvm's e820 holds for mem_mib MiB below 3 GiB (src/x86/layout.c)."""
+    return [(0, 0x1000, 1), (0x1000, 0xe000, 2), (0xf000, 0x9fc00 - 0xf000, 1),
+            (0x9fc00, 0x400, 2), (0xe0000, 0x20000, 2), (0x100000, mem_mib * 2**20 - 0x100000, 1)]
+
+
+def start_kernel_session(image, extra_args=()):
+    env = linux_env()
+    initrd_size = os.path.getsize(env["INITRD"])
+    cmdline = "console=ttyS0 nokaslr minikvm.test=1"
+    with Vmm(["-S", "-m", "256M", "--initrd", env["INITRD"], "--append", cmdline]
+             + list(extra_args) + [image]) as vm:
+        r = run_gdb(vm, env["VMLINUX"], r'''
+ex("hbreak start_kernel")
+ex("continue")
+R["fn"] = fn()
+R["cmdline"] = gdb.parse_and_eval("boot_command_line").string()
+R["e820_entries"] = ev("boot_params.e820_entries")
+R["e820"] = [[ev("boot_params.e820_table[%d].addr" % i), ev("boot_params.e820_table[%d].size" % i),
+              ev("(int)boot_params.e820_table[%d].type" % i)] for i in range(R["e820_entries"])]
+R["ramdisk_size"] = ev("boot_params.hdr.ramdisk_size")
+R["ramdisk_image"] = ev("boot_params.hdr.ramdisk_image")
+R["bt"] = frames()
+R["comm"] = gdb.parse_and_eval("init_task.comm").string()
+R["threads"] = len(gdb.selected_inferior().threads())
+ex("kill")
+''', timeout=600)
+        assert vm.finish() == 0
+    return r, cmdline, initrd_size
+
+
+def check_start_kernel(r, cmdline, initrd_size):
+    assert r["fn"] == "start_kernel", r
+    # What minikvm passed, as the kernel sees it (plus what an emulating host needs).
+    assert r["cmdline"] == cmdline or r["cmdline"].startswith(cmdline + " noxsave"), r["cmdline"]
+    assert r["ramdisk_size"] == initrd_size
+    assert r["ramdisk_image"] % 4096 == 0 and r["ramdisk_image"] + initrd_size <= 256 * 2**20
+    for entry in memmap_for(256):
+        assert list(entry) in r["e820"], (entry, r["e820"])
+    # x86_64_start_kernel -> x86_64_start_reservations -> start_kernel are tail calls
+    assert r["bt"][:2] == ["start_kernel", "secondary_startup_64"], r["bt"]
+    assert r["comm"] == "swapper"
+    assert r["threads"] == 1
+
+
+def test_vmlinux_pvh_to_start_kernel_with_gdb():
+    env = linux_env()
+    r, cmdline, size = start_kernel_session(env["VMLINUX"])
+    # PVH: the kernel built boot_params from minikvm's hvm_start_info (memory map, initrd)
+    check_start_kernel(r, cmdline, size)
+
+
+def test_bzimage_to_start_kernel_with_gdb():
+    env = linux_env()
+    r, cmdline, size = start_kernel_session(env["VMLINUZ"])
+    check_start_kernel(r, cmdline, size)
+    assert r["e820_entries"] == len(memmap_for(256))  # the bzImage gets minikvm's e820 as is
+
+
+def test_bzimage_header_errors():
+    env = linux_env()
+    with open(env["VMLINUZ"], "rb") as f:
+        data = bytearray(f.read(0x4000))
+    data[0x236] = 0  # no XLF_KERNEL_64
+    path = os.path.join(harness.tempfile.mkdtemp(), "vmlinuz")
+    with open(path, "wb") as f:
+        f.write(data)
+    res = harness.run([path])
+    harness.expect(res, 1)
+    assert "no 64-bit entry point" in res.stderr.decode()
+
+
+def boot_and_run(args, command, timeout=600):
+    env = linux_env()
+    cmd = command.replace(" ", "+")
+    res = harness.run(["-m", "512M", "--initrd", env["INITRD"], "--append",
+                       "console=ttyS0 quiet minikvm.cmd=" + cmd] + args + [env["VMLINUZ"]],
+                      timeout=timeout)
+    return res
+
+
+def test_boot_to_shell_1_cpu():
+    need_hardware("Linux boot to a shell")
+    res = boot_and_run(["-c", "1"], "uname -r; nproc; grep -c processor /proc/cpuinfo; "
+                       "echo hello > /tmp/f; cat /tmp/f")
+    out = res.stdout.decode(errors="replace")
+    env = linux_env()
+    assert res.status == 0, res
+    assert "minikvm-init: kernel %s cpus 1" % env["KVER"] in out, out
+    assert re.search(r"^%s\r?$" % re.escape(env["KVER"]), out, re.M), out
+    assert "hello" in out and "minikvm-cmd-exit: 0" in out, out
+
+
+def test_boot_to_shell_2_cpus():
+    need_hardware("Linux SMP boot to a shell")
+    res = boot_and_run(["-c", "2"], "nproc; grep -c processor /proc/cpuinfo")
+    out = res.stdout.decode(errors="replace")
+    assert res.status == 0, res
+    assert "cpus 2" in out and re.search(r"^2\r?$", out, re.M), out
+
+
+def test_dmesg_has_no_device_errors():
+    need_hardware("Linux boot log check")
+    res = boot_and_run(["-c", "1"], "dmesg")
+    out = res.stdout.decode(errors="replace")
+    assert res.status == 0
+    for bad in ("ACPI Error", "timed out", "i8042: No controller found", "rtc_cmos: probe failed",
+                "PCI: Fatal"):
+        assert bad not in out, (bad, out)
