@@ -25,6 +25,7 @@
 #include "../x86/x86.h"
 
 #include <elf.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -229,35 +230,60 @@ int linux_load_bzimage(const struct image *img, const struct vm_config *cfg,
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
 #define HVM_START_MAGIC 0x336ec578
 
-/* The PVH entry from the ELF notes, or 0 when the kernel has none. */
+/* Walk one PT_NOTE segment for XEN_ELFNOTE_PHYS32_ENTRY; 0 when absent. */
+static uint64_t pvh_note(const struct image *img, uint64_t off, uint64_t size)
+{
+	uint64_t end;
+
+	if (off > img->size || size > img->size - off)
+		return 0;
+	for (end = off + size; end - off >= 12;) {
+		uint32_t namesz = rd32(img->data + off), descsz = rd32(img->data + off + 4);
+		uint32_t type = rd32(img->data + off + 8);
+		uint64_t name = off + 12, desc = name + ((namesz + 3ULL) & ~3ULL);
+		uint64_t next = desc + ((descsz + 3ULL) & ~3ULL);
+
+		if (next > end || next <= off)
+			break;
+		if (type == XEN_ELFNOTE_PHYS32_ENTRY && namesz == 4 &&
+		    memcmp(img->data + name, "Xen", 4) == 0 && (descsz == 4 || descsz == 8))
+			return descsz == 4 ? rd32(img->data + desc) : rd64(img->data + desc);
+		off = next;
+	}
+	return 0;
+}
+
+/* The PVH entry from the ELF notes (ELF64 or ELF32), or 0 when there is none. */
 uint64_t linux_pvh_entry(const struct image *img)
 {
-	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img->data;
+	const uint8_t *d = img->data;
+	bool is64;
+	uint64_t phoff;
+	unsigned phnum, phentsize;
 
-	if (img->size < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
-	    eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_phentsize != sizeof(Elf64_Phdr) ||
-	    eh->e_phoff > img->size || (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > img->size - eh->e_phoff)
+	if (img->size < sizeof(Elf32_Ehdr) || memcmp(d, ELFMAG, SELFMAG))
 		return 0;
-	for (unsigned i = 0; i < eh->e_phnum; i++) {
-		Elf64_Phdr ph;
-		uint64_t off, end;
+	is64 = d[EI_CLASS] == ELFCLASS64;
+	if (is64 && img->size < sizeof(Elf64_Ehdr))
+		return 0;
+	phoff = is64 ? rd64(d + offsetof(Elf64_Ehdr, e_phoff)) : rd32(d + offsetof(Elf32_Ehdr, e_phoff));
+	phnum = rd16(d + (is64 ? offsetof(Elf64_Ehdr, e_phnum) : offsetof(Elf32_Ehdr, e_phnum)));
+	phentsize = rd16(d + (is64 ? offsetof(Elf64_Ehdr, e_phentsize) : offsetof(Elf32_Ehdr, e_phentsize)));
+	if (phentsize != (is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)) || phoff > img->size ||
+	    (uint64_t)phnum * phentsize > img->size - phoff)
+		return 0;
+	for (unsigned i = 0; i < phnum; i++) {
+		const uint8_t *ph = d + phoff + (uint64_t)i * phentsize;
+		uint64_t entry;
 
-		memcpy(&ph, img->data + eh->e_phoff + i * sizeof(ph), sizeof(ph));
-		if (ph.p_type != PT_NOTE || ph.p_offset > img->size || ph.p_filesz > img->size - ph.p_offset)
+		if (rd32(ph) != PT_NOTE)
 			continue;
-		for (off = ph.p_offset, end = ph.p_offset + ph.p_filesz; end - off >= 12;) {
-			uint32_t namesz = rd32(img->data + off), descsz = rd32(img->data + off + 4);
-			uint32_t type = rd32(img->data + off + 8);
-			uint64_t name = off + 12, desc = name + ((namesz + 3ULL) & ~3ULL);
-			uint64_t next = desc + ((descsz + 3ULL) & ~3ULL);
-
-			if (next > end || next <= off)
-				break;
-			if (type == XEN_ELFNOTE_PHYS32_ENTRY && namesz == 4 &&
-			    memcmp(img->data + name, "Xen", 4) == 0 && (descsz == 4 || descsz == 8))
-				return descsz == 4 ? rd32(img->data + desc) : rd64(img->data + desc);
-			off = next;
-		}
+		entry = is64 ? pvh_note(img, rd64(ph + offsetof(Elf64_Phdr, p_offset)),
+					rd64(ph + offsetof(Elf64_Phdr, p_filesz)))
+			     : pvh_note(img, rd32(ph + offsetof(Elf32_Phdr, p_offset)),
+					rd32(ph + offsetof(Elf32_Phdr, p_filesz)));
+		if (entry)
+			return entry;
 	}
 	return 0;
 }
@@ -308,7 +334,8 @@ int linux_load_pvh(const struct image *img, const struct vm_config *cfg,
 	wr32(si + 48, (uint32_t)n);
 
 	boot->mode = CPU_MODE_PROT32;
-	boot->image_64bit = true; /* a 64-bit kernel: gdb gets the x86-64 layout from the start */
+	/* A 64-bit kernel gets gdb's x86-64 layout from its first (32-bit) instruction on. */
+	boot->image_64bit = info.is64;
 	boot->entry = entry;
 	boot->rbx = ZERO_PAGE;
 	boot->image_start = info.start;

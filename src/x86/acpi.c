@@ -310,7 +310,9 @@ static struct acpi_gas io_register(uint16_t port, uint8_t len, uint8_t access_si
  * through port 0xCF9, and the legacy devices that are really there. Every
  * block is given both as the 32-bit field and as the 64-bit X_ GAS with
  * the same address and a bit width of 8 x its length, which is what ACPICA
- * checks the two against.
+ * checks the two against; the DSDT both ways too. The FACS is the
+ * exception: X_FIRMWARE_CTRL must be zero when FIRMWARE_CTRL is set (the
+ * FACS is below 4 GiB), and Linux would install and list it twice.
  */
 static int fadt_write(struct acpi_builder *b, uint64_t facs, uint64_t dsdt)
 {
@@ -339,7 +341,6 @@ static int fadt_write(struct acpi_builder *b, uint64_t facs, uint64_t dsdt)
 	f.reset_reg = io_register(ACPI_RESET_PORT, 1, GAS_ACCESS_BYTE);
 	f.reset_value = ACPI_RESET_VALUE;
 	f.minor_version = FADT_MINOR_VERSION;
-	f.x_firmware_ctrl = htole64(facs);
 	f.x_dsdt = htole64(dsdt);
 	/* The event block is two 16-bit registers, status then enable. */
 	f.x_pm1a_evt_blk = io_register(ACPI_PM1A_EVT_PORT, ACPI_PM1_EVT_LEN, GAS_ACCESS_WORD);

@@ -137,7 +137,8 @@ static void check_fadt(const struct guest_mem *mem, uint64_t fadt)
 
 	CHECK_EQ(len, 276);
 	CHECK_EQ(rd8(mem, fadt + 8), 6);         /* revision */
-	CHECK_EQ(rd64(mem, fadt + 132), facs);   /* X_FIRMWARE_CTRL agrees */
+	CHECK(facs != 0);
+	CHECK_EQ(rd64(mem, fadt + 132), 0);      /* X_FIRMWARE_CTRL: zero when FIRMWARE_CTRL is set */
 	CHECK_EQ(rd64(mem, fadt + 140), dsdt);   /* X_DSDT agrees */
 	CHECK_EQ(rd16(mem, fadt + 46), 9);       /* SCI_INT */
 	CHECK_EQ(rd32(mem, fadt + 48), 0);       /* SMI_CMD: no SMM, ACPI always on */
