@@ -79,25 +79,6 @@ int arch_vcpu_set_debug(struct vcpu *vcpu)
 	return 0;
 }
 
-/* Give the guest the #BP its own int3 raised (KVM took it for us). */
-static bool reinject_breakpoint(struct vcpu *vcpu)
-{
-	struct kvm_regs regs;
-	struct kvm_vcpu_events ev;
-
-	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0 ||
-	    ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
-		return false;
-	/* #BP is a trap: the handler sees RIP after the one-byte int3. */
-	regs.rip += 1;
-	ev.exception.injected = 1;
-	ev.exception.nr = 3;
-	ev.exception.has_error_code = 0;
-	ev.exception.error_code = 0;
-	ev.flags = 0;
-	return ioctl(vcpu->fd, KVM_SET_REGS, &regs) == 0 &&
-	       ioctl(vcpu->fd, KVM_SET_VCPU_EVENTS, &ev) == 0;
-}
 
 uint64_t arch_debug_exit(struct vcpu *vcpu, struct vcpu_stop *why)
 {
@@ -109,7 +90,7 @@ uint64_t arch_debug_exit(struct vcpu *vcpu, struct vcpu_stop *why)
 		if (dbg && debug_is_breakpoint(dbg, a->pc)) {
 			why->kind = VCPU_STOP_SWBREAK;
 			why->addr = a->pc;
-		} else if (!reinject_breakpoint(vcpu)) {
+		} else if (!x86_inject_exception(vcpu, 3, 1)) {
 			why->kind = VCPU_STOP_CRASH;
 		}
 		return a->pc;
@@ -173,29 +154,6 @@ int arch_translate(struct vcpu *vcpu, uint64_t gva, uint64_t *gpa)
 	return r;
 }
 
-bool arch_emulation_failure(struct vcpu *vcpu)
-{
-	struct kvm_regs regs;
-	struct kvm_sregs s;
-	struct paging_regs p;
-	struct walk w;
-	uint64_t linear;
-	uint8_t byte;
-
-	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0 || get_paging(vcpu, &s, &p) < 0)
-		return false;
-	linear = s.cs.base + regs.rip;
-	if (page_walk(&vcpu->vm->mem, &p, linear, &w) < 0 ||
-	    guest_mem_read(&vcpu->vm->mem, w.gpa, &byte, 1) < 0 || byte != INT3)
-		return false;
-	if (vcpu->vm->debug && debug_is_breakpoint(vcpu->vm->debug, linear)) {
-		struct vcpu_stop why = { VCPU_STOP_SWBREAK, linear };
-
-		vm_debug_stop(vcpu->vm, vcpu, &why);
-		return true;
-	}
-	return reinject_breakpoint(vcpu);
-}
 
 /* ---- descriptions and monitor commands ---- */
 

@@ -20,6 +20,8 @@ void x86_print_sregs(FILE *out, const struct kvm_sregs *s, uint64_t apic_base);
 bool x86_host_kvm_is_emulated(void);
 
 struct vcpu;
+/* Deliver exception vector to the guest after moving RIP on by skip bytes. */
+bool x86_inject_exception(struct vcpu *vcpu, unsigned vector, unsigned skip);
 /* One MSR of a vCPU; 0 or -EIO. */
 int x86_msr_get(struct vcpu *vcpu, uint32_t index, uint64_t *val);
 int x86_msr_set(struct vcpu *vcpu, uint32_t index, uint64_t val);
