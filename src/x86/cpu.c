@@ -345,11 +345,51 @@ int arch_vcpu_init(struct vcpu *vcpu)
 	return arch_vcpu_reset(vcpu);
 }
 
+/* The MSRs a VMM sets at reset (SDM vol. 3 §9.1 and the MSR tables). */
+static int setup_msrs(struct vcpu *vcpu)
+{
+	static const struct {
+		uint32_t index;
+		uint64_t value;
+	} init[] = {
+		{ 0x1A0, 1 },        /* IA32_MISC_ENABLE: fast-string operations enabled */
+		{ 0x174, 0 },        /* IA32_SYSENTER_CS */
+		{ 0x175, 0 },        /* IA32_SYSENTER_ESP */
+		{ 0x176, 0 },        /* IA32_SYSENTER_EIP */
+		{ 0xC0000081, 0 },   /* STAR */
+		{ 0xC0000082, 0 },   /* LSTAR */
+		{ 0xC0000083, 0 },   /* CSTAR */
+		{ 0xC0000084, 0 },   /* SFMASK */
+		{ 0xC0000102, 0 },   /* KERNEL_GS_BASE */
+	};
+	enum { N = sizeof(init) / sizeof(init[0]) };
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e[N];
+	} m;
+	int done;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = N;
+	for (int i = 0; i < N; i++) {
+		m.e[i].index = init[i].index;
+		m.e[i].data = init[i].value;
+	}
+	done = ioctl(vcpu->fd, KVM_SET_MSRS, &m);
+	if (done < 0)
+		return err_set(EXIT_HOST, "KVM_SET_MSRS failed: %s", strerror(errno));
+	if (done < N)
+		return err_set(EXIT_HOST, "KVM_SET_MSRS refused MSR %#x", init[done].index);
+	return 0;
+}
+
 int arch_vcpu_reset(struct vcpu *vcpu)
 {
 	struct kvm_regs regs;
 	struct kvm_mp_state mp;
 
+	if (setup_msrs(vcpu) < 0)
+		return -1;
 	if (vcpu->id != 0) {
 		/* Application processors sleep in the LAPIC until INIT-SIPI-SIPI. */
 		mp.mp_state = KVM_MP_STATE_UNINITIALIZED;
