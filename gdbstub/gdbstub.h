@@ -14,6 +14,8 @@
  * operations are called from inside gdb_server_feed(), _connected(),
  * _disconnected() and _stop_event(); they may call gdb_server_stop_event()
  * back (a target that stops synchronously), but nothing else of the server.
+ * The one exception is gdb_server_bp_should_stop(), which a target may call
+ * from any thread while the target runs (see there).
  *
  * The model is gdb's "all-stop": when the target reports a stop, every thread
  * (vCPU) is stopped; when gdb resumes, the target gets one action per thread.
@@ -26,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent.h"
 #include "arch.h"
 
 /* Largest packet gdb may send us (advertised in qSupported) and largest reply. */
@@ -34,6 +37,16 @@
 #define GDB_MAX_THREADS     256
 /* Breakpoints and watchpoints that can be inserted at once. */
 #define GDB_MAX_BREAKPOINTS 1024
+/*
+ * Target-side conditions (ConditionalBreakpoints): at most this many per
+ * breakpoint, this many bytes of bytecode per breakpoint in all, and this
+ * many breakpoints with conditions at once. A breakpoint whose conditions do
+ * not fit is kept without them: every hit is reported and gdb evaluates the
+ * condition itself, as it always does on a reported hit.
+ */
+#define GDB_MAX_BP_CONDITIONS      8
+#define GDB_MAX_BP_CONDITION_BYTES 512
+#define GDB_MAX_CONDITIONAL_BPS    64
 
 /* gdb's signal numbers (gdb/signals.def); the same as Linux's for these. */
 enum {
@@ -132,6 +145,14 @@ struct gdb_target_ops {
 	 */
 	int (*insert_bp)(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t kind);
 	int (*remove_bp)(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t kind);
+	/*
+	 * Advertise ConditionalBreakpoints+: gdb then sends breakpoint
+	 * conditions as agent expressions in Z0/Z1, and the target promises to
+	 * ask gdb_server_bp_should_stop() at every software or hardware
+	 * breakpoint hit and to resume silently when it says 0. Needs
+	 * insert_bp/remove_bp. Without it, conditions in Z packets are ignored.
+	 */
+	bool conditional_breakpoints;
 
 	/*
 	 * Resume: actions[i] is for vCPU i, n = num_threads(). Asynchronous: the
@@ -228,5 +249,29 @@ bool gdb_server_attached(const struct gdb_server *srv);
 /* True while the target runs on gdb's behalf (a stop reply or stop is pending). */
 bool gdb_server_target_running(const struct gdb_server *srv);
 void gdb_server_get_stats(const struct gdb_server *srv, struct gdb_server_stats *out);
+
+/*
+ * A breakpoint of this type (GDB_BP_SW or GDB_BP_HW) at addr was hit: should
+ * the target stop and report it? Evaluates the conditions gdb attached to it
+ * (with acc/ctx reaching the vCPU that hit) and returns
+ *   1  report the stop: the breakpoint has no conditions, one of them is
+ *      true (non-zero), one could not be evaluated (gdb's own rule: an
+ *      error in a condition stops, and gdb then evaluates it itself and
+ *      shows the error), or no such breakpoint is in the server's list;
+ *   0  every condition is false: resume the vCPU as if nothing happened.
+ *
+ * Threading: unlike the rest of the API this may be called from any thread
+ * (e.g. the vCPU thread that took the breakpoint exit), by several threads
+ * at once, provided the breakpoint list is not being changed meanwhile. The
+ * list changes only inside gdb_server_feed() (Z/z packets, only while the
+ * target is stopped), _connected(), _disconnected() and _stop_event(), so
+ * calling this while the target runs on gdb's behalf (between resume() and
+ * the gdb_server_stop_event() that ends the run) is safe; the target's own
+ * resume/stop hand-over (a mutex, a condition variable) orders the memory.
+ * It only reads the server and keeps its scratch state on the caller's
+ * stack; it never calls the target's ops, only acc.
+ */
+int gdb_server_bp_should_stop(const struct gdb_server *srv, enum gdb_bp_type type,
+			      uint64_t addr, const struct gdb_agent_access *acc, void *ctx);
 
 #endif

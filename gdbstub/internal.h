@@ -9,7 +9,8 @@
  *   resume.c       '?', c/s/C/S, vCont, stop events and stop replies, D, k
  *   registers.c    g G p P
  *   memory.c       m M X
- *   breakpoints.c  Z z and the list of inserted breakpoints
+ *   breakpoints.c  Z z, the list of inserted breakpoints and their conditions
+ *   agent.c        the agent-expression evaluator for those conditions
  *   threads.c      H T qC qfThreadInfo qThreadExtraInfo qXfer:threads
  *   query.c        qSupported, qXfer:features, QStartNoAckMode, small queries
  *   monitor.c      qRcmd and the console monitor commands print to
@@ -42,9 +43,22 @@ enum rsp_result {
 	RSP_NO_REPLY,  /* nothing now (resumed, or already sent) */
 };
 
+/*
+ * The conditions gdb gave one breakpoint (Z0/Z1 ";X" lists): n agent
+ * expressions stored one after the other in code[], len[i] bytes each.
+ * A fixed pool of these lives in the server; a breakpoint points at one.
+ */
+struct rsp_conditions {
+	bool used;
+	unsigned n;
+	uint16_t len[GDB_MAX_BP_CONDITIONS];
+	uint8_t code[GDB_MAX_BP_CONDITION_BYTES];
+};
+
 struct rsp_breakpoint {
 	enum gdb_bp_type type;
 	uint64_t addr, kind;
+	int cond;   /* index in s->conds, or -1: report every hit */
 };
 
 struct gdb_server {
@@ -89,9 +103,10 @@ struct gdb_server {
 	long g_thread, c_thread; /* Hg / Hc: -1 all, 0 any, else tid */
 	struct gdb_resume_action actions[GDB_MAX_THREADS];
 
-	/* Breakpoints we inserted (breakpoints.c). */
+	/* Breakpoints we inserted and their conditions (breakpoints.c). */
 	struct rsp_breakpoint bps[GDB_MAX_BREAKPOINTS];
 	unsigned nbps;
+	struct rsp_conditions conds[GDB_MAX_CONDITIONAL_BPS];
 
 	/* qXfer:features:read:target.xml */
 	char *tdesc;

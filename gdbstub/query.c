@@ -40,12 +40,16 @@ enum rsp_result rsp_cmd_supported(struct gdb_server *s, struct rsp_cursor *args)
 	client_features(s, args);
 	/*
 	 * Advertise only what is implemented: breakpoint stop reasons if the
-	 * target has breakpoints; never multiprocess (one VM, plain thread ids).
+	 * target has breakpoints, target-side conditions if it evaluates them;
+	 * never multiprocess (one VM, plain thread ids).
 	 */
 	rsp_printf(&s->reply, "PacketSize=%x;QStartNoAckMode+;qXfer:features:read+;"
 		   "qXfer:threads:read+;vContSupported+;multiprocess-", GDB_PACKET_SIZE);
 	if (s->ops->insert_bp)
 		rsp_puts(&s->reply, ";swbreak+;hwbreak+");
+	/* Conditions in Z0/Z1, evaluated by gdb_server_bp_should_stop(). */
+	if (s->ops->insert_bp && s->ops->conditional_breakpoints)
+		rsp_puts(&s->reply, ";ConditionalBreakpoints+");
 	return RSP_REPLY;
 }
 

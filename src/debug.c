@@ -285,6 +285,7 @@ static const struct gdb_target_ops debug_ops = {
 	.resume = op_resume,
 	.request_stop = op_request_stop,
 	.range_step = true,
+	.conditional_breakpoints = true,
 	.thread_extra_info = op_thread_extra_info,
 	.monitor = op_monitor,
 	.kill = op_kill,
@@ -425,6 +426,7 @@ int debug_create(struct vm *vm)
 	if (!dbg)
 		return err_set(EXIT_HOST, "out of memory");
 	dbg->vm = vm;
+	pthread_mutex_init(&dbg->step_over_lock, NULL);
 	dbg->listen_fd = dbg->in_fd = dbg->out_fd = -1;
 	vm->debug = dbg;
 	if (gdb_endpoint_parse(cfg->gdb, &dbg->ep) < 0)
@@ -499,6 +501,7 @@ void debug_free(struct vm *vm)
 		if (dbg->ep.kind == GDB_EP_UNIX)
 			unlink(dbg->ep.path);
 	}
+	pthread_mutex_destroy(&dbg->step_over_lock);
 	free(dbg);
 	vm->debug = NULL;
 }

@@ -19,6 +19,7 @@
 
 struct vm;
 struct vcpu;
+struct vcpu_stop;
 struct debug;
 struct pollfd;
 
@@ -70,6 +71,14 @@ void debug_vm_ending(struct vm *vm, int status, bool crashed);
 
 /* vCPU threads. */
 bool debug_is_breakpoint(struct debug *dbg, uint64_t addr);
+/*
+ * A vCPU hit one of the debugger's breakpoints (why->kind SWBREAK or
+ * HWBREAK at why->addr). Evaluates gdb's condition for it, if any, right
+ * here in the vCPU thread: if it holds (or there is none), the VM stops for
+ * gdb; if not, the vCPU steps over the breakpoint and runs on, and gdb
+ * never hears of it.
+ */
+void debug_breakpoint_hit(struct vcpu *vcpu, const struct vcpu_stop *why);
 /* A write hit a page made read-only for a watchpoint: do the write, maybe stop. */
 bool debug_watched_write(struct debug *dbg, struct vcpu *vcpu, uint64_t gpa,
 			 const uint8_t *data, unsigned len);

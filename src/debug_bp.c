@@ -10,8 +10,12 @@
 #include "debug_internal.h"
 #include "vcpu.h"
 #include "vm.h"
+#include "error.h"
+#include "../gdbstub/agent.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The guest-physical address of a gdb address, for one page. */
@@ -328,4 +332,82 @@ void debug_reinsert_breakpoints(struct debug *dbg)
 			*host = arch_breakpoint_insn[0];
 		}
 	}
+}
+
+/* ---- conditions: evaluated in the vCPU thread that hit the breakpoint ---- */
+
+#define MAX_REGS_BYTES 2048
+
+struct cond_ctx {
+	struct debug *dbg;
+	struct vcpu *vcpu;
+	bool have_regs;           /* read lazily: most conditions need one or two */
+	uint8_t regs[MAX_REGS_BYTES];
+};
+
+static int cond_read_reg(void *ctx, unsigned regno, uint8_t *buf, size_t *size)
+{
+	struct cond_ctx *c = ctx;
+	const struct gdb_arch *layout = arch_gdb_layout(c->vcpu->vm);
+	size_t off, len;
+
+	if (regno >= layout->nregs || gdb_arch_regs_size(layout) > sizeof(c->regs))
+		return -EINVAL;
+	if (!c->have_regs) {
+		int r = arch_gdb_read_regs(c->vcpu, c->regs);
+
+		if (r < 0)
+			return r;
+		c->have_regs = true;
+	}
+	off = gdb_arch_reg_offset(layout, regno);
+	len = gdb_arch_reg_offset(layout, regno + 1) - off;
+	memcpy(buf, c->regs + off, len);
+	*size = len;
+	return 0;
+}
+
+static long cond_read_mem(void *ctx, uint64_t addr, uint8_t *buf, size_t len)
+{
+	struct cond_ctx *c = ctx;
+
+	return access_mem(c->dbg, (unsigned)c->vcpu->id, addr, buf, len, false);
+}
+
+void debug_breakpoint_hit(struct vcpu *vcpu, const struct vcpu_stop *why)
+{
+	static const struct gdb_agent_access access = { cond_read_reg, cond_read_mem };
+	struct debug *dbg = vcpu->vm->debug;
+	struct cond_ctx *c;
+	struct sw_breakpoint *bp = NULL;
+	uint8_t *host = NULL;
+	int stop;
+
+	c = malloc(sizeof(*c)); /* a vCPU thread's stack is precious; this is not a hot path for gdb */
+	if (!c) {
+		vm_debug_stop(vcpu->vm, vcpu, why);
+		return;
+	}
+	c->dbg = dbg;
+	c->vcpu = vcpu;
+	c->have_regs = false;
+	stop = gdb_server_bp_should_stop(dbg->srv, why->kind == VCPU_STOP_SWBREAK ? GDB_BP_SW : GDB_BP_HW,
+					 why->addr, &access, c);
+	free(c);
+	if (stop) {
+		vm_debug_stop(vcpu->vm, vcpu, why);
+		return;
+	}
+	/* The condition is false: step over our breakpoint and run on. */
+	for (int i = 0; i < dbg->nbps; i++)
+		if (dbg->bps[i].addr == why->addr)
+			bp = &dbg->bps[i];
+	pthread_mutex_lock(&dbg->step_over_lock);
+	if (bp && (host = guest_mem_ptr(&dbg->vm->mem, bp->gpa, 1)))
+		*host = bp->orig;
+	if (vcpu_step_one(vcpu) < 0)
+		vm_request_exit(vcpu->vm, EXIT_HOST, err_message());
+	if (host)
+		*host = arch_breakpoint_insn[0];
+	pthread_mutex_unlock(&dbg->step_over_lock);
 }

@@ -7,6 +7,7 @@
 #ifndef MINIKVM_DEBUG_INTERNAL_H
 #define MINIKVM_DEBUG_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +32,7 @@ struct sw_watch {
 
 struct debug {
 	struct vm *vm;
+	pthread_mutex_t step_over_lock; /* one vCPU at a time lifts a breakpoint to step over it */
 	struct gdb_server *srv;
 	struct gdb_endpoint ep;
 	int listen_fd, in_fd, out_fd; /* in/out: the connection (both the socket, or stdin/stdout) */

@@ -295,7 +295,10 @@ static void handle_debug(struct vcpu *vcpu)
 	if (why.kind == VCPU_STOP_STEP && vcpu->mode == VCPU_RANGE_STEP &&
 	    pc >= vcpu->range_start && pc < vcpu->range_end)
 		return;
-	vm_debug_stop(vcpu->vm, vcpu, &why);
+	if (why.kind == VCPU_STOP_SWBREAK || why.kind == VCPU_STOP_HWBREAK)
+		debug_breakpoint_hit(vcpu, &why);
+	else
+		vm_debug_stop(vcpu->vm, vcpu, &why);
 }
 
 /* Dispatch one exit; false when the vCPU must stop running. */
@@ -365,6 +368,40 @@ static void complete_pending_io(struct vcpu *vcpu)
 	}
 	vcpu->run->immediate_exit = 0;
 	vcpu->io_pending = false;
+}
+
+int vcpu_step_one(struct vcpu *vcpu)
+{
+	int ret = 0;
+
+	vcpu->stepping_over = true;
+	if (arch_vcpu_set_debug(vcpu) < 0) {
+		vcpu->stepping_over = false;
+		return -1;
+	}
+	for (;;) {
+		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR) {
+				/* A pause can wait for one instruction: finish it first. */
+				consume_kick();
+				continue;
+			}
+			ret = err_set(EXIT_HOST, "KVM_RUN on vCPU %d failed: %s", vcpu->id, strerror(errno));
+			break;
+		}
+		if (vcpu->run->exit_reason == KVM_EXIT_DEBUG)
+			break;
+		/* The instruction did I/O (or faulted): serve it, the step then ends. */
+		if (!handle_exit(vcpu)) {
+			ret = -1;
+			break;
+		}
+	}
+	vcpu->stepping_over = false;
+	/* Pending kicks stay pending: the caller's loop parks if the VM was paused meanwhile. */
+	if (arch_vcpu_set_debug(vcpu) < 0)
+		ret = -1;
+	return ret;
 }
 
 /* Wait while the VM is paused or this vCPU is told to stay; false when the VM ends. */

@@ -74,6 +74,7 @@ struct vcpu {
 
 	/* Owned by the vCPU thread. */
 	bool io_pending;        /* the last exit was I/O or MMIO, not yet completed by KVM */
+	bool stepping_over;     /* inside vcpu_step_one(): guest debug is "single step" only */
 };
 
 int vcpu_create(struct vm *vm, int id, struct vcpu **out);
@@ -82,6 +83,13 @@ int vcpu_start(struct vcpu *vcpu);
 /* Make the vCPU leave KVM_RUN soon (immediate_exit + signal). */
 void vcpu_kick(struct vcpu *vcpu);
 void vcpu_join(struct vcpu *vcpu);
+
+/*
+ * From the vCPU's own thread: run exactly one guest instruction with every
+ * breakpoint and watchpoint out of the way (stepping over a breakpoint whose
+ * condition is false). I/O the instruction does is served as usual.
+ */
+int vcpu_step_one(struct vcpu *vcpu);
 
 /* Register access for devices (e.g. the hypercall port). 0 or -1 with err_set(). */
 int vcpu_get_regs(struct vcpu *vcpu, struct kvm_regs *regs);

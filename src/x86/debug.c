@@ -51,7 +51,12 @@ int arch_vcpu_set_debug(struct vcpu *vcpu)
 
 	memset(&dbg, 0, sizeof(dbg));
 	vcpu->debug_dirty = false;
-	if (st) {
+	if (st && vcpu->stepping_over) {
+		/* One instruction with no breakpoint or watchpoint in the way. */
+		dbg.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
+		if (st->block_irq)
+			dbg.control |= KVM_GUESTDBG_BLOCKIRQ;
+	} else if (st) {
 		bool stepping = vcpu->mode == VCPU_STEP || vcpu->mode == VCPU_RANGE_STEP;
 		bool hw = false;
 

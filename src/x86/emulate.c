@@ -83,7 +83,7 @@ bool arch_emulation_failure(struct vcpu *vcpu)
 		if (vcpu->vm->debug && debug_is_breakpoint(vcpu->vm->debug, linear)) {
 			struct vcpu_stop why = { VCPU_STOP_SWBREAK, linear };
 
-			vm_debug_stop(vcpu->vm, vcpu, &why);
+			debug_breakpoint_hit(vcpu, &why);
 			return true;
 		}
 		return x86_inject_exception(vcpu, VEC_BP, 1);

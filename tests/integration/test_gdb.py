@@ -701,3 +701,31 @@ ex("monitor quit")
         assert r["fifth"] != "accepted", r
         assert r["fn"] == "compute"
         assert vm.finish() == 0  # monitor quit ends the VM cleanly
+
+
+def test_conditional_breakpoints_evaluated_in_the_vmm():
+    with Vmm(["-S", CK]) as vm:
+        r = run_gdb(vm, CK, r'''
+ex("break *leaf if $rdi == 5 && counter == 0")
+R["hits"] = []
+ex("set debug remote 1")   # the Z0 packet goes out when the target resumes
+R["log"] = ex("continue")
+ex("set debug remote 0")
+R["hits"].append([fn(), ev("$rdi")])
+R["info"] = ex("info breakpoints")
+ex("delete")
+# hardware breakpoint with a condition on memory
+ex("hbreak *accumulate if *(unsigned long *)&last_result == 0 && $rsi == 8")
+ex("continue")
+R["hits"].append([fn(), ev("$rsi")])
+R["info2"] = ex("info breakpoints")
+ex("delete")
+ex("continue")
+''')
+        assert r["hits"] == [["leaf", 5], ["accumulate", 8]], r
+        # gdb saw one hit each: the false ones never left minikvm
+        assert "breakpoint already hit 1 time" in r["info"], r["info"]
+        assert "breakpoint already hit 1 time" in r["info2"], r["info2"]
+        assert re.search(r"Z0,[0-9a-f]+,1;X", r["log"] + r["_output"]), "gdb kept the condition"
+        assert vm.finish() == 0
+        assert vm.stdout() == CK_OUT % 0

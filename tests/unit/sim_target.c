@@ -206,6 +206,39 @@ static int sim_remove_bp(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64
 	abort(); /* the server must never remove what it did not insert */
 }
 
+static void set_reg_u64(struct sim_target *t, unsigned vcpu, unsigned regno, uint64_t v)
+{
+	uint8_t *p = sim_reg(t, vcpu, regno);
+	unsigned n = t->arch->regs[regno].bitsize / 8;
+
+	for (unsigned i = 0; i < n; i++)
+		p[i] = i < 8 ? (uint8_t)(v >> (8 * i)) : 0;
+}
+
+/* Continue on vcpu: the hits described at loop_hits in sim_target.h. */
+static void run_to_breakpoint(struct sim_target *t, unsigned vcpu)
+{
+	struct sim_hit hit = { t, vcpu };
+	unsigned rounds = t->loop_hits ? t->loop_hits : 1;
+
+	for (unsigned k = 0; k < rounds; k++) {
+		if (t->loop_hits && t->loop_regno < t->arch->nregs)
+			set_reg_u64(t, vcpu, t->loop_regno, k);
+		for (unsigned i = 0; i < t->nbps; i++) {
+			if (t->bps[i].type != GDB_BP_SW)
+				continue;
+			sim_set_pc(t, vcpu, t->bps[i].addr);
+			if (!gdb_server_bp_should_stop(t->srv, GDB_BP_SW, t->bps[i].addr,
+						       &sim_agent_access, &hit)) {
+				t->silent_hits++;
+				continue;
+			}
+			sim_stop(t, GDB_STOP_SWBREAK, vcpu, 0, 0);
+			return;
+		}
+	}
+}
+
 static int sim_resume(void *ctx, const struct gdb_resume_action *actions, unsigned n)
 {
 	struct sim_target *t = T(ctx);
@@ -235,13 +268,7 @@ static int sim_resume(void *ctx, const struct gdb_resume_action *actions, unsign
 		sim_set_pc(t, (unsigned)step, sim_pc(t, (unsigned)step) + 1);
 		sim_stop(t, GDB_STOP_SIGNAL, (unsigned)step, GDB_SIGNAL_TRAP, 0);
 	} else if (cont >= 0) {
-		for (unsigned i = 0; i < t->nbps; i++) {
-			if (t->bps[i].type == GDB_BP_SW) {
-				sim_set_pc(t, (unsigned)cont, t->bps[i].addr);
-				sim_stop(t, GDB_STOP_SWBREAK, (unsigned)cont, 0, 0);
-				break;
-			}
-		}
+		run_to_breakpoint(t, (unsigned)cont);
 	}
 	return 0;
 }
@@ -331,6 +358,54 @@ const struct gdb_target_ops sim_ops = {
 	.monitor = sim_monitor,
 	.kill = sim_kill,
 	.detach = sim_detach,
+};
+
+const struct gdb_target_ops sim_ops_conditional = {
+	.num_threads = sim_num_threads,
+	.read_regs = sim_read_regs,
+	.write_regs = sim_write_regs,
+	.read_reg = sim_read_reg,
+	.write_reg = sim_write_reg,
+	.read_mem = sim_read_mem,
+	.write_mem = sim_write_mem,
+	.insert_bp = sim_insert_bp,
+	.remove_bp = sim_remove_bp,
+	.conditional_breakpoints = true,
+	.resume = sim_resume,
+	.request_stop = sim_request_stop,
+	.range_step = true,
+	.thread_extra_info = sim_extra_info,
+	.monitor_cmds = sim_monitor_cmds,
+	.monitor = sim_monitor,
+	.kill = sim_kill,
+	.detach = sim_detach,
+};
+
+static int sim_agent_reg(void *ctx, unsigned regno, uint8_t *buf, size_t *size)
+{
+	struct sim_hit *hit = ctx;
+	size_t n;
+
+	if (regno >= hit->t->arch->nregs)
+		return -EINVAL;
+	n = hit->t->arch->regs[regno].bitsize / 8;
+	if (n > *size)
+		return -E2BIG;
+	memcpy(buf, sim_reg(hit->t, hit->vcpu, regno), n);
+	*size = n;
+	return 0;
+}
+
+static long sim_agent_mem(void *ctx, uint64_t addr, uint8_t *buf, size_t len)
+{
+	struct sim_hit *hit = ctx;
+
+	return sim_read_mem(hit->t, hit->vcpu, addr, buf, len);
+}
+
+const struct gdb_agent_access sim_agent_access = {
+	.read_reg = sim_agent_reg,
+	.read_mem = sim_agent_mem,
 };
 
 const struct gdb_target_ops sim_ops_minimal = {

@@ -23,7 +23,7 @@
 #define SIM_HOLE_START   0x80000
 #define SIM_HOLE_END     0x81000
 #define SIM_HW_SLOTS     4
-#define SIM_MAX_BPS      64
+#define SIM_MAX_BPS      128
 
 struct sim_bp {
 	enum gdb_bp_type type;
@@ -48,10 +48,18 @@ struct sim_target {
 	struct gdb_stop_event next_stop;
 	int resume_error;          /* resume() fails with this (negative) */
 	bool running;
+	/*
+	 * A continue (with sync_stop) runs through the software breakpoints in
+	 * list order loop_hits times (at least once), like a loop calling a
+	 * function, with register loop_regno set to the iteration number, and
+	 * stops at the first hit gdb_server_bp_should_stop() lets through.
+	 */
+	unsigned loop_hits, loop_regno;
 
 	/* What happened. */
 	unsigned resume_calls, request_stop_calls, detach_calls, kill_calls;
 	unsigned insert_calls, remove_calls;
+	unsigned silent_hits;      /* breakpoint hits whose conditions were false */
 	struct gdb_resume_action last_actions[SIM_MAX_THREADS];
 	char last_monitor[256];
 };
@@ -59,6 +67,16 @@ struct sim_target {
 extern const struct gdb_target_ops sim_ops;
 /* Ops without breakpoints, monitor, extra info, kill, detach, range step. */
 extern const struct gdb_target_ops sim_ops_minimal;
+/* sim_ops with conditional_breakpoints (ConditionalBreakpoints+). */
+extern const struct gdb_target_ops sim_ops_conditional;
+
+/* The vCPU a breakpoint hit happened on, for sim_agent_access. */
+struct sim_hit {
+	struct sim_target *t;
+	unsigned vcpu;
+};
+/* Registers and memory of a struct sim_hit, for gdb_server_bp_should_stop(). */
+extern const struct gdb_agent_access sim_agent_access;
 
 int sim_init(struct sim_target *t, const struct gdb_arch *arch, unsigned nthreads,
 	     size_t mem_size);
