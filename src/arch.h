@@ -49,6 +49,7 @@ bool arch_emulation_failure(struct vcpu *vcpu);
 /* gdb's register layout for this VM's image, and the registers in it. */
 const struct gdb_arch *arch_gdb_layout(const struct vm *vm);
 int arch_gdb_read_regs(struct vcpu *vcpu, uint8_t *buf);
+int arch_gdb_read_reg(struct vcpu *vcpu, unsigned regno, uint8_t *buf);
 /* regno < 0: buf holds every register; else just that one. */
 int arch_gdb_write_regs(struct vcpu *vcpu, const uint8_t *buf, int regno);
 /* Guest-virtual -> guest-physical through the vCPU's page tables; -EFAULT if unmapped. */

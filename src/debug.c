@@ -60,6 +60,11 @@ static int op_read_regs(void *ctx, unsigned vcpu, uint8_t *buf)
 	return arch_gdb_read_regs(debug_vcpu(ctx, vcpu), buf);
 }
 
+static int op_read_reg(void *ctx, unsigned vcpu, unsigned regno, uint8_t *buf)
+{
+	return arch_gdb_read_reg(debug_vcpu(ctx, vcpu), regno, buf);
+}
+
 static int op_write_regs(void *ctx, unsigned vcpu, const uint8_t *buf)
 {
 	return arch_gdb_write_regs(debug_vcpu(ctx, vcpu), buf, -1);
@@ -276,6 +281,7 @@ static int op_monitor(void *ctx, unsigned vcpu, const char *cmd, struct gdb_cons
 static const struct gdb_target_ops debug_ops = {
 	.num_threads = op_num_threads,
 	.read_regs = op_read_regs,
+	.read_reg = op_read_reg,
 	.write_regs = op_write_regs,
 	.write_reg = op_write_reg,
 	.read_mem = debug_op_read_mem,

@@ -110,6 +110,8 @@ void vcpu_destroy(struct vcpu *vcpu)
 		munmap(vcpu->run, vcpu->vm->run_size);
 	if (vcpu->fd >= 0)
 		close(vcpu->fd);
+	free(vcpu->arch_regs);
+	free(vcpu->arch_debug);
 	free(vcpu);
 }
 

@@ -75,6 +75,9 @@ struct vcpu {
 	/* Owned by the vCPU thread. */
 	bool io_pending;        /* the last exit was I/O or MMIO, not yet completed by KVM */
 	bool stepping_over;     /* inside vcpu_step_one(): guest debug is "single step" only */
+
+	void *arch_regs;        /* the arch's register cache while stopped (freed with the vCPU) */
+	void *arch_debug;       /* the arch's last guest-debug settings (freed with the vCPU) */
 };
 
 int vcpu_create(struct vm *vm, int id, struct vcpu **out);

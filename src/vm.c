@@ -161,6 +161,7 @@ int vm_set_readonly_pages(struct vm *vm, const uint64_t *pages, int n)
 
 int vm_reset(struct vm *vm)
 {
+	vm->run_gen++;
 	/* Fresh zero pages, as at start: the host drops the old ones. */
 	if (madvise(vm->mem.host, vm->mem.size, MADV_DONTNEED) < 0)
 		return err_set(EXIT_HOST, "madvise: %s", strerror(errno));
@@ -315,6 +316,7 @@ void vm_resume(struct vm *vm)
 	pthread_mutex_lock(&vm->run_lock);
 	vm->paused = false;
 	vm->stopper = -1;
+	vm->run_gen++;
 	for (int i = 0; i < vm->ncpus; i++)
 		vm->vcpus[i]->stop.kind = VCPU_STOP_NONE;
 	pthread_cond_broadcast(&vm->run_cond);

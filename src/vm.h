@@ -48,6 +48,7 @@ struct vm {
 	bool paused;
 	int nparked;                 /* vCPU threads parked (or gone) */
 	int stopper;                 /* the vCPU that stopped the VM, or -1 */
+	uint64_t run_gen;            /* +1 at every resume and reset: register caches expire */
 	int debug_fd;                /* eventfd: a vCPU stopped the VM */
 	struct debug *debug;         /* the debugger's state, NULL without --gdb */
 	int nslots;                  /* KVM memory slots in use */

@@ -79,8 +79,15 @@ int arch_vcpu_set_debug(struct vcpu *vcpu)
 				dbg.control |= KVM_GUESTDBG_BLOCKIRQ;
 		}
 	}
+	/* The same settings as last time (every step of a stepi): nothing to tell KVM. */
+	if (vcpu->arch_debug && memcmp(vcpu->arch_debug, &dbg, sizeof(dbg)) == 0)
+		return 0;
 	if (ioctl(vcpu->fd, KVM_SET_GUEST_DEBUG, &dbg) < 0)
 		return err_set(EXIT_HOST, "KVM_SET_GUEST_DEBUG failed: %s", strerror(errno));
+	if (!vcpu->arch_debug)
+		vcpu->arch_debug = malloc(sizeof(dbg));
+	if (vcpu->arch_debug)
+		memcpy(vcpu->arch_debug, &dbg, sizeof(dbg));
 	return 0;
 }
 

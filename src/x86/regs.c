@@ -12,6 +12,7 @@
 #include "x86.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <linux/kvm.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -55,7 +56,17 @@ static uint8_t abridged_ftag(uint32_t full)
 	return t;
 }
 
+/*
+ * A stopped vCPU's registers, cached by the KVM structure they come from, so
+ * that a stop reply (three expedited registers) costs one KVM_GET_REGS and a
+ * 'g' that follows costs the rest once. Valid while vm->run_gen has not moved
+ * on (it does at every resume and reset); writes refresh what they change.
+ */
+enum { GRP_REGS = 1, GRP_SREGS = 2, GRP_XSAVE = 4, GRP_MSR = 8, GRP_ALL = 15 };
+
 struct x86_kvm_state {
+	uint64_t gen;            /* vm->run_gen the cache belongs to */
+	unsigned valid;          /* GRP_* loaded */
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
 	struct kvm_fpu fpu;      /* x87/SSE state, decoded from the XSAVE area */
@@ -117,14 +128,51 @@ static void fpu_to_xsave(const struct kvm_fpu *f, struct kvm_xsave *x)
 	memcpy(b + XSAVE_XSTATE_BV, &bv, 8);
 }
 
-static int kvm_state_get(struct vcpu *vcpu, struct x86_kvm_state *k)
+static struct x86_kvm_state *cache_of(struct vcpu *vcpu)
 {
-	if (ioctl(vcpu->fd, KVM_GET_REGS, &k->regs) < 0 ||
-	    ioctl(vcpu->fd, KVM_GET_SREGS, &k->sregs) < 0 ||
-	    ioctl(vcpu->fd, KVM_GET_XSAVE, &k->xsave) < 0)
+	struct x86_kvm_state *k = vcpu->arch_regs;
+
+	if (!k)
+		k = vcpu->arch_regs = calloc(1, sizeof(*k));
+	if (k && k->gen != vcpu->vm->run_gen) {
+		k->gen = vcpu->vm->run_gen;
+		k->valid = 0;
+	}
+	return k;
+}
+
+/* Load the groups wanted that the cache lacks. */
+static int kvm_state_get(struct vcpu *vcpu, struct x86_kvm_state *k, unsigned want)
+{
+	unsigned need = want & ~k->valid;
+
+	if ((need & GRP_REGS) && ioctl(vcpu->fd, KVM_GET_REGS, &k->regs) < 0)
 		return -errno;
-	fpu_from_xsave(&k->xsave, &k->fpu);
-	return x86_msr_get(vcpu, MSR_KERNEL_GS_BASE, &k->k_gs_base);
+	if ((need & GRP_SREGS) && ioctl(vcpu->fd, KVM_GET_SREGS, &k->sregs) < 0)
+		return -errno;
+	if (need & GRP_XSAVE) {
+		if (ioctl(vcpu->fd, KVM_GET_XSAVE, &k->xsave) < 0)
+			return -errno;
+		fpu_from_xsave(&k->xsave, &k->fpu);
+	}
+	if ((need & GRP_MSR) && x86_msr_get(vcpu, MSR_KERNEL_GS_BASE, &k->k_gs_base) < 0)
+		return -EIO;
+	k->valid |= need;
+	return 0;
+}
+
+/* Which KVM structure holds gdb register regno of this layout. */
+static unsigned group_of(const struct gdb_arch *layout, unsigned regno)
+{
+	unsigned id = layout->regs[regno].id;
+
+	if (id <= GDB_X86_EFLAGS)
+		return GRP_REGS;
+	if (id >= GDB_X86_ST0 && id <= GDB_X86_MXCSR)
+		return GRP_XSAVE;
+	if (id == GDB_X86_K_GS_BASE)
+		return GRP_MSR;
+	return GRP_SREGS;
 }
 
 static void to_gdb(const struct x86_kvm_state *k, struct gdb_x86_state *g)
@@ -218,6 +266,7 @@ static int from_gdb(struct vcpu *vcpu, struct x86_kvm_state *k, const struct gdb
 		s->efer = g->efer;
 		if (ioctl(vcpu->fd, KVM_SET_SREGS, s) < 0)
 			return -errno;
+		k->valid &= ~GRP_SREGS; /* KVM may have adjusted what it took: reread */
 	}
 	if (memcmp(old->st, g->st, sizeof(g->st)) || old->fctrl != g->fctrl ||
 	    old->fstat != g->fstat || old->ftag != g->ftag || old->fioff != g->fioff ||
@@ -253,31 +302,65 @@ const struct gdb_arch *arch_gdb_layout(const struct vm *vm)
 
 int arch_gdb_read_regs(struct vcpu *vcpu, uint8_t *buf)
 {
-	struct x86_kvm_state k;
+	struct x86_kvm_state *k = cache_of(vcpu);
 	struct gdb_x86_state g;
-	int r = kvm_state_get(vcpu, &k);
+	int r;
 
+	if (!k)
+		return -ENOMEM;
+	r = kvm_state_get(vcpu, k, GRP_ALL);
 	if (r < 0)
 		return r;
-	to_gdb(&k, &g);
+	to_gdb(k, &g);
 	gdb_x86_pack(arch_gdb_layout(vcpu->vm), &g, buf);
+	return 0;
+}
+
+int arch_gdb_read_reg(struct vcpu *vcpu, unsigned regno, uint8_t *buf)
+{
+	const struct gdb_arch *layout = arch_gdb_layout(vcpu->vm);
+	struct x86_kvm_state *k = cache_of(vcpu);
+	struct gdb_x86_state g;
+	uint8_t all[1024];
+	size_t off;
+	int r;
+
+	if (!k)
+		return -ENOMEM;
+	if (regno >= layout->nregs || gdb_arch_regs_size(layout) > sizeof(all))
+		return -EINVAL;
+	r = kvm_state_get(vcpu, k, group_of(layout, regno));
+	if (r < 0)
+		return r;
+	/* Unloaded groups are packed as whatever they hold; only regno's bytes are used. */
+	to_gdb(k, &g);
+	gdb_x86_pack(layout, &g, all);
+	off = gdb_arch_reg_offset(layout, regno);
+	memcpy(buf, all + off, gdb_arch_reg_offset(layout, regno + 1) - off);
 	return 0;
 }
 
 int arch_gdb_write_regs(struct vcpu *vcpu, const uint8_t *buf, int regno)
 {
 	const struct gdb_arch *layout = arch_gdb_layout(vcpu->vm);
-	struct x86_kvm_state k;
+	struct x86_kvm_state *k = cache_of(vcpu);
 	struct gdb_x86_state old, g;
-	int r = kvm_state_get(vcpu, &k);
+	int r;
 
+	if (!k)
+		return -ENOMEM;
+	r = kvm_state_get(vcpu, k, GRP_ALL);
 	if (r < 0)
 		return r;
-	to_gdb(&k, &old);
+	to_gdb(k, &old);
 	g = old;
 	if (regno < 0)
 		gdb_x86_unpack(layout, buf, &g);
 	else
 		gdb_x86_unpack_reg(layout, (unsigned)regno, buf, &g);
-	return from_gdb(vcpu, &k, &old, &g);
+	r = from_gdb(vcpu, k, &old, &g);
+	/* from_gdb() wrote the cache's structures through: keep them, unless it failed. */
+	if (r < 0)
+		k->valid = 0;
+	return r;
 }
