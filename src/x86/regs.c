@@ -59,8 +59,9 @@ static uint8_t abridged_ftag(uint32_t full)
 /*
  * A stopped vCPU's registers, cached by the KVM structure they come from, so
  * that a stop reply (three expedited registers) costs one KVM_GET_REGS and a
- * 'g' that follows costs the rest once. Valid while vm->run_gen has not moved
- * on (it does at every resume and reset); writes refresh what they change.
+ * 'g' that follows costs the rest once. Valid while the vCPU stays parked
+ * and vm->run_gen has not moved on (it does at every resume and reset);
+ * writes refresh what they change.
  */
 enum { GRP_REGS = 1, GRP_SREGS = 2, GRP_XSAVE = 4, GRP_MSR = 8, GRP_ALL = 15 };
 
@@ -134,7 +135,11 @@ static struct x86_kvm_state *cache_of(struct vcpu *vcpu)
 
 	if (!k)
 		k = vcpu->arch_regs = calloc(1, sizeof(*k));
-	if (k && k->gen != vcpu->vm->run_gen) {
+	/*
+	 * Only a parked vCPU's registers hold still. Its own thread, reading
+	 * them at a breakpoint while running (conditions), always reads afresh.
+	 */
+	if (k && (k->gen != vcpu->vm->run_gen || !vcpu->parked)) {
 		k->gen = vcpu->vm->run_gen;
 		k->valid = 0;
 	}

@@ -153,7 +153,7 @@ TEST(loader_load_dispatch_and_errors)
 	cfg.image = put_file(0, "hello.img", code, sizeof(code));
 	CHECK(loader_load(&cfg, &mem, &boot) < 0);
 	snprintf(expect, sizeof(expect), "cannot tell the format of '%s'; "
-		 "use --format raw16|raw32|raw64|elf|multiboot", cfg.image);
+		 "use --format raw16|raw32|raw64|elf|multiboot|linux|pvh", cfg.image);
 	CHECK_STR(err_message(), expect);
 
 	/* A format loader's message is prefixed with the image's name. */
