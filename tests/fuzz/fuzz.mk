@@ -1,8 +1,12 @@
 # SPDX-License-Identifier: MIT
-# libFuzzer target for gdbstub's packet parser and command dispatcher.
-#   make fuzz                  build build-fuzz/fuzz_gdbstub, run it FUZZ_SECONDS
+# libFuzzer targets for gdbstub:
+#   fuzz_gdbstub  the packet parser and command dispatcher (Z0/Z1 conditions too)
+#   fuzz_agent    the agent-expression evaluator alone (the input is the bytecode)
+#   make fuzz                  build both, run each FUZZ_SECONDS
 #   make fuzz FUZZ_SECONDS=600
-# New inputs go to build-fuzz/corpus; the seeds in tests/fuzz/corpus are read.
+#   make fuzz-gdbstub / make fuzz-agent   one of them
+# New inputs go to build-fuzz/corpus (build-fuzz/corpus-agent); the seeds in
+# tests/fuzz/corpus (tests/fuzz/corpus-agent) are read.
 # A crash leaves build-fuzz/crash-*: rerun it with build-fuzz/fuzz_gdbstub FILE.
 
 FUZZ_SECONDS ?= 60
@@ -18,6 +22,9 @@ FUZZ_SIM_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -D_GNU_SOURCE \
 FUZZ_ARGS    := -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 \
                 -dict=tests/fuzz/gdbstub.dict -print_final_stats=1 \
                 -artifact_prefix=build-fuzz/
+FUZZ_AGENT_ARGS := -max_total_time=$(FUZZ_SECONDS) -max_len=1024 -timeout=10 \
+                   -dict=tests/fuzz/agent.dict -print_final_stats=1 \
+                   -artifact_prefix=build-fuzz/agent-
 
 build-fuzz/sim_target.o: tests/unit/sim_target.c tests/unit/sim_target.h $(wildcard gdbstub/*.h)
 	@mkdir -p build-fuzz
@@ -26,7 +33,17 @@ build-fuzz/sim_target.o: tests/unit/sim_target.c tests/unit/sim_target.h $(wildc
 build-fuzz/fuzz_gdbstub: $(FUZZ_SRC) build-fuzz/sim_target.o $(wildcard gdbstub/*.h)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(FUZZ_SRC) build-fuzz/sim_target.o
 
-.PHONY: fuzz
-fuzz: build-fuzz/fuzz_gdbstub
+build-fuzz/fuzz_agent: tests/fuzz/fuzz_agent.c gdbstub/agent.c gdbstub/agent.h
+	@mkdir -p build-fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_agent.c gdbstub/agent.c
+
+.PHONY: fuzz fuzz-gdbstub fuzz-agent
+fuzz: fuzz-gdbstub fuzz-agent
+
+fuzz-gdbstub: build-fuzz/fuzz_gdbstub
 	@mkdir -p build-fuzz/corpus
 	build-fuzz/fuzz_gdbstub $(FUZZ_ARGS) build-fuzz/corpus tests/fuzz/corpus
+
+fuzz-agent: build-fuzz/fuzz_agent
+	@mkdir -p build-fuzz/corpus-agent
+	build-fuzz/fuzz_agent $(FUZZ_AGENT_ARGS) build-fuzz/corpus-agent tests/fuzz/corpus-agent

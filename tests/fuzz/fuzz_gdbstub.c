@@ -14,11 +14,16 @@
  *   mode bit 5      attach to a running target (else a stopped one)
  *   mode bit 6      "lines" mode: each '\n'-separated line is a packet
  *                   payload that gets framed with a correct checksum, so the
- *                   fuzzer reaches the parsers; a one-byte line 0x01..0x07 is
+ *                   fuzzer reaches the parsers; a one-byte line 0x01..0x08 is
  *                   an event instead (stop, reconnect, 0x03, '-', '+',
- *                   toggle sync stops, an oversized packet).
+ *                   toggle sync stops, an oversized packet, every
+ *                   breakpoint hit on every vCPU).
  *                   Otherwise the bytes are fed raw, in chunks of
  *                   data-dependent sizes, with events between chunks.
+ *   mode bit 7      target-side conditions (ConditionalBreakpoints): Z0/Z1
+ *                   ";X" lists are stored and evaluated, by the simulated
+ *                   target's continue and by event 8, with the registers and
+ *                   memory the packets wrote.
  * Every write the server makes must be valid protocol (acks and
  * well-formed frames); anything else aborts.
  */
@@ -92,6 +97,19 @@ static void event(struct sim_target *t, struct gdb_server *srv, unsigned which)
 	case 6:
 		t->sync_stop = !t->sync_stop;
 		break;
+	case 8:
+		/* What a VMM does at a hit, from "vCPU threads", on each breakpoint. */
+		for (unsigned i = 0; i < t->nbps; i++) {
+			for (unsigned v = 0; v < t->nthreads; v++) {
+				struct sim_hit hit = { t, v };
+				int r = gdb_server_bp_should_stop(srv, t->bps[i].type, t->bps[i].addr,
+								  &sim_agent_access, &hit);
+
+				if (r != 0 && r != 1)
+					abort();
+			}
+		}
+		break;
 	case 7:
 		big = malloc(GDB_PACKET_SIZE + 16);
 		if (!big)
@@ -116,7 +134,7 @@ static void feed_lines(struct sim_target *t, struct gdb_server *srv, const uint8
 		const uint8_t *nl = memchr(data, '\n', size);
 		size_t n = nl ? (size_t)(nl - data) : size;
 
-		if (n == 1 && data[0] >= 1 && data[0] <= 7) {
+		if (n == 1 && data[0] >= 1 && data[0] <= 8) {
 			event(t, srv, data[0]);
 		} else {
 			size_t len = sim_frame(data, n, frame), cut = rng() % (len + 1);
@@ -146,8 +164,11 @@ static void feed_raw(struct sim_target *t, struct gdb_server *srv, const uint8_t
 		gdb_server_feed(srv, data, n);
 		data += n;
 		size -= n;
-		if (r % 16 == 0)
-			event(t, srv, 1 + (r >> 8) % 6);
+		if (r % 16 == 0) {
+			static const unsigned events[] = { 1, 2, 3, 4, 5, 6, 8 };
+
+			event(t, srv, events[(r >> 8) % 7]);
+		}
 	}
 }
 
@@ -169,7 +190,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (sim_init(&t, cfg.arch, 1 + (mode >> 1 & 3), 0x10000) < 0)
 		abort();
 	t.sync_stop = mode & 8;
-	srv = gdb_server_new(mode & 16 ? &sim_ops_minimal : &sim_ops, &t, &cfg);
+	srv = gdb_server_new(mode & 16 ? &sim_ops_minimal :
+			     mode & 128 ? &sim_ops_conditional : &sim_ops, &t, &cfg);
 	if (!srv)
 		abort();
 	t.srv = srv;
