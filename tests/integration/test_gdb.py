@@ -704,8 +704,9 @@ ex("monitor quit")
 
 
 def test_conditional_breakpoints_evaluated_in_the_vmm():
+    loop_line = source_line(CK_SRC, "counter += i;")
     with Vmm(["-S", CK]) as vm:
-        r = run_gdb(vm, CK, r'''
+        r = run_gdb(vm, CK, ("LOOP_LINE = %d\n" % loop_line) + r'''
 ex("break *leaf if $rdi == 5 && counter == 0")
 R["hits"] = []
 ex("set debug remote 1")   # the Z0 packet goes out when the target resumes
@@ -720,12 +721,39 @@ ex("continue")
 R["hits"].append([fn(), ev("$rsi")])
 R["info2"] = ex("info breakpoints")
 ex("delete")
+# an argument of -O0 code, in the stack frame: found through the call-frame information
+ex("break count_up")
+ex("continue")
+ex("delete")
+ex("break guest/ckernel.c:%d if counter == 21" % LOOP_LINE)
+ex("continue")
+R["hits"].append([fn(), ev("counter"), ev("n")])
+ex("delete")
+R["info3"] = ""
+
+ex("delete")
 ex("continue")
 ''')
-        assert r["hits"] == [["leaf", 5], ["accumulate", 8]], r
+        assert r["hits"] == [["leaf", 5], ["accumulate", 8], ["count_up", 21, 10]], r
         # gdb saw one hit each: the false ones never left minikvm
         assert "breakpoint already hit 1 time" in r["info"], r["info"]
         assert "breakpoint already hit 1 time" in r["info2"], r["info2"]
         assert re.search(r"Z0,[0-9a-f]+,1;X", r["log"] + r["_output"]), "gdb kept the condition"
+        assert vm.finish() == 0
+        assert vm.stdout() == CK_OUT % 0
+
+
+def test_conditional_breakpoint_on_a_local():
+    with Vmm(["-S", CK]) as vm:
+        r = run_gdb(vm, CK, r'''
+ex("break leaf if x == 6")
+ex("continue")
+R["hit"] = [fn(), ev("x")]
+R["info"] = ex("info breakpoints")
+ex("delete")
+ex("continue")
+''')
+        assert r["hit"] == ["leaf", 6]
+        assert "(target evals)" in r["info"] and "already hit 1 time" in r["info"], r["info"]
         assert vm.finish() == 0
         assert vm.stdout() == CK_OUT % 0
