@@ -704,7 +704,7 @@ ex("monitor quit")
 
 
 def test_conditional_breakpoints_evaluated_in_the_vmm():
-    loop_line = source_line(CK_SRC, "counter += i;")
+    loop_line = source_line(CK_SRC, "\t\tcounter += i;")
     with Vmm(["-S", CK]) as vm:
         r = run_gdb(vm, CK, ("LOOP_LINE = %d\n" % loop_line) + r'''
 ex("break *leaf if $rdi == 5 && counter == 0")
