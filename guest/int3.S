@@ -6,7 +6,9 @@
  *
  * Run:    minikvm --format raw64 guest/int3.bin
  * Prints: "int3: before\n", "int3: handler ran, count=1\n",
- *         "int3: handler ran, count=2\n", "int3: after, count=2\n"
+ *         "int3: handler ran, count=2\n", "int3: after, count=2\n",
+ *         "int3: mxcsr ok\n" (an ldmxcsr/stmxcsr round trip: another pair of
+ *         instructions some KVM emulators cannot run and minikvm completes)
  * Exit:   hypercall EXIT 0 (status 0); a lost #BP would hang or crash instead.
  */
 #include "lib/puts.inc"
@@ -37,7 +39,18 @@ own_int3:
 	leaq msg_after(%rip), %rsi
 	call puts
 	call print_count
-	movl $3, %eax
+	subq $16, %rsp
+	movl $0x1fa0, 4(%rsp)       /* default MXCSR with the underflow mask cleared... */
+	ldmxcsr 4(%rsp)
+	stmxcsr 8(%rsp)
+	movl $0x1f80, 12(%rsp)
+	ldmxcsr 12(%rsp)            /* ...and back */
+	addq $16, %rsp
+	cmpl $0x1fa0, -8(%rsp)
+	jne 1f
+	leaq msg_mxcsr(%rip), %rsi
+	call puts
+1:	movl $3, %eax
 	xorl %ebx, %ebx
 	movw $0x510, %dx
 	outl %eax, %dx
@@ -72,6 +85,7 @@ bp_count:
 msg_before: .asciz "int3: before\n"
 msg_handler: .asciz "int3: handler ran"
 msg_after: .asciz "int3: after"
+msg_mxcsr: .asciz "int3: mxcsr ok\n"
 msg_count: .ascii ", count="
 digit: .asciz "0\n"
 

@@ -6,9 +6,11 @@
  * every guest instruction through that emulator (PVM), a stock kernel
  * executes a few of them:
  *
- *   int3   one of the debugger's breakpoints: report it; else the guest's
- *          own: deliver #BP (a trap: the handler sees RIP after the int3)
- *   fwait  a no-op unless an unmasked x87 exception is pending (then #MF)
+ *   int3     one of the debugger's breakpoints: report it; else the guest's
+ *            own: deliver #BP (a trap: the handler sees RIP after the int3)
+ *   fwait    a no-op unless an unmasked x87 exception is pending (then #MF)
+ *   ldmxcsr  0F AE /2 and stmxcsr 0F AE /3 with a memory operand: MXCSR
+ *   stmxcsr  lives in the XSAVE area, the operand in guest memory
  *
  * Anything else stays a guest crash, reported with the instruction bytes.
  */
@@ -62,6 +64,138 @@ static bool emulate_fwait(struct vcpu *vcpu, struct kvm_regs *regs)
 	return ioctl(vcpu->fd, KVM_SET_REGS, regs) == 0;
 }
 
+/* Read or write guest memory at a linear address, through the guest's paging. */
+static bool guest_linear(struct vcpu *vcpu, const struct paging_regs *p, uint64_t linear,
+			 void *buf, unsigned len, bool write)
+{
+	struct walk w;
+
+	/* A 4-byte operand that straddles a page is left to the crash path: rare, and honest. */
+	if (((linear & 0xFFF) + len) > 0x1000 || page_walk(&vcpu->vm->mem, p, linear, &w) < 0)
+		return false;
+	return (write ? guest_mem_write(&vcpu->vm->mem, w.gpa, buf, len)
+		      : guest_mem_read(&vcpu->vm->mem, w.gpa, buf, len)) == 0;
+}
+
+/* Instruction bytes at a linear address, up to the end of its page (the rest zero). */
+static bool read_insn(struct vcpu *vcpu, const struct paging_regs *p, uint64_t linear,
+		      uint8_t *buf, unsigned len)
+{
+	unsigned in_page = 0x1000 - (linear & 0xFFF);
+
+	memset(buf, 0, len);
+	return guest_linear(vcpu, p, linear, buf, len < in_page ? len : in_page, false);
+}
+
+static uint64_t gpr(const struct kvm_regs *r, unsigned n)
+{
+	const __u64 v[16] = { r->rax, r->rcx, r->rdx, r->rbx, r->rsp, r->rbp, r->rsi, r->rdi,
+			      r->r8, r->r9, r->r10, r->r11, r->r12, r->r13, r->r14, r->r15 };
+	return v[n & 15];
+}
+
+/*
+ * Effective address of a ModRM memory operand in 64-bit mode (SDM vol. 2,
+ * §2.1.5 and §2.2.1): base + index * scale + displacement, RIP-relative for
+ * mod 00 r/m 101. *len is the instruction bytes consumed from insn (from
+ * the ModRM byte on). False for a register operand or something unexpected.
+ */
+static bool modrm_address(const struct kvm_regs *r, const uint8_t *insn, unsigned rex,
+			  uint64_t next_rip_base, uint64_t *ea, unsigned *len)
+{
+	uint8_t modrm = insn[0];
+	unsigned mod = modrm >> 6, rm = modrm & 7, n = 1;
+	uint64_t addr = 0;
+	int64_t disp = 0;
+
+	if (mod == 3)
+		return false;
+	if (rm == 4) {
+		uint8_t sib = insn[n++];
+		unsigned base = (sib & 7) | ((rex & 1) << 3), index = ((sib >> 3) & 7) | ((rex & 2) << 2);
+
+		if (index != 4)
+			addr += gpr(r, index) << (sib >> 6);
+		if ((sib & 7) == 5 && mod == 0) {
+			int32_t d32;
+
+			memcpy(&d32, insn + n, 4);
+			disp = d32;
+			n += 4;
+		} else {
+			addr += gpr(r, base);
+		}
+	} else if (rm == 5 && mod == 0) {
+		int32_t d32;
+
+		memcpy(&d32, insn + n, 4);
+		n += 4;
+		*len = n;
+		*ea = next_rip_base + n + (int64_t)d32; /* RIP-relative: from the next instruction */
+		return true;
+	} else {
+		addr = gpr(r, rm | ((rex & 1) << 3));
+	}
+	if (mod == 1) {
+		disp = (int8_t)insn[n];
+		n += 1;
+	} else if (mod == 2) {
+		int32_t d32;
+
+		memcpy(&d32, insn + n, 4);
+		disp = d32;
+		n += 4;
+	}
+	*ea = addr + (uint64_t)disp;
+	*len = n;
+	return true;
+}
+
+/* ldmxcsr / stmxcsr m32 in 64-bit mode. */
+static bool emulate_mxcsr(struct vcpu *vcpu, struct kvm_regs *regs, const struct kvm_sregs *s,
+			  const struct paging_regs *p, uint64_t linear)
+{
+	uint8_t insn[16];
+	unsigned pre = 0, rex = 0, len, reg;
+	uint64_t ea;
+	struct kvm_xsave xs;
+	uint32_t mxcsr;
+
+	if (!s->cs.l || !read_insn(vcpu, p, linear, insn, sizeof(insn)))
+		return false;
+	if ((insn[0] & 0xF0) == 0x40)
+		rex = insn[pre++];
+	if (insn[pre] != 0x0F || insn[pre + 1] != 0xAE)
+		return false;
+	reg = (insn[pre + 2] >> 3) & 7;
+	if ((reg != 2 && reg != 3) ||
+	    !modrm_address(regs, insn + pre + 2, rex, regs->rip + pre + 2, &ea, &len))
+		return false;
+	if (ioctl(vcpu->fd, KVM_GET_XSAVE, &xs) < 0)
+		return false;
+	if (reg == 2) {
+		if (!guest_linear(vcpu, p, ea, &mxcsr, 4, false))
+			return false;
+		if (mxcsr & 0xFFFF0000U) /* reserved bits: #GP(0), as the CPU would */
+			return x86_inject_exception(vcpu, 13, 0);
+		uint64_t bv;
+
+		memcpy((uint8_t *)xs.region + 24, &mxcsr, 4);
+		/* MXCSR is restored only with the SSE component marked present. */
+		memcpy(&bv, (uint8_t *)xs.region + 512, 8);
+		bv |= 2;
+		memcpy((uint8_t *)xs.region + 512, &bv, 8);
+		if (ioctl(vcpu->fd, KVM_SET_XSAVE, &xs) < 0)
+			return false;
+	} else {
+		memcpy(&mxcsr, (uint8_t *)xs.region + 24, 4);
+		if (!guest_linear(vcpu, p, ea, &mxcsr, 4, true))
+			return false;
+	}
+	regs->rip += pre + 2 + len;
+	return ioctl(vcpu->fd, KVM_SET_REGS, regs) == 0;
+}
+
 bool arch_emulation_failure(struct vcpu *vcpu)
 {
 	struct kvm_regs regs;
@@ -90,5 +224,5 @@ bool arch_emulation_failure(struct vcpu *vcpu)
 	case FWAIT:
 		return emulate_fwait(vcpu, &regs);
 	}
-	return false;
+	return emulate_mxcsr(vcpu, &regs, &s, &p, linear);
 }

@@ -622,7 +622,7 @@ ex("continue")
 
 
 INT3_OUT = ("int3: before\nint3: handler ran, count=1\nint3: handler ran, count=2\n"
-            "int3: after, count=2\n")
+            "int3: after, count=2\nint3: mxcsr ok\n")
 
 
 def test_guest_own_int3_reaches_the_guest():
