@@ -179,3 +179,34 @@ def test_terminal_restored_after_sigterm():
         os.unlink(path)
         os.close(master)
         os.close(slave)
+
+
+def run_code(code, args=()):
+    with tempfile.NamedTemporaryFile(suffix=".bin") as f:
+        f.write(bytes(code))
+        f.flush()
+        return run(["-v"] + list(args) + [f.name])
+
+
+def test_acpi_poweroff_and_pci_reset_end_cleanly():
+    # mov dx, 0x604 ; mov ax, SLP_TYP(5) << 10 | SLP_EN ; out dx, ax ; cli ; hlt
+    res = run_code([0xBA, 0x04, 0x06, 0xB8, 0x00, 0x34, 0xEF, 0xFA, 0xF4])
+    expect(res, 0)
+    assert "ACPI poweroff (S5)" in res.stderr.decode(), res
+    # mov dx, 0xcf9 ; mov al, 6 (RST_CPU | SYS_RST) ; out dx, al ; cli ; hlt
+    res = run_code([0xBA, 0xF9, 0x0C, 0xB0, 0x06, 0xEE, 0xFA, 0xF4])
+    expect(res, 0)
+    assert "reset via port 0xCF9" in res.stderr.decode(), res
+    # a sleep type other than S5 does not end the VM: then isa-debug-exit 3 -> 7
+    res = run_code([0xBA, 0x04, 0x06, 0xB8, 0x00, 0x2C, 0xEF,   # SLP_TYP 3 | SLP_EN
+                    0xB0, 0x03, 0xE6, 0xF4, 0xFA, 0xF4])
+    expect(res, 7)
+
+
+def test_rtc_reads_host_time():
+    # Read CMOS registers 0x09 (year), 0x08 (month), 0x07 (day) in BCD and exit with the year.
+    # mov al, 9 ; out 0x70, al ; in al, 0x71 ; out 0xf4, al -> status (bcd << 1 | 1) & 0xff
+    res = run_code([0xB0, 0x09, 0xE6, 0x70, 0xE4, 0x71, 0xE6, 0xF4, 0xFA, 0xF4])
+    year = time.gmtime().tm_year % 100
+    bcd = (year // 10) << 4 | year % 10
+    assert res.status == ((bcd << 1) | 1) & 0xff, (res, bcd)
