@@ -305,18 +305,31 @@ const struct gdb_arch *arch_gdb_layout(const struct vm *vm)
 	return vm->boot.image_64bit ? &gdb_arch_x86_64 : &gdb_arch_i386;
 }
 
-int arch_gdb_read_regs(struct vcpu *vcpu, uint8_t *buf)
+/* The vCPU's state with at least the groups in want loaded, as gdb sees it. */
+static int gdb_view(struct vcpu *vcpu, unsigned want, struct x86_kvm_state **kp,
+		    struct gdb_x86_state *g)
 {
 	struct x86_kvm_state *k = cache_of(vcpu);
-	struct gdb_x86_state g;
 	int r;
 
 	if (!k)
 		return -ENOMEM;
-	r = kvm_state_get(vcpu, k, GRP_ALL);
+	r = kvm_state_get(vcpu, k, want);
 	if (r < 0)
 		return r;
-	to_gdb(k, &g);
+	to_gdb(k, g);
+	*kp = k;
+	return 0;
+}
+
+int arch_gdb_read_regs(struct vcpu *vcpu, uint8_t *buf)
+{
+	struct x86_kvm_state *k;
+	struct gdb_x86_state g;
+	int r = gdb_view(vcpu, GRP_ALL, &k, &g);
+
+	if (r < 0)
+		return r;
 	gdb_x86_pack(arch_gdb_layout(vcpu->vm), &g, buf);
 	return 0;
 }
@@ -324,21 +337,18 @@ int arch_gdb_read_regs(struct vcpu *vcpu, uint8_t *buf)
 int arch_gdb_read_reg(struct vcpu *vcpu, unsigned regno, uint8_t *buf)
 {
 	const struct gdb_arch *layout = arch_gdb_layout(vcpu->vm);
-	struct x86_kvm_state *k = cache_of(vcpu);
+	struct x86_kvm_state *k;
 	struct gdb_x86_state g;
 	uint8_t all[1024];
 	size_t off;
 	int r;
 
-	if (!k)
-		return -ENOMEM;
 	if (regno >= layout->nregs || gdb_arch_regs_size(layout) > sizeof(all))
 		return -EINVAL;
-	r = kvm_state_get(vcpu, k, group_of(layout, regno));
+	r = gdb_view(vcpu, group_of(layout, regno), &k, &g);
 	if (r < 0)
 		return r;
 	/* Unloaded groups are packed as whatever they hold; only regno's bytes are used. */
-	to_gdb(k, &g);
 	gdb_x86_pack(layout, &g, all);
 	off = gdb_arch_reg_offset(layout, regno);
 	memcpy(buf, all + off, gdb_arch_reg_offset(layout, regno + 1) - off);
@@ -348,16 +358,12 @@ int arch_gdb_read_reg(struct vcpu *vcpu, unsigned regno, uint8_t *buf)
 int arch_gdb_write_regs(struct vcpu *vcpu, const uint8_t *buf, int regno)
 {
 	const struct gdb_arch *layout = arch_gdb_layout(vcpu->vm);
-	struct x86_kvm_state *k = cache_of(vcpu);
+	struct x86_kvm_state *k;
 	struct gdb_x86_state old, g;
-	int r;
+	int r = gdb_view(vcpu, GRP_ALL, &k, &old);
 
-	if (!k)
-		return -ENOMEM;
-	r = kvm_state_get(vcpu, k, GRP_ALL);
 	if (r < 0)
 		return r;
-	to_gdb(k, &old);
 	g = old;
 	if (regno < 0)
 		gdb_x86_unpack(layout, buf, &g);
