@@ -86,7 +86,7 @@ bool linux_is_bzimage(const struct image *img)
  * through whatever the VMM sets. So tell Linux itself not to use them —
  * the user should not have to know.
  */
-#define EMULATOR_CMDLINE "noxsave clearcpuid=popcnt,movbe,aes,pclmulqdq,sse4_1,sse4_2,smap," \
+#define EMULATOR_CMDLINE "noxsave clearcpuid=popcnt,movbe,aes,pclmulqdq,ssse3,sse4_1,sse4_2,smap," \
 	"avx,avx2,fma,f16c,rdrand,rdseed,bmi1,bmi2,adx,abm,sha_ni,fsgsbase,avx512f,rdpid," \
 	"rdtscp,invpcid,pcid,pku,clflushopt,clwb"
 static int put_cmdline(const struct vm_config *cfg, struct guest_mem *mem, uint64_t limit)
