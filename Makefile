@@ -50,6 +50,7 @@ $(BUILD)/%.o: %.c
 include guest/guest.mk
 -include tests/fuzz/fuzz.mk
 -include scripts/linux.mk
+-include scripts/bench.mk
 
 # The whole suite: unit tests, then integration tests against KVM and gdb.
 test: minikvm guests $(BUILD)/unit_tests

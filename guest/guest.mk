@@ -108,7 +108,10 @@ $(G)/ticker.elf: $(G)/ckernel_start.o $(G)/ticker.o $(GUEST_LIB64) $(GUEST_LDSCR
 $(G)/%.bin: $(G)/%.bin.elf
 	$(GUEST_OBJCOPY) -O binary $< $@
 
-guest-clean:
+guest-clean: bench-guest-clean
 	rm -f $(G)/*.bin $(G)/*.elf $(G)/*.o $(G)/*.d
 
 -include $(wildcard $(G)/*.d)
+
+# Guests for `make bench` (PVH ELFs that QEMU boots too).
+include $(G)/bench/bench.mk
