@@ -263,6 +263,13 @@ class Proc:
             self.kill()
             raise Fail("still running after %.0f s" % timeout)
 
+    def settle(self, timeout=2.0):
+        """A VMM that is failing: give it up to timeout to exit (and finish its message)."""
+        try:
+            self.p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass  # still alive: its stderr is what it is
+
     def stderr_text(self):
         self.err.flush()
         with open(self.err_path, "rb") as f:
@@ -428,7 +435,7 @@ def rsp_session(vmm, workdir, fn):
         proc.kill()
         raise Fail("%s; VMM: %s" % (one_line(repr(e), 50), proc.reason()))
     except Fail as e:
-        time.sleep(0.2)  # let a dying VMM finish its message
+        proc.settle()
         proc.kill()
         raise Fail("%s; VMM: %s" % (e, proc.reason()))
     finally:
@@ -551,7 +558,7 @@ class Gdb:
         if not r["ok"]:
             why = one_line(r["err"], 60)
             if proc:
-                time.sleep(0.2)
+                proc.settle()
                 why += "; VMM: " + proc.reason()
             raise Fail(why)
         return r
@@ -949,7 +956,7 @@ def gdb_session(vmm, workdir, g):
         g.ex("continue", 120, proc)
         g.ex("delete")
     except Fail as e:
-        time.sleep(0.2)
+        proc.settle()
         reason = e if "VMM:" in str(e) else Fail("%s; VMM: %s" % (e, proc.reason()))
         g.end_session(proc)
         raise reason
@@ -966,7 +973,7 @@ def gdb_scenario(key, body):
             return {key: body(g, proc)}
         except Fail as e:
             if proc is not None and "VMM:" not in str(e):
-                time.sleep(0.2)
+                proc.settle()
                 e = Fail("%s; VMM: %s" % (e, proc.reason()))
             raise e
         finally:
