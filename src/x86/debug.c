@@ -135,8 +135,11 @@ uint64_t arch_debug_exit(struct vcpu *vcpu, struct vcpu_stop *why)
 
 static int get_paging(struct vcpu *vcpu, struct kvm_sregs *s, struct paging_regs *p)
 {
-	if (ioctl(vcpu->fd, KVM_GET_SREGS, s) < 0)
-		return -errno;
+	/* Through the register cache: a memory read walks once per page. */
+	int r = x86_get_sregs(vcpu, s);
+
+	if (r < 0)
+		return r;
 	p->cr0 = s->cr0;
 	p->cr3 = s->cr3;
 	p->cr4 = s->cr4;

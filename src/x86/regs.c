@@ -322,6 +322,20 @@ static int gdb_view(struct vcpu *vcpu, unsigned want, struct x86_kvm_state **kp,
 	return 0;
 }
 
+int x86_get_sregs(struct vcpu *vcpu, struct kvm_sregs *sregs)
+{
+	struct x86_kvm_state *k = cache_of(vcpu);
+	int r;
+
+	if (!k)
+		return -ENOMEM;
+	r = kvm_state_get(vcpu, k, GRP_SREGS);
+	if (r < 0)
+		return r;
+	*sregs = k->sregs;
+	return 0;
+}
+
 int arch_gdb_read_regs(struct vcpu *vcpu, uint8_t *buf)
 {
 	struct x86_kvm_state *k;

@@ -22,6 +22,8 @@ bool x86_host_kvm_is_emulated(void);
 struct vcpu;
 /* Deliver exception vector to the guest after moving RIP on by skip bytes. */
 bool x86_inject_exception(struct vcpu *vcpu, unsigned vector, unsigned skip);
+/* The vCPU's segment and control registers; cached while it is stopped. 0 or -errno. */
+int x86_get_sregs(struct vcpu *vcpu, struct kvm_sregs *sregs);
 /* One MSR of a vCPU; 0 or -EIO. */
 int x86_msr_get(struct vcpu *vcpu, uint32_t index, uint64_t *val);
 int x86_msr_set(struct vcpu *vcpu, uint32_t index, uint64_t val);
