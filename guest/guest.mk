@@ -15,7 +15,7 @@ G := guest
 
 GUEST_BINS := $(addprefix $(G)/,hello16.bin pmode32.bin long64.bin hypercall.bin \
 	smp.bin triplefault.bin mbkludge.bin modeswitch.bin int3.bin)
-GUEST_ELFS := $(addprefix $(G)/,mbkernel.elf elf32.elf ckernel.elf ticker.elf)
+GUEST_ELFS := $(addprefix $(G)/,mbkernel.elf elf32.elf ckernel.elf ticker.elf irq.elf)
 
 # Freestanding: no libc, no libgcc, no PIE, no stack protector, no SSE (the VMM
 # does not promise an FPU/SSE setup), no red zone (nothing may scribble below
@@ -40,8 +40,8 @@ guests: $(GUEST_BINS) $(GUEST_ELFS)
 
 GUEST_S32 := hello16 pmode32 triplefault smp_trampoline
 GUEST_C32 := smp elf32 multiboot
-GUEST_S64 := long64 hypercall ckernel_start modeswitch int3
-GUEST_C64 := ckernel ticker
+GUEST_S64 := long64 hypercall ckernel_start modeswitch int3 irq_entry
+GUEST_C64 := ckernel ticker irq
 
 $(GUEST_S32:%=$(G)/%.o): $(G)/%.o: $(G)/%.S $(G)/guest.mk
 	$(GUEST_CC) $(GUEST_ASFLAGS32) -c -o $@ $<
@@ -102,6 +102,8 @@ $(G)/elf32.elf: $(G)/lib32-start32.o $(G)/elf32.o $(GUEST_LIB32) $(GUEST_LDSCRIP
 $(G)/ckernel.elf: $(G)/ckernel_start.o $(G)/ckernel.o $(GUEST_LIB64) $(GUEST_LDSCRIPT)
 	$(GUEST_LD) -m elf_x86_64 $(GUEST_LDFLAGS) -T $(GUEST_LDSCRIPT) -o $@ $(filter %.o,$^)
 $(G)/ticker.elf: $(G)/ckernel_start.o $(G)/ticker.o $(GUEST_LIB64) $(GUEST_LDSCRIPT)
+	$(GUEST_LD) -m elf_x86_64 $(GUEST_LDFLAGS) -T $(GUEST_LDSCRIPT) -o $@ $(filter %.o,$^)
+$(G)/irq.elf: $(G)/ckernel_start.o $(G)/irq.o $(G)/irq_entry.o $(GUEST_LIB64) $(GUEST_LDSCRIPT)
 	$(GUEST_LD) -m elf_x86_64 $(GUEST_LDFLAGS) -T $(GUEST_LDSCRIPT) -o $@ $(filter %.o,$^)
 
 # A raw image is the linked program's loadable bytes from its lowest address on.

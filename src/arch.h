@@ -29,6 +29,16 @@ int arch_vcpu_init(struct vcpu *vcpu);
 /* Back to the boot state (registers, MP state) without touching CPUID (monitor reset). */
 int arch_vcpu_reset(struct vcpu *vcpu);
 void arch_vm_free(struct vm *vm);
+/* Put the VM's own devices (interrupt controllers, timers) back to power-on state (monitor reset). */
+void arch_vm_reset(struct vm *vm);
+/* The VM is ending: stop device timers before the vCPU threads go away. */
+void arch_vm_stop(struct vm *vm);
+/* Drive an interrupt line (ISA IRQ or GSI) to level. */
+int arch_irq_line(struct vm *vm, int irq, int level);
+/* Just before each KVM_RUN in the vCPU's run loop (interrupt injection from userspace chips). */
+void arch_vcpu_pre_run(struct vcpu *vcpu);
+/* An exit reason core code does not know; false if the arch does not either. */
+bool arch_handle_exit(struct vcpu *vcpu);
 
 /* Registers, segments and the code at the instruction pointer, for crash reports. */
 void arch_vcpu_dump(struct vcpu *vcpu, FILE *out);

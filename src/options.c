@@ -16,8 +16,12 @@ static const char usage_text[] =
 "Run IMAGE in a KVM virtual machine.\n"
 "\n"
 "Machine:\n"
-"  -m, --memory SIZE      guest RAM, with K/M/G suffix (default 128M)\n"
+"  -m, --memory SIZE      guest RAM, with K/M/G suffix; a bare number is MiB\n"
+"                         (default 128M)\n"
 "  -c, --cpus N           number of vCPUs (default 1, at most 64)\n"
+"      --irqchip MODE     split|kernel: the 8259 PICs, IOAPIC and PIT emulated\n"
+"                         by minikvm (split, default; KVM keeps the local APICs)\n"
+"                         or all of them by KVM (kernel)\n"
 "\n"
 "Image:\n"
 "      --format FMT       auto|raw16|raw32|raw64|elf|multiboot|linux|pvh (default\n"
@@ -109,7 +113,7 @@ int parse_size(const char *s, uint64_t *bytes)
 	if (errno)
 		return -1;
 	switch (*end) {
-	case '\0': break;
+	case '\0': shift = 20; break;
 	case 'k': case 'K': shift = 10; end++; break;
 	case 'm': case 'M': shift = 20; end++; break;
 	case 'g': case 'G': shift = 30; end++; break;
@@ -144,7 +148,7 @@ static int parse_serial(const char *s, struct vm_config *cfg)
 
 enum {
 	OPT_FORMAT = 256, OPT_LOAD_ADDR, OPT_ENTRY, OPT_APPEND, OPT_MODULE, OPT_SERIAL,
-	OPT_TRACE_EXITS, OPT_STATS, OPT_VERSION, OPT_GDB_ARCH, OPT_INITRD,
+	OPT_TRACE_EXITS, OPT_STATS, OPT_VERSION, OPT_GDB_ARCH, OPT_INITRD, OPT_IRQCHIP,
 };
 
 #define DEFAULT_GDB_ENDPOINT "127.0.0.1:1234"
@@ -152,6 +156,7 @@ enum {
 static const struct option long_options[] = {
 	{ "memory", required_argument, NULL, 'm' },
 	{ "cpus", required_argument, NULL, 'c' },
+	{ "irqchip", required_argument, NULL, OPT_IRQCHIP },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "load-addr", required_argument, NULL, OPT_LOAD_ADDR },
 	{ "entry", required_argument, NULL, OPT_ENTRY },
@@ -222,6 +227,16 @@ enum options_result options_parse(int argc, char **argv, struct vm_config *cfg, 
 				return OPTIONS_ERROR;
 			}
 			cfg->cpus = (int)v;
+			break;
+		case OPT_IRQCHIP:
+			if (!strcmp(optarg, "split")) {
+				cfg->irqchip = IRQCHIP_SPLIT;
+			} else if (!strcmp(optarg, "kernel")) {
+				cfg->irqchip = IRQCHIP_KERNEL;
+			} else {
+				err_set(EXIT_USAGE, "bad --irqchip '%s' (split or kernel)", optarg);
+				return OPTIONS_ERROR;
+			}
 			break;
 		case OPT_FORMAT:
 			if (parse_format(optarg, &cfg->format))

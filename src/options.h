@@ -21,12 +21,16 @@ enum image_format {
 	FORMAT_PVH,       /* vmlinux ELF through its PVH entry note */
 };
 
+/* Which interrupt controllers KVM emulates (see src/x86/irqchip.h). */
+enum irqchip_mode { IRQCHIP_SPLIT, IRQCHIP_KERNEL };
+
 enum serial_mode { SERIAL_STDIO, SERIAL_NONE, SERIAL_FILE, SERIAL_STDERR };
 
 struct vm_config {
 	const char *image;
 	uint64_t mem_size;          /* bytes */
 	int cpus;
+	enum irqchip_mode irqchip;  /* default split: PIC, IOAPIC and PIT in minikvm */
 	enum image_format format;
 	bool load_addr_set, entry_set;
 	uint64_t load_addr, entry;  /* raw images */
@@ -52,7 +56,7 @@ enum options_result { OPTIONS_RUN, OPTIONS_EXIT_OK, OPTIONS_ERROR };
  */
 enum options_result options_parse(int argc, char **argv, struct vm_config *cfg, FILE *out);
 
-/* "128M", "1G", "4096", "64K" -> bytes. Rejects junk, zero and overflow. */
+/* "128M", "1G", "64K" -> bytes; a bare number is MiB, as with QEMU's -m. Rejects junk, zero and overflow. */
 int parse_size(const char *s, uint64_t *bytes);
 /* Decimal or 0x-prefixed hex address. */
 int parse_u64(const char *s, uint64_t *v);

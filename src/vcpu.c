@@ -324,6 +324,10 @@ static bool handle_exit(struct vcpu *vcpu)
 		return true;
 	case KVM_EXIT_INTR:
 		return true;
+	case KVM_EXIT_IRQ_WINDOW_OPEN:
+		/* The guest can take the 8259's interrupt now: the next pre-run injects it. */
+		run->request_interrupt_window = 0;
+		return true;
 	case KVM_EXIT_SHUTDOWN:
 		guest_crash(vcpu, "triple fault (KVM_EXIT_SHUTDOWN) at RIP %#llx", arch_vcpu_ip(vcpu));
 		return false;
@@ -342,6 +346,8 @@ static bool handle_exit(struct vcpu *vcpu)
 		guest_crash(vcpu, "HLT exit without an in-kernel irqchip");
 		return false;
 	default:
+		if (arch_handle_exit(vcpu))
+			return true;
 		guest_crash(vcpu, "unhandled VM exit %u (KVM_EXIT_%s)", reason, vcpu_exit_name(reason));
 		return false;
 	}
@@ -447,6 +453,7 @@ static void *vcpu_thread(void *arg)
 	pthread_setname_np(pthread_self(), name);
 	while (vcpu_park(vcpu)) {
 		vcpu->io_pending = false;
+		arch_vcpu_pre_run(vcpu);
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR) {
 				consume_kick();

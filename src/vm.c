@@ -167,6 +167,7 @@ int vm_reset(struct vm *vm)
 		return err_set(EXIT_HOST, "madvise: %s", strerror(errno));
 	if (loader_load(vm->cfg, &vm->mem, &vm->boot) < 0 || arch_boot_tables(vm) < 0)
 		return -1;
+	arch_vm_reset(vm);
 	for (int i = 0; i < vm->ncpus; i++) {
 		vm->vcpus[i]->mode = VCPU_CONTINUE;
 		vm->vcpus[i]->debug_dirty = true;
@@ -205,6 +206,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	vm->pio.name = "pio";
 	vm->mmio.name = "mmio";
 	vm->ncpus = cfg->cpus;
+	vm->split_irqchip = cfg->irqchip == IRQCHIP_SPLIT;
 	vm->stopper = -1;
 	vm->debug_fd = -1;
 	pthread_mutex_init(&vm->exit_lock, NULL);
@@ -231,7 +233,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	vm->run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (vm->run_size <= 0)
 		return err_set(EXIT_HOST, "KVM_GET_VCPU_MMAP_SIZE failed: %s", strerror(errno));
-	if (set_memory(vm) < 0 || arch_vm_init(vm) < 0)
+	if (arch_vm_init(vm) < 0 || set_memory(vm) < 0)
 		return -1;
 	verbose(vm, "%llu MiB of RAM (%llu below the 3 GiB hole), %d vCPU%s",
 		(unsigned long long)(vm->mem.size >> 20), (unsigned long long)(vm->mem.low_size >> 20),
@@ -256,11 +258,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 
 int vm_irq_line(struct vm *vm, int irq, int level)
 {
-	struct kvm_irq_level l = { .irq = (uint32_t)irq, .level = (uint32_t)level };
-
-	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0)
-		return err_set(EXIT_HOST, "KVM_IRQ_LINE %d failed: %s", irq, strerror(errno));
-	return 0;
+	return arch_irq_line(vm, irq, level);
 }
 
 int vm_register_pio(struct vm *vm, struct io_device *dev)
@@ -432,6 +430,7 @@ int vm_run(struct vm *vm)
 	}
 	debug_start(vm);
 	event_loop(vm, sig_fd);
+	arch_vm_stop(vm);
 	if (vm->debug)
 		debug_vm_ending(vm, vm->exit_status, vm->exit_status == EXIT_GUEST_CRASH);
 	for (int i = 0; i < vm->ncpus; i++)

@@ -22,6 +22,9 @@ struct vcpu;
 struct vcpu_stop;
 struct kvm_cpuid2;
 struct debug;
+struct i8259;
+struct i8254;
+struct ioapic;
 
 struct vm {
 	const struct vm_config *cfg;
@@ -37,6 +40,12 @@ struct vm {
 
 	struct iobus pio, mmio;
 	struct console console;
+
+	/* Interrupt controllers in userspace (x86/irqchip.h); all NULL with --irqchip kernel. */
+	bool split_irqchip;
+	struct i8259 *pic;
+	struct ioapic *ioapic;
+	struct i8254 *pit;
 
 	/*
 	 * Run control (all-stop): while paused, every vCPU parks outside

@@ -10,6 +10,7 @@
 #include "../vcpu.h"
 #include "../vm.h"
 #include "acpi.h"
+#include "irqchip.h"
 #include "layout.h"
 #include "pagetable.h"
 #include "x86.h"
@@ -37,7 +38,6 @@
 
 int arch_vm_init(struct vm *vm)
 {
-	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	uint64_t identity = LAYOUT_KVM_IDENTITY;
 	struct kvm_cpuid2 *cpuid;
 
@@ -51,12 +51,9 @@ int arch_vm_init(struct vm *vm)
 		return err_set(EXIT_HOST, "KVM_SET_TSS_ADDR failed: %s", strerror(errno));
 	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &identity) < 0)
 		return err_set(EXIT_HOST, "KVM_SET_IDENTITY_MAP_ADDR failed: %s", strerror(errno));
-	/* The PIC pair, the IOAPIC and one LAPIC per vCPU, emulated in the kernel. */
-	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
-		return err_set(EXIT_HOST, "KVM_CREATE_IRQCHIP failed: %s", strerror(errno));
-	/* The 8254 timer (IRQ 0); the dummy speaker answers port 0x61. */
-	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
-		return err_set(EXIT_HOST, "KVM_CREATE_PIT2 failed: %s", strerror(errno));
+	/* Local APICs in KVM; the 8259s, IOAPIC and PIT in KVM or here (irq.c). */
+	if (irq_vm_init(vm) < 0)
+		return -1;
 
 	cpuid = calloc(1, sizeof(*cpuid) + CPUID_MAX_ENTRIES * sizeof(cpuid->entries[0]));
 	if (!cpuid)
@@ -72,8 +69,38 @@ int arch_vm_init(struct vm *vm)
 
 void arch_vm_free(struct vm *vm)
 {
+	irq_vm_free(vm);
 	free(vm->cpuid);
 	vm->cpuid = NULL;
+}
+
+void arch_vm_reset(struct vm *vm)
+{
+	irq_vm_reset(vm);
+}
+
+void arch_vm_stop(struct vm *vm)
+{
+	/* The PIT's thread raises IRQ 0, which may kick vCPU 0: stop it first. */
+	i8254_destroy(vm);
+}
+
+int arch_irq_line(struct vm *vm, int irq, int level)
+{
+	return irq_line(vm, irq, level);
+}
+
+void arch_vcpu_pre_run(struct vcpu *vcpu)
+{
+	irq_vcpu_pre_run(vcpu);
+}
+
+bool arch_handle_exit(struct vcpu *vcpu)
+{
+	if (vcpu->run->exit_reason != KVM_EXIT_IOAPIC_EOI)
+		return false;
+	ioapic_eoi(vcpu->vm, vcpu->run->eoi.vector);
+	return true;
 }
 
 int x86_msr_get(struct vcpu *vcpu, uint32_t index, uint64_t *val)

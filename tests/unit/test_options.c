@@ -23,8 +23,11 @@ TEST(size_suffixes)
 {
 	uint64_t v;
 
+	/* A bare number is MiB, as QEMU's and kvmtool's -m read it. */
 	CHECK(parse_size("4096", &v) == 0);
-	CHECK_EQ(v, 4096);
+	CHECK_EQ(v, 4096ULL << 20);
+	CHECK(parse_size("128", &v) == 0);
+	CHECK_EQ(v, 128ULL << 20);
 	CHECK(parse_size("64K", &v) == 0);
 	CHECK_EQ(v, 64 << 10);
 	CHECK(parse_size("128M", &v) == 0);
@@ -77,6 +80,7 @@ TEST(defaults)
 	CHECK_EQ(cfg.cpus, 1);
 	CHECK_EQ(cfg.format, FORMAT_AUTO);
 	CHECK_EQ(cfg.serial, SERIAL_STDIO);
+	CHECK_EQ(cfg.irqchip, IRQCHIP_SPLIT);
 	CHECK_STR(cfg.image, "guest.bin");
 	CHECK(!cfg.trace_exits && !cfg.stats && !cfg.verbose);
 }
@@ -101,8 +105,10 @@ TEST(every_option)
 	CHECK(cfg.verbose == 1 && cfg.trace_exits && cfg.stats);
 
 	CHECK_EQ(parse(&cfg, (const char *[]){ "--memory=1G", "--cpus=16", "--module", "a",
-		       "--module", "b", "--format=multiboot", "--serial=none", "k.elf", NULL }),
+		       "--module", "b", "--format=multiboot", "--serial=none", "--irqchip", "kernel",
+		       "k.elf", NULL }),
 		 OPTIONS_RUN);
+	CHECK_EQ(cfg.irqchip, IRQCHIP_KERNEL);
 	CHECK_EQ(cfg.mem_size, 1ULL << 30);
 	CHECK_EQ(cfg.cpus, 16);
 	CHECK_EQ(cfg.nmodules, 2);
@@ -138,6 +144,9 @@ TEST(usage_errors_have_messages)
 
 	CHECK_EQ(parse(&cfg, (const char *[]){ "--format", "zip", "x", NULL }), OPTIONS_ERROR);
 	CHECK(strstr(err_message(), "unknown format 'zip'") != NULL);
+
+	CHECK_EQ(parse(&cfg, (const char *[]){ "--irqchip", "userspace", "x", NULL }), OPTIONS_ERROR);
+	CHECK_STR(err_message(), "bad --irqchip 'userspace' (split or kernel)");
 
 	CHECK_EQ(parse(&cfg, (const char *[]){ "--serial", "tcp", "x", NULL }), OPTIONS_ERROR);
 	CHECK(strstr(err_message(), "bad --serial") != NULL);

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Wiring the interrupt controllers (see irqchip.h for the picture): which
+ * chips exist for --irqchip kernel or split, where a device's IRQ line goes,
+ * and how the 8259's interrupt reaches vCPU 0.
+ *
+ * With a split irqchip the local APICs are KVM's, the 8259 is ours, and the
+ * handshake between them is the CPU's interrupt acknowledge cycle done by
+ * hand (KVM API: KVM_INTERRUPT, request_interrupt_window):
+ *   - the 8259's INTR output rises: kick vCPU 0 out of KVM_RUN;
+ *   - before vCPU 0 enters KVM_RUN: if KVM says it can take an external
+ *     interrupt now (kvm_run.ready_for_interrupt_injection: IF set, no
+ *     interrupt shadow, LVT0 accepts ExtINT, none queued), acknowledge the
+ *     8259 (IRR -> ISR) and queue its vector with KVM_INTERRUPT; otherwise
+ *     set request_interrupt_window, and KVM exits with
+ *     KVM_EXIT_IRQ_WINDOW_OPEN as soon as it can.
+ * The vector is only taken from the 8259 at that moment, as the real
+ * acknowledge would, so a request withdrawn meanwhile is never delivered.
+ */
+#include "irqchip.h"
+
+#include "../error.h"
+#include "../vcpu.h"
+#include "../vm.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#define IOAPIC_PINS_RESERVED 24 /* GSIs 0-23 are the IOAPIC's pins in KVM's routing table */
+#define ISA_IRQS             16
+#define PIT_IRQ              0
+#define PIT_GSI              2  /* the MADT's interrupt source override */
+
+/*
+ * KVM's default routing sends GSI n to IOAPIC pin n, but ISA IRQ 0 (and the
+ * in-kernel PIT, which raises GSI 0) is wired to pin 2 on a PC, as our MADT
+ * says. So: GSIs 0-15 to the 8259 pins (except the cascade, 2), GSI 0 to
+ * IOAPIC pin 2, every other GSI but 2 to its own pin.
+ */
+static int kernel_irq_routing(struct vm *vm)
+{
+	struct {
+		struct kvm_irq_routing head;
+		struct kvm_irq_routing_entry e[ISA_IRQS - 1 + IOAPIC_PINS_RESERVED - 1];
+	} table;
+	unsigned n = 0;
+
+	memset(&table, 0, sizeof(table));
+	for (unsigned gsi = 0; gsi < ISA_IRQS; gsi++) {
+		if (gsi == 2)
+			continue;
+		table.e[n].gsi = gsi;
+		table.e[n].type = KVM_IRQ_ROUTING_IRQCHIP;
+		table.e[n].u.irqchip.irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE;
+		table.e[n].u.irqchip.pin = gsi % 8;
+		n++;
+	}
+	for (unsigned gsi = 0; gsi < IOAPIC_PINS_RESERVED; gsi++) {
+		if (gsi == PIT_GSI)
+			continue;
+		table.e[n].gsi = gsi;
+		table.e[n].type = KVM_IRQ_ROUTING_IRQCHIP;
+		table.e[n].u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
+		table.e[n].u.irqchip.pin = gsi == PIT_IRQ ? PIT_GSI : gsi;
+		n++;
+	}
+	table.head.nr = n;
+	if (ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, &table) < 0)
+		return err_set(EXIT_HOST, "KVM_SET_GSI_ROUTING failed: %s", strerror(errno));
+	return 0;
+}
+
+static int kernel_irqchip_init(struct vm *vm)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+
+	/* The PIC pair, the IOAPIC and one LAPIC per vCPU, emulated in the kernel. */
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return err_set(EXIT_HOST, "KVM_CREATE_IRQCHIP failed: %s", strerror(errno));
+	if (kernel_irq_routing(vm) < 0)
+		return -1;
+	/* The 8254 timer (IRQ 0); the dummy speaker answers port 0x61. */
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		return err_set(EXIT_HOST, "KVM_CREATE_PIT2 failed: %s", strerror(errno));
+	return 0;
+}
+
+int irq_vm_init(struct vm *vm)
+{
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_SPLIT_IRQCHIP,
+		.args = { IOAPIC_PINS_RESERVED },
+	};
+
+	if (!vm->split_irqchip)
+		return kernel_irqchip_init(vm);
+	if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
+		return err_set(EXIT_HOST, "KVM_CAP_SPLIT_IRQCHIP failed: %s (try --irqchip kernel)",
+			       strerror(errno));
+	if (i8259_create(vm) < 0 || ioapic_create(vm) < 0 || i8254_create(vm) < 0)
+		return -1;
+	return 0;
+}
+
+void irq_vm_free(struct vm *vm)
+{
+	/* The PIT first: its thread raises IRQ 0 into the others. */
+	i8254_destroy(vm);
+	ioapic_destroy(vm);
+	i8259_destroy(vm);
+}
+
+void irq_vm_reset(struct vm *vm)
+{
+	if (!vm->split_irqchip)
+		return;
+	i8254_reset(vm);
+	ioapic_reset(vm);
+	i8259_reset(vm);
+}
+
+int irq_line(struct vm *vm, int irq, int level)
+{
+	struct kvm_irq_level line = { .irq = (uint32_t)irq, .level = (uint32_t)level };
+
+	if (!vm->split_irqchip) {
+		/* kernel_irq_routing() does what the split branch below spells out. */
+		if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &line) < 0)
+			return err_set(EXIT_HOST, "KVM_IRQ_LINE %d failed: %s", irq, strerror(errno));
+		return 0;
+	}
+	if (irq < ISA_IRQS)
+		i8259_set_irq(vm, irq, level);
+	ioapic_set_irq(vm, irq == PIT_IRQ ? PIT_GSI : irq, level);
+	return 0;
+}
+
+void irq_extint_changed(struct vm *vm)
+{
+	struct vcpu *bsp = vm->vcpus[0];
+
+	/* vCPU 0's own thread looks again before its next KVM_RUN anyway. */
+	if (!bsp || !i8259_pending(vm) || pthread_equal(pthread_self(), bsp->thread))
+		return;
+	vcpu_kick(bsp);
+}
+
+void irq_vcpu_pre_run(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	struct vm *vm = vcpu->vm;
+
+	if (!vm->split_irqchip || vcpu->id != 0)
+		return;
+	if (!i8259_pending(vm)) {
+		run->request_interrupt_window = 0;
+		return;
+	}
+	if (run->ready_for_interrupt_injection && run->if_flag) {
+		struct kvm_interrupt intr = { .irq = (uint32_t)i8259_ack(vm) };
+
+		/* EEXIST: one is still queued; it goes first, this one waits in the 8259. */
+		(void)ioctl(vcpu->fd, KVM_INTERRUPT, &intr);
+	}
+	/* Another request behind this one, or not ready: exit when the guest can take it. */
+	run->request_interrupt_window = i8259_pending(vm);
+}
