@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The debugger: gdbstub's target operations done with KVM, and the gdb
- * connection. Runs in the event-loop thread; see debug.h.
+ * connection; see debug.h. gdb's packets are read and served in the
+ * event-loop thread; a stop is reported by the vCPU thread that caused it,
+ * once every vCPU is parked. dbg->lock keeps the two apart.
  *
  * All-stop: a stop (breakpoint, step, Ctrl-C) parks every vCPU outside
  * KVM_RUN (vm_pause) before gdb hears of it; a resume gives each vCPU its
@@ -103,21 +105,12 @@ static int op_resume(void *ctx, const struct gdb_resume_action *actions, unsigne
 	return 0;
 }
 
-static void drain(int fd)
-{
-	uint64_t v;
-
-	while (read(fd, &v, sizeof(v)) == sizeof(v))
-		;
-}
-
 /* Every vCPU is parked: tell gdb why the VM stopped. */
 static void report_stop(struct debug *dbg, int signal_if_none)
 {
 	struct vm *vm = dbg->vm;
 	struct gdb_stop_event ev = { .reason = GDB_STOP_SIGNAL, .signal = signal_if_none };
 
-	drain(vm->debug_fd);
 	if (vm->stopper >= 0) {
 		const struct vcpu_stop *st = &vm->vcpus[vm->stopper]->stop;
 
@@ -155,19 +148,19 @@ static void op_request_stop(void *ctx)
 	report_stop(dbg, GDB_SIGNAL_INT);
 }
 
-void debug_handle_stop(struct vm *vm)
+void debug_report_stop(struct vm *vm)
 {
 	struct debug *dbg = vm->debug;
 
-	if (!dbg->running) {
-		/* Nobody waits (gdb left meanwhile): drop it and let the guest go on. */
-		drain(vm->debug_fd);
-		if (!gdb_server_attached(dbg->srv))
-			vm_resume(vm);
+	if (!dbg)
 		return;
-	}
-	vm_pause(vm);
-	report_stop(dbg, GDB_SIGNAL_TRAP);
+	pthread_mutex_lock(&dbg->lock);
+	if (dbg->running)
+		report_stop(dbg, GDB_SIGNAL_TRAP);
+	else if (!gdb_server_attached(dbg->srv))
+		vm_resume(vm); /* nobody waits (gdb left meanwhile): the guest goes on */
+	/* else gdb already heard of a stop (a Ctrl-C won the race): this one is dropped. */
+	pthread_mutex_unlock(&dbg->lock);
 }
 
 static int op_thread_extra_info(void *ctx, unsigned vcpu, char *buf, size_t size)
@@ -373,9 +366,8 @@ int debug_poll_fds(struct vm *vm, struct pollfd *pfd, int max)
 	struct debug *dbg = vm->debug;
 	int n = 0;
 
-	if (!dbg || max < 3)
+	if (!dbg || max < 2)
 		return 0;
-	pfd[n++] = (struct pollfd){ .fd = vm->debug_fd, .events = POLLIN };
 	pfd[n++] = (struct pollfd){ .fd = dbg->listen_fd, .events = POLLIN };
 	pfd[n++] = (struct pollfd){ .fd = dbg->in_fd, .events = POLLIN };
 	return n;
@@ -386,13 +378,12 @@ void debug_handle_fds(struct vm *vm, const struct pollfd *pfd, int n)
 	struct debug *dbg = vm->debug;
 	uint8_t buf[65536];
 
-	if (!dbg || n < 3)
+	if (!dbg || n < 2)
 		return;
+	pthread_mutex_lock(&dbg->lock);
 	if (pfd[0].revents & POLLIN)
-		debug_handle_stop(vm);
-	if (pfd[1].revents & POLLIN)
 		accept_conn(dbg);
-	if (pfd[2].fd >= 0 && pfd[2].fd == dbg->in_fd && pfd[2].revents) {
+	if (pfd[1].fd >= 0 && pfd[1].fd == dbg->in_fd && pfd[1].revents) {
 		ssize_t r = read(dbg->in_fd, buf, sizeof(buf));
 
 		if (r > 0)
@@ -400,6 +391,7 @@ void debug_handle_fds(struct vm *vm, const struct pollfd *pfd, int n)
 		else if (r == 0 || (errno != EINTR && errno != EAGAIN))
 			disconnect(dbg);
 	}
+	pthread_mutex_unlock(&dbg->lock);
 }
 
 void debug_vm_ending(struct vm *vm, int status, bool crashed)
@@ -407,16 +399,20 @@ void debug_vm_ending(struct vm *vm, int status, bool crashed)
 	struct debug *dbg = vm->debug;
 	struct gdb_stop_event ev = { .vcpu = dbg ? dbg->last_vcpu : 0 };
 
-	if (!dbg || dbg->in_fd < 0 || !gdb_server_attached(dbg->srv))
+	if (!dbg)
 		return;
-	if (crashed) {
-		ev.reason = GDB_STOP_TERMINATED;
-		ev.signal = GDB_SIGNAL_SEGV;
-	} else {
-		ev.reason = GDB_STOP_EXITED;
-		ev.exit_code = status;
+	pthread_mutex_lock(&dbg->lock);
+	if (dbg->in_fd >= 0 && gdb_server_attached(dbg->srv)) {
+		if (crashed) {
+			ev.reason = GDB_STOP_TERMINATED;
+			ev.signal = GDB_SIGNAL_SEGV;
+		} else {
+			ev.reason = GDB_STOP_EXITED;
+			ev.exit_code = status;
+		}
+		gdb_server_stop_event(dbg->srv, &ev);
 	}
-	gdb_server_stop_event(dbg->srv, &ev);
+	pthread_mutex_unlock(&dbg->lock);
 }
 
 /* ---- setup ---- */
@@ -433,6 +429,7 @@ int debug_create(struct vm *vm)
 		return err_set(EXIT_HOST, "out of memory");
 	dbg->vm = vm;
 	pthread_mutex_init(&dbg->step_over_lock, NULL);
+	pthread_mutex_init(&dbg->lock, NULL);
 	dbg->listen_fd = dbg->in_fd = dbg->out_fd = -1;
 	vm->debug = dbg;
 	if (gdb_endpoint_parse(cfg->gdb, &dbg->ep) < 0)
@@ -486,9 +483,11 @@ void debug_start(struct vm *vm)
 
 	/* gdb on the other end of a pipe is there from the start. */
 	if (dbg && dbg->ep.kind == GDB_EP_STDIO) {
+		pthread_mutex_lock(&dbg->lock);
 		dbg->in_fd = STDIN_FILENO;
 		dbg->out_fd = STDOUT_FILENO;
 		connect_gdb(dbg);
+		pthread_mutex_unlock(&dbg->lock);
 	}
 }
 
@@ -508,6 +507,7 @@ void debug_free(struct vm *vm)
 			unlink(dbg->ep.path);
 	}
 	pthread_mutex_destroy(&dbg->step_over_lock);
+	pthread_mutex_destroy(&dbg->lock);
 	free(dbg);
 	vm->debug = NULL;
 }

@@ -64,8 +64,11 @@ void debug_start(struct vm *vm);
 /* Event loop: fds to poll (returns how many were filled) and what to do when they fire. */
 int debug_poll_fds(struct vm *vm, struct pollfd *pfd, int max);
 void debug_handle_fds(struct vm *vm, const struct pollfd *pfd, int n);
-/* vm->debug_fd fired: a vCPU stopped the VM. */
-void debug_handle_stop(struct vm *vm);
+/*
+ * From the vCPU thread that stopped the VM (vm_debug_stop), once every vCPU
+ * is parked: tell gdb, or let the guest go on if gdb has left.
+ */
+void debug_report_stop(struct vm *vm);
 /* The VM is ending (guest exit or crash): tell gdb. */
 void debug_vm_ending(struct vm *vm, int status, bool crashed);
 

@@ -33,6 +33,8 @@ struct sw_watch {
 struct debug {
 	struct vm *vm;
 	pthread_mutex_t step_over_lock; /* one vCPU at a time lifts a breakpoint to step over it */
+	/* The gdb server and connection: the event loop (packets) or a vCPU (its stop report). */
+	pthread_mutex_t lock;
 	struct gdb_server *srv;
 	struct gdb_endpoint ep;
 	int listen_fd, in_fd, out_fd; /* in/out: the connection (both the socket, or stdin/stdout) */

@@ -430,8 +430,20 @@ static bool vcpu_park(struct vcpu *vcpu)
 			vm->nparked++;
 			pthread_cond_broadcast(&vm->run_cond);
 		}
+		/*
+		 * This vCPU stopped the VM: once the others are parked too, it
+		 * tells gdb itself, sparing a hand-off to the event loop and back.
+		 */
+		if (vcpu->report_stop && vm->nparked == vm->ncpus) {
+			vcpu->report_stop = false;
+			pthread_mutex_unlock(&vm->run_lock);
+			debug_report_stop(vm);
+			pthread_mutex_lock(&vm->run_lock);
+			continue;
+		}
 		pthread_cond_wait(&vm->run_cond, &vm->run_lock);
 	}
+	vcpu->report_stop = false;
 	if (vcpu->parked) {
 		vcpu->parked = false;
 		vm->nparked--;

@@ -71,6 +71,7 @@ struct vcpu {
 	bool parked;            /* waiting in vcpu_park(): registers are safe to touch */
 	bool debug_dirty;       /* guest-debug settings changed: apply before KVM_RUN */
 	struct vcpu_stop stop;  /* set when this vCPU stopped the VM */
+	bool report_stop;       /* ... and must tell the debugger once all vCPUs are parked */
 
 	/* Owned by the vCPU thread. */
 	bool io_pending;        /* the last exit was I/O or MMIO, not yet completed by KVM */

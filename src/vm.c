@@ -207,8 +207,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	vm->mmio.name = "mmio";
 	vm->ncpus = cfg->cpus;
 	vm->split_irqchip = cfg->irqchip == IRQCHIP_SPLIT;
+	vm->extint_vector = -1;
 	vm->stopper = -1;
-	vm->debug_fd = -1;
 	pthread_mutex_init(&vm->exit_lock, NULL);
 	pthread_mutex_init(&vm->run_lock, NULL);
 	pthread_cond_init(&vm->run_cond, NULL);
@@ -240,8 +240,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		vm->ncpus, vm->ncpus > 1 ? "s" : "");
 
 	vm->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	vm->debug_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (vm->event_fd < 0 || vm->debug_fd < 0)
+	if (vm->event_fd < 0)
 		return err_set(EXIT_HOST, "eventfd failed: %s", strerror(errno));
 	if (console_open(&vm->console, cfg->serial, cfg->serial_path) < 0)
 		return -1;
@@ -323,7 +322,6 @@ void vm_resume(struct vm *vm)
 
 bool vm_debug_stop(struct vm *vm, struct vcpu *vcpu, const struct vcpu_stop *why)
 {
-	uint64_t one = 1;
 	bool first;
 
 	pthread_mutex_lock(&vm->run_lock);
@@ -332,14 +330,12 @@ bool vm_debug_stop(struct vm *vm, struct vcpu *vcpu, const struct vcpu_stop *why
 		vm->paused = true;
 		vm->stopper = vcpu->id;
 		vcpu->stop = *why;
+		vcpu->report_stop = true; /* in vcpu_park(), once every vCPU is parked */
 		for (int i = 0; i < vm->ncpus; i++)
 			if (vm->vcpus[i] != vcpu && !vm->vcpus[i]->parked)
 				vcpu_kick(vm->vcpus[i]);
 	}
 	pthread_mutex_unlock(&vm->run_lock);
-	if (first && write(vm->debug_fd, &one, sizeof(one)) < 0) {
-		/* An eventfd counter cannot overflow from one write. */
-	}
 	return first;
 }
 
@@ -458,8 +454,6 @@ void vm_destroy(struct vm *vm)
 	arch_vm_free(vm);
 	if (vm->event_fd >= 0)
 		close(vm->event_fd);
-	if (vm->debug_fd >= 0)
-		close(vm->debug_fd);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)

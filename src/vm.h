@@ -46,11 +46,13 @@ struct vm {
 	struct i8259 *pic;
 	struct ioapic *ioapic;
 	struct i8254 *pit;
+	int extint_vector;           /* acknowledged from the 8259, not yet taken by KVM; -1: none */
 
 	/*
 	 * Run control (all-stop): while paused, every vCPU parks outside
 	 * KVM_RUN. A vCPU that stops the VM for the debugger sets paused itself,
-	 * records why in its vcpu->stop and wakes the event loop via debug_fd.
+	 * records why in its vcpu->stop, parks, waits for the others to park
+	 * and tells gdb itself (no hand-off to the event loop on the way).
 	 */
 	pthread_mutex_t run_lock;
 	pthread_cond_t run_cond;
@@ -58,7 +60,6 @@ struct vm {
 	int nparked;                 /* vCPU threads parked (or gone) */
 	int stopper;                 /* the vCPU that stopped the VM, or -1 */
 	uint64_t run_gen;            /* +1 at every resume and reset: register caches expire */
-	int debug_fd;                /* eventfd: a vCPU stopped the VM */
 	struct debug *debug;         /* the debugger's state, NULL without --gdb */
 	int nslots;                  /* KVM memory slots in use */
 
@@ -93,8 +94,9 @@ void vm_pause(struct vm *vm);
 void vm_resume(struct vm *vm);
 /*
  * From a vCPU thread: this vCPU stops the VM for the debugger. True if it
- * was first (the others are being stopped); false if the VM was already
- * pausing, and the event is dropped (a breakpoint will hit again).
+ * was first (the others are being stopped, and this vCPU reports the stop
+ * to gdb once all are parked); false if the VM was already pausing, and the
+ * event is dropped (a breakpoint will hit again).
  */
 bool vm_debug_stop(struct vm *vm, struct vcpu *vcpu, const struct vcpu_stop *why);
 /*

@@ -117,6 +117,7 @@ void irq_vm_reset(struct vm *vm)
 {
 	if (!vm->split_irqchip)
 		return;
+	vm->extint_vector = -1;
 	i8254_reset(vm);
 	ioapic_reset(vm);
 	i8259_reset(vm);
@@ -155,16 +156,20 @@ void irq_vcpu_pre_run(struct vcpu *vcpu)
 
 	if (!vm->split_irqchip || vcpu->id != 0)
 		return;
-	if (!i8259_pending(vm)) {
+	if (vm->extint_vector < 0 && !i8259_pending(vm)) {
 		run->request_interrupt_window = 0;
 		return;
 	}
 	if (run->ready_for_interrupt_injection && run->if_flag) {
-		struct kvm_interrupt intr = { .irq = (uint32_t)i8259_ack(vm) };
+		struct kvm_interrupt intr;
 
-		/* EEXIST: one is still queued; it goes first, this one waits in the 8259. */
-		(void)ioctl(vcpu->fd, KVM_INTERRUPT, &intr);
+		/* One acknowledged but refused last time goes first; it is in service already. */
+		if (vm->extint_vector < 0)
+			vm->extint_vector = i8259_ack(vm);
+		intr.irq = (uint32_t)vm->extint_vector;
+		if (ioctl(vcpu->fd, KVM_INTERRUPT, &intr) == 0)
+			vm->extint_vector = -1;
 	}
 	/* Another request behind this one, or not ready: exit when the guest can take it. */
-	run->request_interrupt_window = i8259_pending(vm);
+	run->request_interrupt_window = vm->extint_vector >= 0 || i8259_pending(vm);
 }
