@@ -316,8 +316,9 @@ void vm_resume(struct vm *vm)
 	vm->run_gen++;
 	for (int i = 0; i < vm->ncpus; i++)
 		vm->vcpus[i]->stop.kind = VCPU_STOP_NONE;
-	pthread_cond_broadcast(&vm->run_cond);
 	pthread_mutex_unlock(&vm->run_lock);
+	/* After the unlock: a woken vCPU then finds the mutex free instead of sleeping on it again. */
+	pthread_cond_broadcast(&vm->run_cond);
 }
 
 bool vm_debug_stop(struct vm *vm, struct vcpu *vcpu, const struct vcpu_stop *why)
