@@ -4,6 +4,7 @@
  * (and, in one test, the real one with the timer thread).
  */
 #include "test.h"
+#include "portio.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -67,22 +68,6 @@ static void pit_free(struct vm *vm)
 	i8254_destroy(vm);
 	CHECK(vm->pit == NULL);
 	free(vm);
-}
-
-static uint8_t in(struct vm *vm, uint16_t port)
-{
-	struct io_device *d = iobus_find(&vm->pio, port, 1);
-	uint8_t v = 0;
-
-	d->read(d->opaque, NULL, port - d->base, &v, 1);
-	return v;
-}
-
-static void out(struct vm *vm, uint16_t port, uint8_t val)
-{
-	struct io_device *d = iobus_find(&vm->pio, port, 1);
-
-	d->write(d->opaque, NULL, port - d->base, &val, 1);
 }
 
 static void write_count(struct vm *vm, int ch, uint16_t count)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The 8259A pair and the ELCR, driven through their ports as a guest would. */
 #include "test.h"
+#include "portio.h"
 
 #include <stdlib.h>
 
@@ -31,22 +32,6 @@ static void pic_free(struct vm *vm)
 	i8259_destroy(vm);
 	CHECK(vm->pic == NULL);
 	free(vm);
-}
-
-static uint8_t in(struct vm *vm, uint16_t port)
-{
-	struct io_device *d = iobus_find(&vm->pio, port, 1);
-	uint8_t v = 0;
-
-	d->read(d->opaque, NULL, port - d->base, &v, 1);
-	return v;
-}
-
-static void out(struct vm *vm, uint16_t port, uint8_t val)
-{
-	struct io_device *d = iobus_find(&vm->pio, port, 1);
-
-	d->write(d->opaque, NULL, port - d->base, &val, 1);
 }
 
 static uint8_t read_isr(struct vm *vm, uint16_t chip)
