@@ -547,7 +547,7 @@ int i8254_create(struct vm *vm)
 	return 0;
 }
 
-void i8254_destroy(struct vm *vm)
+void i8254_stop(struct vm *vm)
 {
 	struct i8254 *pit = vm->pit;
 	bool started;
@@ -555,12 +555,22 @@ void i8254_destroy(struct vm *vm)
 	if (!pit)
 		return;
 	pthread_mutex_lock(&pit->lock);
-	pit->stopping = true;
+	pit->stopping = true; /* for good: the thread is never started again */
 	started = pit->thread_started;
+	pit->thread_started = false;
 	pthread_cond_signal(&pit->cond);
 	pthread_mutex_unlock(&pit->lock);
 	if (started)
 		pthread_join(pit->thread, NULL);
+}
+
+void i8254_destroy(struct vm *vm)
+{
+	struct i8254 *pit = vm->pit;
+
+	if (!pit)
+		return;
+	i8254_stop(vm);
 	pthread_cond_destroy(&pit->cond);
 	pthread_mutex_destroy(&pit->lock);
 	free(pit);

@@ -82,7 +82,7 @@ void arch_vm_reset(struct vm *vm)
 void arch_vm_stop(struct vm *vm)
 {
 	/* The PIT's thread raises IRQ 0, which may kick vCPU 0: stop it first. */
-	i8254_destroy(vm);
+	i8254_stop(vm);
 }
 
 int arch_irq_line(struct vm *vm, int irq, int level)

@@ -43,6 +43,8 @@ int i8259_ack(struct vm *vm);
 
 /* ---- the 8254 PIT (dev/i8254.c): ports 0x40-0x43 and 0x61 (gate 2, speaker, OUT2) ---- */
 int i8254_create(struct vm *vm);
+/* Stop the timer thread for good (the VM is ending); the ports still answer. */
+void i8254_stop(struct vm *vm);
 void i8254_destroy(struct vm *vm);
 void i8254_reset(struct vm *vm);
 
