@@ -74,5 +74,15 @@ int arch_monitor(struct vcpu *vcpu, const char *cmd, struct gdb_console *out);
 /* The software breakpoint instruction. */
 extern const uint8_t arch_breakpoint_insn[];
 extern const size_t arch_breakpoint_len;
+/*
+ * A one-byte instruction that leaves the guest for the VMM on every KVM,
+ * for hosts where the breakpoint instruction does not (x86: `in al, dx`,
+ * a KVM_EXIT_IO). arch_io_exit_pc gives the address of the instruction
+ * behind the current KVM_EXIT_IO if it is that one (else -1);
+ * arch_io_exit_cancel makes as if it never ran.
+ */
+extern const uint8_t arch_io_breakpoint_insn;
+int arch_io_exit_pc(struct vcpu *vcpu, uint64_t *pc);
+int arch_io_exit_cancel(struct vcpu *vcpu);
 
 #endif

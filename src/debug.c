@@ -417,6 +417,35 @@ void debug_vm_ending(struct vm *vm, int status, bool crashed)
 
 /* ---- setup ---- */
 
+const char *debug_host_kind_name(enum debug_host_kind kind)
+{
+	switch (kind) {
+	case DEBUG_HOST_HARDWARE: return "hardware VT-x/AMD-V";
+	case DEBUG_HOST_PVM: return "PVM (guests run through KVM's instruction emulator)";
+	case DEBUG_HOST_EMULATED: return "emulated AMD-V (a nested KVM on QEMU TCG)";
+	}
+	return "?";
+}
+
+/* -v: the host's kind and the method chosen for each kind of breakpoint. */
+static void print_methods(const struct debug *dbg)
+{
+	const struct debug_host_caps *c = &dbg->caps;
+	const char *io = "patched `in al, dx` (a port I/O exit)";
+
+	fprintf(stderr, "minikvm: host KVM: %s\n", debug_host_kind_name(c->kind));
+	fprintf(stderr, "minikvm: host debug support: breakpoints by %s, real-mode breakpoints by %s, "
+		"hardware breakpoints by %s, write watchpoints by %s, read/access watchpoints %s, "
+		"interrupts %s while stepping\n",
+		c->sw_bp ? "int3" : io,
+		c->sw_bp_real_mode ? "int3" : c->dr_exec ? "debug registers" : io,
+		c->dr_exec ? "debug registers" : "patched `in al, dx` on a write-protected page",
+		c->dr_write_watch ? "debug registers" :
+		c->readonly_mem ? "read-only memory slots" : "nothing (unsupported)",
+		c->dr_read_watch ? "by debug registers" : "unsupported on this host",
+		c->block_irq ? "held back" : "not held back");
+}
+
 int debug_create(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
@@ -438,13 +467,7 @@ int debug_create(struct vm *vm)
 		return -1;
 	dbg->arch.block_irq = dbg->caps.block_irq;
 	if (cfg->verbose)
-		fprintf(stderr, "minikvm: host debug support: write watchpoints by %s, read/access "
-			"watchpoints %s, interrupts %s while stepping, real-mode breakpoints by %s\n",
-			dbg->caps.dr_write_watch ? "debug registers" :
-			dbg->caps.readonly_mem ? "read-only memory slots" : "nothing (unsupported)",
-			dbg->caps.dr_read_watch ? "by debug registers" : "unsupported on this host",
-			dbg->caps.block_irq ? "held back" : "not held back",
-			dbg->caps.sw_bp_real_mode ? "int3" : "debug registers");
+		print_methods(dbg);
 	for (const struct gdb_monitor_cmd *c = generic_cmds; c->name; c++)
 		dbg->cmds[n++] = *c;
 	for (const struct gdb_monitor_cmd *c = arch_monitor_cmds; c->name && n < MAX_MONITOR_CMDS - 1; c++)

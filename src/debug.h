@@ -29,6 +29,8 @@ enum debug_hw_type { DEBUG_HW_EXEC, DEBUG_HW_WRITE, DEBUG_HW_READ, DEBUG_HW_ACCE
 struct debug_hw_slot {
 	bool used;
 	bool for_sw;      /* stands in for a software breakpoint the host cannot do */
+	bool patched;     /* an execute breakpoint done by patching the code (see debug_bp.c):
+			     the host's debug registers never fire */
 	enum debug_hw_type type;
 	uint64_t addr;
 	unsigned len; /* 1, 2, 4 or 8 */
@@ -46,8 +48,22 @@ struct debug_arch_state {
 	bool block_irq;       /* the host can hold interrupts back while stepping */
 };
 
+/*
+ * The three kinds of KVM a debugger meets (probed, see src/x86/probe.c):
+ * VT-x/AMD-V in hardware, where every debug exit arrives; PVM, which runs
+ * guests through KVM's instruction emulator (int3 ends in an emulation
+ * failure, data breakpoints never fire); and a nested KVM whose AMD-V is
+ * itself emulated (QEMU TCG), where int3 goes to the guest and debug
+ * registers never fire, but single steps work.
+ */
+enum debug_host_kind { DEBUG_HOST_HARDWARE, DEBUG_HOST_PVM, DEBUG_HOST_EMULATED };
+
 /* What the host's KVM can do, probed once (debug_probe_host). */
 struct debug_host_caps {
+	enum debug_host_kind kind;
+	bool sw_bp;            /* int3 in protected/long mode comes to us (a debug exit or,
+				  on PVM, an emulation failure) */
+	bool dr_exec;          /* debug-register execute breakpoints fire */
 	bool dr_write_watch;   /* debug-register write watchpoints fire */
 	bool dr_read_watch;    /* debug-register read/access watchpoints fire */
 	bool readonly_mem;     /* KVM_MEM_READONLY slots (software write watchpoints) */
@@ -74,6 +90,14 @@ void debug_vm_ending(struct vm *vm, int status, bool crashed);
 
 /* vCPU threads. */
 bool debug_is_breakpoint(struct debug *dbg, uint64_t addr);
+/*
+ * A KVM_EXIT_IO: if it is an `in al, dx` the debugger patched in as a
+ * breakpoint (hosts where int3 or debug registers do not reach us), undo the
+ * IN and handle the hit; true then, and the exit is not I/O.
+ */
+bool debug_io_breakpoint(struct debug *dbg, struct vcpu *vcpu);
+/* "hardware VT-x/AMD-V", "PVM (KVM's instruction emulator)", ... */
+const char *debug_host_kind_name(enum debug_host_kind kind);
 /*
  * A vCPU hit one of the debugger's breakpoints (why->kind SWBREAK or
  * HWBREAK at why->addr). Evaluates gdb's condition for it, if any, right

@@ -65,7 +65,7 @@ static long access_mem(struct debug *dbg, unsigned vcpu, uint64_t addr, uint8_t 
 			if (bp->gpa < gpa || bp->gpa >= gpa + chunk)
 				continue;
 			if (write)
-				host[bp->gpa - gpa] = arch_breakpoint_insn[0];
+				host[bp->gpa - gpa] = bp->insn;
 			else
 				buf[done + (bp->gpa - gpa)] = bp->orig;
 		}
@@ -89,28 +89,95 @@ long debug_op_write_mem(void *ctx, unsigned vcpu, uint64_t addr, const uint8_t *
 
 static int insert_hw(struct debug *dbg, enum debug_hw_type type, uint64_t addr, unsigned len,
 		     bool for_sw);
-static int remove_hw(struct debug *dbg, enum debug_hw_type type, uint64_t addr);
+static int apply_readonly_pages(struct debug *dbg);
 
-static int insert_sw(struct debug *dbg, uint64_t addr)
+static bool is_io_patch(const struct sw_breakpoint *bp)
+{
+	return bp->insn == arch_io_breakpoint_insn;
+}
+
+static void count_patches(struct debug *dbg)
+{
+	dbg->nio_bps = 0;
+	dbg->arch.sw_breakpoints = false;
+	for (int i = 0; i < dbg->nbps; i++) {
+		if (is_io_patch(&dbg->bps[i]))
+			dbg->nio_bps++;
+		else
+			dbg->arch.sw_breakpoints = true;
+	}
+}
+
+/*
+ * Write insn over the instruction at addr: a software breakpoint, or (hw) a
+ * hardware one on a host whose debug registers never fire.
+ */
+static int insert_patch(struct debug *dbg, uint64_t addr, uint8_t insn, bool hw)
 {
 	struct sw_breakpoint *bp;
 	uint64_t gpa;
 	uint8_t *host;
 
-	/* Where the host gives a real-mode int3 to the guest, a debug register stands in. */
-	if (!dbg->caps.sw_bp_real_mode && arch_vcpu_real_mode(debug_vcpu(dbg, dbg->last_vcpu)))
-		return insert_hw(dbg, DEBUG_HW_EXEC, addr, 1, true);
 	if (dbg->nbps == DEBUG_MAX_SW_BREAKPOINTS)
 		return -ENOSPC;
 	if (to_gpa(dbg, dbg->last_vcpu, addr, &gpa) < 0 || !(host = guest_mem_ptr(&dbg->vm->mem, gpa, 1)))
 		return -EFAULT;
-	bp = &dbg->bps[dbg->nbps++];
+	bp = &dbg->bps[dbg->nbps];
 	bp->addr = addr;
 	bp->gpa = gpa;
+	bp->insn = insn;
+	bp->hw = hw;
 	bp->orig = *host;
-	*host = arch_breakpoint_insn[0];
-	dbg->arch.sw_breakpoints = true;
+	/* Another breakpoint patched this byte already: the original is in its record. */
+	for (int i = 0; i < dbg->nbps; i++)
+		if (dbg->bps[i].gpa == gpa)
+			bp->orig = dbg->bps[i].orig;
+	dbg->nbps++;
+	if (hw && apply_readonly_pages(dbg) < 0) {
+		dbg->nbps--;
+		return -EIO;
+	}
+	*host = insn;
+	count_patches(dbg);
 	return 0;
+}
+
+static int remove_patch(struct debug *dbg, uint64_t addr, bool hw)
+{
+	for (int i = 0; i < dbg->nbps; i++) {
+		struct sw_breakpoint *bp = &dbg->bps[i];
+		uint8_t *host;
+		bool shared = false;
+
+		if (bp->addr != addr || bp->hw != hw)
+			continue;
+		for (int j = 0; j < dbg->nbps; j++)
+			shared |= j != i && dbg->bps[j].gpa == bp->gpa;
+		host = guest_mem_ptr(&dbg->vm->mem, bp->gpa, 1);
+		/* Only put the byte back if the guest did not overwrite our breakpoint. */
+		if (!shared && host && *host == bp->insn)
+			*host = bp->orig;
+		dbg->bps[i] = dbg->bps[--dbg->nbps];
+		count_patches(dbg);
+		return hw ? apply_readonly_pages(dbg) : 0;
+	}
+	return -ENOENT;
+}
+
+/*
+ * A software breakpoint, by the method this host allows in the vCPU's mode:
+ * int3 where it reaches us; else, in real mode, a debug register (PVM);
+ * else `in al, dx` (a nested KVM on emulated AMD-V gives int3 to the guest).
+ */
+static int insert_sw(struct debug *dbg, uint64_t addr)
+{
+	bool real = arch_vcpu_real_mode(debug_vcpu(dbg, dbg->last_vcpu));
+
+	if (real ? dbg->caps.sw_bp_real_mode : dbg->caps.sw_bp)
+		return insert_patch(dbg, addr, arch_breakpoint_insn[0], false);
+	if (real && dbg->caps.dr_exec)
+		return insert_hw(dbg, DEBUG_HW_EXEC, addr, 1, true);
+	return insert_patch(dbg, addr, arch_io_breakpoint_insn, false);
 }
 
 static int remove_sw(struct debug *dbg, uint64_t addr)
@@ -124,21 +191,7 @@ static int remove_sw(struct debug *dbg, uint64_t addr)
 			return 0;
 		}
 	}
-	for (int i = 0; i < dbg->nbps; i++) {
-		struct sw_breakpoint *bp = &dbg->bps[i];
-		uint8_t *host;
-
-		if (bp->addr != addr)
-			continue;
-		host = guest_mem_ptr(&dbg->vm->mem, bp->gpa, 1);
-		/* Only put the byte back if the guest did not overwrite our breakpoint. */
-		if (host && *host == arch_breakpoint_insn[0])
-			*host = bp->orig;
-		dbg->bps[i] = dbg->bps[--dbg->nbps];
-		dbg->arch.sw_breakpoints = dbg->nbps > 0;
-		return 0;
-	}
-	return -ENOENT;
+	return remove_patch(dbg, addr, false);
 }
 
 static int insert_hw(struct debug *dbg, enum debug_hw_type type, uint64_t addr, unsigned len,
@@ -155,6 +208,18 @@ static int insert_hw(struct debug *dbg, enum debug_hw_type type, uint64_t addr, 
 
 		if (s->used)
 			continue;
+		/*
+		 * Where debug registers never fire, an execute breakpoint is a
+		 * patched instruction on a write-protected page; it still takes
+		 * a slot, so gdb meets the same limit of four on every host.
+		 */
+		if (type == DEBUG_HW_EXEC && !for_sw && !dbg->caps.dr_exec) {
+			int r = insert_patch(dbg, addr, arch_io_breakpoint_insn, true);
+
+			if (r < 0)
+				return r;
+			s->patched = true;
+		}
 		s->used = true;
 		s->for_sw = for_sw;
 		s->type = type;
@@ -174,16 +239,29 @@ static int remove_hw(struct debug *dbg, enum debug_hw_type type, uint64_t addr)
 		if (s->used && !s->for_sw && s->type == type && s->addr == addr) {
 			s->used = false;
 			debug_mark_all_dirty(dbg->vm);
+			if (s->patched) {
+				s->patched = false;
+				return remove_patch(dbg, addr, true);
+			}
 			return 0;
 		}
 	}
 	return -ENOENT;
 }
 
-/* Make the pages under software watchpoints read-only to the guest. */
-static int apply_watch_pages(struct debug *dbg)
+static bool in_page_of(uint64_t gpa, uint64_t start, uint64_t len)
 {
-	uint64_t pages[DEBUG_MAX_WATCH * 2];
+	return gpa >= (start & ~(PAGE - 1)) && gpa < ((start + len + PAGE - 1) & ~(PAGE - 1));
+}
+
+/*
+ * Make read-only to the guest the pages under software watchpoints and
+ * under patched hardware breakpoints; its writes there come to
+ * debug_watched_write().
+ */
+static int apply_readonly_pages(struct debug *dbg)
+{
+	uint64_t pages[DEBUG_MAX_WATCH * 2 + DEBUG_HW_SLOTS];
 	int n = 0;
 
 	for (int i = 0; i < dbg->nwatches; i++) {
@@ -192,6 +270,9 @@ static int apply_watch_pages(struct debug *dbg)
 		for (uint64_t p = w->gpa & ~(PAGE - 1); p < w->gpa + w->len; p += PAGE)
 			pages[n++] = p;
 	}
+	for (int i = 0; i < dbg->nbps && n < (int)(sizeof(pages) / sizeof(pages[0])); i++)
+		if (dbg->bps[i].hw)
+			pages[n++] = dbg->bps[i].gpa & ~(PAGE - 1);
 	return vm_set_readonly_pages(dbg->vm, pages, n) < 0 ? -EIO : 0;
 }
 
@@ -217,7 +298,7 @@ static int insert_sw_watch(struct debug *dbg, uint64_t addr, unsigned len)
 	w->addr = addr;
 	w->gpa = gpa;
 	w->len = len;
-	if (apply_watch_pages(dbg) < 0) {
+	if (apply_readonly_pages(dbg) < 0) {
 		dbg->nwatches--;
 		return -EIO;
 	}
@@ -229,7 +310,7 @@ static int remove_sw_watch(struct debug *dbg, uint64_t addr, unsigned len)
 	for (int i = 0; i < dbg->nwatches; i++) {
 		if (dbg->watches[i].addr == addr && dbg->watches[i].len == len) {
 			dbg->watches[i] = dbg->watches[--dbg->nwatches];
-			return apply_watch_pages(dbg);
+			return apply_readonly_pages(dbg);
 		}
 	}
 	return -ENOENT;
@@ -288,9 +369,35 @@ int debug_op_remove_bp(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t
 bool debug_is_breakpoint(struct debug *dbg, uint64_t addr)
 {
 	for (int i = 0; i < dbg->nbps; i++)
-		if (dbg->bps[i].addr == addr)
+		if (dbg->bps[i].addr == addr && !is_io_patch(&dbg->bps[i]))
 			return true;
 	return false;
+}
+
+bool debug_io_breakpoint(struct debug *dbg, struct vcpu *vcpu)
+{
+	struct vcpu_stop why = { VCPU_STOP_NONE, 0 };
+	uint64_t pc;
+
+	if (!dbg->nio_bps || arch_io_exit_pc(vcpu, &pc) < 0)
+		return false;
+	for (int i = 0; i < dbg->nbps; i++) {
+		const struct sw_breakpoint *bp = &dbg->bps[i];
+
+		if (bp->addr != pc || !is_io_patch(bp))
+			continue;
+		/* gdb's software breakpoint wins over its hbreak at the same place. */
+		if (why.kind == VCPU_STOP_NONE || !bp->hw)
+			why.kind = bp->hw ? VCPU_STOP_HWBREAK : VCPU_STOP_SWBREAK;
+	}
+	if (why.kind == VCPU_STOP_NONE)
+		return false; /* the guest's own `in al, dx` */
+	why.addr = pc;
+	if (arch_io_exit_cancel(vcpu) < 0)
+		vm_request_exit(vcpu->vm, EXIT_HOST, err_message());
+	else
+		debug_breakpoint_hit(vcpu, &why);
+	return true;
 }
 
 bool debug_watched_write(struct debug *dbg, struct vcpu *vcpu, uint64_t gpa,
@@ -298,16 +405,25 @@ bool debug_watched_write(struct debug *dbg, struct vcpu *vcpu, uint64_t gpa,
 {
 	bool watched_page = false;
 
-	for (int i = 0; i < dbg->nwatches; i++) {
-		const struct sw_watch *w = &dbg->watches[i];
-
-		if (gpa >= (w->gpa & ~(PAGE - 1)) && gpa < ((w->gpa + w->len + PAGE - 1) & ~(PAGE - 1)))
-			watched_page = true;
-	}
+	for (int i = 0; i < dbg->nwatches; i++)
+		watched_page |= in_page_of(gpa, dbg->watches[i].gpa, dbg->watches[i].len);
+	for (int i = 0; i < dbg->nbps; i++)
+		watched_page |= dbg->bps[i].hw && in_page_of(gpa, dbg->bps[i].gpa, 1);
 	if (!watched_page)
 		return false;
 	/* Do what the guest meant to do, then see whether it touched a watched range. */
 	guest_mem_write(&dbg->vm->mem, gpa, data, len);
+	/* Code written over a hardware breakpoint (a kernel loading itself) keeps it. */
+	for (int i = 0; i < dbg->nbps; i++) {
+		struct sw_breakpoint *bp = &dbg->bps[i];
+		uint8_t *host;
+
+		if (bp->hw && bp->gpa >= gpa && bp->gpa < gpa + len &&
+		    (host = guest_mem_ptr(&dbg->vm->mem, bp->gpa, 1))) {
+			bp->orig = *host;
+			*host = bp->insn;
+		}
+	}
 	for (int i = 0; i < dbg->nwatches; i++) {
 		const struct sw_watch *w = &dbg->watches[i];
 
@@ -329,7 +445,7 @@ void debug_reinsert_breakpoints(struct debug *dbg)
 
 		if (host) {
 			dbg->bps[i].orig = *host;
-			*host = arch_breakpoint_insn[0];
+			*host = dbg->bps[i].insn;
 		}
 	}
 }
@@ -408,6 +524,6 @@ void debug_breakpoint_hit(struct vcpu *vcpu, const struct vcpu_stop *why)
 	if (vcpu_step_one(vcpu) < 0)
 		vm_request_exit(vcpu->vm, EXIT_HOST, err_message());
 	if (host)
-		*host = arch_breakpoint_insn[0];
+		*host = bp->insn;
 	pthread_mutex_unlock(&dbg->step_over_lock);
 }

@@ -23,6 +23,9 @@ struct sw_breakpoint {
 	uint64_t addr;  /* as gdb gave it */
 	uint64_t gpa;   /* where the instruction byte was written */
 	uint8_t orig;
+	uint8_t insn;   /* the byte written: the breakpoint instruction, or the I/O one */
+	bool hw;        /* gdb's hbreak, done by patching: the page is kept read-only so
+			   that a guest writing it (loading code) keeps the breakpoint */
 };
 
 struct sw_watch {
@@ -42,6 +45,7 @@ struct debug {
 	struct debug_arch_state arch;
 	struct sw_breakpoint bps[DEBUG_MAX_SW_BREAKPOINTS];
 	int nbps;
+	int nio_bps;        /* of them, patched with arch_io_breakpoint_insn */
 	struct sw_watch watches[DEBUG_MAX_WATCH];
 	int nwatches;
 	bool phys;          /* monitor phys on: gdb addresses are guest-physical */

@@ -312,6 +312,9 @@ static bool handle_exit(struct vcpu *vcpu)
 	vcpu->stats.exits[reason < VCPU_EXIT_REASONS ? reason : 0]++;
 	switch (reason) {
 	case KVM_EXIT_IO:
+		/* On some hosts a breakpoint is an `in al, dx` the debugger wrote. */
+		if (vcpu->vm->debug && debug_io_breakpoint(vcpu->vm->debug, vcpu))
+			return true;
 		handle_io(vcpu);
 		vcpu->io_pending = true;
 		return true;

@@ -62,7 +62,7 @@ int arch_vcpu_set_debug(struct vcpu *vcpu)
 
 		dbg.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP;
 		for (unsigned i = 0; i < DEBUG_HW_SLOTS; i++) {
-			if (!st->hw[i].used)
+			if (!st->hw[i].used || st->hw[i].patched)
 				continue;
 			hw = true;
 			dbg.arch.debugreg[i] = st->hw[i].addr;
@@ -285,3 +285,48 @@ int arch_monitor(struct vcpu *vcpu, const char *cmd, struct gdb_console *out)
 
 const uint8_t arch_breakpoint_insn[] = { INT3 };
 const size_t arch_breakpoint_len = sizeof(arch_breakpoint_insn);
+
+/* ---- breakpoints that exit as port I/O ---- */
+
+/*
+ * `in al, dx` is one byte, valid in every mode, and leaves the guest as a
+ * KVM_EXIT_IO on every KVM: with the split irqchip no port is served inside
+ * the kernel. KVM leaves RIP on it until the next KVM_RUN completes it.
+ * (At CPL 3 with IOPL < 3 the CPU raises #GP instead: such breakpoints
+ * cannot stop user code of a protected guest on these hosts.)
+ */
+#define IN_AL_DX 0xEC
+const uint8_t arch_io_breakpoint_insn = IN_AL_DX;
+
+int arch_io_exit_pc(struct vcpu *vcpu, uint64_t *pc)
+{
+	const struct kvm_run *run = vcpu->run;
+	struct kvm_regs regs;
+	struct kvm_sregs s;
+
+	if (run->io.direction != KVM_EXIT_IO_IN || run->io.size != 1 || run->io.count != 1)
+		return -1;
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0 || ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0)
+		return -1;
+	/* Linear, like the pc of a debug exit (gdb's address in flat and real mode). */
+	*pc = (s.efer & EFER_LMA) && s.cs.l ? regs.rip : (uint32_t)(s.cs.base + regs.rip);
+	return 0;
+}
+
+int arch_io_exit_cancel(struct vcpu *vcpu)
+{
+	struct kvm_regs regs;
+	int r;
+
+	/* KVM completes the IN on the next KVM_RUN: let it (without entering the guest), then
+	 * put back RAX and RIP, as if the guest had never reached the instruction. */
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0)
+		return err_set(EXIT_HOST, "KVM_GET_REGS failed: %s", strerror(errno));
+	vcpu->run->immediate_exit = 1;
+	r = ioctl(vcpu->fd, KVM_RUN, 0);
+	vcpu->run->immediate_exit = 0;
+	if (r == 0 || errno != EINTR)
+		return err_set(EXIT_HOST, "KVM_RUN (completing a breakpoint's IN) failed: %s",
+			       r == 0 ? "it ran the guest" : strerror(errno));
+	return vcpu_set_regs(vcpu, &regs);
+}

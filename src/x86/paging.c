@@ -8,7 +8,6 @@
 #define CR4_PSE (1ULL << 4)
 #define CR4_PAE (1ULL << 5)
 #define CR4_LA57 (1ULL << 12)
-#define EFER_LMA (1ULL << 10)
 
 #define P  (1ULL << 0)
 #define RW (1ULL << 1)

@@ -12,6 +12,8 @@
 #ifndef MINIKVM_X86_PAGING_H
 #define MINIKVM_X86_PAGING_H
 
+#define EFER_LMA (1ULL << 10) /* long mode active */
+
 #include <stdbool.h>
 #include <stdint.h>
 

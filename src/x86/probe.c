@@ -3,21 +3,29 @@
  * Ask the host what its KVM can do for a debugger, by trying it: a
  * throwaway VM with one real-mode vCPU runs
  *
+ *     nop                     ; DR2: execute breakpoint
  *     mov byte [0x2000], 1    ; DR0 watches writes to 0x2000
  *     mov al, [0x2010]        ; DR1 watches reads/writes of 0x2010
  *     int3                    ; with KVM_GUESTDBG_USE_SW_BP
  *     hlt
+ *   0x1100: hlt               ; the guest's own #BP handler (IVT entry 3)
  *
- * and we see which debug exits arrive. Some KVMs (this project's PVM
- * hosts, which run guests through KVM's instruction emulator) never fire
- * data breakpoints, and deliver a real-mode int3 to the guest's IVT instead
- * of to us; the debugger then watches writes with read-only memory slots
- * and puts real-mode breakpoints in the debug registers.
+ * and we see which debug exits arrive, and where the vCPU halts. Three
+ * kinds of host come out of it (enum debug_host_kind):
+ *  - hardware VT-x/AMD-V: every exit arrives;
+ *  - PVM (no vmx/svm flag: KVM runs guests through its instruction
+ *    emulator): data breakpoints never fire, a real-mode int3 goes to the
+ *    guest's IVT, a protected-mode one ends in an emulation failure that
+ *    src/x86/emulate.c turns into our breakpoint;
+ *  - a KVM on emulated AMD-V (QEMU's TCG under it): int3 goes to the guest
+ *    in every mode and no debug register fires; single steps do work.
+ * The debugger picks its methods from these (src/debug_bp.c).
  */
 #include "../arch.h"
 #include "../debug.h"
 #include "../error.h"
 #include "../vm.h"
+#include "x86.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
@@ -28,8 +36,10 @@
 
 #define PROBE_MEM 0x4000
 #define PROBE_CODE 0x1000
+#define PROBE_GUEST_BP 0x1100 /* where IVT entry 3 points */
 
 static const uint8_t probe_code[] = {
+	0x90,                         /* nop: DR2 execute breakpoint */
 	0xC6, 0x06, 0x00, 0x20, 0x01, /* mov byte [0x2000], 1 */
 	0xA0, 0x10, 0x20,             /* mov al, [0x2010] */
 	0xCC,                         /* int3: a debug exit, or the guest's own #BP? */
@@ -50,6 +60,9 @@ static void probe_run(int vm_fd, int run_size, struct debug_host_caps *caps)
 	if (mem == MAP_FAILED)
 		return;
 	memcpy(mem + PROBE_CODE, probe_code, sizeof(probe_code));
+	mem[PROBE_GUEST_BP] = 0xF4;                   /* hlt */
+	mem[3 * 4] = PROBE_GUEST_BP & 0xFF;           /* IVT[3] = 0000:PROBE_GUEST_BP */
+	mem[3 * 4 + 1] = PROBE_GUEST_BP >> 8;
 	slot.userspace_addr = (uintptr_t)mem;
 	if (ioctl(vm_fd, KVM_SET_TSS_ADDR, 0xFFFBD000UL) < 0 ||
 	    ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0)
@@ -67,15 +80,18 @@ static void probe_run(int vm_fd, int run_size, struct debug_host_caps *caps)
 	memset(&regs, 0, sizeof(regs));
 	regs.rip = PROBE_CODE;
 	regs.rflags = 2;
+	regs.rsp = 0x3000;
 	memset(&dbg, 0, sizeof(dbg));
 	dbg.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP | KVM_GUESTDBG_USE_SW_BP;
 	dbg.arch.debugreg[0] = 0x2000;
 	dbg.arch.debugreg[1] = 0x2010;
-	/* DR0: L0, RW=01 (write), LEN=00; DR1: L1, RW=11 (read/write), LEN=00. */
-	dbg.arch.debugreg[7] = (1 << 0) | (1 << 2) | (1ULL << 16) | (3ULL << 20) | (1 << 9) | (1 << 8);
+	dbg.arch.debugreg[2] = PROBE_CODE;
+	/* DR0: L0, RW=01 (write), LEN=00; DR1: L1, RW=11 (read/write), LEN=00; DR2: L2, execute. */
+	dbg.arch.debugreg[7] = (1 << 0) | (1 << 2) | (1 << 4) | (1ULL << 16) | (3ULL << 20) |
+			       (1 << 9) | (1 << 8);
 	if (ioctl(fd, KVM_SET_REGS, &regs) < 0 || ioctl(fd, KVM_SET_GUEST_DEBUG, &dbg) < 0)
 		goto out;
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 6; i++) {
 		if (ioctl(fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -89,6 +105,16 @@ static void probe_run(int vm_fd, int run_size, struct debug_host_caps *caps)
 			if (ioctl(fd, KVM_GET_REGS, &regs) < 0)
 				break;
 			regs.rip++;
+			if (ioctl(fd, KVM_SET_REGS, &regs) < 0)
+				break;
+			continue;
+		}
+		if (run->debug.arch.dr6 & 4) {
+			caps->dr_exec = true;
+			/* A fault-like exit before the nop: skip it, or it fires again. */
+			if (ioctl(fd, KVM_GET_REGS, &regs) < 0)
+				break;
+			regs.rip = PROBE_CODE + 1;
 			if (ioctl(fd, KVM_SET_REGS, &regs) < 0)
 				break;
 			continue;
@@ -119,5 +145,14 @@ int arch_debug_probe(struct vm *vm, struct debug_host_caps *caps)
 		return err_set(EXIT_HOST, "KVM_CREATE_VM (debug probe) failed: %s", strerror(errno));
 	probe_run(vm_fd, vm->run_size, caps);
 	close(vm_fd);
+	if (x86_host_kvm_is_emulated()) {
+		caps->kind = DEBUG_HOST_PVM;
+		caps->sw_bp = true; /* through emulation failures (src/x86/emulate.c) */
+	} else if (caps->dr_exec || caps->sw_bp_real_mode) {
+		caps->kind = DEBUG_HOST_HARDWARE;
+		caps->sw_bp = true;
+	} else {
+		caps->kind = DEBUG_HOST_EMULATED;
+	}
 	return 0;
 }
