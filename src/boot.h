@@ -16,6 +16,8 @@ enum cpu_mode {
 	CPU_MODE_LONG64, /* 64-bit long mode, identity-mapped paging */
 };
 
+#define BOOT_VIRT_MAP_MAX 8
+
 struct boot_state {
 	enum cpu_mode mode;
 	uint64_t entry;     /* first instruction (linear = physical) */
@@ -24,6 +26,17 @@ struct boot_state {
 	uint64_t rax, rbx, rsi, rsp;
 	/* Loaded image extent, for messages and --verbose. */
 	uint64_t image_start, image_end;
+	/*
+	 * The virtual mappings the image will make for itself, known before its
+	 * page tables exist (its ELF segments, or Linux's kernel text mapping):
+	 * [virt, virt + size) will be at phys. The debugger uses them to place
+	 * breakpoints there from the first instruction on. Images that run
+	 * where they were linked have none.
+	 */
+	struct boot_virt_range {
+		uint64_t virt, phys, size;
+	} virt_map[BOOT_VIRT_MAP_MAX];
+	int nvirt_map;
 };
 
 #endif

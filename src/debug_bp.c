@@ -28,6 +28,27 @@ static int to_gpa(struct debug *dbg, unsigned vcpu, uint64_t addr, uint64_t *gpa
 	return arch_translate(debug_vcpu(dbg, vcpu), addr, gpa);
 }
 
+/*
+ * For a breakpoint: as to_gpa, and where the guest has not mapped the
+ * address yet (a kernel before its own page tables), where the image said
+ * it would map it (struct boot_state). "hbreak start_kernel" at the first
+ * instruction then works on hosts whose breakpoints must be patched in.
+ */
+static int breakpoint_gpa(struct debug *dbg, uint64_t addr, uint64_t *gpa)
+{
+	const struct boot_state *b = &dbg->vm->boot;
+
+	if (to_gpa(dbg, dbg->last_vcpu, addr, gpa) == 0 && guest_mem_ptr(&dbg->vm->mem, *gpa, 1))
+		return 0;
+	for (int i = 0; i < b->nvirt_map && !dbg->phys; i++) {
+		if (addr - b->virt_map[i].virt < b->virt_map[i].size) {
+			*gpa = addr - b->virt_map[i].virt + b->virt_map[i].phys;
+			return 0;
+		}
+	}
+	return -EFAULT;
+}
+
 /* Copy between gdb and guest memory page by page; returns bytes done or -EFAULT. */
 static long access_mem(struct debug *dbg, unsigned vcpu, uint64_t addr, uint8_t *buf, size_t len,
 		       bool write)
@@ -120,7 +141,7 @@ static int insert_patch(struct debug *dbg, uint64_t addr, uint8_t insn, bool hw)
 
 	if (dbg->nbps == DEBUG_MAX_SW_BREAKPOINTS)
 		return -ENOSPC;
-	if (to_gpa(dbg, dbg->last_vcpu, addr, &gpa) < 0 || !(host = guest_mem_ptr(&dbg->vm->mem, gpa, 1)))
+	if (breakpoint_gpa(dbg, addr, &gpa) < 0 || !(host = guest_mem_ptr(&dbg->vm->mem, gpa, 1)))
 		return -EFAULT;
 	bp = &dbg->bps[dbg->nbps];
 	bp->addr = addr;

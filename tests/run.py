@@ -116,9 +116,13 @@ def main():
     passed = sum(1 for r in results if r[1] == "pass")
     failed = sum(1 for r in results if r[1] == "fail")
     skipped = sum(1 for r in results if r[1] == "skip")
+    on_kvm = sum(1 for r in results if r[1] in ("pass", "fail") and not r[0].startswith("unit:"))
     if failed:
         print("failed: " + ", ".join(r[0] for r in results if r[1] == "fail"))
-    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
+    kind = ""
+    if tests and on_kvm:
+        kind = "; %d ran guests on KVM (%s)" % (on_kvm, harness.host_kind())
+    print("%d passed, %d failed, %d skipped%s" % (passed, failed, skipped, kind))
     return 1 if failed else 0
 
 

@@ -231,6 +231,9 @@ int elf_load_segments(const struct image *img, struct guest_mem *mem, struct elf
 			return -1;
 		if (p.memsz == 0)
 			continue;
+		if (p.vaddr != p.paddr && info->nvirt_map < BOOT_VIRT_MAP_MAX)
+			info->virt_map[info->nvirt_map++] =
+				(struct boot_virt_range){ p.vaddr, p.paddr, p.memsz };
 		any = true;
 		if (p.paddr < info->start)
 			info->start = p.paddr;
@@ -268,5 +271,7 @@ int elf_load(const struct image *img, struct guest_mem *mem, struct boot_state *
 	boot->entry = info.entry;
 	boot->image_start = info.start;
 	boot->image_end = info.end;
+	memcpy(boot->virt_map, info.virt_map, sizeof(info.virt_map));
+	boot->nvirt_map = info.nvirt_map;
 	return 0;
 }

@@ -17,6 +17,9 @@ struct elf_info {
 	uint64_t entry; /* physical: e_entry translated through its PT_LOAD */
 	uint64_t start; /* lowest p_paddr loaded */
 	uint64_t end;   /* one past the highest p_paddr + p_memsz (bss included) */
+	/* Segments linked at another address than they are loaded: see struct boot_state. */
+	struct boot_virt_range virt_map[BOOT_VIRT_MAP_MAX];
+	int nvirt_map;
 };
 
 /* Does the image start with the ELF magic (\x7fELF)? */

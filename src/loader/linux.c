@@ -30,6 +30,7 @@
 #include <string.h>
 
 /* boot_params ("zero page") offsets, from Documentation/arch/x86/zero-page.rst */
+#define LINUX_START_KERNEL_MAP 0xffffffff80000000ULL
 #define BP_ACPI_RSDP_ADDR  0x070
 #define BP_E820_ENTRIES    0x1e8
 #define BP_HDR             0x1f1
@@ -223,6 +224,15 @@ int linux_load_bzimage(const struct image *img, const struct vm_config *cfg,
 	boot->rsi = ZERO_PAGE;
 	boot->image_start = load;
 	boot->image_end = load + kernel_size;
+	/*
+	 * The compressed image does not say where the kernel will map itself,
+	 * but x86-64 Linux always maps its text at __START_KERNEL_map + the
+	 * physical address (Documentation/arch/x86/x86_64/mm.rst: the 1 GiB
+	 * "kernel text mapping, mapped to physical address 0"), and places
+	 * itself at pref_address unless KASLR moves it (nokaslr for gdb).
+	 */
+	boot->virt_map[0] = (struct boot_virt_range){ LINUX_START_KERNEL_MAP, 0, 1ULL << 30 };
+	boot->nvirt_map = 1;
 	return 0;
 }
 
@@ -341,5 +351,7 @@ int linux_load_pvh(const struct image *img, const struct vm_config *cfg,
 	boot->rbx = ZERO_PAGE;
 	boot->image_start = info.start;
 	boot->image_end = info.end;
+	memcpy(boot->virt_map, info.virt_map, sizeof(info.virt_map));
+	boot->nvirt_map = info.nvirt_map;
 	return 0;
 }

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
 """Helpers shared by the integration tests."""
 import os
+import shutil
 import subprocess
+import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GUEST = os.path.join(ROOT, "guest")
@@ -20,6 +22,26 @@ def kvm_problem():
         return None
     except OSError as e:
         return "/dev/kvm: " + e.strerror
+
+
+_host_kind = []
+
+
+def host_kind():
+    """What minikvm's probe calls this host's KVM ("hardware VT-x/AMD-V",
+    "PVM (...)", "emulated AMD-V (...)"), from its -v output."""
+    if not _host_kind:
+        d = tempfile.mkdtemp(prefix="minikvm-kind-")
+        try:
+            proc = subprocess.run([MINIKVM, "-v", "-g", "unix:" + os.path.join(d, "s"),
+                                   guest("hello16.bin")], stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+        err = proc.stderr.decode(errors="replace")
+        kind = [l.split("host KVM: ", 1)[1] for l in err.splitlines() if "host KVM: " in l]
+        _host_kind.append(kind[0] if kind else "unknown (minikvm -v said: %s)" % err[-300:])
+    return _host_kind[0]
 
 
 def guest(name):
@@ -60,9 +82,7 @@ def expect(res, status, stdout=None, stderr_contains=None):
 
 import json  # noqa: E402
 import select  # noqa: E402
-import shutil  # noqa: E402
 import socket  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 
 GDB = shutil.which("gdb") or "gdb"

@@ -586,8 +586,9 @@ def test_read_and_access_watchpoints():
     with Vmm(["-S", "-v", CK]) as vm:
         vm.wait_for(lambda: "host debug support" in vm.stderr(), "the capability probe")
         if "read/access watchpoints unsupported" in vm.stderr():
-            raise harness.Skip("rwatch/awatch: this host's KVM never fires debug-register "
-                               "data breakpoints (PVM); minikvm refuses them cleanly here")
+            raise harness.Skip("rwatch/awatch: this host's KVM, %s, never fires debug-register "
+                               "data breakpoints; minikvm refuses them cleanly here"
+                               % harness.host_kind())
         r = run_gdb(vm, CK, r'''
 ex("rwatch last_result")
 ex("awatch counter")

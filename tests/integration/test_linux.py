@@ -127,13 +127,14 @@ def boot_and_run(args, command, timeout=600):
 def test_boot_to_shell_1_cpu():
     need_hardware("Linux boot to a shell")
     res = boot_and_run(["-c", "1"], "uname -r; nproc; grep -c processor /proc/cpuinfo; "
-                       "echo hello > /tmp/f; cat /tmp/f")
+                       "echo hello > /tmp/f; cat /tmp/f; grep ' /tmp ' /proc/mounts")
     out = res.stdout.decode(errors="replace")
     env = linux_env()
     assert res.status == 0, res
     assert "minikvm-init: kernel %s cpus 1" % env["KVER"] in out, out
     assert re.search(r"^%s\r?$" % re.escape(env["KVER"]), out, re.M), out
     assert "hello" in out and "minikvm-cmd-exit: 0" in out, out
+    assert re.search(r"^tmpfs /tmp tmpfs rw", out, re.M), out  # written to a tmpfs
 
 
 def test_boot_to_shell_2_cpus():
@@ -148,7 +149,7 @@ def test_dmesg_has_no_device_errors():
     need_hardware("Linux boot log check")
     res = boot_and_run(["-c", "1"], "dmesg")
     out = res.stdout.decode(errors="replace")
-    assert res.status == 0
+    assert res.status == 0, res
     for bad in ("ACPI Error", "timed out", "i8042: No controller found", "rtc_cmos: probe failed",
                 "PCI: Fatal"):
         assert bad not in out, (bad, out)
