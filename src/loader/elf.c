@@ -221,6 +221,7 @@ int elf_load_segments(const struct image *img, struct guest_mem *mem, struct elf
 	info->entry = h.entry;
 	info->start = UINT64_MAX;
 	info->end = 0;
+	info->nvirt_map = 0;
 
 	/* First pass: check everything, so that a bad image writes nothing. */
 	for (unsigned i = 0; i < h.phnum; i++) {

@@ -76,6 +76,11 @@ TEST(linux_bzimage_boot_params)
 	CHECK(boot.image_64bit);
 	CHECK_EQ(boot.entry, 0x1000000 + 0x200);
 	CHECK_EQ(boot.rsi, LAYOUT_BOOTINFO);
+	/* Linux's kernel text mapping: 1 GiB from __START_KERNEL_map at physical 0. */
+	CHECK_EQ(boot.nvirt_map, 1);
+	CHECK_EQ(boot.virt_map[0].virt, 0xffffffff80000000ULL);
+	CHECK_EQ(boot.virt_map[0].phys, 0);
+	CHECK_EQ(boot.virt_map[0].size, 1ULL << 30);
 	CHECK_MEM(guest_mem_ptr(&mem, 0x1000000, KSIZE), k + (SETUP_SECTS + 1) * 512, KSIZE);
 	/* the header is copied, then the loader's fields are filled in */
 	CHECK_EQ(rd16(&mem, LAYOUT_BOOTINFO + 0x1fe), 0xAA55);
@@ -223,6 +228,11 @@ TEST(linux_pvh_note_and_start_info)
 	CHECK_EQ(rd64(&mem, rd64(&mem, si + 40) + 24 * (n - 1)), map[n - 1].addr);
 	CHECK_EQ(rd8(&mem, 0x1000000), 0x90);
 	CHECK_EQ(rd8(&mem, 0x1001000), 0);    /* bss zeroed */
+	/* Where the kernel will map itself, for breakpoints before it does. */
+	CHECK_EQ(boot.nvirt_map, 1);
+	CHECK_EQ(boot.virt_map[0].virt, 0xffffffff81000000ULL);
+	CHECK_EQ(boot.virt_map[0].phys, 0x1000000);
+	CHECK_EQ(boot.virt_map[0].size, 0x2000);
 	unlink(cfg.initrd);
 	testmem_free(&mem);
 	free(k);
