@@ -56,7 +56,7 @@ def start_kernel_session(image, extra_args=(), bp="hbreak"):
     with Vmm(["-S", "-m", "256M", "--initrd", env["INITRD"], "--append", cmdline]
              + list(extra_args) + [image]) as vm:
         r = run_gdb(vm, env["VMLINUX"], r'''
-ex("%s start_kernel")
+ex("BP start_kernel")
 ex("continue")
 R["fn"] = fn()
 R["cmdline"] = gdb.parse_and_eval("boot_command_line").string()
@@ -69,7 +69,7 @@ R["bt"] = frames()
 R["comm"] = gdb.parse_and_eval("init_task.comm").string()
 R["threads"] = len(gdb.selected_inferior().threads())
 ex("kill")
-''' % bp, timeout=600)
+'''.replace("BP", bp), timeout=600)
         assert vm.finish() == 0
     return r, cmdline, initrd_size
 
