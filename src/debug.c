@@ -442,7 +442,7 @@ static void print_methods(const struct debug *dbg)
 		c->dr_exec ? "debug registers" : "patched `in al, dx` on a write-protected page",
 		c->dr_write_watch ? "debug registers" :
 		c->readonly_mem ? "read-only memory slots" : "nothing (unsupported)",
-		c->dr_read_watch ? "by debug registers" : "unsupported on this host",
+		c->dr_read_watch ? "by debug registers" : "by unmapped pages (reads exit as MMIO)",
 		c->block_irq ? "held back" : "not held back");
 }
 

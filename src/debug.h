@@ -7,7 +7,7 @@
  * (registers, debug registers, page walks) are in src/x86/debug.c.
  *
  * Threads: everything here runs in the event-loop thread, except
- * debug_watched_write() and debug_is_breakpoint(), which vCPU threads call
+ * debug_watched_access() and debug_is_breakpoint(), which vCPU threads call
  * while the VM runs; the breakpoint and watchpoint tables they read change
  * only while every vCPU is parked.
  */
@@ -106,9 +106,13 @@ const char *debug_host_kind_name(enum debug_host_kind kind);
  * never hears of it.
  */
 void debug_breakpoint_hit(struct vcpu *vcpu, const struct vcpu_stop *why);
-/* A write hit a page made read-only for a watchpoint: do the write, maybe stop. */
-bool debug_watched_write(struct debug *dbg, struct vcpu *vcpu, uint64_t gpa,
-			 const uint8_t *data, unsigned len);
+/*
+ * An MMIO exit on RAM the debugger protected (read-only or unmapped, for a
+ * watchpoint or a patched breakpoint): do the access, maybe stop. False if
+ * gpa is not such a page.
+ */
+bool debug_watched_access(struct debug *dbg, struct vcpu *vcpu, uint64_t gpa, uint8_t *data,
+			  unsigned len, bool write);
 const struct debug_arch_state *debug_arch_state(const struct debug *dbg);
 
 #endif

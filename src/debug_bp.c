@@ -110,7 +110,7 @@ long debug_op_write_mem(void *ctx, unsigned vcpu, uint64_t addr, const uint8_t *
 
 static int insert_hw(struct debug *dbg, enum debug_hw_type type, uint64_t addr, unsigned len,
 		     bool for_sw);
-static int apply_readonly_pages(struct debug *dbg);
+static int apply_protected_pages(struct debug *dbg);
 
 static bool is_io_patch(const struct sw_breakpoint *bp)
 {
@@ -154,7 +154,7 @@ static int insert_patch(struct debug *dbg, uint64_t addr, uint8_t insn, bool hw)
 		if (dbg->bps[i].gpa == gpa)
 			bp->orig = dbg->bps[i].orig;
 	dbg->nbps++;
-	if (hw && apply_readonly_pages(dbg) < 0) {
+	if (hw && apply_protected_pages(dbg) < 0) {
 		dbg->nbps--;
 		return -EIO;
 	}
@@ -180,7 +180,7 @@ static int remove_patch(struct debug *dbg, uint64_t addr, bool hw)
 			*host = bp->orig;
 		dbg->bps[i] = dbg->bps[--dbg->nbps];
 		count_patches(dbg);
-		return hw ? apply_readonly_pages(dbg) : 0;
+		return hw ? apply_protected_pages(dbg) : 0;
 	}
 	return -ENOENT;
 }
@@ -276,28 +276,30 @@ static bool in_page_of(uint64_t gpa, uint64_t start, uint64_t len)
 }
 
 /*
- * Make read-only to the guest the pages under software watchpoints and
- * under patched hardware breakpoints; its writes there come to
- * debug_watched_write().
+ * Make read-only to the guest the pages under software write watchpoints
+ * and under patched hardware breakpoints, and take the pages under read
+ * and access watchpoints out of its memory slots: its writes (and reads)
+ * there come to debug_watched_access().
  */
-static int apply_readonly_pages(struct debug *dbg)
+static int apply_protected_pages(struct debug *dbg)
 {
 	uint64_t pages[DEBUG_MAX_WATCH * 2 + DEBUG_HW_SLOTS];
 	int n = 0;
 
 	for (int i = 0; i < dbg->nwatches; i++) {
 		const struct sw_watch *w = &dbg->watches[i];
+		uint64_t access = w->type == DEBUG_HW_WRITE ? 0 : VM_PAGE_NO_ACCESS;
 
 		for (uint64_t p = w->gpa & ~(PAGE - 1); p < w->gpa + w->len; p += PAGE)
-			pages[n++] = p;
+			pages[n++] = p | access;
 	}
 	for (int i = 0; i < dbg->nbps && n < (int)(sizeof(pages) / sizeof(pages[0])); i++)
 		if (dbg->bps[i].hw)
 			pages[n++] = dbg->bps[i].gpa & ~(PAGE - 1);
-	return vm_set_readonly_pages(dbg->vm, pages, n) < 0 ? -EIO : 0;
+	return vm_protect_pages(dbg->vm, pages, n) < 0 ? -EIO : 0;
 }
 
-static int insert_sw_watch(struct debug *dbg, uint64_t addr, unsigned len)
+static int insert_sw_watch(struct debug *dbg, uint64_t addr, unsigned len, enum debug_hw_type type)
 {
 	struct sw_watch *w;
 	uint64_t gpa;
@@ -319,28 +321,26 @@ static int insert_sw_watch(struct debug *dbg, uint64_t addr, unsigned len)
 	w->addr = addr;
 	w->gpa = gpa;
 	w->len = len;
-	if (apply_readonly_pages(dbg) < 0) {
+	w->type = type;
+	if (apply_protected_pages(dbg) < 0) {
 		dbg->nwatches--;
 		return -EIO;
 	}
 	return 0;
 }
 
-static int remove_sw_watch(struct debug *dbg, uint64_t addr, unsigned len)
+static int remove_sw_watch(struct debug *dbg, uint64_t addr, unsigned len, enum debug_hw_type type)
 {
 	for (int i = 0; i < dbg->nwatches; i++) {
-		if (dbg->watches[i].addr == addr && dbg->watches[i].len == len) {
+		if (dbg->watches[i].addr == addr && dbg->watches[i].len == len &&
+		    dbg->watches[i].type == type) {
 			dbg->watches[i] = dbg->watches[--dbg->nwatches];
-			return apply_readonly_pages(dbg);
+			return apply_protected_pages(dbg);
 		}
 	}
 	return -ENOENT;
 }
 
-static bool sw_watch_in_use(const struct debug *dbg)
-{
-	return !dbg->caps.dr_write_watch;
-}
 
 int debug_op_insert_bp(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t kind)
 {
@@ -355,14 +355,14 @@ int debug_op_insert_bp(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t
 		if (dbg->caps.dr_write_watch)
 			return insert_hw(dbg, DEBUG_HW_WRITE, addr, (unsigned)kind, false);
 		if (dbg->caps.readonly_mem)
-			return insert_sw_watch(dbg, addr, (unsigned)kind);
+			return insert_sw_watch(dbg, addr, (unsigned)kind, DEBUG_HW_WRITE);
 		return -EOPNOTSUPP;
 	case GDB_WP_READ:
 		return dbg->caps.dr_read_watch ? insert_hw(dbg, DEBUG_HW_READ, addr, (unsigned)kind, false)
-					       : -EOPNOTSUPP;
+					       : insert_sw_watch(dbg, addr, (unsigned)kind, DEBUG_HW_READ);
 	case GDB_WP_ACCESS:
 		return dbg->caps.dr_read_watch ? insert_hw(dbg, DEBUG_HW_ACCESS, addr, (unsigned)kind, false)
-					       : -EOPNOTSUPP;
+					       : insert_sw_watch(dbg, addr, (unsigned)kind, DEBUG_HW_ACCESS);
 	}
 	return -EOPNOTSUPP;
 }
@@ -377,12 +377,14 @@ int debug_op_remove_bp(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t
 	case GDB_BP_HW:
 		return remove_hw(dbg, DEBUG_HW_EXEC, addr);
 	case GDB_WP_WRITE:
-		return sw_watch_in_use(dbg) ? remove_sw_watch(dbg, addr, (unsigned)kind)
-					    : remove_hw(dbg, DEBUG_HW_WRITE, addr);
+		return dbg->caps.dr_write_watch ? remove_hw(dbg, DEBUG_HW_WRITE, addr)
+						: remove_sw_watch(dbg, addr, (unsigned)kind, DEBUG_HW_WRITE);
 	case GDB_WP_READ:
-		return remove_hw(dbg, DEBUG_HW_READ, addr);
+		return dbg->caps.dr_read_watch ? remove_hw(dbg, DEBUG_HW_READ, addr)
+					       : remove_sw_watch(dbg, addr, (unsigned)kind, DEBUG_HW_READ);
 	case GDB_WP_ACCESS:
-		return remove_hw(dbg, DEBUG_HW_ACCESS, addr);
+		return dbg->caps.dr_read_watch ? remove_hw(dbg, DEBUG_HW_ACCESS, addr)
+					       : remove_sw_watch(dbg, addr, (unsigned)kind, DEBUG_HW_ACCESS);
 	}
 	return -EOPNOTSUPP;
 }
@@ -421,9 +423,13 @@ bool debug_io_breakpoint(struct debug *dbg, struct vcpu *vcpu)
 	return true;
 }
 
-bool debug_watched_write(struct debug *dbg, struct vcpu *vcpu, uint64_t gpa,
-			 const uint8_t *data, unsigned len)
+bool debug_watched_access(struct debug *dbg, struct vcpu *vcpu, uint64_t gpa, uint8_t *data,
+			  unsigned len, bool write)
 {
+	static const enum vcpu_stop_kind stop_of[] = {
+		[DEBUG_HW_WRITE] = VCPU_STOP_WATCH, [DEBUG_HW_READ] = VCPU_STOP_RWATCH,
+		[DEBUG_HW_ACCESS] = VCPU_STOP_AWATCH,
+	};
 	bool watched_page = false;
 
 	for (int i = 0; i < dbg->nwatches; i++)
@@ -433,9 +439,14 @@ bool debug_watched_write(struct debug *dbg, struct vcpu *vcpu, uint64_t gpa,
 	if (!watched_page)
 		return false;
 	/* Do what the guest meant to do, then see whether it touched a watched range. */
-	guest_mem_write(&dbg->vm->mem, gpa, data, len);
+	if (!write) {
+		if (guest_mem_read(&dbg->vm->mem, gpa, data, len) < 0)
+			memset(data, 0xFF, len);
+	} else {
+		guest_mem_write(&dbg->vm->mem, gpa, data, len);
+	}
 	/* Code written over a hardware breakpoint (a kernel loading itself) keeps it. */
-	for (int i = 0; i < dbg->nbps; i++) {
+	for (int i = 0; i < dbg->nbps && write; i++) {
 		struct sw_breakpoint *bp = &dbg->bps[i];
 		uint8_t *host;
 
@@ -448,8 +459,9 @@ bool debug_watched_write(struct debug *dbg, struct vcpu *vcpu, uint64_t gpa,
 	for (int i = 0; i < dbg->nwatches; i++) {
 		const struct sw_watch *w = &dbg->watches[i];
 
-		if (gpa < w->gpa + w->len && w->gpa < gpa + len) {
-			struct vcpu_stop why = { VCPU_STOP_WATCH, w->addr };
+		if (gpa < w->gpa + w->len && w->gpa < gpa + len &&
+		    w->type != (write ? DEBUG_HW_READ : DEBUG_HW_WRITE)) {
+			struct vcpu_stop why = { stop_of[w->type], w->addr };
 
 			vm_debug_stop(dbg->vm, vcpu, &why);
 			break;

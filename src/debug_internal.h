@@ -28,9 +28,11 @@ struct sw_breakpoint {
 			   that a guest writing it (loading code) keeps the breakpoint */
 };
 
+/* A watchpoint done with memory slots: its page read-only (write) or unmapped (read, access). */
 struct sw_watch {
 	uint64_t addr, gpa;
 	unsigned len;
+	enum debug_hw_type type;
 };
 
 struct debug {

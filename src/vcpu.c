@@ -196,9 +196,9 @@ static void handle_mmio(struct vcpu *vcpu)
 	unsigned size = run->mmio.len;
 	struct io_device *dev = iobus_find(&vm->mmio, run->mmio.phys_addr, size);
 
-	/* A write to RAM the debugger made read-only to watch it. */
-	if (run->mmio.is_write && vm->debug &&
-	    debug_watched_write(vm->debug, vcpu, run->mmio.phys_addr, run->mmio.data, size))
+	/* An access to RAM the debugger made read-only or unmapped, to watch it. */
+	if (vm->debug && debug_watched_access(vm->debug, vcpu, run->mmio.phys_addr, run->mmio.data,
+					      size, run->mmio.is_write))
 		return;
 	if (!dev) {
 		vcpu->stats.unknown_mmio++;

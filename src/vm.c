@@ -102,7 +102,8 @@ static int cmp_u64(const void *a, const void *b)
 
 /*
  * Memory slots: one for RAM below the hole, one for RAM above 4 GiB, each
- * cut around the pages that must be read-only (for software watchpoints).
+ * cut around the pages that must be read-only or unmapped (for software
+ * watchpoints and patched hardware breakpoints; see vm_protect_pages).
  */
 static int map_ram(struct vm *vm, const uint64_t *ro_sorted, int nro)
 {
@@ -122,9 +123,13 @@ static int map_ram(struct vm *vm, const uint64_t *ro_sorted, int nro)
 
 			if (p < at)
 				continue;
+			bool no_access = p & VM_PAGE_NO_ACCESS;
+
+			p &= ~VM_PAGE_NO_ACCESS;
 			if (p > at && set_slot(vm, slot++, at, p - at, regions[i].host_off + at - regions[i].gpa, false) < 0)
 				return -1;
-			if (set_slot(vm, slot++, p, 0x1000, regions[i].host_off + p - regions[i].gpa, true) < 0)
+			if (!no_access &&
+			    set_slot(vm, slot++, p, 0x1000, regions[i].host_off + p - regions[i].gpa, true) < 0)
 				return -1;
 			at = p + 0x1000;
 		}
@@ -140,18 +145,21 @@ static int set_memory(struct vm *vm)
 	return map_ram(vm, NULL, 0);
 }
 
-int vm_set_readonly_pages(struct vm *vm, const uint64_t *pages, int n)
+int vm_protect_pages(struct vm *vm, const uint64_t *pages, int n)
 {
 	uint64_t sorted[256];
 	int m = 0;
 
 	if (n > (int)(sizeof(sorted) / sizeof(sorted[0])))
-		return err_set(EXIT_HOST, "too many read-only pages");
+		return err_set(EXIT_HOST, "too many protected pages");
 	memcpy(sorted, pages, (size_t)n * sizeof(*pages));
 	qsort(sorted, (size_t)n, sizeof(*sorted), cmp_u64);
-	for (int i = 0; i < n; i++)
-		if (m == 0 || sorted[m - 1] != sorted[i])
-			sorted[m++] = sorted[i];
+	/* One entry a page; "no access" (sorted after) wins over read-only. */
+	for (int i = 0; i < n; i++) {
+		if (m > 0 && (sorted[m - 1] & ~VM_PAGE_NO_ACCESS) == (sorted[i] & ~VM_PAGE_NO_ACCESS))
+			m--;
+		sorted[m++] = sorted[i];
+	}
 	/* Slots may not overlap even for a moment: drop them all, then map anew. */
 	for (int i = 0; i < vm->nslots; i++)
 		if (set_slot(vm, i, 0, 0, 0, false) < 0)

@@ -101,9 +101,12 @@ void vm_resume(struct vm *vm);
 bool vm_debug_stop(struct vm *vm, struct vcpu *vcpu, const struct vcpu_stop *why);
 /*
  * Re-map guest RAM so that the given pages (guest-physical, 4 KiB aligned)
- * are read-only to the guest: its writes there become MMIO exits. VM paused.
+ * are read-only to the guest: its writes there become MMIO exits. A page
+ * given with VM_PAGE_NO_ACCESS or'ed in gets no memory slot at all, so its
+ * reads exit too (instructions cannot be fetched from it). VM paused.
  */
-int vm_set_readonly_pages(struct vm *vm, const uint64_t *pages, int n);
+#define VM_PAGE_NO_ACCESS 1ULL
+int vm_protect_pages(struct vm *vm, const uint64_t *pages, int n);
 /* Reload the image and put every vCPU back to its boot state. VM paused. */
 int vm_reset(struct vm *vm);
 int vm_register_mmio(struct vm *vm, struct io_device *dev);

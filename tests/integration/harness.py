@@ -44,6 +44,12 @@ def host_kind():
     return _host_kind[0]
 
 
+def symbols(elf):
+    """{name: address} of an ELF's symbols (nm)."""
+    out = subprocess.run(["nm", elf], stdout=subprocess.PIPE, text=True, check=True).stdout
+    return {f[2]: int(f[0], 16) for f in (l.split() for l in out.splitlines()) if len(f) == 3}
+
+
 def guest(name):
     return os.path.join(GUEST, name)
 
