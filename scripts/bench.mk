@@ -5,15 +5,18 @@
 #   make bench                      every row, 5 runs (3 for slow rows), A B A B
 #   make bench BENCH_QUICK=1        a smoke run: 1 run, small sizes, no bzImage row
 #   make bench BENCH_OUT=DIR        write results.json and results.md to DIR
-#                                   (default bench/results)
+#                                   (default bench/results/KIND, KIND the host's
+#                                   kind: hardware, pvm or emulated-svm)
 #
-# Installs qemu-system-x86 with apt-get when it is missing; needs gdb and /dev/kvm.
+# Installs qemu-system-x86 with apt-get when it is missing; needs gdb. Without
+# /dev/kvm it runs on the emulated AMD-V host of scripts/onkvm, and its figures
+# are labelled (and filed) as measured under emulation.
 # The Linux rows fetch Debian's kernel (with its -dbg vmlinux) through
 # scripts/fetch-linux.sh. A benchmark never fails the build for a slow figure.
 
-BENCH_OUT   ?= bench/results
+BENCH_OUT   ?=
 BENCH_QUICK ?=
 
 .PHONY: bench
 bench: minikvm guests bench-guests
-	BENCH_OUT='$(BENCH_OUT)' BENCH_QUICK='$(BENCH_QUICK)' MINIKVM=./minikvm python3 scripts/bench.py
+	BENCH_OUT='$(BENCH_OUT)' BENCH_QUICK='$(BENCH_QUICK)' MINIKVM=./minikvm $(ONKVM) python3 scripts/bench.py

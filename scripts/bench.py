@@ -12,7 +12,7 @@ the ratio minikvm / QEMU with the row's direction (lower or higher is better).
 The same table goes to DIR/results.md and, with every single run, to
 DIR/results.json, beside a description of the machine.
 
-Environment: BENCH_OUT (default bench/results), BENCH_QUICK=1 (one run per
+Environment: BENCH_OUT (default bench/results/KIND), BENCH_QUICK=1 (one run per
 row, small sizes, no bzImage row), MINIKVM (default ./minikvm), QEMU (default
 qemu-system-x86_64; installed with apt-get when missing), GDB (default gdb).
 
@@ -85,8 +85,33 @@ def cpu_flags():
     return set()
 
 
+HOST_KIND = []
+
+
+def host_kind():
+    """(slug, description) of this host's KVM, as minikvm's probe sees it:
+    hardware, pvm or emulated-svm (a nested KVM on QEMU TCG)."""
+    if not HOST_KIND:
+        with tempfile.TemporaryDirectory(prefix="minikvm-kind-") as d:
+            proc = subprocess.run([minikvm_path(), "-v", "-g", "unix:" + os.path.join(d, "s"),
+                                   os.path.join(ROOT, "guest", "hello16.bin")],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True, timeout=120)
+        desc = next((l.split("host KVM: ", 1)[1] for l in proc.stderr.splitlines()
+                     if "host KVM: " in l), "unknown")
+        slug = ("hardware" if desc.startswith("hardware") else "pvm" if desc.startswith("PVM")
+                else "emulated-svm" if desc.startswith("emulated") else "unknown")
+        if slug == "hardware":
+            desc += " (%s)" % ("VT-x" if "vmx" in cpu_flags() else "AMD-V")
+        if slug == "emulated-svm":
+            desc += ": figures measured under software emulation, never to be compared with hardware ones"
+        HOST_KIND.extend([slug, desc])
+    return HOST_KIND[0], HOST_KIND[1]
+
+
 def hardware_kvm():
-    return bool(cpu_flags() & {"vmx", "svm"})
+    """Guests run with VT-x/AMD-V semantics (real or emulated): Linux boots to a shell."""
+    return host_kind()[0] in ("hardware", "emulated-svm")
 
 
 def machine_description(qemu_version):
@@ -96,17 +121,12 @@ def machine_description(qemu_version):
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-    if hardware_kvm():
-        kvm = "hardware (%s)" % ("VT-x" if "vmx" in cpu_flags() else "AMD-V")
-    elif os.path.exists("/sys/module/kvm_pvm"):
-        kvm = "PVM (kvm_pvm: no VT-x/AMD-V; guests run through KVM's instruction emulator)"
-    else:
-        kvm = "emulated (no vmx/svm in /proc/cpuinfo)"
     return {
         "cpu": model,
         "cpus": os.cpu_count(),
         "kernel": platform.release(),
-        "kvm": kvm,
+        "kvm": host_kind()[1],
+        "host_kind": host_kind()[0],
         "qemu": qemu_version,
         "gdb": version_of([gdb_path(), "--version"]),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -1135,18 +1155,26 @@ EXTRA = {}   # figures that are not rows (read sizes, peak RSS...): name -> vmm 
 def main():
     global QUICK
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--out", default=os.environ.get("BENCH_OUT") or os.path.join(ROOT, "bench", "results"))
+    ap.add_argument("--out", default=os.environ.get("BENCH_OUT"),
+                    help="where results go (default bench/results/KIND: hardware, pvm or emulated-svm, "
+                         "so that figures of different kinds of host never mix)")
     ap.add_argument("--quick", action="store_true", default=os.environ.get("BENCH_QUICK", "") not in ("", "0"))
     ap.add_argument("--runs", type=int, help="runs per row (default 5, 3 for slow rows; 1 with --quick)")
     ap.add_argument("--groups", help="only these groups (comma-separated; see --list)")
+    ap.add_argument("--skip-qemu", metavar="REASON",
+                    help="measure minikvm alone; QEMU's columns say 'not run: REASON' (e.g. where a "
+                         "nested QEMU+KVM under emulation does not get to its first instruction)")
     ap.add_argument("--list", action="store_true", help="list the groups and their rows")
     args = ap.parse_args()
     QUICK = args.quick
 
     hw = hardware_kvm()
+    args.out = args.out or os.path.join(ROOT, "bench", "results", host_kind()[0])
+    # Under emulation everything is tens of times slower: smaller serial transfers.
+    big_serial = host_kind()[0] == "hardware"
     runs = args.runs or (1 if QUICK else 5)
     slow_runs = args.runs or (1 if QUICK else 3)
-    serial_bytes = (64 << 10) if QUICK else ((16 << 20) if hw else (1 << 20))
+    serial_bytes = (64 << 10) if QUICK else ((16 << 20) if big_serial else (1 << 20))
 
     R = {}
 
@@ -1172,10 +1200,11 @@ def main():
         groups.append(Group("linux-boot-%d" % cpus, rows, VMMS, m_linux_boot(cpus), slow_runs, skip=skip))
     serial_vmms = [MINIKVM, MICROVM]
     size = "%d KiB" % (serial_bytes >> 10) if serial_bytes < 1 << 20 else "%d MiB" % (serial_bytes >> 20)
-    why = "BENCH_QUICK" if QUICK else "this host has VT-x/AMD-V" if hw else "no VT-x/AMD-V here: 16 MiB with"
+    why = ("BENCH_QUICK" if QUICK else "this host has VT-x/AMD-V" if big_serial
+           else "no hardware VT-x/AMD-V here: 16 MiB with")
     groups.append(Group("serial", [row("serial", "3. serial throughput: %s to COM1, an OUT a byte (%s)"
                                        % (size, why), "MB/s", "higher")],
-                        serial_vmms, m_serial(serial_bytes), runs if hw else slow_runs))
+                        serial_vmms, m_serial(serial_bytes), runs if big_serial else slow_runs))
     groups.append(Group("memory", [row("memory", "4. VMM memory: peak RSS minus resident guest RAM (loop.elf, 128 MiB)",
                                        "MiB", "lower")], VMMS, m_memory, slow_runs))
     gdb_vmms = [MINIKVM, MICROVM]
@@ -1227,10 +1256,10 @@ def main():
         return 1
     qemu, why = ensure_tool(qemu_path(), "qemu-system-x86")
     qemu_version = version_of([qemu, "--version"]) if qemu else ""
-    if not qemu:
+    if not qemu or args.skip_qemu:
         for v in VMMS:
             if v.is_qemu:
-                v.unavailable = why
+                v.unavailable = "not run: " + args.skip_qemu if args.skip_qemu else why
     SYMS.update(symbols(LOOP_ELF))
     machine = machine_description(qemu_version)
     log("machine: %s; %d CPUs; kernel %s; KVM %s; %s" % (machine["cpu"], machine["cpus"], machine["kernel"],
@@ -1260,8 +1289,11 @@ def main():
     rows = [R[r.id] for g in groups for r in g.rows]
     head, body = table_rows(rows, VMMS)
     notes = ["%s — %s" % (one_line(r.title, 48), r.note) for r in rows if r.note]
-    title = "minikvm vs QEMU+KVM (%s)" % ("BENCH_QUICK: 1 run, small sizes" if QUICK else
-                                          "median [min-max] of %d runs, %d for slow rows" % (runs, slow_runs))
+    title = "minikvm vs QEMU+KVM on %s KVM (%s)" % (
+        {"hardware": "a hardware", "pvm": "a PVM", "emulated-svm": "an EMULATED (QEMU TCG, nested)"}.get(
+            machine["host_kind"], "an unknown"),
+        "BENCH_QUICK: 1 run, small sizes" if QUICK else
+        "median [min-max] of %d runs, %d for slow rows" % (runs, slow_runs))
     desc = "Machine: %s, %d CPUs; Linux %s; KVM: %s; %s; %s; %s" % (
         machine["cpu"], machine["cpus"], machine["kernel"], machine["kvm"], machine["qemu"],
         machine["gdb"], machine["date"])
