@@ -19,4 +19,4 @@ BENCH_QUICK ?=
 
 .PHONY: bench
 bench: minikvm guests bench-guests
-	BENCH_OUT='$(BENCH_OUT)' BENCH_QUICK='$(BENCH_QUICK)' MINIKVM=./minikvm $(ONKVM) python3 scripts/bench.py
+	BENCH_OUT='$(BENCH_OUT)' BENCH_QUICK='$(BENCH_QUICK)' MINIKVM=./minikvm scripts/onkvm python3 scripts/bench.py

@@ -13,6 +13,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+import threading
 import time
 import traceback
 
@@ -55,14 +56,25 @@ def discover(pattern):
                 full = "%s:%s" % (fname[:-3], name)
                 if pattern and pattern not in full:
                     continue
-                tests.append((full, fn))
+                tests.append((full, fn, getattr(mod, "ONE_AT_A_TIME", False)))
     return tests
 
 
-def run_one(full, fn):
+# Tests of a module that sets ONE_AT_A_TIME = True never run two at once (each
+# boots a whole Linux; on an emulated KVM host two such guests at once can take
+# every CPU of that host for minutes).
+ONE_AT_A_TIME = threading.Lock()
+
+
+def run_one(full, fn, alone=False):
     start = time.monotonic()
     try:
-        fn()
+        if alone:
+            with ONE_AT_A_TIME:
+                start = time.monotonic()
+                fn()
+        else:
+            fn()
         status, detail = "pass", ""
     except harness.Skip as e:
         status, detail = "skip", str(e)
@@ -94,11 +106,11 @@ def main():
     if kvm_problem:
         if os.environ.get("CI") == "true":
             # In CI a missing /dev/kvm is a failure, never a silent skip.
-            for full, _ in tests:
+            for full, _, _ in tests:
                 results.append((full, "fail", "no usable KVM in CI: " + kvm_problem))
             tests = []
         else:
-            for full, _ in tests:
+            for full, _, _ in tests:
                 results.append((full, "skip", "no usable KVM: " + kvm_problem))
             tests = []
 

@@ -16,6 +16,7 @@ import harness
 from harness import Vmm, run_gdb
 
 FETCH = os.path.join(harness.ROOT, "scripts", "fetch-linux.sh")
+ONE_AT_A_TIME = True  # one Linux guest at a time (tests/run.py)
 _env = {}
 
 
