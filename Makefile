@@ -59,11 +59,13 @@ include guest/guest.mk
 # A suite that hangs on the emulated host ends after 40 minutes (it takes about 3).
 ONKVM := ONKVM_TIMEOUT=2400 scripts/onkvm
 test: minikvm guests $(BUILD)/unit_tests test-prereqs
-	$(ONKVM) python3 tests/run.py --minikvm $(BUILD)/minikvm --unit $(BUILD)/unit_tests
+	MINIKVM_LINUX_ENV=$(BUILD)/linux.env $(ONKVM) python3 tests/run.py --minikvm $(BUILD)/minikvm --unit $(BUILD)/unit_tests
 
 .PHONY: test-prereqs
 test-prereqs:
-	@scripts/fetch-linux.sh --dbg || echo "make test: could not fetch Debian's kernel; the Linux tests will say why"
+	@mkdir -p $(BUILD)
+	@scripts/fetch-linux.sh --dbg --print-env > $(BUILD)/linux.env || \
+		echo "make test: could not fetch Debian's kernel; the Linux tests will say why"
 
 unit: $(BUILD)/unit_tests
 	$(BUILD)/unit_tests
@@ -72,7 +74,7 @@ unit: $(BUILD)/unit_tests
 check: guests test-prereqs
 	$(MAKE) BUILD=build-san CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" build-san/minikvm build-san/unit_tests
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
-		$(ONKVM) python3 tests/run.py --minikvm build-san/minikvm --unit build-san/unit_tests
+		MINIKVM_LINUX_ENV=build/linux.env $(ONKVM) python3 tests/run.py --minikvm build-san/minikvm --unit build-san/unit_tests
 
 install: minikvm
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/minikvm

@@ -528,13 +528,22 @@ static bool check_pit_channel2(void)
 	uint16_t first, second;
 	bool ok = true;
 
-	outb(PORT_61, (port61 & ~PORT_61_SPEAKER) | PORT_61_GATE2);
-	outb(PIT_CMD, PIT_CH2_MODE0);
-	outb(PIT_CH2, PIT_CH2_COUNT & 0xFF);
-	outb(PIT_CH2, PIT_CH2_COUNT >> 8);
-	out2_start = !!(inb(PORT_61) & PORT_61_OUT2);
-	first = pit_channel2_latch();
-	second = pit_channel2_latch();
+	/*
+	 * Program and latch twice. A vCPU that the host does not run for
+	 * longer than the count (an emulated host under load) finds it already
+	 * wrapped past 0: program it again, a few times at most.
+	 */
+	for (unsigned tries = 0; tries < 5; tries++) {
+		outb(PORT_61, (port61 & ~PORT_61_SPEAKER) | PORT_61_GATE2);
+		outb(PIT_CMD, PIT_CH2_MODE0);
+		outb(PIT_CH2, PIT_CH2_COUNT & 0xFF);
+		outb(PIT_CH2, PIT_CH2_COUNT >> 8);
+		out2_start = !!(inb(PORT_61) & PORT_61_OUT2);
+		first = pit_channel2_latch();
+		second = pit_channel2_latch();
+		if (second < first && first <= PIT_CH2_COUNT)
+			break;
+	}
 	while (!(inb(PORT_61) & PORT_61_OUT2) && polls < OUT2_MAX_POLLS)
 		polls++;
 	out2_end = !!(inb(PORT_61) & PORT_61_OUT2);
