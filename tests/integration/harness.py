@@ -229,7 +229,17 @@ class Rsp:
     def __init__(self, path):
         self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.s.settimeout(20)
-        self.s.connect(path)
+        # The socket file appears at bind(), a moment before listen(): until
+        # then a connect is refused (seen on slow, emulated hosts).
+        end = time.monotonic() + 20
+        while True:
+            try:
+                self.s.connect(path)
+                break
+            except ConnectionRefusedError:
+                if time.monotonic() > end:
+                    raise
+                time.sleep(0.01)
         self.buf = b""
 
     def send_raw(self, data):
