@@ -56,10 +56,15 @@ include guest/guest.mk
 # scripts/onkvm runs it here when /dev/kvm works, else on Debian's kernel
 # under QEMU with emulated AMD-V (no network in there: Debian's kernel for
 # the Linux tests is fetched first, out here).
-# A suite that hangs on the emulated host ends after 40 minutes (it takes about 3).
-ONKVM := ONKVM_TIMEOUT=2400 scripts/onkvm
+# On the emulated host the suite takes about 3 minutes; that host's shared
+# filesystem (virtio-9p) has been seen to stall for good, now and then: after
+# 15 minutes it is stopped (exit 124) and the suite runs once more, saying so.
+ONKVM := ONKVM_TIMEOUT=900 scripts/onkvm
+RUN_TESTS = MINIKVM_LINUX_ENV=$(BUILD)/linux.env $(ONKVM) python3 tests/run.py --minikvm $(1) --unit $(2)
 test: minikvm guests $(BUILD)/unit_tests test-prereqs
-	MINIKVM_LINUX_ENV=$(BUILD)/linux.env $(ONKVM) python3 tests/run.py --minikvm $(BUILD)/minikvm --unit $(BUILD)/unit_tests
+	$(call RUN_TESTS,$(BUILD)/minikvm,$(BUILD)/unit_tests) || { s=$$?; [ $$s = 124 ] || exit $$s; \
+		echo "make test: the emulated KVM host stalled; running the suite once more"; \
+		$(call RUN_TESTS,$(BUILD)/minikvm,$(BUILD)/unit_tests); }
 
 .PHONY: test-prereqs
 test-prereqs:
