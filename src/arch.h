@@ -12,13 +12,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "debug_arch.h"
+
 struct vm;
 struct vcpu;
-struct vcpu_stop;
+struct vcpu_debug_event;
 struct gdb_arch;
 struct gdb_console;
 struct gdb_monitor_cmd;
-struct debug_host_caps;
 
 /* VM-wide setup before any vCPU exists (interrupt controllers, timers, CPUID). */
 int arch_vm_init(struct vm *vm);
@@ -39,6 +40,16 @@ int arch_irq_line(struct vm *vm, int irq, int level);
 void arch_vcpu_pre_run(struct vcpu *vcpu);
 /* An exit reason core code does not know; false if the arch does not either. */
 bool arch_handle_exit(struct vcpu *vcpu);
+/*
+ * KVM's instruction emulator gave up (KVM_EXIT_INTERNAL_ERROR, emulation
+ * failure). The arch completes the instructions it can (ARCH_EMULATED),
+ * reports the breakpoint instruction as a debug event for the debugger to
+ * judge (ARCH_DEBUG_EVENT, ev filled), or gives up too.
+ */
+enum arch_emulation { ARCH_NOT_EMULATED, ARCH_EMULATED, ARCH_DEBUG_EVENT };
+enum arch_emulation arch_emulation_failure(struct vcpu *vcpu, struct vcpu_debug_event *ev);
+/* Give the guest the exception behind a debug event that is its own (x86: #BP after int3). */
+int arch_reinject_debug_event(struct vcpu *vcpu, const struct vcpu_debug_event *ev);
 
 /* Registers, segments and the code at the instruction pointer, for crash reports. */
 void arch_vcpu_dump(struct vcpu *vcpu, FILE *out);
@@ -50,12 +61,13 @@ unsigned long long arch_vcpu_ip(struct vcpu *vcpu);
  */
 /* What this host's KVM can do for a debugger; probed once with a tiny VM. */
 int arch_debug_probe(struct vm *vm, struct debug_host_caps *caps);
-/* Program KVM_SET_GUEST_DEBUG from vm->debug and the vCPU's run mode. */
-int arch_vcpu_set_debug(struct vcpu *vcpu);
-/* Classify KVM_EXIT_DEBUG into why (VCPU_STOP_NONE: nothing for the debugger); returns the pc. */
-uint64_t arch_debug_exit(struct vcpu *vcpu, struct vcpu_stop *why);
-/* An emulation failure that the arch can resolve itself (int3 on some hosts): true if handled. */
-bool arch_emulation_failure(struct vcpu *vcpu);
+/*
+ * Program KVM_SET_GUEST_DEBUG from the debugger's slots and the vCPU's run
+ * mode (step, range step, stepping over a breakpoint); st NULL: off.
+ */
+int arch_vcpu_set_debug(struct vcpu *vcpu, const struct debug_arch_state *st);
+/* What a KVM_EXIT_DEBUG says happened: facts only (which slot, a step, int3 at pc). */
+void arch_debug_exit(struct vcpu *vcpu, struct vcpu_debug_event *ev);
 /* gdb's register layout for this VM's image, and the registers in it. */
 const struct gdb_arch *arch_gdb_layout(const struct vm *vm);
 int arch_gdb_read_regs(struct vcpu *vcpu, uint8_t *buf);
@@ -71,18 +83,16 @@ int arch_describe_vcpu(struct vcpu *vcpu, char *buf, size_t size);
 /* Arch monitor commands; arch_monitor returns -ENOENT for a command that is not its own. */
 extern const struct gdb_monitor_cmd *const arch_monitor_cmds;
 int arch_monitor(struct vcpu *vcpu, const char *cmd, struct gdb_console *out);
-/* The software breakpoint instruction. */
-extern const uint8_t arch_breakpoint_insn[];
-extern const size_t arch_breakpoint_len;
+/* The software breakpoint instruction: one byte (x86: int3). */
+extern const uint8_t arch_breakpoint_insn;
 /*
  * A one-byte instruction that leaves the guest for the VMM on every KVM,
  * for hosts where the breakpoint instruction does not (x86: `in al, dx`,
  * a KVM_EXIT_IO). arch_io_exit_pc gives the address of the instruction
- * behind the current KVM_EXIT_IO if it is that one (else -1);
- * arch_io_exit_cancel makes as if it never ran.
+ * behind the current KVM_EXIT_IO if it is that one (else -1); the run
+ * loop undoes it (the registers as before the exit).
  */
 extern const uint8_t arch_io_breakpoint_insn;
 int arch_io_exit_pc(struct vcpu *vcpu, uint64_t *pc);
-int arch_io_exit_cancel(struct vcpu *vcpu);
 
 #endif

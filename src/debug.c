@@ -34,22 +34,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-const struct debug_arch_state *debug_arch_state(const struct debug *dbg)
-{
-	return &dbg->arch;
-}
-
-void debug_mark_all_dirty(struct vm *vm)
-{
-	for (int i = 0; i < vm->ncpus; i++)
-		vm->vcpus[i]->debug_dirty = true;
-}
-
-struct vcpu *debug_vcpu(struct debug *dbg, unsigned i)
-{
-	return dbg->vm->vcpus[i < (unsigned)dbg->vm->ncpus ? i : 0];
-}
-
 /* ---- registers ---- */
 
 static unsigned op_num_threads(void *ctx)
@@ -148,12 +132,11 @@ static void op_request_stop(void *ctx)
 	report_stop(dbg, GDB_SIGNAL_INT);
 }
 
-void debug_report_stop(struct vm *vm)
+static void hook_report_stop(void *ctx)
 {
-	struct debug *dbg = vm->debug;
+	struct debug *dbg = ctx;
+	struct vm *vm = dbg->vm;
 
-	if (!dbg)
-		return;
 	pthread_mutex_lock(&dbg->lock);
 	if (dbg->running)
 		report_stop(dbg, GDB_SIGNAL_TRAP);
@@ -361,24 +344,24 @@ static void accept_conn(struct debug *dbg)
 	connect_gdb(dbg);
 }
 
-int debug_poll_fds(struct vm *vm, struct pollfd *pfd, int max)
+static int hook_poll_fds(void *ctx, struct pollfd *pfd, int max)
 {
-	struct debug *dbg = vm->debug;
+	struct debug *dbg = ctx;
 	int n = 0;
 
-	if (!dbg || max < 2)
+	if (max < 2)
 		return 0;
 	pfd[n++] = (struct pollfd){ .fd = dbg->listen_fd, .events = POLLIN };
 	pfd[n++] = (struct pollfd){ .fd = dbg->in_fd, .events = POLLIN };
 	return n;
 }
 
-void debug_handle_fds(struct vm *vm, const struct pollfd *pfd, int n)
+static void hook_handle_fds(void *ctx, const struct pollfd *pfd, int n)
 {
-	struct debug *dbg = vm->debug;
+	struct debug *dbg = ctx;
 	uint8_t buf[65536];
 
-	if (!dbg || n < 2)
+	if (n < 2)
 		return;
 	pthread_mutex_lock(&dbg->lock);
 	if (pfd[0].revents & POLLIN)
@@ -394,13 +377,11 @@ void debug_handle_fds(struct vm *vm, const struct pollfd *pfd, int n)
 	pthread_mutex_unlock(&dbg->lock);
 }
 
-void debug_vm_ending(struct vm *vm, int status, bool crashed)
+static void hook_ending(void *ctx, int status, bool crashed)
 {
-	struct debug *dbg = vm->debug;
-	struct gdb_stop_event ev = { .vcpu = dbg ? dbg->last_vcpu : 0 };
+	struct debug *dbg = ctx;
+	struct gdb_stop_event ev = { .vcpu = dbg->last_vcpu };
 
-	if (!dbg)
-		return;
 	pthread_mutex_lock(&dbg->lock);
 	if (dbg->in_fd >= 0 && gdb_server_attached(dbg->srv)) {
 		if (crashed) {
@@ -446,6 +427,24 @@ static void print_methods(const struct debug *dbg)
 		c->block_irq ? "held back" : "not held back");
 }
 
+static void hook_free(void *ctx);
+static void hook_started(void *ctx);
+
+static const struct vm_hooks debug_hooks = {
+	.poll_fds = hook_poll_fds,
+	.handle_fds = hook_handle_fds,
+	.started = hook_started,
+	.ending = hook_ending,
+	.free = hook_free,
+	.apply_debug = debug_on_apply,
+	.debug_exit = debug_on_exit,
+	.debug_event = debug_on_event,
+	.claim_io = debug_on_claim_io,
+	.mmio = debug_on_mmio,
+	.report_stop = hook_report_stop,
+	.step_over = debug_on_step_over,
+};
+
 int debug_create(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
@@ -457,10 +456,9 @@ int debug_create(struct vm *vm)
 	if (!dbg)
 		return err_set(EXIT_HOST, "out of memory");
 	dbg->vm = vm;
-	pthread_mutex_init(&dbg->step_over_lock, NULL);
 	pthread_mutex_init(&dbg->lock, NULL);
 	dbg->listen_fd = dbg->in_fd = dbg->out_fd = -1;
-	vm->debug = dbg;
+	vm_set_hooks(vm, &debug_hooks, dbg);
 	if (gdb_endpoint_parse(cfg->gdb, &dbg->ep) < 0)
 		return -1;
 	if (arch_debug_probe(vm, &dbg->caps) < 0)
@@ -500,12 +498,12 @@ int debug_create(struct vm *vm)
 	return 0;
 }
 
-void debug_start(struct vm *vm)
+static void hook_started(void *ctx)
 {
-	struct debug *dbg = vm->debug;
+	struct debug *dbg = ctx;
 
 	/* gdb on the other end of a pipe is there from the start. */
-	if (dbg && dbg->ep.kind == GDB_EP_STDIO) {
+	if (dbg->ep.kind == GDB_EP_STDIO) {
 		pthread_mutex_lock(&dbg->lock);
 		dbg->in_fd = STDIN_FILENO;
 		dbg->out_fd = STDOUT_FILENO;
@@ -514,12 +512,10 @@ void debug_start(struct vm *vm)
 	}
 }
 
-void debug_free(struct vm *vm)
+static void hook_free(void *ctx)
 {
-	struct debug *dbg = vm->debug;
+	struct debug *dbg = ctx;
 
-	if (!dbg)
-		return;
 	if (dbg->srv)
 		gdb_server_free(dbg->srv);
 	if (dbg->in_fd >= 0 && dbg->ep.kind != GDB_EP_STDIO)
@@ -529,8 +525,6 @@ void debug_free(struct vm *vm)
 		if (dbg->ep.kind == GDB_EP_UNIX)
 			unlink(dbg->ep.path);
 	}
-	pthread_mutex_destroy(&dbg->step_over_lock);
 	pthread_mutex_destroy(&dbg->lock);
 	free(dbg);
-	vm->debug = NULL;
 }

@@ -18,6 +18,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+void debug_mark_all_dirty(struct vm *vm)
+{
+	for (int i = 0; i < vm->ncpus; i++)
+		vm->vcpus[i]->debug_dirty = true;
+}
+
+struct vcpu *debug_vcpu(struct debug *dbg, unsigned i)
+{
+	return dbg->vm->vcpus[i < (unsigned)dbg->vm->ncpus ? i : 0];
+}
+
 /* The guest-physical address of a gdb address, for one page. */
 static int to_gpa(struct debug *dbg, unsigned vcpu, uint64_t addr, uint64_t *gpa)
 {
@@ -195,7 +206,7 @@ static int insert_sw(struct debug *dbg, uint64_t addr)
 	bool real = arch_vcpu_real_mode(debug_vcpu(dbg, dbg->last_vcpu));
 
 	if (real ? dbg->caps.sw_bp_real_mode : dbg->caps.sw_bp)
-		return insert_patch(dbg, addr, arch_breakpoint_insn[0], false);
+		return insert_patch(dbg, addr, arch_breakpoint_insn, false);
 	if (real && dbg->caps.dr_exec)
 		return insert_hw(dbg, DEBUG_HW_EXEC, addr, 1, true);
 	return insert_patch(dbg, addr, arch_io_breakpoint_insn, false);
@@ -389,55 +400,49 @@ int debug_op_remove_bp(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t
 	return -EOPNOTSUPP;
 }
 
-bool debug_is_breakpoint(struct debug *dbg, uint64_t addr)
+/* gdb's software breakpoint wins over its hbreak at the same place. */
+static enum vcpu_stop_kind patch_kind_at(const struct debug *dbg, uint64_t pc, uint8_t insn)
 {
-	for (int i = 0; i < dbg->nbps; i++)
-		if (dbg->bps[i].addr == addr && !is_io_patch(&dbg->bps[i]))
-			return true;
-	return false;
-}
+	enum vcpu_stop_kind kind = VCPU_STOP_NONE;
 
-bool debug_io_breakpoint(struct debug *dbg, struct vcpu *vcpu)
-{
-	struct vcpu_stop why = { VCPU_STOP_NONE, 0 };
-	uint64_t pc;
-
-	if (!dbg->nio_bps || arch_io_exit_pc(vcpu, &pc) < 0)
-		return false;
 	for (int i = 0; i < dbg->nbps; i++) {
 		const struct sw_breakpoint *bp = &dbg->bps[i];
 
-		if (bp->addr != pc || !is_io_patch(bp))
-			continue;
-		/* gdb's software breakpoint wins over its hbreak at the same place. */
-		if (why.kind == VCPU_STOP_NONE || !bp->hw)
-			why.kind = bp->hw ? VCPU_STOP_HWBREAK : VCPU_STOP_SWBREAK;
+		if (bp->addr == pc && bp->insn == insn && (kind == VCPU_STOP_NONE || !bp->hw))
+			kind = bp->hw ? VCPU_STOP_HWBREAK : VCPU_STOP_SWBREAK;
 	}
-	if (why.kind == VCPU_STOP_NONE)
-		return false; /* the guest's own `in al, dx` */
-	why.addr = pc;
-	if (arch_io_exit_cancel(vcpu) < 0)
-		vm_request_exit(vcpu->vm, EXIT_HOST, err_message());
-	else
-		debug_breakpoint_hit(vcpu, &why);
+	return kind;
+}
+
+bool debug_on_claim_io(void *ctx, struct vcpu *vcpu, struct vcpu_debug_event *ev)
+{
+	struct debug *dbg = ctx;
+	uint64_t pc;
+
+	if (!dbg->nio_bps || arch_io_exit_pc(vcpu, &pc) < 0 ||
+	    patch_kind_at(dbg, pc, arch_io_breakpoint_insn) == VCPU_STOP_NONE)
+		return false; /* the guest's own `in al, dx`, or some other I/O */
+	*ev = (struct vcpu_debug_event){ VCPU_DEBUG_IO_INSN, pc, 0 };
 	return true;
 }
 
-bool debug_watched_access(struct debug *dbg, struct vcpu *vcpu, uint64_t gpa, uint8_t *data,
-			  unsigned len, bool write)
+int debug_on_mmio(void *ctx, struct vcpu *vcpu, uint64_t gpa, uint8_t *data, unsigned len,
+		  bool write, struct vcpu_stop *why)
 {
 	static const enum vcpu_stop_kind stop_of[] = {
 		[DEBUG_HW_WRITE] = VCPU_STOP_WATCH, [DEBUG_HW_READ] = VCPU_STOP_RWATCH,
 		[DEBUG_HW_ACCESS] = VCPU_STOP_AWATCH,
 	};
+	struct debug *dbg = ctx;
 	bool watched_page = false;
 
+	(void)vcpu;
 	for (int i = 0; i < dbg->nwatches; i++)
 		watched_page |= in_page_of(gpa, dbg->watches[i].gpa, dbg->watches[i].len);
 	for (int i = 0; i < dbg->nbps; i++)
 		watched_page |= dbg->bps[i].hw && in_page_of(gpa, dbg->bps[i].gpa, 1);
 	if (!watched_page)
-		return false;
+		return -1;
 	/* Do what the guest meant to do, then see whether it touched a watched range. */
 	if (!write) {
 		if (guest_mem_read(&dbg->vm->mem, gpa, data, len) < 0)
@@ -461,15 +466,12 @@ bool debug_watched_access(struct debug *dbg, struct vcpu *vcpu, uint64_t gpa, ui
 
 		if (gpa < w->gpa + w->len && w->gpa < gpa + len &&
 		    w->type != (write ? DEBUG_HW_READ : DEBUG_HW_WRITE)) {
-			struct vcpu_stop why = { stop_of[w->type], w->addr };
-
-			vm_debug_stop(dbg->vm, vcpu, &why);
-			break;
+			*why = (struct vcpu_stop){ stop_of[w->type], w->addr };
+			return 1;
 		}
 	}
-	return true;
+	return 0;
 }
-
 
 void debug_reinsert_breakpoints(struct debug *dbg)
 {
@@ -523,40 +525,114 @@ static long cond_read_mem(void *ctx, uint64_t addr, uint8_t *buf, size_t len)
 	return access_mem(c->dbg, (unsigned)c->vcpu->id, addr, buf, len, false);
 }
 
-void debug_breakpoint_hit(struct vcpu *vcpu, const struct vcpu_stop *why)
+/*
+ * One of our breakpoints was hit: gdb's condition for it, if any, is
+ * evaluated right here in the vCPU thread. If it holds (or there is none)
+ * the VM stops for gdb; if not, the run loop steps over the breakpoint and
+ * gdb never hears of it.
+ */
+static enum vcpu_verdict breakpoint_verdict(struct debug *dbg, struct vcpu *vcpu,
+					    const struct vcpu_stop *why)
 {
 	static const struct gdb_agent_access access = { cond_read_reg, cond_read_mem };
-	struct debug *dbg = vcpu->vm->debug;
 	struct cond_ctx *c;
-	struct sw_breakpoint *bp = NULL;
-	uint8_t *host = NULL;
 	int stop;
 
 	c = malloc(sizeof(*c)); /* a vCPU thread's stack is precious; this is not a hot path for gdb */
-	if (!c) {
-		vm_debug_stop(vcpu->vm, vcpu, why);
-		return;
-	}
+	if (!c)
+		return VCPU_STOP_VM;
 	c->dbg = dbg;
 	c->vcpu = vcpu;
 	c->have_regs = false;
 	stop = gdb_server_bp_should_stop(dbg->srv, why->kind == VCPU_STOP_SWBREAK ? GDB_BP_SW : GDB_BP_HW,
 					 why->addr, &access, c);
 	free(c);
-	if (stop) {
-		vm_debug_stop(vcpu->vm, vcpu, why);
+	if (stop)
+		return VCPU_STOP_VM;
+	dbg->step_over_addr[vcpu->id] = why->addr;
+	return VCPU_STEP_OVER;
+}
+
+enum vcpu_verdict debug_on_event(void *ctx, struct vcpu *vcpu, const struct vcpu_debug_event *ev,
+				 struct vcpu_stop *why)
+{
+	static const enum vcpu_stop_kind watch_stop[] = {
+		[DEBUG_HW_WRITE] = VCPU_STOP_WATCH, [DEBUG_HW_READ] = VCPU_STOP_RWATCH,
+		[DEBUG_HW_ACCESS] = VCPU_STOP_AWATCH,
+	};
+	struct debug *dbg = ctx;
+	const struct debug_hw_slot *s;
+
+	switch (ev->kind) {
+	case VCPU_DEBUG_BREAK_INSN:
+		/* Not ours: the guest's own int3, which the guest must see. */
+		if (patch_kind_at(dbg, ev->pc, arch_breakpoint_insn) != VCPU_STOP_SWBREAK)
+			return VCPU_REINJECT;
+		*why = (struct vcpu_stop){ VCPU_STOP_SWBREAK, ev->pc };
+		return breakpoint_verdict(dbg, vcpu, why);
+	case VCPU_DEBUG_IO_INSN:
+		*why = (struct vcpu_stop){ patch_kind_at(dbg, ev->pc, arch_io_breakpoint_insn), ev->pc };
+		return why->kind == VCPU_STOP_NONE ? VCPU_RUN_ON : breakpoint_verdict(dbg, vcpu, why);
+	case VCPU_DEBUG_DR:
+		if (ev->slot >= DEBUG_HW_SLOTS || !(s = &dbg->arch.hw[ev->slot])->used)
+			return VCPU_RUN_ON;
+		if (s->type != DEBUG_HW_EXEC) {
+			*why = (struct vcpu_stop){ watch_stop[s->type], s->addr };
+			return VCPU_STOP_VM;
+		}
+		*why = (struct vcpu_stop){ s->for_sw ? VCPU_STOP_SWBREAK : VCPU_STOP_HWBREAK, s->addr };
+		return breakpoint_verdict(dbg, vcpu, why);
+	case VCPU_DEBUG_STEP:
+		/* Range stepping: keep stepping inside the range without a round trip to gdb. */
+		if (vcpu->mode == VCPU_RANGE_STEP && ev->pc >= vcpu->range_start &&
+		    ev->pc < vcpu->range_end)
+			return VCPU_RUN_ON;
+		*why = (struct vcpu_stop){ VCPU_STOP_STEP, 0 };
+		return VCPU_STOP_VM;
+	case VCPU_DEBUG_NONE:
+		break;
+	}
+	return VCPU_RUN_ON;
+}
+
+enum vcpu_verdict debug_on_exit(void *ctx, struct vcpu *vcpu, struct vcpu_stop *why)
+{
+	struct vcpu_debug_event ev;
+
+	arch_debug_exit(vcpu, &ev);
+	return debug_on_event(ctx, vcpu, &ev, why);
+}
+
+/*
+ * The run loop steps over a breakpoint (every other vCPU parked): take the
+ * instruction byte under it out of the guest, and back afterwards. A byte
+ * patched by several breakpoints holds the last one's instruction.
+ */
+void debug_on_step_over(void *ctx, struct vcpu *vcpu, bool lift)
+{
+	struct debug *dbg = ctx;
+	uint64_t addr = dbg->step_over_addr[vcpu->id];
+	struct sw_breakpoint *bp = NULL;
+	uint8_t *host;
+
+	for (int i = 0; i < dbg->nbps; i++)
+		if (dbg->bps[i].addr == addr)
+			bp = &dbg->bps[i];
+	if (!bp || !(host = guest_mem_ptr(&dbg->vm->mem, bp->gpa, 1)))
+		return;
+	if (lift) {
+		*host = bp->orig;
 		return;
 	}
-	/* The condition is false: step over our breakpoint and run on. */
 	for (int i = 0; i < dbg->nbps; i++)
-		if (dbg->bps[i].addr == why->addr)
+		if (dbg->bps[i].gpa == bp->gpa)
 			bp = &dbg->bps[i];
-	pthread_mutex_lock(&dbg->step_over_lock);
-	if (bp && (host = guest_mem_ptr(&dbg->vm->mem, bp->gpa, 1)))
-		*host = bp->orig;
-	if (vcpu_step_one(vcpu) < 0)
-		vm_request_exit(vcpu->vm, EXIT_HOST, err_message());
-	if (host)
-		*host = bp->insn;
-	pthread_mutex_unlock(&dbg->step_over_lock);
+	*host = bp->insn;
+}
+
+int debug_on_apply(void *ctx, struct vcpu *vcpu)
+{
+	struct debug *dbg = ctx;
+
+	return arch_vcpu_set_debug(vcpu, &dbg->arch);
 }

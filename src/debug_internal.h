@@ -14,6 +14,8 @@
 
 #include "debug.h"
 #include "gdb_endpoint.h"
+#include "options.h"
+#include "vcpu.h"
 #include "../gdbstub/gdbstub.h"
 
 #define PAGE 4096ULL
@@ -37,7 +39,6 @@ struct sw_watch {
 
 struct debug {
 	struct vm *vm;
-	pthread_mutex_t step_over_lock; /* one vCPU at a time lifts a breakpoint to step over it */
 	/* The gdb server and connection: the event loop (packets) or a vCPU (its stop report). */
 	pthread_mutex_t lock;
 	struct gdb_server *srv;
@@ -54,6 +55,7 @@ struct debug {
 	bool running;       /* resumed on gdb's behalf; a stop must be reported */
 	bool started;       /* the guest has run (for -S: the first attach sees the entry) */
 	unsigned last_vcpu; /* where the last stop happened */
+	uint64_t step_over_addr[MAX_CPUS]; /* the breakpoint each vCPU is to step over */
 	struct gdb_monitor_cmd cmds[MAX_MONITOR_CMDS];
 };
 
@@ -68,5 +70,15 @@ int debug_op_insert_bp(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t
 int debug_op_remove_bp(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t kind);
 /* After the image was reloaded over them (monitor reset): write our breakpoints again. */
 void debug_reinsert_breakpoints(struct debug *dbg);
+
+/* The debugger's side of the VM's debug events (struct vm_hooks), in debug_bp.c; ctx is the debug. */
+int debug_on_apply(void *ctx, struct vcpu *vcpu);
+enum vcpu_verdict debug_on_exit(void *ctx, struct vcpu *vcpu, struct vcpu_stop *why);
+enum vcpu_verdict debug_on_event(void *ctx, struct vcpu *vcpu, const struct vcpu_debug_event *ev,
+				 struct vcpu_stop *why);
+bool debug_on_claim_io(void *ctx, struct vcpu *vcpu, struct vcpu_debug_event *ev);
+int debug_on_mmio(void *ctx, struct vcpu *vcpu, uint64_t gpa, uint8_t *data, unsigned len,
+		  bool write, struct vcpu_stop *why);
+void debug_on_step_over(void *ctx, struct vcpu *vcpu, bool lift);
 
 #endif

@@ -2,6 +2,9 @@
 /* minikvm: parse the command line, build the VM, run it, exit with its status. */
 #include "error.h"
 #include "options.h"
+#ifndef MINIKVM_NO_DEBUGGER
+#include "debug.h"
+#endif
 #include "vcpu.h"
 #include "vm.h"
 
@@ -38,7 +41,18 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	vcpu_signals_init();
 
-	if (vm_create(&vm, &cfg) < 0) {
+#ifdef MINIKVM_NO_DEBUGGER
+	if (cfg.gdb) {
+		fprintf(stderr, "minikvm: this minikvm was built without the debugger (build/minikvm-nodebug): "
+			"--gdb and -S are not available\n");
+		return EXIT_USAGE;
+	}
+#endif
+	if (vm_create(&vm, &cfg) < 0
+#ifndef MINIKVM_NO_DEBUGGER
+	    || (cfg.gdb && debug_create(&vm) < 0)
+#endif
+	) {
 		status = err_status();
 		fprintf(stderr, "minikvm: %s\n", err_message());
 	} else {

@@ -14,7 +14,6 @@
  */
 #include "vcpu.h"
 #include "arch.h"
-#include "debug.h"
 #include "error.h"
 #include "vm.h"
 
@@ -197,9 +196,16 @@ static void handle_mmio(struct vcpu *vcpu)
 	struct io_device *dev = iobus_find(&vm->mmio, run->mmio.phys_addr, size);
 
 	/* An access to RAM the debugger made read-only or unmapped, to watch it. */
-	if (vm->debug && debug_watched_access(vm->debug, vcpu, run->mmio.phys_addr, run->mmio.data,
-					      size, run->mmio.is_write))
-		return;
+	if (vm->hooks && vm->hooks->mmio) {
+		struct vcpu_stop why = { VCPU_STOP_NONE, 0 };
+		int r = vm->hooks->mmio(vm->hooks_ctx, vcpu, run->mmio.phys_addr, run->mmio.data, size,
+					run->mmio.is_write, &why);
+
+		if (r > 0)
+			vm_debug_stop(vm, vcpu, &why);
+		if (r >= 0)
+			return;
+	}
 	if (!dev) {
 		vcpu->stats.unknown_mmio++;
 		if (!run->mmio.is_write)
@@ -242,21 +248,35 @@ static void guest_crash(struct vcpu *vcpu, const char *fmt, ...)
 	funlockfile(stderr);
 }
 
+static void carry_out(struct vcpu *vcpu, const struct vcpu_debug_event *ev,
+		      enum vcpu_verdict verdict, const struct vcpu_stop *why);
+
 /* False when the guest is dead. */
 static bool handle_internal_error(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
+	struct vm *vm = vcpu->vm;
+	struct vcpu_debug_event ev = { VCPU_DEBUG_NONE, 0, 0 };
+	struct vcpu_stop why = { VCPU_STOP_NONE, 0 };
 
 	switch (run->internal.suberror) {
 	case KVM_INTERNAL_ERROR_EMULATION:
 		/*
 		 * Some KVMs (this project's PVM hosts) cannot emulate int3 in
-		 * protected/long mode: the arch code turns that into what a
-		 * real CPU would have done (our breakpoint hit, or #BP for the
-		 * guest's own int3).
+		 * protected/long mode, and a few other instructions: the arch
+		 * code completes what it can, and reports a breakpoint
+		 * instruction as a debug event for the debugger to judge.
 		 */
-		if (arch_emulation_failure(vcpu))
+		switch (arch_emulation_failure(vcpu, &ev)) {
+		case ARCH_EMULATED:
 			return true;
+		case ARCH_DEBUG_EVENT:
+			carry_out(vcpu, &ev, vm->hooks && vm->hooks->debug_event ?
+				  vm->hooks->debug_event(vm->hooks_ctx, vcpu, &ev, &why) : VCPU_REINJECT, &why);
+			return true;
+		case ARCH_NOT_EMULATED:
+			break;
+		}
 		guest_crash(vcpu, "KVM could not emulate the instruction at RIP %#llx "
 			    "(KVM_EXIT_INTERNAL_ERROR, emulation failure)", arch_vcpu_ip(vcpu));
 		break;
@@ -285,22 +305,142 @@ static void handle_system_event(struct vcpu *vcpu)
 	}
 }
 
-/* A debug exit (single step, breakpoint, watchpoint): stop the VM or go on. */
+/*
+ * Stepping over a breakpoint (its condition was false): every other vCPU
+ * parks first, so none can run past the lifted breakpoint unseen; then
+ * the debugger lifts it and this vCPU runs one instruction in the run loop
+ * below with guest debug set to "single step" only. The step ends at the
+ * next debug exit (I/O the instruction does is served on the way), or is
+ * abandoned when the VM is paused or ends meanwhile: the breakpoint goes
+ * back and the instruction, not yet run, will hit it again.
+ */
+static void step_over_begin(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+
+	pthread_mutex_lock(&vm->run_lock);
+	vcpu->step_over_gen = vm->run_gen;
+	/* Another vCPU is stepping over: wait, counted as parked (it waits for that). */
+	while (vm->exclusive && !vm->paused && !atomic_load(&vm->exiting)) {
+		if (!vcpu->parked) {
+			vcpu->parked = true;
+			vm->nparked++;
+			pthread_cond_broadcast(&vm->run_cond);
+		}
+		pthread_cond_wait(&vm->run_cond, &vm->run_lock);
+	}
+	if (vcpu->parked) {
+		vcpu->parked = false;
+		vm->nparked--;
+	}
+	/* Paused or reset meanwhile: the breakpoint will hit again after the resume. */
+	if (vm->paused || vm->exclusive || vm->run_gen != vcpu->step_over_gen ||
+	    atomic_load(&vm->exiting)) {
+		pthread_mutex_unlock(&vm->run_lock);
+		return;
+	}
+	vm->exclusive = vcpu;
+	for (int i = 0; i < vm->ncpus; i++)
+		if (vm->vcpus[i] != vcpu && !vm->vcpus[i]->parked)
+			vcpu_kick(vm->vcpus[i]);
+	while (vm->nparked < vm->ncpus - 1 && !atomic_load(&vm->exiting))
+		pthread_cond_wait(&vm->run_cond, &vm->run_lock);
+	pthread_mutex_unlock(&vm->run_lock);
+	if (vm->hooks->step_over)
+		vm->hooks->step_over(vm->hooks_ctx, vcpu, true);
+	vcpu->stepping_over = true;
+	vcpu->debug_dirty = true;
+}
+
+/* A kick during a step-over: is the VM pausing or ending? */
+static bool step_over_interrupted(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	bool stop;
+
+	pthread_mutex_lock(&vm->run_lock);
+	stop = vm->paused || atomic_load(&vm->exiting);
+	pthread_mutex_unlock(&vm->run_lock);
+	return stop;
+}
+
+static void step_over_end(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+
+	if (!vcpu->stepping_over)
+		return;
+	if (vm->hooks->step_over)
+		vm->hooks->step_over(vm->hooks_ctx, vcpu, false);
+	vcpu->stepping_over = false;
+	vcpu->debug_dirty = true;
+	pthread_mutex_lock(&vm->run_lock);
+	vm->exclusive = NULL;
+	pthread_mutex_unlock(&vm->run_lock);
+	pthread_cond_broadcast(&vm->run_cond);
+}
+
+/* Do what the debugger decided about a debug event. */
+static void carry_out(struct vcpu *vcpu, const struct vcpu_debug_event *ev,
+		      enum vcpu_verdict verdict, const struct vcpu_stop *why)
+{
+	switch (verdict) {
+	case VCPU_RUN_ON:
+		break;
+	case VCPU_STOP_VM:
+		vm_debug_stop(vcpu->vm, vcpu, why);
+		break;
+	case VCPU_STEP_OVER:
+		step_over_begin(vcpu);
+		break;
+	case VCPU_REINJECT:
+		if (arch_reinject_debug_event(vcpu, ev) < 0)
+			guest_crash(vcpu, "cannot give the guest its breakpoint exception at %#llx",
+				    (unsigned long long)ev->pc);
+		break;
+	}
+}
+
+/* A debug exit (single step, breakpoint, watchpoint): the debugger decides. */
 static void handle_debug(struct vcpu *vcpu)
 {
+	struct vm *vm = vcpu->vm;
 	struct vcpu_stop why = { VCPU_STOP_NONE, 0 };
-	uint64_t pc = arch_debug_exit(vcpu, &why);
 
-	if (why.kind == VCPU_STOP_NONE)
+	/* The step over a breakpoint is done: put it back, let the others go. */
+	if (vcpu->stepping_over) {
+		step_over_end(vcpu);
 		return;
-	/* Range stepping: keep stepping inside the range without a round trip to gdb. */
-	if (why.kind == VCPU_STOP_STEP && vcpu->mode == VCPU_RANGE_STEP &&
-	    pc >= vcpu->range_start && pc < vcpu->range_end)
-		return;
-	if (why.kind == VCPU_STOP_SWBREAK || why.kind == VCPU_STOP_HWBREAK)
-		debug_breakpoint_hit(vcpu, &why);
-	else
-		vm_debug_stop(vcpu->vm, vcpu, &why);
+	}
+	/* Guest debug is only ever enabled by a debugger: without one, nothing to do. */
+	if (vm->hooks && vm->hooks->debug_exit)
+		carry_out(vcpu, NULL, vm->hooks->debug_exit(vm->hooks_ctx, vcpu, &why), &why);
+}
+
+static int run_immediate_exit(struct vcpu *vcpu);
+
+/*
+ * The debugger's I/O breakpoint (`in al, dx` on hosts where int3 and debug
+ * registers do not reach us): undo the IN as if the guest had never got
+ * there (KVM completes it on the next KVM_RUN: let it, without entering the
+ * guest, then put the registers back), then let the debugger decide.
+ */
+static bool io_breakpoint(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	struct vcpu_debug_event ev = { VCPU_DEBUG_NONE, 0, 0 };
+	struct vcpu_stop why = { VCPU_STOP_NONE, 0 };
+	struct kvm_regs regs;
+
+	if (!vm->hooks || !vm->hooks->claim_io || !vm->hooks->claim_io(vm->hooks_ctx, vcpu, &ev))
+		return false;
+	if (vcpu_get_regs(vcpu, &regs) < 0 || run_immediate_exit(vcpu) < 0 ||
+	    vcpu_set_regs(vcpu, &regs) < 0) {
+		vm_request_exit(vm, EXIT_HOST, err_message());
+		return true;
+	}
+	carry_out(vcpu, &ev, vm->hooks->debug_event(vm->hooks_ctx, vcpu, &ev, &why), &why);
+	return true;
 }
 
 /* Dispatch one exit; false when the vCPU must stop running. */
@@ -313,7 +453,7 @@ static bool handle_exit(struct vcpu *vcpu)
 	switch (reason) {
 	case KVM_EXIT_IO:
 		/* On some hosts a breakpoint is an `in al, dx` the debugger wrote. */
-		if (vcpu->vm->debug && debug_io_breakpoint(vcpu->vm->debug, vcpu))
+		if (io_breakpoint(vcpu))
 			return true;
 		handle_io(vcpu);
 		vcpu->io_pending = true;
@@ -326,10 +466,6 @@ static bool handle_exit(struct vcpu *vcpu)
 		handle_debug(vcpu);
 		return true;
 	case KVM_EXIT_INTR:
-		return true;
-	case KVM_EXIT_IRQ_WINDOW_OPEN:
-		/* The guest can take the 8259's interrupt now: the next pre-run injects it. */
-		run->request_interrupt_window = 0;
 		return true;
 	case KVM_EXIT_SHUTDOWN:
 		guest_crash(vcpu, "triple fault (KVM_EXIT_SHUTDOWN) at RIP %#llx", arch_vcpu_ip(vcpu));
@@ -357,62 +493,62 @@ static bool handle_exit(struct vcpu *vcpu)
 }
 
 /*
- * KVM finishes an I/O or MMIO instruction (stores an IN's data, moves RIP on)
- * only when KVM_RUN is next entered. Before parking, enter it with
- * immediate_exit so the registers a debugger reads are those after the
- * instruction.
+ * KVM finishes an I/O or MMIO instruction (stores an IN's data, moves RIP
+ * on) only when KVM_RUN is next entered. Enter it with immediate_exit: it
+ * completes the instruction and returns -EINTR without running the guest.
+ * 0 done; 1 completing it produced a new exit (in vcpu->run); -1 error.
  */
+static int run_immediate_exit(struct vcpu *vcpu)
+{
+	int r;
+
+	vcpu->run->immediate_exit = 1;
+	r = ioctl(vcpu->fd, KVM_RUN, 0);
+	vcpu->run->immediate_exit = 0;
+	if (r == 0)
+		return 1;
+	if (errno != EINTR)
+		return err_set(EXIT_HOST, "KVM_RUN (completing an I/O exit) on vCPU %d failed: %s",
+			       vcpu->id, strerror(errno));
+	consume_kick();
+	return 0;
+}
+
+/* Before parking: the registers a debugger reads are those after the I/O instruction. */
 static void complete_pending_io(struct vcpu *vcpu)
 {
 	if (!vcpu->io_pending)
 		return;
-	vcpu->run->immediate_exit = 1;
-	if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
-		if (errno == EINTR)
-			consume_kick();
-	} else {
-		/* Completing the I/O produced a new exit: handle it like any other. */
-		vcpu->run->immediate_exit = 0;
-		vcpu->io_pending = false;
-		handle_exit(vcpu);
-		return;
-	}
-	vcpu->run->immediate_exit = 0;
 	vcpu->io_pending = false;
+	/* Completing the I/O produced a new exit: handle it like any other. */
+	if (run_immediate_exit(vcpu) == 1)
+		handle_exit(vcpu);
 }
 
-int vcpu_step_one(struct vcpu *vcpu)
+/* Guest-debug settings changed (or a step-over began or ended): the debugger programs them. */
+static bool apply_debug(struct vcpu *vcpu)
 {
-	int ret = 0;
+	struct vm *vm = vcpu->vm;
 
-	vcpu->stepping_over = true;
-	if (arch_vcpu_set_debug(vcpu) < 0) {
-		vcpu->stepping_over = false;
-		return -1;
+	if (!vcpu->debug_dirty)
+		return true;
+	vcpu->debug_dirty = false;
+	if (!vm->hooks || !vm->hooks->apply_debug)
+		return true;
+	if (vm->hooks->apply_debug(vm->hooks_ctx, vcpu) < 0) {
+		vm_request_exit(vm, EXIT_HOST, err_message());
+		return false;
 	}
-	for (;;) {
-		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR) {
-				/* A pause can wait for one instruction: finish it first. */
-				consume_kick();
-				continue;
-			}
-			ret = err_set(EXIT_HOST, "KVM_RUN on vCPU %d failed: %s", vcpu->id, strerror(errno));
-			break;
-		}
-		if (vcpu->run->exit_reason == KVM_EXIT_DEBUG)
-			break;
-		/* The instruction did I/O (or faulted): serve it, the step then ends. */
-		if (!handle_exit(vcpu)) {
-			ret = -1;
-			break;
-		}
-	}
-	vcpu->stepping_over = false;
-	/* Pending kicks stay pending: the caller's loop parks if the VM was paused meanwhile. */
-	if (arch_vcpu_set_debug(vcpu) < 0)
-		ret = -1;
-	return ret;
+	return true;
+}
+
+/* Under run_lock: paused, told to stay, or another vCPU steps over a breakpoint alone. */
+static bool must_park(const struct vcpu *vcpu)
+{
+	const struct vm *vm = vcpu->vm;
+
+	return (vm->paused || vcpu->mode == VCPU_STAY || (vm->exclusive && vm->exclusive != vcpu)) &&
+	       !atomic_load(&vm->exiting);
 }
 
 /* Wait while the VM is paused or this vCPU is told to stay; false when the VM ends. */
@@ -421,13 +557,16 @@ static bool vcpu_park(struct vcpu *vcpu)
 	struct vm *vm = vcpu->vm;
 	bool go;
 
+	/* The instruction stepped over a breakpoint runs first (unless abandoned, in the loop). */
+	if (vcpu->stepping_over)
+		return !atomic_load(&vm->exiting) && apply_debug(vcpu);
 	pthread_mutex_lock(&vm->run_lock);
-	if ((vm->paused || vcpu->mode == VCPU_STAY) && !atomic_load(&vm->exiting)) {
+	if (must_park(vcpu)) {
 		pthread_mutex_unlock(&vm->run_lock);
 		complete_pending_io(vcpu);
 		pthread_mutex_lock(&vm->run_lock);
 	}
-	while ((vm->paused || vcpu->mode == VCPU_STAY) && !atomic_load(&vm->exiting)) {
+	while (must_park(vcpu)) {
 		if (!vcpu->parked) {
 			vcpu->parked = true;
 			vm->nparked++;
@@ -440,7 +579,8 @@ static bool vcpu_park(struct vcpu *vcpu)
 		if (vcpu->report_stop && vm->nparked == vm->ncpus) {
 			vcpu->report_stop = false;
 			pthread_mutex_unlock(&vm->run_lock);
-			debug_report_stop(vm);
+			if (vm->hooks && vm->hooks->report_stop)
+				vm->hooks->report_stop(vm->hooks_ctx);
 			pthread_mutex_lock(&vm->run_lock);
 			continue;
 		}
@@ -453,9 +593,7 @@ static bool vcpu_park(struct vcpu *vcpu)
 	}
 	go = !atomic_load(&vm->exiting);
 	pthread_mutex_unlock(&vm->run_lock);
-	if (go && vcpu->debug_dirty)
-		go = arch_vcpu_set_debug(vcpu) == 0;
-	return go;
+	return go && apply_debug(vcpu);
 }
 
 static void *vcpu_thread(void *arg)
@@ -468,10 +606,15 @@ static void *vcpu_thread(void *arg)
 	pthread_setname_np(pthread_self(), name);
 	while (vcpu_park(vcpu)) {
 		vcpu->io_pending = false;
-		arch_vcpu_pre_run(vcpu);
+		/* No interrupt injected into the one instruction stepped over a breakpoint. */
+		if (!vcpu->stepping_over)
+			arch_vcpu_pre_run(vcpu);
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR) {
 				consume_kick();
+				/* A pause (or the end) does not wait for a step-over: abandon it. */
+				if (vcpu->stepping_over && step_over_interrupted(vcpu))
+					step_over_end(vcpu);
 				continue;
 			}
 			if (errno == EAGAIN)
@@ -486,6 +629,7 @@ static void *vcpu_thread(void *arg)
 		if (!handle_exit(vcpu))
 			break;
 	}
+	step_over_end(vcpu);
 	/* Gone threads count as parked, so vm_pause() never waits for them. */
 	pthread_mutex_lock(&vm->run_lock);
 	if (!vcpu->parked) {

@@ -56,6 +56,34 @@ struct vcpu_stop {
 	uint64_t addr;
 };
 
+/*
+ * A debug event as the CPU reported it: facts only (arch_debug_exit,
+ * arch_emulation_failure). Whether it is the debugger's and what to do
+ * about it is the debugger's call (struct vm_hooks), carried out by the
+ * run loop.
+ */
+enum vcpu_debug_kind {
+	VCPU_DEBUG_NONE,
+	VCPU_DEBUG_BREAK_INSN, /* the arch's breakpoint instruction (x86: int3) at pc */
+	VCPU_DEBUG_IO_INSN,    /* the debugger's I/O breakpoint instruction at pc, already undone */
+	VCPU_DEBUG_DR,         /* debug-register slot `slot` fired; pc is where the vCPU is */
+	VCPU_DEBUG_STEP,       /* a single step ended at pc */
+};
+
+struct vcpu_debug_event {
+	enum vcpu_debug_kind kind;
+	uint64_t pc;           /* linear address (x86: CS base + RIP) */
+	unsigned slot;
+};
+
+/* The debugger's decision on a debug event. */
+enum vcpu_verdict {
+	VCPU_RUN_ON,      /* nothing for the debugger (or a step inside a range): run on */
+	VCPU_STOP_VM,     /* stop the VM for gdb (why says why) */
+	VCPU_STEP_OVER,   /* one of its breakpoints, condition false: step over it, run on */
+	VCPU_REINJECT,    /* the guest's own breakpoint instruction: give the guest its exception */
+};
+
 struct vcpu {
 	struct vm *vm;
 	int id;
@@ -75,7 +103,9 @@ struct vcpu {
 
 	/* Owned by the vCPU thread. */
 	bool io_pending;        /* the last exit was I/O or MMIO, not yet completed by KVM */
-	bool stepping_over;     /* inside vcpu_step_one(): guest debug is "single step" only */
+	bool stepping_over;     /* stepping over a breakpoint: guest debug is "single step" only,
+				   every other vCPU is parked (vm->exclusive) */
+	uint64_t step_over_gen; /* vm->run_gen when the step-over began */
 
 	void *arch_regs;        /* the arch's register cache while stopped (freed with the vCPU) */
 	void *arch_debug;       /* the arch's last guest-debug settings (freed with the vCPU) */
@@ -87,13 +117,6 @@ int vcpu_start(struct vcpu *vcpu);
 /* Make the vCPU leave KVM_RUN soon (immediate_exit + signal). */
 void vcpu_kick(struct vcpu *vcpu);
 void vcpu_join(struct vcpu *vcpu);
-
-/*
- * From the vCPU's own thread: run exactly one guest instruction with every
- * breakpoint and watchpoint out of the way (stepping over a breakpoint whose
- * condition is false). I/O the instruction does is served as usual.
- */
-int vcpu_step_one(struct vcpu *vcpu);
 
 /* Register access for devices (e.g. the hypercall port). 0 or -1 with err_set(). */
 int vcpu_get_regs(struct vcpu *vcpu, struct kvm_regs *regs);

@@ -11,7 +11,6 @@
  */
 #include "vm.h"
 #include "arch.h"
-#include "debug.h"
 #include "device.h"
 #include "error.h"
 #include "loader/loader.h"
@@ -53,17 +52,19 @@ static int open_kvm(void)
 	}
 }
 
+int vm_require_caps(int kvm_fd, const struct kvm_cap_need *caps, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ioctl(kvm_fd, KVM_CHECK_EXTENSION, caps[i].cap) <= 0)
+			return err_set(EXIT_HOST, "this KVM lacks %s", caps[i].name);
+	return 0;
+}
+
+/* The API version and what the core needs; the arch checks its own in arch_vm_init(). */
 static int kvm_check(int kvm_fd)
 {
-	static const struct {
-		int cap;
-		const char *name;
-	} needed[] = {
+	static const struct kvm_cap_need needed[] = {
 		{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
-		{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP" },
-		{ KVM_CAP_PIT2, "KVM_CAP_PIT2" },
-		{ KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR" },
-		{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
 		{ KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE" },
 	};
 	int v = ioctl(kvm_fd, KVM_GET_API_VERSION, 0);
@@ -71,10 +72,7 @@ static int kvm_check(int kvm_fd)
 	if (v != KVM_API_VERSION)
 		return err_set(EXIT_HOST, "KVM_GET_API_VERSION returned %d, expected %d", v,
 			       KVM_API_VERSION);
-	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++)
-		if (ioctl(kvm_fd, KVM_CHECK_EXTENSION, needed[i].cap) <= 0)
-			return err_set(EXIT_HOST, "this KVM lacks %s", needed[i].name);
-	return 0;
+	return vm_require_caps(kvm_fd, needed, sizeof(needed) / sizeof(needed[0]));
 }
 
 static int set_slot(struct vm *vm, int slot, uint64_t gpa, uint64_t size, uint64_t host_off,
@@ -259,9 +257,15 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		if (vcpu_create(vm, i, &vm->vcpus[i]) < 0 || arch_vcpu_init(vm->vcpus[i]) < 0)
 			return -1;
 	}
-	if (cfg->gdb && debug_create(vm) < 0)
-		return -1;
 	return 0;
+}
+
+void vm_set_hooks(struct vm *vm, const struct vm_hooks *hooks, void *ctx)
+{
+	vm->hooks = hooks;
+	vm->hooks_ctx = ctx;
+	for (int i = 0; i < vm->ncpus; i++)
+		vm->vcpus[i]->debug_dirty = true;
 }
 
 int vm_irq_line(struct vm *vm, int irq, int level)
@@ -372,7 +376,8 @@ static void event_loop(struct vm *vm, int sig_fd)
 			[PFD_NOTIFY] = { .fd = con->notify_fd, .events = POLLIN },
 			[PFD_INPUT] = { .fd = console_wants_input(con) ? con->in_fd : -1, .events = POLLIN },
 		};
-		int ndebug = debug_poll_fds(vm, &pfd[PFD_DEBUG], PFD_MAX - PFD_DEBUG);
+		int ndebug = vm->hooks && vm->hooks->poll_fds ?
+			     vm->hooks->poll_fds(vm->hooks_ctx, &pfd[PFD_DEBUG], PFD_MAX - PFD_DEBUG) : 0;
 		struct timespec ts, *timeout = NULL;
 
 		if (flush_at >= 0) {
@@ -411,7 +416,8 @@ static void event_loop(struct vm *vm, int sig_fd)
 			if (console_read_input(con) == 1)
 				vm_request_exit(vm, EXIT_GUEST_OK, "Ctrl-A x typed on the console");
 		}
-		debug_handle_fds(vm, &pfd[PFD_DEBUG], ndebug);
+		if (ndebug)
+			vm->hooks->handle_fds(vm->hooks_ctx, &pfd[PFD_DEBUG], ndebug);
 	}
 }
 
@@ -434,11 +440,12 @@ int vm_run(struct vm *vm)
 			break;
 		}
 	}
-	debug_start(vm);
+	if (vm->hooks && vm->hooks->started)
+		vm->hooks->started(vm->hooks_ctx);
 	event_loop(vm, sig_fd);
 	arch_vm_stop(vm);
-	if (vm->debug)
-		debug_vm_ending(vm, vm->exit_status, vm->exit_status == EXIT_GUEST_CRASH);
+	if (vm->hooks && vm->hooks->ending)
+		vm->hooks->ending(vm->hooks_ctx, vm->exit_status, vm->exit_status == EXIT_GUEST_CRASH);
 	for (int i = 0; i < vm->ncpus; i++)
 		vcpu_kick(vm->vcpus[i]);
 	for (int i = 0; i < vm->ncpus; i++)
@@ -455,7 +462,9 @@ int vm_run(struct vm *vm)
 
 void vm_destroy(struct vm *vm)
 {
-	debug_free(vm);
+	if (vm->hooks && vm->hooks->free)
+		vm->hooks->free(vm->hooks_ctx);
+	vm->hooks = NULL;
 	for (int i = 0; i < vm->ncpus; i++) {
 		vcpu_destroy(vm->vcpus[i]);
 		vm->vcpus[i] = NULL;

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "boot.h"
@@ -20,11 +21,45 @@
 
 struct vcpu;
 struct vcpu_stop;
+struct vcpu_debug_event;
 struct kvm_cpuid2;
-struct debug;
+struct pollfd;
 struct i8259;
 struct i8254;
 struct ioapic;
+
+/*
+ * What an observer of the VM plugs into the core: the debugger (src/debug.c)
+ * registers these with vm_set_hooks(), as Solo5's gdb module registers its
+ * VM-exit hook. The core calls them and never includes the debugger's
+ * headers; a VMM built without the debugger runs with none. Any may be NULL.
+ */
+struct vm_hooks {
+	/* The event loop's thread. */
+	int (*poll_fds)(void *ctx, struct pollfd *pfd, int max); /* fds to poll: how many */
+	void (*handle_fds)(void *ctx, const struct pollfd *pfd, int n);
+	void (*started)(void *ctx);                      /* the vCPU threads run */
+	void (*ending)(void *ctx, int status, bool crashed); /* the VM is ending */
+	void (*free)(void *ctx);                         /* vm_destroy */
+
+	/* vCPU threads. */
+	/* Before KVM_RUN when vcpu->debug_dirty or a step-over begins or ends: program guest debug. */
+	int (*apply_debug)(void *ctx, struct vcpu *vcpu);
+	/* A KVM_EXIT_DEBUG: decide (arch_debug_exit gives the facts). */
+	enum vcpu_verdict (*debug_exit)(void *ctx, struct vcpu *vcpu, struct vcpu_stop *why);
+	/* A debug event found another way (emulation failure, an I/O breakpoint): decide. */
+	enum vcpu_verdict (*debug_event)(void *ctx, struct vcpu *vcpu,
+					 const struct vcpu_debug_event *ev, struct vcpu_stop *why);
+	/* A KVM_EXIT_IO: the debugger's I/O breakpoint? Then true, ev filled; the run loop undoes the IN. */
+	bool (*claim_io)(void *ctx, struct vcpu *vcpu, struct vcpu_debug_event *ev);
+	/* A KVM_EXIT_MMIO on RAM the debugger protected: <0 not its page, 0 done, 1 done and stop. */
+	int (*mmio)(void *ctx, struct vcpu *vcpu, uint64_t gpa, uint8_t *data, unsigned len,
+		    bool write, struct vcpu_stop *why);
+	/* Every vCPU parked after vm_debug_stop(): tell gdb (from the stopping vCPU's thread). */
+	void (*report_stop)(void *ctx);
+	/* Step-over of a breakpoint: take it out of the guest (lift) or put it back. */
+	void (*step_over)(void *ctx, struct vcpu *vcpu, bool lift);
+};
 
 struct vm {
 	const struct vm_config *cfg;
@@ -60,7 +95,9 @@ struct vm {
 	int nparked;                 /* vCPU threads parked (or gone) */
 	int stopper;                 /* the vCPU that stopped the VM, or -1 */
 	uint64_t run_gen;            /* +1 at every resume and reset: register caches expire */
-	struct debug *debug;         /* the debugger's state, NULL without --gdb */
+	struct vcpu *exclusive;      /* runs alone (stepping over a breakpoint), or NULL */
+	const struct vm_hooks *hooks; /* the debugger's, or NULL */
+	void *hooks_ctx;
 	int nslots;                  /* KVM memory slots in use */
 
 	/* The end: the first request wins; the event loop then stops every vCPU. */
@@ -76,6 +113,16 @@ int vm_create(struct vm *vm, const struct vm_config *cfg);
 /* Run all vCPUs and the event loop until the VM ends; returns the exit status. */
 int vm_run(struct vm *vm);
 void vm_destroy(struct vm *vm);
+
+/* KVM capabilities a layer needs: -1 with err_set() naming the first one missing. */
+struct kvm_cap_need {
+	int cap;
+	const char *name;
+};
+int vm_require_caps(int kvm_fd, const struct kvm_cap_need *caps, size_t n);
+
+/* Plug an observer (the debugger) in; before vm_run. */
+void vm_set_hooks(struct vm *vm, const struct vm_hooks *hooks, void *ctx);
 
 /* Device services. */
 int vm_irq_line(struct vm *vm, int irq, int level);

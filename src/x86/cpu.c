@@ -38,8 +38,17 @@
 
 int arch_vm_init(struct vm *vm)
 {
+	static const struct kvm_cap_need needed[] = {
+		{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP" },
+		{ KVM_CAP_PIT2, "KVM_CAP_PIT2" },
+		{ KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR" },
+		{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
+	};
 	uint64_t identity = LAYOUT_KVM_IDENTITY;
 	struct kvm_cpuid2 *cpuid;
+
+	if (vm_require_caps(vm->kvm_fd, needed, sizeof(needed) / sizeof(needed[0])) < 0)
+		return -1;
 
 	/*
 	 * Intel VT-x without "unrestricted guest" runs real mode through a
@@ -97,10 +106,17 @@ void arch_vcpu_pre_run(struct vcpu *vcpu)
 
 bool arch_handle_exit(struct vcpu *vcpu)
 {
-	if (vcpu->run->exit_reason != KVM_EXIT_IOAPIC_EOI)
-		return false;
-	ioapic_eoi(vcpu->vm, vcpu->run->eoi.vector);
-	return true;
+	switch (vcpu->run->exit_reason) {
+	case KVM_EXIT_IOAPIC_EOI:
+		/* A local APIC took an EOI for a level-triggered vector of our IOAPIC. */
+		ioapic_eoi(vcpu->vm, vcpu->run->eoi.vector);
+		return true;
+	case KVM_EXIT_IRQ_WINDOW_OPEN:
+		/* The guest can take the 8259's interrupt now: the next pre-run injects it. */
+		vcpu->run->request_interrupt_window = 0;
+		return true;
+	}
+	return false;
 }
 
 int x86_msr_get(struct vcpu *vcpu, uint32_t index, uint64_t *val)

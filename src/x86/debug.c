@@ -7,7 +7,6 @@
  * API document (KVM_SET_GUEST_DEBUG, struct kvm_debug_exit_arch).
  */
 #include "../arch.h"
-#include "../debug.h"
 #include "../error.h"
 #include "../vcpu.h"
 #include "../vm.h"
@@ -44,13 +43,11 @@ static uint64_t dr7_bits(const struct debug_hw_slot *s, unsigned i)
 	       ((uint64_t)len << (18 + 4 * i));
 }
 
-int arch_vcpu_set_debug(struct vcpu *vcpu)
+int arch_vcpu_set_debug(struct vcpu *vcpu, const struct debug_arch_state *st)
 {
-	const struct debug_arch_state *st = vcpu->vm->debug ? debug_arch_state(vcpu->vm->debug) : NULL;
 	struct kvm_guest_debug dbg;
 
 	memset(&dbg, 0, sizeof(dbg));
-	vcpu->debug_dirty = false;
 	if (st && vcpu->stepping_over) {
 		/* One instruction with no breakpoint or watchpoint in the way. */
 		dbg.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
@@ -92,43 +89,27 @@ int arch_vcpu_set_debug(struct vcpu *vcpu)
 }
 
 
-uint64_t arch_debug_exit(struct vcpu *vcpu, struct vcpu_stop *why)
+void arch_debug_exit(struct vcpu *vcpu, struct vcpu_debug_event *ev)
 {
 	const struct kvm_debug_exit_arch *a = &vcpu->run->debug.arch;
-	struct debug *dbg = vcpu->vm->debug;
+	const struct kvm_guest_debug *set = vcpu->arch_debug; /* what we asked KVM for */
 
-	why->kind = VCPU_STOP_NONE;
+	ev->pc = a->pc;
+	ev->slot = 0;
 	if (a->exception == 3) {
-		if (dbg && debug_is_breakpoint(dbg, a->pc)) {
-			why->kind = VCPU_STOP_SWBREAK;
-			why->addr = a->pc;
-		} else if (!x86_inject_exception(vcpu, 3, 1)) {
-			why->kind = VCPU_STOP_CRASH;
-		}
-		return a->pc;
+		ev->kind = VCPU_DEBUG_BREAK_INSN;
+		return;
 	}
-	/* #DB: which debug register fired (B0-B3), or a single step (BS). */
-	if (dbg) {
-		const struct debug_arch_state *st = debug_arch_state(dbg);
-
-		for (unsigned i = 0; i < DEBUG_HW_SLOTS; i++) {
-			if (!(a->dr6 & (1U << i)) || !st->hw[i].used)
-				continue;
-			switch (st->hw[i].type) {
-			case DEBUG_HW_EXEC:
-				why->kind = st->hw[i].for_sw ? VCPU_STOP_SWBREAK : VCPU_STOP_HWBREAK;
-				break;
-			case DEBUG_HW_WRITE: why->kind = VCPU_STOP_WATCH; break;
-			case DEBUG_HW_READ: why->kind = VCPU_STOP_RWATCH; break;
-			case DEBUG_HW_ACCESS: why->kind = VCPU_STOP_AWATCH; break;
-			}
-			why->addr = st->hw[i].addr;
-			return a->pc;
+	/* #DB: which enabled debug register fired (B0-B3), or a single step (BS). */
+	for (unsigned i = 0; i < 4 && set; i++) {
+		if ((a->dr6 & (1U << i)) && (set->arch.debugreg[7] & (3ULL << (2 * i)))) {
+			ev->kind = VCPU_DEBUG_DR;
+			ev->slot = i;
+			return;
 		}
 	}
-	if (a->dr6 & DR6_BS || vcpu->mode == VCPU_STEP || vcpu->mode == VCPU_RANGE_STEP)
-		why->kind = VCPU_STOP_STEP;
-	return a->pc;
+	ev->kind = a->dr6 & DR6_BS || (set && (set->control & KVM_GUESTDBG_SINGLESTEP)) ?
+		   VCPU_DEBUG_STEP : VCPU_DEBUG_NONE;
 }
 
 /* ---- translation ---- */
@@ -283,8 +264,7 @@ int arch_monitor(struct vcpu *vcpu, const char *cmd, struct gdb_console *out)
 	return -ENOENT;
 }
 
-const uint8_t arch_breakpoint_insn[] = { INT3 };
-const size_t arch_breakpoint_len = sizeof(arch_breakpoint_insn);
+const uint8_t arch_breakpoint_insn = INT3;
 
 /* ---- breakpoints that exit as port I/O ---- */
 
@@ -311,22 +291,4 @@ int arch_io_exit_pc(struct vcpu *vcpu, uint64_t *pc)
 	/* Linear, like the pc of a debug exit (gdb's address in flat and real mode). */
 	*pc = (s.efer & EFER_LMA) && s.cs.l ? regs.rip : (uint32_t)(s.cs.base + regs.rip);
 	return 0;
-}
-
-int arch_io_exit_cancel(struct vcpu *vcpu)
-{
-	struct kvm_regs regs;
-	int r;
-
-	/* KVM completes the IN on the next KVM_RUN: let it (without entering the guest), then
-	 * put back RAX and RIP, as if the guest had never reached the instruction. */
-	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0)
-		return err_set(EXIT_HOST, "KVM_GET_REGS failed: %s", strerror(errno));
-	vcpu->run->immediate_exit = 1;
-	r = ioctl(vcpu->fd, KVM_RUN, 0);
-	vcpu->run->immediate_exit = 0;
-	if (r == 0 || errno != EINTR)
-		return err_set(EXIT_HOST, "KVM_RUN (completing a breakpoint's IN) failed: %s",
-			       r == 0 ? "it ran the guest" : strerror(errno));
-	return vcpu_set_regs(vcpu, &regs);
 }

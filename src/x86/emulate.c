@@ -15,7 +15,7 @@
  * Anything else stays a guest crash, reported with the instruction bytes.
  */
 #include "../arch.h"
-#include "../debug.h"
+#include "../error.h"
 #include "../vcpu.h"
 #include "../vm.h"
 #include "paging.h"
@@ -28,7 +28,6 @@
 #define INT3  0xCC
 #define FWAIT 0x9B
 #define FSW_ES 0x80      /* x87 status: an unmasked exception is pending */
-#define VEC_BP 3
 #define VEC_MF 16
 
 bool x86_inject_exception(struct vcpu *vcpu, unsigned vector, unsigned skip)
@@ -48,6 +47,14 @@ bool x86_inject_exception(struct vcpu *vcpu, unsigned vector, unsigned skip)
 	ev.flags = 0;
 	return ioctl(vcpu->fd, KVM_SET_REGS, &regs) == 0 &&
 	       ioctl(vcpu->fd, KVM_SET_VCPU_EVENTS, &ev) == 0;
+}
+
+int arch_reinject_debug_event(struct vcpu *vcpu, const struct vcpu_debug_event *ev)
+{
+	/* #BP is a trap: the guest's handler sees RIP after the int3 (which RIP is still on). */
+	if (ev->kind != VCPU_DEBUG_BREAK_INSN || !x86_inject_exception(vcpu, 3, 1))
+		return err_set(EXIT_HOST, "cannot deliver #BP to vCPU %d", vcpu->id);
+	return 0;
 }
 
 static bool emulate_fwait(struct vcpu *vcpu, struct kvm_regs *regs)
@@ -196,7 +203,7 @@ static bool emulate_mxcsr(struct vcpu *vcpu, struct kvm_regs *regs, const struct
 	return ioctl(vcpu->fd, KVM_SET_REGS, regs) == 0;
 }
 
-bool arch_emulation_failure(struct vcpu *vcpu)
+enum arch_emulation arch_emulation_failure(struct vcpu *vcpu, struct vcpu_debug_event *ev)
 {
 	struct kvm_regs regs;
 	struct kvm_sregs s;
@@ -206,23 +213,19 @@ bool arch_emulation_failure(struct vcpu *vcpu)
 	uint8_t byte;
 
 	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0 || ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0)
-		return false;
+		return ARCH_NOT_EMULATED;
 	p = (struct paging_regs){ .cr0 = s.cr0, .cr3 = s.cr3, .cr4 = s.cr4, .efer = s.efer };
 	linear = s.cs.base + regs.rip;
 	if (page_walk(&vcpu->vm->mem, &p, linear, &w) < 0 ||
 	    guest_mem_read(&vcpu->vm->mem, w.gpa, &byte, 1) < 0)
-		return false;
+		return ARCH_NOT_EMULATED;
 	switch (byte) {
 	case INT3:
-		if (vcpu->vm->debug && debug_is_breakpoint(vcpu->vm->debug, linear)) {
-			struct vcpu_stop why = { VCPU_STOP_SWBREAK, linear };
-
-			debug_breakpoint_hit(vcpu, &why);
-			return true;
-		}
-		return x86_inject_exception(vcpu, VEC_BP, 1);
+		/* The debugger's breakpoint or the guest's own: the debugger says which. */
+		*ev = (struct vcpu_debug_event){ VCPU_DEBUG_BREAK_INSN, linear, 0 };
+		return ARCH_DEBUG_EVENT;
 	case FWAIT:
-		return emulate_fwait(vcpu, &regs);
+		return emulate_fwait(vcpu, &regs) ? ARCH_EMULATED : ARCH_NOT_EMULATED;
 	}
-	return emulate_mxcsr(vcpu, &regs, &s, &p, linear);
+	return emulate_mxcsr(vcpu, &regs, &s, &p, linear) ? ARCH_EMULATED : ARCH_NOT_EMULATED;
 }

@@ -66,9 +66,9 @@ class Result:
             self.stderr.decode(errors="replace")[-3000:])
 
 
-def run(args, stdin=b"", timeout=60, env=None):
-    """Run minikvm with args; stdin bytes (None: inherit nothing, /dev/null)."""
-    proc = subprocess.run([MINIKVM] + list(args), input=stdin, stdout=subprocess.PIPE,
+def run(args, stdin=b"", timeout=60, env=None, binary=None):
+    """Run minikvm (or binary) with args; stdin bytes (None: inherit nothing, /dev/null)."""
+    proc = subprocess.run([binary or MINIKVM] + list(args), input=stdin, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, timeout=timeout, env=env)
     return Result(proc.returncode, proc.stdout, proc.stderr)
 

@@ -489,6 +489,26 @@ ex("continue")
         assert vm.finish() == 4
 
 
+def test_smp_conditional_breakpoint_stops_only_its_vcpu():
+    # Seven APs run through one line at once. The breakpoint's condition is
+    # false for six: each steps over it alone (the others parked meanwhile),
+    # so the seventh cannot slip past while the breakpoint is lifted.
+    line = source_line("guest/smp.c", "\tspin_lock(&console_lock);")
+    with Vmm(["-S", "-c", "8", "--format", "raw32", SMP]) as vm:
+        r = run_gdb(vm, SMP_ELF, ("LINE = %d\n" % line) + r'''
+ex("break guest/smp.c:%d if vcpu == 5" % LINE)
+ex("continue")
+R["stop"] = [gdb.selected_thread().num, ev("vcpu"), fn()]
+R["info"] = ex("info breakpoints")
+ex("delete")
+ex("continue")
+''')
+        assert r["stop"] == [6, 5, "ap_main"], r
+        assert "already hit 1 time" in r["info"], r["info"]
+        assert vm.finish() == 8
+        assert "cpu 5: APIC id 5" in vm.stdout().splitlines()
+
+
 def test_mi_session_like_an_ide():
     """What VS Code's cppdbg / CLion send: MI3 commands, asserted on MI records.
 

@@ -180,3 +180,19 @@ def test_ckernel():
     need("ckernel.elf")
     res = run([guest("ckernel.elf")])
     expect(res, 0, CKERNEL_OUTPUT)
+
+
+def test_without_the_debugger():
+    # build/minikvm-nodebug links no debugger and no gdbstub (the core knows
+    # the debugger only through struct vm_hooks): guests run the same.
+    import harness
+    nodebug = harness.MINIKVM + "-nodebug"
+    assert os.path.exists(nodebug), "%s is missing: run `make test`" % nodebug
+    need("hello16.bin", "smp.bin")
+    expect(run([guest("hello16.bin")], binary=nodebug), 0, "Hello, world! (real mode)\n")
+    res = run(["--format", "raw32", "-c", "4", guest("smp.bin")], binary=nodebug)
+    assert res.status == 4 and res.stdout.decode().endswith("smp: 4 CPUs online\n"), res
+    res = run(["-g", "127.0.0.1:0", guest("hello16.bin")], binary=nodebug)
+    assert res.status == 1 and res.stdout == b"", res
+    assert res.stderr.decode() == ("minikvm: this minikvm was built without the debugger "
+                                   "(build/minikvm-nodebug): --gdb and -S are not available\n"), res

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The contract between the debugger (src/debug*.c) and the arch's debug
+ * hardware (src/x86/debug.c, src/x86/probe.c): the breakpoint and
+ * watchpoint slots the debugger fills and the arch programs, and what the
+ * host's KVM was found able to do. Plain data, so that the arch code needs
+ * nothing else of the debugger.
+ */
+#ifndef MINIKVM_DEBUG_ARCH_H
+#define MINIKVM_DEBUG_ARCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* One of the four x86 debug-register slots (or the equivalent elsewhere). */
+enum debug_hw_type { DEBUG_HW_EXEC, DEBUG_HW_WRITE, DEBUG_HW_READ, DEBUG_HW_ACCESS };
+
+struct debug_hw_slot {
+	bool used;
+	bool for_sw;      /* stands in for a software breakpoint the host cannot do */
+	bool patched;     /* an execute breakpoint done by patching the code (see debug_bp.c):
+			     the host's debug registers never fire */
+	enum debug_hw_type type;
+	uint64_t addr;
+	unsigned len; /* 1, 2, 4 or 8 */
+};
+
+#define DEBUG_HW_SLOTS 4
+
+/* What the arch code needs to program KVM_SET_GUEST_DEBUG. */
+struct debug_arch_state {
+	struct debug_hw_slot hw[DEBUG_HW_SLOTS];
+	bool sw_breakpoints;  /* at least one software breakpoint is inserted */
+	bool step_irq;        /* let interrupts in while single-stepping (monitor step-irq on) */
+	bool block_irq;       /* the host can hold interrupts back while stepping */
+};
+
+/*
+ * The three kinds of KVM a debugger meets (probed, see src/x86/probe.c):
+ * VT-x/AMD-V in hardware, where every debug exit arrives; PVM, which runs
+ * guests through KVM's instruction emulator (int3 ends in an emulation
+ * failure, data breakpoints never fire); and a nested KVM whose AMD-V is
+ * itself emulated (QEMU TCG), where int3 goes to the guest and debug
+ * registers never fire, but single steps work.
+ */
+enum debug_host_kind { DEBUG_HOST_HARDWARE, DEBUG_HOST_PVM, DEBUG_HOST_EMULATED };
+
+/* What the host's KVM can do, probed once (debug_probe_host). */
+struct debug_host_caps {
+	enum debug_host_kind kind;
+	bool sw_bp;            /* int3 in protected/long mode comes to us (a debug exit or,
+				  on PVM, an emulation failure) */
+	bool dr_exec;          /* debug-register execute breakpoints fire */
+	bool dr_write_watch;   /* debug-register write watchpoints fire */
+	bool dr_read_watch;    /* debug-register read/access watchpoints fire */
+	bool readonly_mem;     /* KVM_MEM_READONLY slots (software write watchpoints) */
+	bool block_irq;        /* KVM_GUESTDBG_BLOCKIRQ */
+	bool sw_bp_real_mode;  /* a real-mode int3 exits to us (else: debug registers) */
+};
+
+#endif
