@@ -17,12 +17,12 @@
  *
  * Everything read from the image is checked against the file and RAM.
  */
-#include "elf.h"
-#include "loader.h"
-#include "../error.h"
-#include "../x86/acpi.h"
-#include "../x86/layout.h"
-#include "../x86/x86.h"
+#include "loader/elf.h"
+#include "loader/loader.h"
+#include "error.h"
+#include "x86/acpi.h"
+#include "x86/layout.h"
+#include "x86/x86.h"
 
 #include <elf.h>
 #include <stddef.h>
