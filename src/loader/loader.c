@@ -58,7 +58,8 @@ out:
 	return ret;
 }
 
-int loader_load(const struct vm_config *cfg, struct guest_mem *mem, struct boot_state *boot)
+int loader_load(const struct vm_config *cfg, struct guest_mem *mem, struct boot_state *boot,
+		const char *extra_cmdline)
 {
 	enum image_format fmt = cfg->format;
 	struct image img = { 0 };
@@ -92,10 +93,10 @@ int loader_load(const struct vm_config *cfg, struct guest_mem *mem, struct boot_
 
 	switch (fmt) {
 	case FORMAT_LINUX:
-		ret = linux_load_bzimage(&img, cfg, mem, boot);
+		ret = linux_load_bzimage(&img, cfg, extra_cmdline, mem, boot);
 		break;
 	case FORMAT_PVH:
-		ret = linux_load_pvh(&img, cfg, mem, boot);
+		ret = linux_load_pvh(&img, cfg, extra_cmdline, mem, boot);
 		break;
 	case FORMAT_RAW16:
 	case FORMAT_RAW32:

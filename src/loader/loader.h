@@ -5,6 +5,9 @@
  * and fills a boot_state. No KVM here: loaders are unit-tested against a
  * guest_mem that wraps a plain buffer.
  *
+ * Loaders know nothing of the host: what a host needs (extra kernel
+ * command-line words) comes from the caller.
+ *
  * Errors: -1 with err_set(EXIT_USAGE, "...") naming what is wrong with the
  * image ("ELF program header 2 extends past the end of the file").
  */
@@ -26,8 +29,13 @@
  */
 enum image_format loader_detect(const struct image *img);
 
-/* Load cfg->image (and modules) as cfg->format says; detects when auto. */
-int loader_load(const struct vm_config *cfg, struct guest_mem *mem, struct boot_state *boot);
+/*
+ * Load cfg->image (and modules) as cfg->format says; detects when auto.
+ * extra_cmdline (NULL or "": none) is appended, after a space, to the
+ * command line a Linux kernel gets (cfg->append); other formats ignore it.
+ */
+int loader_load(const struct vm_config *cfg, struct guest_mem *mem, struct boot_state *boot,
+		const char *extra_cmdline);
 
 /* Individual formats. */
 int raw_load(const struct image *img, enum image_format fmt, const struct vm_config *cfg,
@@ -40,9 +48,9 @@ int multiboot_load(const struct image *img, const struct vm_config *cfg,
 bool linux_is_bzimage(const struct image *img);
 uint64_t linux_pvh_entry(const struct image *img);
 int linux_load_bzimage(const struct image *img, const struct vm_config *cfg,
-		       struct guest_mem *mem, struct boot_state *boot);
+		       const char *extra_cmdline, struct guest_mem *mem, struct boot_state *boot);
 int linux_load_pvh(const struct image *img, const struct vm_config *cfg,
-		   struct guest_mem *mem, struct boot_state *boot);
+		   const char *extra_cmdline, struct guest_mem *mem, struct boot_state *boot);
 
 /* Offset of a valid multiboot header in the first 8 KiB, or -1. */
 long multiboot_find_header(const struct image *img);
