@@ -6,8 +6,11 @@ PREFIX  ?= /usr/local
 VERSION := 0.1.0
 
 WARN    := -Wall -Wextra -Werror
+# #include "x86/layout.h" means src/x86/layout.h from anywhere. -iquote, not -I:
+# <error.h> must stay glibc's, not src/error.h.
+INCLUDE := -iquote src
 CFLAGS  ?= -O2 -g
-override CFLAGS += -std=gnu11 $(WARN) -pthread -D_GNU_SOURCE -DMINIKVM_VERSION='"$(VERSION)"'
+override CFLAGS += -std=gnu11 $(WARN) $(INCLUDE) -pthread -D_GNU_SOURCE -DMINIKVM_VERSION='"$(VERSION)"'
 LDLIBS  += -pthread
 
 # BUILD selects an output tree; `make check` builds a sanitized one beside the normal one.

@@ -23,6 +23,11 @@ struct gdb_monitor_cmd;
 
 /* VM-wide setup before any vCPU exists (interrupt controllers, timers, CPUID). */
 int arch_vm_init(struct vm *vm);
+/*
+ * Words a Linux kernel's command line needs on this host, after the user's
+ * (user_cmdline: --append, may be NULL); NULL when none. For loader_load().
+ */
+const char *arch_kernel_cmdline_extra(const char *user_cmdline);
 /* After the image is loaded: the tables the boot mode needs (GDT, page tables, ACPI). */
 int arch_boot_tables(struct vm *vm);
 /* Per vCPU: CPUID, MSRs, FPU; the boot vCPU gets the boot state, the others wait for INIT/SIPI. */

@@ -172,7 +172,8 @@ int vm_reset(struct vm *vm)
 	/* Fresh zero pages, as at start: the host drops the old ones. */
 	if (madvise(vm->mem.host, vm->mem.size, MADV_DONTNEED) < 0)
 		return err_set(EXIT_HOST, "madvise: %s", strerror(errno));
-	if (loader_load(vm->cfg, &vm->mem, &vm->boot) < 0 || arch_boot_tables(vm) < 0)
+	if (loader_load(vm->cfg, &vm->mem, &vm->boot, arch_kernel_cmdline_extra(vm->cfg->append)) < 0 ||
+	    arch_boot_tables(vm) < 0)
 		return -1;
 	arch_vm_reset(vm);
 	for (int i = 0; i < vm->ncpus; i++) {
@@ -223,7 +224,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	/* Image first: a bad image is the user's error and needs no KVM to report. */
 	if (guest_mem_alloc(&vm->mem, cfg->mem_size) < 0)
 		return -1;
-	if (loader_load(cfg, &vm->mem, &vm->boot) < 0)
+	if (loader_load(cfg, &vm->mem, &vm->boot, arch_kernel_cmdline_extra(cfg->append)) < 0)
 		return -1;
 	verbose(vm, "%s: %s, loaded at %#llx-%#llx, entry %#llx", cfg->image,
 		mode_name(vm->boot.mode), (unsigned long long)vm->boot.image_start,

@@ -10,8 +10,8 @@
  * read with memcpy (the data may be unaligned) and converted from little
  * endian explicitly.
  */
-#include "elf.h"
-#include "../error.h"
+#include "loader/elf.h"
+#include "error.h"
 
 #include <elf.h>
 #include <endian.h>

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "loader.h"
+#include "loader/loader.h"
 
 struct elf_info {
 	bool is64;      /* ELFCLASS64 (x86-64) rather than ELFCLASS32 (i386) */

@@ -17,12 +17,11 @@
  *
  * Everything read from the image is checked against the file and RAM.
  */
-#include "elf.h"
-#include "loader.h"
-#include "../error.h"
-#include "../x86/acpi.h"
-#include "../x86/layout.h"
-#include "../x86/x86.h"
+#include "loader/elf.h"
+#include "loader/loader.h"
+#include "error.h"
+#include "x86/acpi.h"
+#include "x86/layout.h"
 
 #include <elf.h>
 #include <stddef.h>
@@ -80,38 +79,34 @@ bool linux_is_bzimage(const struct image *img)
 }
 
 /*
- * The command line the kernel gets: the user's, plus what this host needs.
- * KVM's instruction emulator (hosts without VT-x/AMD-V) cannot run XRSTOR,
- * POPCNT, MOVBE and other extensions that Linux patches in where CPUID
- * offers them, and some such KVMs (PVM) pass the hardware's CPUID bits
- * through whatever the VMM sets. So tell Linux itself not to use them —
- * the user should not have to know.
+ * The command line the kernel gets: the user's (--append), then what the
+ * caller says this host needs (extra: NULL or "" for nothing). limit is the
+ * kernel's own (cmdline_size + 1), 0 for none.
  */
-#define EMULATOR_CMDLINE "noxsave clearcpuid=popcnt,movbe,aes,pclmulqdq,ssse3,sse4_1,sse4_2,smap," \
-	"avx,avx2,fma,f16c,rdrand,rdseed,bmi1,bmi2,adx,abm,sha_ni,fsgsbase,avx512f,rdpid," \
-	"rdtscp,invpcid,pcid,pku,clflushopt,clwb"
-static int put_cmdline(const struct vm_config *cfg, struct guest_mem *mem, uint64_t limit)
+static int put_cmdline(const struct vm_config *cfg, const char *extra, struct guest_mem *mem,
+		       uint64_t limit)
 {
-	char cmd[CMDLINE_MAX + 16];
-	size_t len;
+	const char *user = cfg->append ? cfg->append : "";
+	size_t ulen = strlen(user), elen = extra ? strlen(extra) : 0;
+	size_t len = ulen + (ulen && elen ? 1 : 0) + elen;
+	uint64_t max = limit && limit < CMDLINE_MAX ? limit : CMDLINE_MAX;
+	char *p;
 
-	snprintf(cmd, sizeof(cmd), "%s", cfg->append ? cfg->append : "");
-	len = strlen(cmd);
-	if (x86_host_kvm_is_emulated() && !strstr(cmd, "clearcpuid=") &&
-	    len + sizeof(EMULATOR_CMDLINE) + 1 < sizeof(cmd)) {
-		snprintf(cmd + len, sizeof(cmd) - len, "%s" EMULATOR_CMDLINE, len ? " " : "");
-		len = strlen(cmd);
-		if (cfg->verbose)
-			fprintf(stderr, "minikvm: this host's KVM emulates guests: added '%s' to the "
-				"kernel command line (instructions its emulator cannot run)\n",
-				EMULATOR_CMDLINE);
-	}
-
-	if (len + 1 > CMDLINE_MAX || (limit && len + 1 > limit))
+	if (len + 1 > max)
 		return err_set(EXIT_USAGE, "the kernel command line (%zu bytes) is longer than the %llu "
-			       "bytes this kernel accepts", len, (unsigned long long)
-			       (limit && limit < CMDLINE_MAX ? limit : CMDLINE_MAX) - 1);
-	return guest_mem_write(mem, CMDLINE, cmd, len + 1);
+			       "bytes this kernel accepts", len, (unsigned long long)max - 1);
+	p = guest_mem_ptr(mem, CMDLINE, len + 1);
+	if (!p)
+		return err_set(EXIT_USAGE, "guest memory too small for the kernel command line");
+	memcpy(p, user, ulen);
+	if (ulen && elen)
+		p[ulen++] = ' ';
+	memcpy(p + ulen, extra ? extra : "", elen);
+	p[len] = 0;
+	if (elen && cfg->verbose)
+		fprintf(stderr, "minikvm: added '%s' to the kernel command line (what this host's "
+			"KVM needs; docs/linux.md)\n", extra);
+	return 0;
 }
 
 /*
@@ -151,7 +146,7 @@ static int put_initrd(const struct vm_config *cfg, struct guest_mem *mem, uint64
 }
 
 int linux_load_bzimage(const struct image *img, const struct vm_config *cfg,
-		       struct guest_mem *mem, struct boot_state *boot)
+		       const char *extra_cmdline, struct guest_mem *mem, struct boot_state *boot)
 {
 	const uint8_t *h = img->data;
 	uint8_t *bp;
@@ -200,7 +195,7 @@ int linux_load_bzimage(const struct image *img, const struct vm_config *cfg,
 	bp[HDR_TYPE_OF_LOADER] = 0xFF; /* "undefined" boot loader */
 	bp[HDR_LOADFLAGS] |= CAN_USE_HEAP;
 	wr16(bp + HDR_HEAP_END_PTR, 0xFE00 - 0x200);
-	if (put_cmdline(cfg, mem, rd32(h + HDR_CMDLINE_SIZE) + 1) < 0)
+	if (put_cmdline(cfg, extra_cmdline, mem, rd32(h + HDR_CMDLINE_SIZE) + 1) < 0)
 		return -1;
 	wr32(bp + HDR_CMD_LINE_PTR, (uint32_t)CMDLINE);
 	if (put_initrd(cfg, mem, load + init_size, rd32(h + HDR_INITRD_MAX), &initrd, &initrd_size) < 0)
@@ -300,7 +295,7 @@ uint64_t linux_pvh_entry(const struct image *img)
 }
 
 int linux_load_pvh(const struct image *img, const struct vm_config *cfg,
-		   struct guest_mem *mem, struct boot_state *boot)
+		   const char *extra_cmdline, struct guest_mem *mem, struct boot_state *boot)
 {
 	struct elf_info info;
 	struct memmap_entry map[MEMMAP_MAX];
@@ -317,7 +312,7 @@ int linux_load_pvh(const struct image *img, const struct vm_config *cfg,
 		return err_set(EXIT_USAGE, "PVH entry %#llx is above 4 GiB", (unsigned long long)entry);
 	if (elf_load_segments(img, mem, &info) < 0)
 		return -1;
-	if (put_cmdline(cfg, mem, 0) < 0 ||
+	if (put_cmdline(cfg, extra_cmdline, mem, 0) < 0 ||
 	    put_initrd(cfg, mem, info.end, 0xFFFFFFFFULL, &initrd, &initrd_size) < 0)
 		return -1;
 	si = guest_mem_ptr(mem, ZERO_PAGE, 0x1000);

@@ -1,188 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Reading guest images and modules, telling their format, and dispatching to
- * the loader for that format. Also the placement check every loader uses, so
- * that "does not fit" and "overlaps reserved memory" read the same everywhere.
+ * Telling a guest image's format and dispatching to the loader for that
+ * format. The helpers every loader shares are in image.c.
  */
-#include "loader.h"
-#include "elf.h"
-#include "../error.h"
-#include "../x86/layout.h"
+#include "loader/loader.h"
+#include "loader/elf.h"
+#include "error.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-static int read_file(struct image *img, const char *path, const char *what)
-{
-	struct stat st;
-	uint8_t *buf = NULL;
-	size_t cap, len = 0;
-	int fd, err;
-
-	memset(img, 0, sizeof(*img));
-	img->path = path;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return err_set(EXIT_USAGE, "cannot read %s '%s': %s", what, path, strerror(errno));
-	if (fstat(fd, &st) < 0) {
-		err = errno;
-		goto fail;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		err = EISDIR;
-		goto fail;
-	}
-	/*
-	 * A regular file is mapped, not read: a kernel with DWARF is hundreds
-	 * of MiB of which the guest needs a few dozen; pages never touched are
-	 * never read from disk.
-	 */
-	if (S_ISREG(st.st_mode) && st.st_size > 0 && (uint64_t)st.st_size < SIZE_MAX) {
-		void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-
-		if (map != MAP_FAILED) {
-			close(fd);
-			img->data = map;
-			img->size = (size_t)st.st_size;
-			img->mapped = true;
-			return 0;
-		}
-	}
-	/*
-	 * One byte more than the size fstat() reports, so a regular file is read
-	 * in one go and its EOF seen; pipes and the like report 0 and grow.
-	 */
-	cap = S_ISREG(st.st_mode) && st.st_size > 0 && (uint64_t)st.st_size < SIZE_MAX - 1
-		? (size_t)st.st_size + 1 : 64 * 1024;
-	buf = malloc(cap);
-	if (!buf) {
-		err = ENOMEM;
-		goto fail;
-	}
-	for (;;) {
-		ssize_t n;
-
-		if (len == cap) {
-			uint8_t *bigger;
-
-			if (cap > SIZE_MAX / 2) {
-				err = EFBIG;
-				goto fail;
-			}
-			bigger = realloc(buf, cap * 2);
-			if (!bigger) {
-				err = ENOMEM;
-				goto fail;
-			}
-			buf = bigger;
-			cap *= 2;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = errno;
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	if (len == 0) {
-		free(buf);
-		return err_set(EXIT_USAGE, "%s '%s' is empty", what, path);
-	}
-	img->data = buf;
-	img->size = len;
-	return 0;
-
-fail:
-	free(buf);
-	close(fd);
-	return err_set(EXIT_USAGE, "cannot read %s '%s': %s", what, path, strerror(err));
-}
-
-int image_read(struct image *img, const char *path)
-{
-	return read_file(img, path, "guest image");
-}
-
-int image_read_as(struct image *img, const char *path, const char *what)
-{
-	return read_file(img, path, what);
-}
-
-void image_free(struct image *img)
-{
-	if (img->mapped)
-		munmap(img->data, img->size);
-	else
-		free(img->data);
-	img->data = NULL;
-	img->size = 0;
-	img->mapped = false;
-}
-
-const char *loader_size_str(uint64_t bytes, char *buf, size_t bufsize)
-{
-	static const struct {
-		uint64_t unit;
-		const char *name;
-	} units[] = { { 1ULL << 30, "GiB" }, { 1ULL << 20, "MiB" }, { 1ULL << 10, "KiB" } };
-
-	for (unsigned i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (bytes && bytes % units[i].unit == 0) {
-			snprintf(buf, bufsize, "%llu %s",
-				 (unsigned long long)(bytes / units[i].unit), units[i].name);
-			return buf;
-		}
-	}
-	snprintf(buf, bufsize, "%llu bytes", (unsigned long long)bytes);
-	return buf;
-}
-
-int loader_check_range(const struct guest_mem *mem, uint64_t addr, uint64_t len,
-		       const char *what)
-{
-	unsigned long long a = addr, e = addr + len;
-	char size[32];
-
-	if (len == 0)
-		return 0;
-	if (addr + len < addr) /* wraps: cannot be anywhere */
-		return err_set(EXIT_USAGE, "%s at 0x%llx (0x%llx bytes) is beyond guest RAM (%s)",
-			       what, a, (unsigned long long)len,
-			       loader_size_str(mem->size, size, sizeof(size)));
-	if (!guest_mem_ptr(mem, addr, len)) {
-		if (guest_mem_high_size(mem) && e <= guest_mem_top(mem))
-			return err_set(EXIT_USAGE,
-				       "%s at 0x%llx..0x%llx falls in the MMIO hole between 3 GiB "
-				       "and 4 GiB, which is not RAM", what, a, e);
-		return err_set(EXIT_USAGE, "%s at 0x%llx..0x%llx is beyond guest RAM (%s)",
-			       what, a, e, loader_size_str(mem->size, size, sizeof(size)));
-	}
-	if (e > layout_high_tables(mem))
-		return err_set(EXIT_USAGE,
-			       "%s at 0x%llx..0x%llx overlaps the page tables minikvm keeps in the "
-			       "last %llu KiB of RAM (from 0x%llx)", what, a, e,
-			       (unsigned long long)(guest_mem_top(mem) - layout_high_tables(mem)) >> 10,
-			       (unsigned long long)layout_high_tables(mem));
-	if (!layout_range_free(addr, len))
-		return err_set(EXIT_USAGE,
-			       "%s at 0x%llx..0x%llx overlaps memory minikvm reserves for itself "
-			       "(0x%llx..0x%llx: GDT, boot information, page tables; 0x%llx..0x%llx: "
-			       "EBDA, ROM area, ACPI tables); load it at 0x%llx or above",
-			       what, a, e, LAYOUT_GDT, LAYOUT_PAGETABLES_END, LAYOUT_EBDA,
-			       LAYOUT_HIGHMEM, LAYOUT_HIGHMEM);
-	return 0;
-}
 
 static bool name_ends_with(const char *path, const char *suffix)
 {
@@ -221,7 +47,7 @@ static int load_multiboot(const struct image *img, const struct vm_config *cfg,
 	int nread = 0, ret = -1;
 
 	for (; nread < cfg->nmodules; nread++)
-		if (read_file(&mods[nread], cfg->modules[nread], "module") < 0)
+		if (image_read_as(&mods[nread], cfg->modules[nread], "module") < 0)
 			goto out;
 	ret = multiboot_load(img, cfg, mods, cfg->nmodules, mem, boot);
 	if (ret < 0)
@@ -232,7 +58,8 @@ out:
 	return ret;
 }
 
-int loader_load(const struct vm_config *cfg, struct guest_mem *mem, struct boot_state *boot)
+int loader_load(const struct vm_config *cfg, struct guest_mem *mem, struct boot_state *boot,
+		const char *extra_cmdline)
 {
 	enum image_format fmt = cfg->format;
 	struct image img = { 0 };
@@ -266,10 +93,10 @@ int loader_load(const struct vm_config *cfg, struct guest_mem *mem, struct boot_
 
 	switch (fmt) {
 	case FORMAT_LINUX:
-		ret = linux_load_bzimage(&img, cfg, mem, boot);
+		ret = linux_load_bzimage(&img, cfg, extra_cmdline, mem, boot);
 		break;
 	case FORMAT_PVH:
-		ret = linux_load_pvh(&img, cfg, mem, boot);
+		ret = linux_load_pvh(&img, cfg, extra_cmdline, mem, boot);
 		break;
 	case FORMAT_RAW16:
 	case FORMAT_RAW32:

@@ -5,6 +5,9 @@
  * and fills a boot_state. No KVM here: loaders are unit-tested against a
  * guest_mem that wraps a plain buffer.
  *
+ * Loaders know nothing of the host: what a host needs (extra kernel
+ * command-line words) comes from the caller.
+ *
  * Errors: -1 with err_set(EXIT_USAGE, "...") naming what is wrong with the
  * image ("ELF program header 2 extends past the end of the file").
  */
@@ -12,32 +15,12 @@
 #define MINIKVM_LOADER_H
 
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
 
-#include "../boot.h"
-#include "../guest_mem.h"
-#include "../options.h"
-
-/* A guest image or module, read whole into host memory. */
-struct image {
-	const char *path;
-	uint8_t *data;
-	size_t size;
-	bool mapped; /* data is an mmap of the file, not a heap copy */
-};
-
-/*
- * Read a whole file into img (img->path = path, not copied). -1 with
- * err_set(EXIT_USAGE, "cannot read guest image 'PATH': No such file or
- * directory") on failure, including for a directory; an empty file is an
- * error too ("guest image 'PATH' is empty"). image_free() is safe on a
- * zeroed or already freed image.
- */
-int image_read(struct image *img, const char *path);
-void image_free(struct image *img);
-/* The same for other files; what names them in errors ("initrd", "module"). */
-int image_read_as(struct image *img, const char *path, const char *what);
+#include "boot.h"
+#include "guest_mem.h"
+#include "loader/image.h"
+#include "options.h"
 
 /*
  * Which format an image has when --format auto: multiboot (header in the
@@ -46,8 +29,13 @@ int image_read_as(struct image *img, const char *path, const char *what);
  */
 enum image_format loader_detect(const struct image *img);
 
-/* Load cfg->image (and modules) as cfg->format says; detects when auto. */
-int loader_load(const struct vm_config *cfg, struct guest_mem *mem, struct boot_state *boot);
+/*
+ * Load cfg->image (and modules) as cfg->format says; detects when auto.
+ * extra_cmdline (NULL or "": none) is appended, after a space, to the
+ * command line a Linux kernel gets (cfg->append); other formats ignore it.
+ */
+int loader_load(const struct vm_config *cfg, struct guest_mem *mem, struct boot_state *boot,
+		const char *extra_cmdline);
 
 /* Individual formats. */
 int raw_load(const struct image *img, enum image_format fmt, const struct vm_config *cfg,
@@ -60,27 +48,11 @@ int multiboot_load(const struct image *img, const struct vm_config *cfg,
 bool linux_is_bzimage(const struct image *img);
 uint64_t linux_pvh_entry(const struct image *img);
 int linux_load_bzimage(const struct image *img, const struct vm_config *cfg,
-		       struct guest_mem *mem, struct boot_state *boot);
+		       const char *extra_cmdline, struct guest_mem *mem, struct boot_state *boot);
 int linux_load_pvh(const struct image *img, const struct vm_config *cfg,
-		   struct guest_mem *mem, struct boot_state *boot);
+		   const char *extra_cmdline, struct guest_mem *mem, struct boot_state *boot);
 
 /* Offset of a valid multiboot header in the first 8 KiB, or -1. */
 long multiboot_find_header(const struct image *img);
-
-/*
- * Helpers the loaders share (loader.c).
- *
- * loader_check_range: is [addr, addr+len) somewhere a loader may put guest
- * bytes? It must be guest RAM (which may lie above 4 GiB: callers that boot
- * 32-bit code check that limit themselves) and stay clear of the regions
- * the VMM reserves (layout_range_free). On failure,
- * -1 with err_set(EXIT_USAGE, "WHAT at 0xSTART..0xEND is beyond guest RAM
- * (128 MiB)") and similar; WHAT names the piece ("ELF program header 2:
- * segment"). len 0 is always fine.
- */
-int loader_check_range(const struct guest_mem *mem, uint64_t addr, uint64_t len,
-		       const char *what);
-/* "128 MiB", "3 GiB", "640 KiB", "100 bytes" into buf; returns buf. */
-const char *loader_size_str(uint64_t bytes, char *buf, size_t bufsize);
 
 #endif

@@ -10,10 +10,10 @@
  * of the multiboot information structure, which lives in the VMM's
  * boot-information area together with everything it points to.
  */
-#include "loader.h"
-#include "elf.h"
-#include "../error.h"
-#include "../x86/layout.h"
+#include "loader/loader.h"
+#include "loader/elf.h"
+#include "error.h"
+#include "x86/layout.h"
 
 #include <endian.h>
 #include <stddef.h>

@@ -11,9 +11,9 @@
  * --load-addr and --entry override the defaults; the entry defaults to the
  * load address.
  */
-#include "loader.h"
-#include "../error.h"
-#include "../x86/layout.h"
+#include "loader/loader.h"
+#include "error.h"
+#include "x86/layout.h"
 
 #include <string.h>
 

@@ -10,6 +10,7 @@
 #include "../vcpu.h"
 #include "../vm.h"
 #include "acpi.h"
+#include "features.h"
 #include "irqchip.h"
 #include "layout.h"
 #include "pagetable.h"
@@ -294,56 +295,10 @@ bool x86_host_kvm_is_emulated(void)
 	return cached;
 }
 
-/*
- * Hide what KVM's instruction emulator cannot execute, so that a stock
- * kernel picks other paths (Linux's alternatives then patch in plain
- * instructions): CMPXCHG16B, POPCNT, MOVBE, the AES/CLMUL/SHA/CRC32
- * helpers, RDRAND/RDSEED, the bit-manipulation sets (ABM, BMI1/2, ADX),
- * FSGSBASE, and XSAVE with everything whose state lives in the XSAVE area
- * (AVX, AVX-512, ...).
- */
-static void cpuid_hide_for_emulator(struct kvm_cpuid_entry2 *e)
+/* The words the table in features.c gives, where this host needs them. */
+const char *arch_kernel_cmdline_extra(const char *user_cmdline)
 {
-	switch (e->function) {
-	case 1:
-		e->ecx &= ~((1U << 1) |   /* PCLMULQDQ */
-			    (1U << 12) |  /* FMA */
-			    (1U << 13) |  /* CX16 */
-			    (1U << 19) |  /* SSE4.1 */
-			    (1U << 20) |  /* SSE4.2 (crc32) */
-			    (1U << 22) |  /* MOVBE */
-			    (1U << 23) |  /* POPCNT */
-			    (1U << 25) |  /* AES */
-			    (1U << 26) |  /* XSAVE */
-			    (1U << 27) |  /* OSXSAVE */
-			    (1U << 28) |  /* AVX */
-			    (1U << 29) |  /* F16C */
-			    (1U << 30));  /* RDRAND */
-		break;
-	case 0x80000001:
-		e->ecx &= ~(1U << 5);     /* ABM (LZCNT) */
-		break;
-	case 7:
-		if (e->index == 0) {
-			e->ebx &= ~((1U << 0) |  /* FSGSBASE */
-				    (1U << 3) |  /* BMI1 */
-				    (1U << 5) |  /* AVX2 */
-				    (1U << 8) |  /* BMI2 */
-				    (1U << 18) | /* RDSEED */
-				    (1U << 19) | /* ADX */
-				    (1U << 29) | /* SHA */
-				    0xDC230000U); /* AVX-512 F, DQ, IFMA, PF, ER, CD, BW, VL */
-			e->ecx &= ~0x00005F42U;   /* AVX-512 VBMI, VBMI2, VNNI, BITALG, VPOPCNTDQ, ... */
-			e->edx &= ~0x0000010CU;   /* AVX-512 4VNNIW, 4FMAPS, VP2INTERSECT */
-		} else if (e->index == 1) {
-			e->eax &= ~((1U << 4) | (1U << 5)); /* AVX-VNNI, AVX512-BF16 */
-		}
-		break;
-	case 0xD:
-		/* No XSAVE: no state components to describe. */
-		e->eax = e->ebx = e->ecx = e->edx = 0;
-		break;
-	}
+	return x86_linux_cmdline_extra(x86_host_kvm_is_emulated(), user_cmdline);
 }
 
 static int setup_cpuid(struct vcpu *vcpu)
@@ -372,7 +327,7 @@ static int setup_cpuid(struct vcpu *vcpu)
 			break;
 		}
 		if (x86_host_kvm_is_emulated())
-			cpuid_hide_for_emulator(e);
+			x86_features_hide(e);
 	}
 	if (ioctl(vcpu->fd, KVM_SET_CPUID2, c) < 0)
 		ret = err_set(EXIT_HOST, "KVM_SET_CPUID2 failed: %s", strerror(errno));

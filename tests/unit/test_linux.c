@@ -71,7 +71,7 @@ TEST(linux_bzimage_boot_params)
 	cfg.initrd = write_tmp(rd, sizeof(rd));
 	testmem_new(&mem, 64 * MIB, 0);
 	CHECK(linux_is_bzimage(&img));
-	CHECK_EQ(linux_load_bzimage(&img, &cfg, &mem, &boot), 0);
+	CHECK_EQ(linux_load_bzimage(&img, &cfg, NULL, &mem, &boot), 0);
 	CHECK_EQ(boot.mode, CPU_MODE_LONG64);
 	CHECK(boot.image_64bit);
 	CHECK_EQ(boot.entry, 0x1000000 + 0x200);
@@ -87,8 +87,7 @@ TEST(linux_bzimage_boot_params)
 	CHECK_EQ(rd32(&mem, LAYOUT_BOOTINFO + 0x202), 0x53726448); /* "HdrS" */
 	CHECK_EQ(rd8(&mem, LAYOUT_BOOTINFO + 0x210), 0xFF);        /* type_of_loader */
 	CHECK(rd8(&mem, LAYOUT_BOOTINFO + 0x211) & 0x80);          /* CAN_USE_HEAP */
-	CHECK(strncmp(rdstr(&mem, rd32(&mem, LAYOUT_BOOTINFO + 0x228)),
-		      "console=ttyS0 root=/dev/ram", 27) == 0);
+	CHECK_STR(rdstr(&mem, rd32(&mem, LAYOUT_BOOTINFO + 0x228)), "console=ttyS0 root=/dev/ram");
 	/* initrd: as high as RAM allows, page aligned, bytes intact */
 	uint32_t ri = rd32(&mem, LAYOUT_BOOTINFO + 0x218);
 	CHECK_EQ(rd32(&mem, LAYOUT_BOOTINFO + 0x21c), sizeof(rd));
@@ -121,24 +120,24 @@ TEST(linux_bzimage_rejects)
 
 	testmem_new(&mem, 64 * MIB, 0);
 	put16(k + 0x206, 0x0204);
-	CHECK(linux_load_bzimage(&img, &cfg, &mem, &boot) < 0);
+	CHECK(linux_load_bzimage(&img, &cfg, NULL, &mem, &boot) < 0);
 	CHECK(err_has("boot protocol 2.04 is too old"));
 	put16(k + 0x206, 0x020F);
 	put16(k + 0x236, 0);
-	CHECK(linux_load_bzimage(&img, &cfg, &mem, &boot) < 0);
+	CHECK(linux_load_bzimage(&img, &cfg, NULL, &mem, &boot) < 0);
 	CHECK(err_has("no 64-bit entry point"));
 	put16(k + 0x236, 1);
 	k[0x211] = 0;
-	CHECK(linux_load_bzimage(&img, &cfg, &mem, &boot) < 0);
+	CHECK(linux_load_bzimage(&img, &cfg, NULL, &mem, &boot) < 0);
 	CHECK(err_has("zImage"));
 	k[0x211] = 1;
 	img.size = 0x400; /* cut inside the setup sectors */
-	CHECK(linux_load_bzimage(&img, &cfg, &mem, &boot) < 0);
+	CHECK(linux_load_bzimage(&img, &cfg, NULL, &mem, &boot) < 0);
 	CHECK(err_has("truncated"));
 	img.size = size;
 	testmem_free(&mem);
 	testmem_new(&mem, 8 * MIB, 0); /* the kernel wants 16 MiB + 1 MiB */
-	CHECK(linux_load_bzimage(&img, &cfg, &mem, &boot) < 0);
+	CHECK(linux_load_bzimage(&img, &cfg, NULL, &mem, &boot) < 0);
 	CHECK(err_has("beyond guest RAM"));
 	testmem_free(&mem);
 	/* a command line longer than the kernel's cmdline_size */
@@ -147,7 +146,7 @@ TEST(linux_bzimage_rejects)
 	memset(longcmd, 'x', 2999);
 	longcmd[2999] = 0;
 	cfg.append = longcmd;
-	CHECK(linux_load_bzimage(&img, &cfg, &mem, &boot) < 0);
+	CHECK(linux_load_bzimage(&img, &cfg, NULL, &mem, &boot) < 0);
 	CHECK(err_has("command line"));
 	free(longcmd);
 	testmem_free(&mem);
@@ -208,7 +207,7 @@ TEST(linux_pvh_note_and_start_info)
 	cfg.initrd = write_tmp(rd, sizeof(rd));
 	CHECK_EQ(linux_pvh_entry(&img), 0x1000850);
 	testmem_new(&mem, 64 * MIB, 0);
-	CHECK_EQ(linux_load_pvh(&img, &cfg, &mem, &boot), 0);
+	CHECK_EQ(linux_load_pvh(&img, &cfg, NULL, &mem, &boot), 0);
 	CHECK_EQ(boot.mode, CPU_MODE_PROT32);
 	CHECK(boot.image_64bit);
 	CHECK_EQ(boot.entry, 0x1000850);
@@ -220,7 +219,7 @@ TEST(linux_pvh_note_and_start_info)
 	uint64_t mod = rd64(&mem, si + 16);
 	CHECK_MEM(guest_mem_ptr(&mem, rd64(&mem, mod), sizeof(rd)), rd, sizeof(rd));
 	CHECK_EQ(rd64(&mem, mod + 8), sizeof(rd));
-	CHECK(strncmp(rdstr(&mem, rd64(&mem, si + 24)), "nokaslr", 7) == 0);
+	CHECK_STR(rdstr(&mem, rd64(&mem, si + 24)), "nokaslr");
 	CHECK_EQ(rd64(&mem, si + 32), 0xE0000);
 	struct memmap_entry map[MEMMAP_MAX];
 	int n = layout_memmap(&mem, map, MEMMAP_MAX);
@@ -241,11 +240,61 @@ TEST(linux_pvh_note_and_start_info)
 	img = testimage("vmlinux", k, size);
 	CHECK_EQ(linux_pvh_entry(&img), 0);
 	testmem_new(&mem, 64 * MIB, 0);
-	CHECK(linux_load_pvh(&img, &cfg, &mem, &boot) < 0);
+	CHECK(linux_load_pvh(&img, &cfg, NULL, &mem, &boot) < 0);
 	CHECK(err_has("no PVH entry note"));
 	testmem_free(&mem);
 	/* a note header pointing past the end of its segment is not followed */
 	put32(k + 0x2000 + 24 + 4, 0x7fffffff);
 	CHECK_EQ(linux_pvh_entry(&img), 0);
+	free(k);
+}
+
+/* The user's words, then the caller's, whole; too long together is an error. */
+TEST(linux_cmdline_user_then_extra)
+{
+	size_t size;
+	uint8_t *k = bzimage(&size);
+	struct image img = testimage("vmlinuz", k, size);
+	struct guest_mem mem;
+	struct boot_state boot;
+	struct vm_config cfg = { .append = "console=ttyS0 nokaslr" };
+	const char *extra = "noxsave clearcpuid=popcnt,cx16";
+	char *longcmd;
+
+	testmem_new(&mem, 64 * MIB, 0);
+	CHECK_EQ(linux_load_bzimage(&img, &cfg, extra, &mem, &boot), 0);
+	CHECK_STR(rdstr(&mem, rd32(&mem, LAYOUT_BOOTINFO + 0x228)),
+		  "console=ttyS0 nokaslr noxsave clearcpuid=popcnt,cx16");
+	CHECK_EQ(linux_load_bzimage(&img, &cfg, "", &mem, &boot), 0);
+	CHECK_STR(rdstr(&mem, rd32(&mem, LAYOUT_BOOTINFO + 0x228)), "console=ttyS0 nokaslr");
+	cfg.append = NULL;
+	CHECK_EQ(linux_load_bzimage(&img, &cfg, extra, &mem, &boot), 0);
+	CHECK_STR(rdstr(&mem, rd32(&mem, LAYOUT_BOOTINFO + 0x228)), extra);
+	CHECK_EQ(linux_load_bzimage(&img, &cfg, NULL, &mem, &boot), 0);
+	CHECK_STR(rdstr(&mem, rd32(&mem, LAYOUT_BOOTINFO + 0x228)), "");
+
+	/* cmdline_size is 2047: 2000 bytes fit alone, not with the extra words. */
+	longcmd = malloc(2001);
+	memset(longcmd, 'x', 2000);
+	longcmd[2000] = 0;
+	cfg.append = longcmd;
+	CHECK_EQ(linux_load_bzimage(&img, &cfg, NULL, &mem, &boot), 0);
+	CHECK(linux_load_bzimage(&img, &cfg, "noxsave clearcpuid=popcnt,movbe,aes,pclmulqdq,ssse3,"
+				 "sse4_1,sse4_2", &mem, &boot) < 0);
+	CHECK_STR(err_message(), "the kernel command line (2066 bytes) is longer than the 2047 "
+		  "bytes this kernel accepts");
+	free(longcmd);
+	testmem_free(&mem);
+	free(k);
+
+	/* PVH: the same line, through hvm_start_info. */
+	k = pvh_elf(&size, true);
+	img = testimage("vmlinux", k, size);
+	cfg.append = "nokaslr";
+	testmem_new(&mem, 64 * MIB, 0);
+	CHECK_EQ(linux_load_pvh(&img, &cfg, extra, &mem, &boot), 0);
+	CHECK_STR(rdstr(&mem, rd64(&mem, LAYOUT_BOOTINFO + 24)),
+		  "nokaslr noxsave clearcpuid=popcnt,cx16");
+	testmem_free(&mem);
 	free(k);
 }

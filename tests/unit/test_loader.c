@@ -140,25 +140,25 @@ TEST(loader_load_dispatch_and_errors)
 	testmem_new(&mem, 4 * MIB, 0);
 
 	cfg.image = put_file(0, "hello.bin", code, sizeof(code));
-	CHECK_EQ(loader_load(&cfg, &mem, &boot), 0);
+	CHECK_EQ(loader_load(&cfg, &mem, &boot, NULL), 0);
 	CHECK_EQ(boot.mode, CPU_MODE_REAL16);
 	CHECK_MEM(guest_mem_ptr(&mem, 0x7C00, 4), code, 4);
 
 	cfg.format = FORMAT_RAW64;
-	CHECK_EQ(loader_load(&cfg, &mem, &boot), 0);
+	CHECK_EQ(loader_load(&cfg, &mem, &boot, NULL), 0);
 	CHECK_EQ(boot.mode, CPU_MODE_LONG64);
 	CHECK_MEM(guest_mem_ptr(&mem, MIB, 4), code, 4);
 
 	cfg.format = FORMAT_AUTO;
 	cfg.image = put_file(0, "hello.img", code, sizeof(code));
-	CHECK(loader_load(&cfg, &mem, &boot) < 0);
+	CHECK(loader_load(&cfg, &mem, &boot, NULL) < 0);
 	snprintf(expect, sizeof(expect), "cannot tell the format of '%s'; "
 		 "use --format raw16|raw32|raw64|elf|multiboot|linux|pvh", cfg.image);
 	CHECK_STR(err_message(), expect);
 
 	/* A format loader's message is prefixed with the image's name. */
 	cfg.format = FORMAT_ELF;
-	CHECK(loader_load(&cfg, &mem, &boot) < 0);
+	CHECK(loader_load(&cfg, &mem, &boot, NULL) < 0);
 	snprintf(expect, sizeof(expect), "%s: not an ELF file", cfg.image);
 	CHECK(err_has(expect));
 
@@ -166,7 +166,7 @@ TEST(loader_load_dispatch_and_errors)
 	cfg.format = FORMAT_RAW32;
 	cfg.modules[0] = "whatever";
 	cfg.nmodules = 1;
-	CHECK(loader_load(&cfg, &mem, &boot) < 0);
+	CHECK(loader_load(&cfg, &mem, &boot, NULL) < 0);
 	CHECK(err_has("--module needs a multiboot kernel"));
 
 	testmem_free(&mem);
@@ -189,7 +189,7 @@ TEST(loader_load_multiboot_with_modules)
 	cfg.modules[0] = put_file(1, "mod0", "MODULE-ZERO", 11);
 	cfg.modules[1] = put_file(2, "mod1", "MODULE-ONE", 10);
 	cfg.nmodules = 2;
-	CHECK_EQ(loader_load(&cfg, &mem, &boot), 0);
+	CHECK_EQ(loader_load(&cfg, &mem, &boot, NULL), 0);
 	CHECK_EQ(boot.rax, 0x2BADB002);
 	CHECK_EQ(rd32(&mem, boot.rbx + 20), 2);
 	CHECK_MEM(guest_mem_ptr(&mem, 0x101000, 11), "MODULE-ZERO", 11);
@@ -199,7 +199,7 @@ TEST(loader_load_multiboot_with_modules)
 	/* A module that cannot be read is named as a module. */
 	snprintf(expect, sizeof(expect), "%s/missing", dir);
 	cfg.modules[1] = expect;
-	CHECK(loader_load(&cfg, &mem, &boot) < 0);
+	CHECK(loader_load(&cfg, &mem, &boot, NULL) < 0);
 	CHECK(err_has("cannot read module '"));
 	CHECK(err_has("/missing': No such file or directory"));
 	testmem_free(&mem);
