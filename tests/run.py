@@ -56,7 +56,8 @@ def discover(pattern):
                 full = "%s:%s" % (fname[:-3], name)
                 if pattern and pattern not in full:
                     continue
-                tests.append((full, fn, getattr(mod, "ONE_AT_A_TIME", False)))
+                tests.append((full, fn, getattr(mod, "ONE_AT_A_TIME", False),
+                              getattr(mod, "NEEDS_KVM", True)))
     return tests
 
 
@@ -66,7 +67,7 @@ def discover(pattern):
 ONE_AT_A_TIME = threading.Lock()
 
 
-def run_one(full, fn, alone=False):
+def run_one(full, fn, alone=False, needs_kvm=True):
     start = time.monotonic()
     try:
         if alone:
@@ -103,16 +104,15 @@ def main():
     only_unit = (args.pattern or "").startswith("unit")
     tests = [] if only_unit else discover(args.pattern)
     kvm_problem = harness.kvm_problem()
+    kvm_tests = set(t[0] for t in tests if t[3])
     if kvm_problem:
-        if os.environ.get("CI") == "true":
-            # In CI a missing /dev/kvm is a failure, never a silent skip.
-            for full, _, _ in tests:
-                results.append((full, "fail", "no usable KVM in CI: " + kvm_problem))
-            tests = []
-        else:
-            for full, _, _ in tests:
-                results.append((full, "skip", "no usable KVM: " + kvm_problem))
-            tests = []
+        # In CI a missing /dev/kvm is a failure, never a silent skip.
+        ci = os.environ.get("CI") == "true"
+        for full in sorted(kvm_tests):
+            results.append((full, "fail" if ci else "skip",
+                            ("no usable KVM in CI: " if ci else "no usable KVM: ") + kvm_problem))
+        tests = [t for t in tests if not t[3]]
+        kvm_tests = set()
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         for full, status, detail, secs in pool.map(lambda t: run_one(*t), tests):
@@ -128,7 +128,7 @@ def main():
     passed = sum(1 for r in results if r[1] == "pass")
     failed = sum(1 for r in results if r[1] == "fail")
     skipped = sum(1 for r in results if r[1] == "skip")
-    on_kvm = sum(1 for r in results if r[1] in ("pass", "fail") and not r[0].startswith("unit:"))
+    on_kvm = sum(1 for r in results if r[1] in ("pass", "fail") and r[0] in kvm_tests)
     if failed:
         print("failed: " + ", ".join(r[0] for r in results if r[1] == "fail"))
     kind = ""

@@ -22,7 +22,7 @@
  * The debugger picks its methods from these (src/debug_bp.c).
  */
 #include "../arch.h"
-#include "../debug.h"
+#include "../debug_arch.h"
 #include "../error.h"
 #include "../vm.h"
 #include "x86.h"

@@ -1,0 +1,166 @@
+# SPDX-License-Identifier: MIT
+"""The layers of src/ (docs/architecture.md, "Layers"), checked on the code.
+
+Two checks, no KVM needed:
+- includes: each layer includes only the headers its rule allows;
+- calls: the symbol-level dependency graph of the built objects (who calls
+  or reads what `nm` says another object defines) has no circle through
+  src/loader/, src/dev/ or the debugger. What stays mutual is the core and
+  the arch (src/*.c <-> src/x86/*.c), as in kvmtool.
+"""
+import collections
+import os
+import re
+import subprocess
+
+import harness
+
+NEEDS_KVM = False
+
+SRC = os.path.join(harness.ROOT, "src")
+
+# The debugger: nothing but main.c includes its headers.
+DEBUGGER = {"debug.c", "debug_bp.c", "debug.h", "debug_internal.h", "gdb_endpoint.c",
+            "gdb_endpoint.h"}
+CORE_HEADERS_FOR_DEVICES = {"vm.h", "vcpu.h", "iobus.h", "device.h", "error.h", "console.h",
+                            "guest_mem.h", "options.h", "boot.h", "arch.h", "debug_arch.h"}
+
+
+def layer(rel):
+    """'gdbstub', 'debugger', 'loader', 'dev', 'arch', 'main' or 'core'."""
+    if rel.startswith("gdbstub/"):
+        return "gdbstub"
+    name = rel[len("src/"):]
+    if name in DEBUGGER:
+        return "debugger"
+    if name == "main.c":
+        return "main"
+    for d in ("loader", "dev", "x86"):
+        if name.startswith(d + "/"):
+            return "arch" if d == "x86" else d
+    return "core"
+
+
+def includes(path):
+    with open(path) as f:
+        for line in f:
+            m = re.match(r'\s*#\s*include\s+"([^"]+)"', line)
+            if m:
+                yield m.group(1)
+
+
+def resolve(path, inc):
+    """The repository-relative file an include names (quote form, then -iquote src)."""
+    for base in (os.path.dirname(path), SRC):
+        cand = os.path.normpath(os.path.join(base, inc))
+        if os.path.exists(cand):
+            return os.path.relpath(cand, harness.ROOT)
+    return None
+
+
+def allowed(src_layer, target_rel):
+    t = layer(target_rel)
+    name = os.path.basename(target_rel)
+    if src_layer == "gdbstub":
+        return t == "gdbstub"
+    if src_layer in ("main", "debugger"):
+        return True
+    if t == "debugger":
+        return False                       # only main.c plugs the debugger in
+    if src_layer == "loader":
+        # Pure: bytes in, guest memory and a boot_state out; the memory map is the arch's.
+        return (t == "loader" or target_rel in ("src/x86/layout.h", "src/x86/acpi.h") or
+                (t == "core" and name in ("error.h", "guest_mem.h", "boot.h", "options.h")))
+    if src_layer == "dev":
+        return t in ("dev", "gdbstub") or (t == "core" and name in CORE_HEADERS_FOR_DEVICES) or \
+            target_rel.startswith("src/x86/") and name in ("layout.h", "irqchip.h", "x86.h", "acpi.h")
+    if src_layer == "core":
+        return t in ("core", "gdbstub", "loader") or name == "arch.h"
+    if src_layer == "arch":
+        return t in ("core", "arch", "dev", "gdbstub")
+    return False
+
+
+def test_every_include_keeps_to_its_layer():
+    bad = []
+    for d in ("src", "gdbstub"):
+        for dirpath, _, files in os.walk(os.path.join(harness.ROOT, d)):
+            for f in files:
+                if not f.endswith((".c", ".h")):
+                    continue
+                path = os.path.join(dirpath, f)
+                rel = os.path.relpath(path, harness.ROOT)
+                for inc in includes(path):
+                    target = resolve(path, inc)
+                    assert target, "%s includes %r, which does not exist" % (rel, inc)
+                    if not allowed(layer(rel), target):
+                        bad.append("%s (%s) includes %s (%s)" % (rel, layer(rel), target,
+                                                                 layer(target)))
+    assert not bad, "layer rule broken:\n  " + "\n  ".join(bad)
+
+
+def call_graph(objdir):
+    defs, undef = {}, {}
+    for dirpath, _, files in os.walk(objdir):
+        for f in files:
+            if not f.endswith(".o") or f == "main-nodebug.o":
+                continue
+            obj = os.path.join(dirpath, f)
+            mod = os.path.relpath(obj, os.path.dirname(objdir))[:-2]
+            out = subprocess.run(["nm", obj], stdout=subprocess.PIPE, text=True,
+                                 check=True).stdout
+            undef[mod] = set()
+            for line in out.splitlines():
+                p = line.split()
+                if len(p) == 3 and p[1] in "TDBR":
+                    defs[p[2]] = mod
+                elif len(p) == 2 and p[0] == "U":
+                    undef[mod].add(p[1])
+    edges = collections.defaultdict(set)
+    for mod, syms in undef.items():
+        for s in syms:
+            if s in defs and defs[s] != mod:
+                edges[mod].add(defs[s])
+    return set(undef), edges
+
+
+def circles(nodes, edges):
+    """Strongly connected components with more than one member (Tarjan)."""
+    index, low, stack, on, out = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in edges[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in sorted(nodes):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_no_circle_through_loaders_devices_or_debugger():
+    objdir = os.path.join(os.path.dirname(harness.MINIKVM), "src")
+    assert os.path.isdir(objdir), "%s is missing: build first" % objdir
+    nodes, edges = call_graph(objdir)
+    assert "src/vm" in nodes and "src/debug" in nodes and "src/dev/uart8250" in nodes, sorted(nodes)
+    for comp in circles(nodes, edges):
+        outside = [m for m in comp if layer(m + ".c") not in ("core", "arch")]
+        assert not outside, "a circle through %s:\n  %s" % (", ".join(outside), "\n  ".join(
+            "%s -> %s" % (a, b) for a in comp for b in sorted(edges[a]) if b in comp))
