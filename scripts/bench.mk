@@ -18,5 +18,6 @@ BENCH_OUT   ?=
 BENCH_QUICK ?=
 
 .PHONY: bench
-bench: minikvm guests bench-guests
-	BENCH_OUT='$(BENCH_OUT)' BENCH_QUICK='$(BENCH_QUICK)' MINIKVM=./minikvm scripts/onkvm python3 scripts/bench.py
+bench: minikvm guests bench-guests test-prereqs
+	BENCH_OUT='$(BENCH_OUT)' BENCH_QUICK='$(BENCH_QUICK)' MINIKVM=./minikvm MINIKVM_LINUX_ENV=build/linux.env \
+		scripts/onkvm python3 scripts/bench.py
