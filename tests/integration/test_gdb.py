@@ -347,7 +347,9 @@ def test_second_debugger_refused_first_undisturbed():
 def test_stdio_endpoint_pipe():
     d = harness.tempfile.mkdtemp()
     serial = os.path.join(d, "serial")
-    out = subprocess.run([GDB, "-nx", "-q", "-batch", CK,
+    # remotetimeout: minikvm answers once its VM exists and the host is
+    # probed, which takes seconds on an emulated KVM host under load.
+    out = subprocess.run([GDB, "-nx", "-q", "-batch", CK, "-ex", "set remotetimeout 30",
                           "-ex", "target remote | %s --gdb stdio -S --serial file:%s %s" % (
                               harness.MINIKVM, serial, CK),
                           "-ex", "break report", "-ex", "continue", "-ex", "p counter",
