@@ -31,7 +31,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- registers ---- */
@@ -276,22 +279,140 @@ static const struct gdb_target_ops debug_ops = {
 
 /* ---- the connection ---- */
 
-static int conn_write(void *io, const void *buf, size_t len)
-{
-	struct debug *dbg = io;
-	const uint8_t *p = buf;
+/*
+ * Output to gdb never blocks: what the connection does not take at once
+ * waits in a queue that the event loop drains when the fd is writable. A
+ * client that stops reading (a gdb suspended with Ctrl-Z, a script that
+ * only sends) is dropped when the queue passes OUTQ_MAX or nothing could be
+ * written for WRITE_TIMEOUT_SEC; the guest then runs on, as on any
+ * disconnect. So no client can hold dbg->lock, and with it the vCPUs'
+ * stop reports and the event loop's signals, for longer than one write().
+ */
+#define OUTQ_MAX          (4U << 20)
+#define WRITE_TIMEOUT_SEC 10
 
-	while (len) {
-		ssize_t n = write(dbg->out_fd, p, len);
+static int64_t now_msec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The event loop looks at the queue in msec ms (0: at once; -1: never). */
+static void arm_timer(struct debug *dbg, int64_t msec)
+{
+	struct itimerspec t = { .it_value = { msec / 1000, (msec % 1000) * 1000000 + (msec == 0) } };
+
+	if (msec < 0)
+		t.it_value.tv_nsec = 0;
+	timerfd_settime(dbg->timer_fd, 0, &t, NULL);
+}
+
+/* Drop the client at the next turn of the event loop (not inside the server's callback). */
+static void drop_later(struct debug *dbg, const char *why)
+{
+	if (!dbg->drop)
+		fprintf(stderr, "minikvm: dropping the gdb connection: %s\n", why);
+	dbg->drop = true;
+	arm_timer(dbg, 0);
+}
+
+/* Write what the connection takes now; false on a broken connection. */
+static bool flush_some(struct debug *dbg, const uint8_t *p, size_t len, size_t *done)
+{
+	*done = 0;
+	while (*done < len) {
+		ssize_t n = write(dbg->out_fd, p + *done, len - *done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return true;
 		if (n <= 0)
-			return -EPIPE;
-		p += n;
-		len -= (size_t)n;
+			return false;
+		*done += (size_t)n;
 	}
+	return true;
+}
+
+static int conn_write(void *io, const void *buf, size_t len)
+{
+	struct debug *dbg = io;
+	size_t done = 0;
+
+	if (dbg->out_fd < 0 || dbg->drop)
+		return -EPIPE;
+	if (!dbg->outq_len && !flush_some(dbg, buf, len, &done)) {
+		drop_later(dbg, "it went away");
+		return -EPIPE;
+	}
+	if (done == len)
+		return 0;
+	if (dbg->outq_len + (len - done) > OUTQ_MAX) {
+		drop_later(dbg, "it does not read its replies (more than 4 MiB waiting)");
+		return -EPIPE;
+	}
+	if (dbg->outq_len + (len - done) > dbg->outq_cap) {
+		size_t cap = dbg->outq_cap ? dbg->outq_cap : 65536;
+		uint8_t *q;
+
+		while (cap < dbg->outq_len + (len - done))
+			cap *= 2;
+		q = realloc(dbg->outq, cap);
+		if (!q) {
+			drop_later(dbg, "out of memory for its replies");
+			return -EPIPE;
+		}
+		dbg->outq = q;
+		dbg->outq_cap = cap;
+	}
+	if (!dbg->outq_len) {
+		/* Wake the event loop (this may be a vCPU thread): it waits for POLLOUT from now on. */
+		dbg->write_deadline = now_msec() + WRITE_TIMEOUT_SEC * 1000;
+		arm_timer(dbg, 0);
+	}
+	memcpy(dbg->outq + dbg->outq_len, (const uint8_t *)buf + done, len - done);
+	dbg->outq_len += len - done;
 	return 0;
+}
+
+/* The connection is writable: send what waits; any progress restarts the timeout. */
+static void drain_outq(struct debug *dbg)
+{
+	size_t done;
+
+	if (!dbg->outq_len || dbg->drop)
+		return;
+	if (!flush_some(dbg, dbg->outq, dbg->outq_len, &done)) {
+		drop_later(dbg, "it went away");
+		return;
+	}
+	memmove(dbg->outq, dbg->outq + done, dbg->outq_len - done);
+	dbg->outq_len -= done;
+	if (done)
+		dbg->write_deadline = now_msec() + WRITE_TIMEOUT_SEC * 1000;
+	if (!dbg->outq_len)
+		arm_timer(dbg, -1);
+}
+
+static void disconnect(struct debug *dbg);
+
+/* The timer fired: drop a client marked for it, or one that took nothing for too long. */
+static void check_outq(struct debug *dbg)
+{
+	uint64_t ticks;
+	int64_t left = dbg->write_deadline - now_msec();
+
+	if (read(dbg->timer_fd, &ticks, sizeof(ticks)) < 0) {
+		/* not expired after all (re-armed meanwhile) */
+	}
+	if (!dbg->drop && dbg->outq_len && left <= 0)
+		drop_later(dbg, "it has not read its replies for 10 seconds");
+	if (dbg->drop)
+		disconnect(dbg);
+	else if (dbg->outq_len)
+		arm_timer(dbg, left);
 }
 
 static void connect_gdb(struct debug *dbg)
@@ -315,13 +436,16 @@ static void disconnect(struct debug *dbg)
 	if (dbg->ep.kind != GDB_EP_STDIO)
 		close(dbg->in_fd);
 	dbg->in_fd = dbg->out_fd = -1;
+	dbg->outq_len = 0;
+	dbg->drop = false;
+	arm_timer(dbg, -1);
 	if (dbg->vm->cfg->verbose)
 		fprintf(stderr, "minikvm: gdb disconnected; the guest runs on\n");
 }
 
 static void accept_conn(struct debug *dbg)
 {
-	int fd = accept4(dbg->listen_fd, NULL, NULL, SOCK_CLOEXEC), one = 1;
+	int fd = accept4(dbg->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK), one = 1;
 
 	if (fd < 0)
 		return;
@@ -344,16 +468,27 @@ static void accept_conn(struct debug *dbg)
 	connect_gdb(dbg);
 }
 
+enum { PFD_LISTEN, PFD_IN, PFD_OUT, PFD_TIMER, PFD_COUNT };
+
 static int hook_poll_fds(void *ctx, struct pollfd *pfd, int max)
 {
 	struct debug *dbg = ctx;
-	int n = 0;
+	bool queued;
 
-	if (max < 2)
+	if (max < PFD_COUNT)
 		return 0;
-	pfd[n++] = (struct pollfd){ .fd = dbg->listen_fd, .events = POLLIN };
-	pfd[n++] = (struct pollfd){ .fd = dbg->in_fd, .events = POLLIN };
-	return n;
+	pthread_mutex_lock(&dbg->lock);
+	queued = dbg->outq_len && !dbg->drop;
+	pfd[PFD_LISTEN] = (struct pollfd){ .fd = dbg->listen_fd, .events = POLLIN };
+	pfd[PFD_IN] = (struct pollfd){ .fd = dbg->in_fd, .events = POLLIN };
+	/* A socket is both ends: one entry. */
+	pfd[PFD_OUT] = (struct pollfd){ .fd = queued && dbg->out_fd != dbg->in_fd ? dbg->out_fd : -1,
+					.events = POLLOUT };
+	if (queued && dbg->out_fd == dbg->in_fd)
+		pfd[PFD_IN].events |= POLLOUT;
+	pfd[PFD_TIMER] = (struct pollfd){ .fd = dbg->timer_fd, .events = POLLIN };
+	pthread_mutex_unlock(&dbg->lock);
+	return PFD_COUNT;
 }
 
 static void hook_handle_fds(void *ctx, const struct pollfd *pfd, int n)
@@ -361,12 +496,17 @@ static void hook_handle_fds(void *ctx, const struct pollfd *pfd, int n)
 	struct debug *dbg = ctx;
 	uint8_t buf[65536];
 
-	if (n < 2)
+	if (n < PFD_COUNT)
 		return;
 	pthread_mutex_lock(&dbg->lock);
-	if (pfd[0].revents & POLLIN)
+	if (pfd[PFD_LISTEN].revents & POLLIN)
 		accept_conn(dbg);
-	if (pfd[1].fd >= 0 && pfd[1].fd == dbg->in_fd && pfd[1].revents) {
+	/* The fds are those of the connection polled for (not one accepted meanwhile). */
+	if (pfd[PFD_IN].fd >= 0 && pfd[PFD_IN].fd == dbg->in_fd &&
+	    (pfd[PFD_OUT].revents | (pfd[PFD_IN].revents & ~POLLIN)) & (POLLOUT | POLLERR | POLLHUP))
+		drain_outq(dbg);
+	if (pfd[PFD_IN].fd >= 0 && pfd[PFD_IN].fd == dbg->in_fd &&
+	    pfd[PFD_IN].revents & (POLLIN | POLLERR | POLLHUP | POLLNVAL)) {
 		ssize_t r = read(dbg->in_fd, buf, sizeof(buf));
 
 		if (r > 0)
@@ -374,6 +514,8 @@ static void hook_handle_fds(void *ctx, const struct pollfd *pfd, int n)
 		else if (r == 0 || (errno != EINTR && errno != EAGAIN))
 			disconnect(dbg);
 	}
+	if (pfd[PFD_TIMER].revents & POLLIN)
+		check_outq(dbg);
 	pthread_mutex_unlock(&dbg->lock);
 }
 
@@ -458,6 +600,7 @@ int debug_create(struct vm *vm)
 	dbg->vm = vm;
 	pthread_mutex_init(&dbg->lock, NULL);
 	dbg->listen_fd = dbg->in_fd = dbg->out_fd = -1;
+	dbg->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	vm_set_hooks(vm, &debug_hooks, dbg);
 	if (gdb_endpoint_parse(cfg->gdb, &dbg->ep) < 0)
 		return -1;
@@ -507,6 +650,7 @@ static void hook_started(void *ctx)
 		pthread_mutex_lock(&dbg->lock);
 		dbg->in_fd = STDIN_FILENO;
 		dbg->out_fd = STDOUT_FILENO;
+		fcntl(STDOUT_FILENO, F_SETFL, fcntl(STDOUT_FILENO, F_GETFL) | O_NONBLOCK);
 		connect_gdb(dbg);
 		pthread_mutex_unlock(&dbg->lock);
 	}
@@ -520,6 +664,9 @@ static void hook_free(void *ctx)
 		gdb_server_free(dbg->srv);
 	if (dbg->in_fd >= 0 && dbg->ep.kind != GDB_EP_STDIO)
 		close(dbg->in_fd);
+	if (dbg->timer_fd >= 0)
+		close(dbg->timer_fd);
+	free(dbg->outq);
 	if (dbg->listen_fd >= 0) {
 		close(dbg->listen_fd);
 		if (dbg->ep.kind == GDB_EP_UNIX)

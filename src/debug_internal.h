@@ -44,6 +44,11 @@ struct debug {
 	struct gdb_server *srv;
 	struct gdb_endpoint ep;
 	int listen_fd, in_fd, out_fd; /* in/out: the connection (both the socket, or stdin/stdout) */
+	int timer_fd;       /* wakes the event loop to drain or drop a slow client (debug.c) */
+	uint8_t *outq;      /* replies gdb has not taken yet */
+	size_t outq_len, outq_cap;
+	int64_t write_deadline; /* CLOCK_MONOTONIC ms: no progress by then and the client is dropped */
+	bool drop;          /* drop the client at the event loop's next turn */
 	struct debug_host_caps caps;
 	struct debug_arch_state arch;
 	struct sw_breakpoint bps[DEBUG_MAX_SW_BREAKPOINTS];
