@@ -72,29 +72,29 @@ static void pit_free(struct vm *vm)
 
 static void write_count(struct vm *vm, int ch, uint16_t count)
 {
-	out(vm, 0x40 + ch, count & 0xFF);
-	out(vm, 0x40 + ch, count >> 8);
+	out(&vm->pio, 0x40 + ch, count & 0xFF);
+	out(&vm->pio, 0x40 + ch, count >> 8);
 }
 
 /* Two reads of a channel in lo/hi access mode (latched or not). */
 static uint16_t read_count(struct vm *vm, int ch)
 {
-	uint8_t lo = in(vm, 0x40 + ch);
+	uint8_t lo = in(&vm->pio, 0x40 + ch);
 
-	return (uint16_t)(lo | in(vm, 0x40 + ch) << 8);
+	return (uint16_t)(lo | in(&vm->pio, 0x40 + ch) << 8);
 }
 
 /* The counter latch command, then the two bytes. */
 static uint16_t latch(struct vm *vm, int ch)
 {
-	out(vm, CONTROL, (uint8_t)(ch << 6));
+	out(&vm->pio, CONTROL, (uint8_t)(ch << 6));
 	return read_count(vm, ch);
 }
 
 static uint8_t status(struct vm *vm, int ch)
 {
-	out(vm, CONTROL, (uint8_t)(0xE0 | 2 << ch));
-	return in(vm, 0x40 + ch);
+	out(&vm->pio, CONTROL, (uint8_t)(0xE0 | 2 << ch));
+	return in(&vm->pio, 0x40 + ch);
 }
 
 TEST(i8254_mode0_counts_down_and_pulses_once)
@@ -102,7 +102,7 @@ TEST(i8254_mode0_counts_down_and_pulses_once)
 	struct fake f;
 	struct vm *vm = pit_vm(&f, true);
 
-	out(vm, CONTROL, 0x30);             /* channel 0, lo/hi, mode 0, binary */
+	out(&vm->pio, CONTROL, 0x30);             /* channel 0, lo/hi, mode 0, binary */
 	CHECK_EQ(status(vm, 0), 0x70);      /* OUT low, null count */
 	write_count(vm, 0, 10000);
 	CHECK_EQ(latch(vm, 0), 10000);
@@ -130,14 +130,14 @@ TEST(i8254_latch_holds_the_count)
 	struct fake f;
 	struct vm *vm = pit_vm(&f, true);
 
-	out(vm, CONTROL, 0x30);
+	out(&vm->pio, CONTROL, 0x30);
 	write_count(vm, 0, 10000);
 	f.now = at(100);
-	out(vm, CONTROL, 0x00);
-	CHECK_EQ(in(vm, 0x40), 9900 & 0xFF);
+	out(&vm->pio, CONTROL, 0x00);
+	CHECK_EQ(in(&vm->pio, 0x40), 9900 & 0xFF);
 	f.now = at(500);
-	out(vm, CONTROL, 0x00);             /* latched already: ignored */
-	CHECK_EQ(in(vm, 0x40), 9900 >> 8);
+	out(&vm->pio, CONTROL, 0x00);             /* latched already: ignored */
+	CHECK_EQ(in(&vm->pio, 0x40), 9900 >> 8);
 	CHECK_EQ(latch(vm, 0), 9500);
 	/* Without a latch, reads alternate low and high bytes of the running count. */
 	f.now = at(600);
@@ -150,7 +150,7 @@ TEST(i8254_mode2_rate_generator_and_irq0)
 	struct fake f;
 	struct vm *vm = pit_vm(&f, true);
 
-	out(vm, CONTROL, 0x34);             /* channel 0, lo/hi, mode 2: Linux's periodic tick */
+	out(&vm->pio, CONTROL, 0x34);             /* channel 0, lo/hi, mode 2: Linux's periodic tick */
 	write_count(vm, 0, 1193);
 	CHECK_EQ(latch(vm, 0), 1193);
 	f.now = at(100);
@@ -173,7 +173,7 @@ TEST(i8254_mode2_rate_generator_and_irq0)
 	CHECK_EQ(i8254_run_timer(vm), at(11 * 1193));
 	CHECK_EQ(f.pulses, 3);
 	/* Reprogramming restarts the period from the new count. */
-	out(vm, CONTROL, 0x34);
+	out(&vm->pio, CONTROL, 0x34);
 	CHECK_EQ(i8254_run_timer(vm), I8254_NEVER);
 	write_count(vm, 0, 100);
 	CHECK_EQ(i8254_run_timer(vm), f.now + at(100) - T0);
@@ -193,37 +193,37 @@ TEST(i8254_mode3_square_wave_on_out2)
 	static const uint16_t odd[] = { 5, 4, 2, 5, 2, 5 };
 	static const uint8_t odd_out[] = { 1, 1, 1, 0, 0, 1 };
 
-	out(vm, PORT_B, 0x01);              /* gate 2 high */
-	out(vm, CONTROL, 0xB6);             /* channel 2, lo/hi, mode 3: the speaker's tone */
+	out(&vm->pio, PORT_B, 0x01);              /* gate 2 high */
+	out(&vm->pio, CONTROL, 0xB6);             /* channel 2, lo/hi, mode 3: the speaker's tone */
 	write_count(vm, 2, 1000);
 	CHECK_EQ(latch(vm, 2), 1000);
-	CHECK_EQ(in(vm, PORT_B) & 0x20, 0x20);
+	CHECK_EQ(in(&vm->pio, PORT_B) & 0x20, 0x20);
 	f.now = at(1);
 	CHECK_EQ(latch(vm, 2), 998);
 	f.now = at(499);
 	CHECK_EQ(latch(vm, 2), 2);
-	CHECK_EQ(in(vm, PORT_B) & 0x20, 0x20);
+	CHECK_EQ(in(&vm->pio, PORT_B) & 0x20, 0x20);
 	f.now = at(500);
 	CHECK_EQ(latch(vm, 2), 1000);
-	CHECK_EQ(in(vm, PORT_B) & 0x20, 0);
+	CHECK_EQ(in(&vm->pio, PORT_B) & 0x20, 0);
 	f.now = at(999);
-	CHECK_EQ(in(vm, PORT_B) & 0x20, 0);
+	CHECK_EQ(in(&vm->pio, PORT_B) & 0x20, 0);
 	f.now = at(1000);
-	CHECK_EQ(in(vm, PORT_B) & 0x20, 0x20);
+	CHECK_EQ(in(&vm->pio, PORT_B) & 0x20, 0x20);
 	/* An odd count: high for (N+1)/2 ticks, low for (N-1)/2. */
 	f.now = T0;
 	write_count(vm, 2, 5);
 	for (unsigned t = 0; t < 6; t++) {
 		f.now = at(t);
 		CHECK_EQ(latch(vm, 2), odd[t]);
-		CHECK_EQ(!!(in(vm, PORT_B) & 0x20), odd_out[t]);
+		CHECK_EQ(!!(in(&vm->pio, PORT_B) & 0x20), odd_out[t]);
 	}
 	/* Gate low forces OUT high and holds; the rising edge reloads. */
 	f.now = at(700);
-	out(vm, PORT_B, 0x00);
-	CHECK_EQ(in(vm, PORT_B) & 0x21, 0x20);
+	out(&vm->pio, PORT_B, 0x00);
+	CHECK_EQ(in(&vm->pio, PORT_B) & 0x21, 0x20);
 	f.now = at(800);
-	out(vm, PORT_B, 0x01);
+	out(&vm->pio, PORT_B, 0x01);
 	CHECK_EQ(latch(vm, 2), 5);
 	pit_free(vm);
 }
@@ -235,36 +235,36 @@ TEST(i8254_mode0_gate_and_out2)
 	struct vm *vm = pit_vm(&f, true);
 	uint64_t gate;
 
-	CHECK_EQ(in(vm, PORT_B) & 0x23, 0x00);
-	out(vm, PORT_B, (in(vm, PORT_B) & ~0x02) | 0x01);
-	CHECK_EQ(in(vm, PORT_B) & 0x03, 0x01);
-	out(vm, CONTROL, 0xB0);
+	CHECK_EQ(in(&vm->pio, PORT_B) & 0x23, 0x00);
+	out(&vm->pio, PORT_B, (in(&vm->pio, PORT_B) & ~0x02) | 0x01);
+	CHECK_EQ(in(&vm->pio, PORT_B) & 0x03, 0x01);
+	out(&vm->pio, CONTROL, 0xB0);
 	write_count(vm, 2, 11931);          /* 10 ms */
 	f.now = at(11930);
-	CHECK_EQ(in(vm, PORT_B) & 0x20, 0);
+	CHECK_EQ(in(&vm->pio, PORT_B) & 0x20, 0);
 	f.now = at(11931);
-	CHECK_EQ(in(vm, PORT_B) & 0x20, 0x20);
+	CHECK_EQ(in(&vm->pio, PORT_B) & 0x20, 0x20);
 	/* Gate low holds mode 0; a rise resumes it where it was. */
 	f.now = T0;
 	write_count(vm, 2, 11931);
 	f.now = at(5000);
-	out(vm, PORT_B, 0x00);
+	out(&vm->pio, PORT_B, 0x00);
 	f.now = at(6000);
 	CHECK_EQ(latch(vm, 2), 11931 - 5000);
 	f.now = gate = at(7000);
-	out(vm, PORT_B, 0x03);              /* gate and speaker on */
+	out(&vm->pio, PORT_B, 0x03);              /* gate and speaker on */
 	f.now = later(gate, 1000);
 	CHECK_EQ(latch(vm, 2), 11931 - 6000);
-	CHECK_EQ(in(vm, PORT_B) & 0x23, 0x03);
+	CHECK_EQ(in(&vm->pio, PORT_B) & 0x23, 0x03);
 	f.now = later(gate, 6930);
-	CHECK_EQ(in(vm, PORT_B) & 0x20, 0);
+	CHECK_EQ(in(&vm->pio, PORT_B) & 0x20, 0);
 	f.now = later(gate, 6931);
-	CHECK_EQ(in(vm, PORT_B) & 0x20, 0x20);
+	CHECK_EQ(in(&vm->pio, PORT_B) & 0x20, 0x20);
 	/* Writing the first byte of a new count stops it and drops OUT. */
-	out(vm, 0x42, 0x10);
-	CHECK_EQ(in(vm, PORT_B) & 0x20, 0);
+	out(&vm->pio, 0x42, 0x10);
+	CHECK_EQ(in(&vm->pio, PORT_B) & 0x20, 0);
 	f.now = T0;
-	out(vm, 0x42, 0x00);
+	out(&vm->pio, 0x42, 0x00);
 	f.now = at(15);
 	CHECK_EQ(latch(vm, 2), 1);
 	pit_free(vm);
@@ -276,17 +276,17 @@ TEST(i8254_quick_pit_calibrate_reads)
 	struct fake f;
 	struct vm *vm = pit_vm(&f, true);
 
-	out(vm, PORT_B, 0x01);
-	out(vm, CONTROL, 0xB0);
-	out(vm, 0x42, 0xFF);
-	out(vm, 0x42, 0xFF);
+	out(&vm->pio, PORT_B, 0x01);
+	out(&vm->pio, CONTROL, 0xB0);
+	out(&vm->pio, 0x42, 0xFF);
+	out(&vm->pio, 0x42, 0xFF);
 	f.now = at(10);
-	CHECK_EQ(in(vm, 0x42), 0xF5);
-	CHECK_EQ(in(vm, 0x42), 0xFF);
+	CHECK_EQ(in(&vm->pio, 0x42), 0xF5);
+	CHECK_EQ(in(&vm->pio, 0x42), 0xFF);
 	for (unsigned k = 1; k < 200; k++) {
 		f.now = at(256 * k + 3);
-		in(vm, 0x42);
-		CHECK_EQ(in(vm, 0x42), 0xFF - k);
+		in(&vm->pio, 0x42);
+		CHECK_EQ(in(&vm->pio, 0x42), 0xFF - k);
 	}
 	pit_free(vm);
 }
@@ -296,24 +296,24 @@ TEST(i8254_read_back_command)
 	struct fake f;
 	struct vm *vm = pit_vm(&f, true);
 
-	out(vm, CONTROL, 0x34);
+	out(&vm->pio, CONTROL, 0x34);
 	write_count(vm, 0, 1000);
-	out(vm, CONTROL, 0xB0);             /* channel 2 waits for its count */
+	out(&vm->pio, CONTROL, 0xB0);             /* channel 2 waits for its count */
 	f.now = at(100);
-	out(vm, CONTROL, 0xCA);             /* count and status of channels 0 and 2 */
+	out(&vm->pio, CONTROL, 0xCA);             /* count and status of channels 0 and 2 */
 	f.now = at(300);
-	CHECK_EQ(in(vm, 0x40), 0xB4);       /* OUT high, count loaded, lo/hi, mode 2 */
+	CHECK_EQ(in(&vm->pio, 0x40), 0xB4);       /* OUT high, count loaded, lo/hi, mode 2 */
 	CHECK_EQ(read_count(vm, 0), 900);
-	CHECK_EQ(in(vm, 0x42), 0x70);       /* OUT low, null count, lo/hi, mode 0 */
+	CHECK_EQ(in(&vm->pio, 0x42), 0x70);       /* OUT low, null count, lo/hi, mode 0 */
 	CHECK_EQ(read_count(vm, 2), 0);     /* never loaded: the reset count, 65536 */
 	/* Status only: the count reads live afterwards. */
-	out(vm, CONTROL, 0xE2);
-	out(vm, CONTROL, 0xE2);             /* a second status latch changes nothing */
+	out(&vm->pio, CONTROL, 0xE2);
+	out(&vm->pio, CONTROL, 0xE2);             /* a second status latch changes nothing */
 	f.now = at(350);
-	CHECK_EQ(in(vm, 0x40), 0xB4);
+	CHECK_EQ(in(&vm->pio, 0x40), 0xB4);
 	CHECK_EQ(read_count(vm, 0), 650);
 	/* Count only. */
-	out(vm, CONTROL, 0xD2);
+	out(&vm->pio, CONTROL, 0xD2);
 	f.now = at(360);
 	CHECK_EQ(read_count(vm, 0), 650);
 	CHECK_EQ(read_count(vm, 0), 640);
@@ -325,7 +325,7 @@ TEST(i8254_bcd_access_modes_and_zero_count)
 	struct fake f;
 	struct vm *vm = pit_vm(&f, true);
 
-	out(vm, CONTROL, 0x31);             /* lo/hi, mode 0, BCD */
+	out(&vm->pio, CONTROL, 0x31);             /* lo/hi, mode 0, BCD */
 	write_count(vm, 0, 0x1000);
 	f.now = at(1);
 	CHECK_EQ(latch(vm, 0), 0x0999);
@@ -338,19 +338,19 @@ TEST(i8254_bcd_access_modes_and_zero_count)
 	CHECK_EQ(latch(vm, 0), 0x9999);
 	/* Low byte only, high byte only. */
 	f.now = T0;
-	out(vm, CONTROL, 0x14);
-	out(vm, 0x40, 0x50);
+	out(&vm->pio, CONTROL, 0x14);
+	out(&vm->pio, 0x40, 0x50);
 	f.now = at(10);
-	CHECK_EQ(in(vm, 0x40), 0x46);
-	CHECK_EQ(in(vm, 0x40), 0x46);
+	CHECK_EQ(in(&vm->pio, 0x40), 0x46);
+	CHECK_EQ(in(&vm->pio, 0x40), 0x46);
 	f.now = T0;
-	out(vm, CONTROL, 0x24);
-	out(vm, 0x40, 0x12);
+	out(&vm->pio, CONTROL, 0x24);
+	out(&vm->pio, 0x40, 0x12);
 	f.now = at(0x200);
-	CHECK_EQ(in(vm, 0x40), 0x10);
+	CHECK_EQ(in(&vm->pio, 0x40), 0x10);
 	/* Zero is 65536; mode 6 is mode 2. */
 	f.now = T0;
-	out(vm, CONTROL, 0x3C);
+	out(&vm->pio, CONTROL, 0x3C);
 	write_count(vm, 0, 0);
 	CHECK_EQ(latch(vm, 0), 0);
 	f.now = at(1);
@@ -360,7 +360,7 @@ TEST(i8254_bcd_access_modes_and_zero_count)
 	CHECK_EQ(i8254_run_timer(vm), at(2 * 65536));
 	CHECK_EQ(f.pulses, 1);
 	/* The control port is write-only; wide accesses float high. */
-	CHECK_EQ(in(vm, CONTROL), 0xFF);
+	CHECK_EQ(in(&vm->pio, CONTROL), 0xFF);
 	{
 		struct io_device *d = iobus_find(&vm->pio, 0x40, 2);
 		uint8_t r[2] = { 0, 0 };
@@ -377,36 +377,36 @@ TEST(i8254_modes_1_and_5_wait_for_the_gate)
 	struct vm *vm = pit_vm(&f, true);
 	uint64_t gate;
 
-	out(vm, CONTROL, 0xB2);             /* channel 2, mode 1 */
+	out(&vm->pio, CONTROL, 0xB2);             /* channel 2, mode 1 */
 	write_count(vm, 2, 100);
 	f.now = at(50);
-	CHECK_EQ(in(vm, PORT_B) & 0x20, 0x20);
+	CHECK_EQ(in(&vm->pio, PORT_B) & 0x20, 0x20);
 	CHECK_EQ(latch(vm, 2), 100);
 	f.now = gate = at(60);
-	out(vm, PORT_B, 0x01);              /* trigger */
-	CHECK_EQ(in(vm, PORT_B) & 0x20, 0);
+	out(&vm->pio, PORT_B, 0x01);              /* trigger */
+	CHECK_EQ(in(&vm->pio, PORT_B) & 0x20, 0);
 	f.now = later(gate, 30);
-	out(vm, PORT_B, 0x00);              /* gate low does not stop a one-shot */
+	out(&vm->pio, PORT_B, 0x00);              /* gate low does not stop a one-shot */
 	CHECK_EQ(latch(vm, 2), 70);
 	f.now = later(gate, 99);
-	CHECK_EQ(in(vm, PORT_B) & 0x20, 0);
+	CHECK_EQ(in(&vm->pio, PORT_B) & 0x20, 0);
 	f.now = later(gate, 100);
-	CHECK_EQ(in(vm, PORT_B) & 0x20, 0x20);
-	out(vm, PORT_B, 0x01);              /* retrigger */
-	CHECK_EQ(in(vm, PORT_B) & 0x20, 0);
-	out(vm, PORT_B, 0x00);
-	out(vm, CONTROL, 0xBA);             /* mode 5 */
+	CHECK_EQ(in(&vm->pio, PORT_B) & 0x20, 0x20);
+	out(&vm->pio, PORT_B, 0x01);              /* retrigger */
+	CHECK_EQ(in(&vm->pio, PORT_B) & 0x20, 0);
+	out(&vm->pio, PORT_B, 0x00);
+	out(&vm->pio, CONTROL, 0xBA);             /* mode 5 */
 	write_count(vm, 2, 50);
 	f.now = gate = at(300);
-	out(vm, PORT_B, 0x01);
+	out(&vm->pio, PORT_B, 0x01);
 	f.now = later(gate, 49);
-	CHECK_EQ(in(vm, PORT_B) & 0x20, 0x20);
+	CHECK_EQ(in(&vm->pio, PORT_B) & 0x20, 0x20);
 	f.now = later(gate, 50);
-	CHECK_EQ(in(vm, PORT_B) & 0x20, 0);
+	CHECK_EQ(in(&vm->pio, PORT_B) & 0x20, 0);
 	f.now = later(gate, 51);
-	CHECK_EQ(in(vm, PORT_B) & 0x20, 0x20);
+	CHECK_EQ(in(&vm->pio, PORT_B) & 0x20, 0x20);
 	/* Channel 0's gate is tied high: mode 1 never starts, and never interrupts. */
-	out(vm, CONTROL, 0x32);
+	out(&vm->pio, CONTROL, 0x32);
 	write_count(vm, 0, 100);
 	CHECK_EQ(i8254_run_timer(vm), I8254_NEVER);
 	pit_free(vm);
@@ -418,19 +418,19 @@ TEST(i8254_refresh_toggle_and_reset)
 	struct vm *vm = pit_vm(&f, true);
 
 	/* Tick 1193182 at T0 is 16 into an 18-tick refresh period. */
-	CHECK_EQ(in(vm, PORT_B) & 0x10, 0x10);
+	CHECK_EQ(in(&vm->pio, PORT_B) & 0x10, 0x10);
 	f.now = at(2);
-	CHECK_EQ(in(vm, PORT_B) & 0x10, 0);
+	CHECK_EQ(in(&vm->pio, PORT_B) & 0x10, 0);
 	f.now = at(20);
-	CHECK_EQ(in(vm, PORT_B) & 0x10, 0x10);
-	out(vm, PORT_B, 0xFF);
-	CHECK_EQ(in(vm, PORT_B) & 0xCF, 0x03); /* only gate and speaker are writable */
-	out(vm, CONTROL, 0x34);
+	CHECK_EQ(in(&vm->pio, PORT_B) & 0x10, 0x10);
+	out(&vm->pio, PORT_B, 0xFF);
+	CHECK_EQ(in(&vm->pio, PORT_B) & 0xCF, 0x03); /* only gate and speaker are writable */
+	out(&vm->pio, CONTROL, 0x34);
 	write_count(vm, 0, 1000);
 	i8254_reset(vm);
 	CHECK_EQ(i8254_run_timer(vm), I8254_NEVER);
 	CHECK_EQ(status(vm, 0), 0x30);
-	CHECK_EQ(in(vm, PORT_B) & 0x0F, 0x00);
+	CHECK_EQ(in(&vm->pio, PORT_B) & 0x0F, 0x00);
 	pit_free(vm);
 }
 
@@ -451,10 +451,10 @@ TEST(i8254_timer_thread_pulses_irq0)
 	int n;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	out(vm, CONTROL, 0x34);
+	out(&vm->pio, CONTROL, 0x34);
 	write_count(vm, 0, 1193);           /* 1 kHz */
 	sleep_ms(100);
-	out(vm, CONTROL, 0x30);             /* stops channel 0 until a count comes */
+	out(&vm->pio, CONTROL, 0x30);             /* stops channel 0 until a count comes */
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	n = atomic_load(&f.pulses);
 	/* Never more than one per period (999.85 us), however late the thread ran. */
@@ -466,7 +466,7 @@ TEST(i8254_timer_thread_pulses_irq0)
 	write_count(vm, 0, 5 * 1193);       /* mode 0: one pulse after 5 ms */
 	sleep_ms(50);
 	CHECK_EQ(atomic_load(&f.pulses), n + 1);
-	out(vm, CONTROL, 0x34);
+	out(&vm->pio, CONTROL, 0x34);
 	write_count(vm, 0, 1193);
 	pit_free(vm);                       /* joins the running thread */
 }
