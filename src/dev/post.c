@@ -38,7 +38,7 @@ static void post_write(void *opaque, struct vcpu *vcpu, uint64_t offset, const u
 	(void)size;
 }
 
-static int pio_init(struct vm *vm)
+static int post_init(struct vm *vm)
 {
 	post_dev = (struct io_device){
 		.name = "POST code (0x80)",
@@ -50,4 +50,4 @@ static int pio_init(struct vm *vm)
 	return vm_register_pio(vm, &post_dev);
 }
 
-device_init(pio_init);
+device_init(post_init);
