@@ -82,7 +82,7 @@ void arch_vm_reset(struct vm *vm)
 void arch_vm_stop(struct vm *vm)
 {
 	/* The PIT's thread raises IRQ 0, which may kick vCPU 0: stop it first. */
-	i8254_stop(vm);
+	irq_vm_stop(vm);
 }
 
 int arch_irq_line(struct vm *vm, int irq, int level)
@@ -99,7 +99,7 @@ bool arch_handle_exit(struct vcpu *vcpu)
 {
 	if (vcpu->run->exit_reason != KVM_EXIT_IOAPIC_EOI)
 		return false;
-	ioapic_eoi(vcpu->vm, vcpu->run->eoi.vector);
+	irq_ioapic_eoi(vcpu->vm, vcpu->run->eoi.vector);
 	return true;
 }
 
