@@ -176,7 +176,7 @@ int vm_reset(struct vm *vm)
 		return err_set(EXIT_HOST, "madvise: %s", strerror(errno));
 	if (loader_load(vm->cfg, &vm->mem, &vm->boot) < 0 || arch_boot_tables(vm) < 0)
 		return -1;
-	arch_vm_reset(vm);
+	devices_reset_all(vm);
 	for (int i = 0; i < vm->ncpus; i++) {
 		vm->vcpus[i]->mode = VCPU_CONTINUE;
 		vm->vcpus[i]->debug_dirty = true;
@@ -267,16 +267,6 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 int vm_irq_line(struct vm *vm, int irq, int level)
 {
 	return arch_irq_line(vm, irq, level);
-}
-
-int vm_register_pio(struct vm *vm, struct io_device *dev)
-{
-	return iobus_register(&vm->pio, dev);
-}
-
-int vm_register_mmio(struct vm *vm, struct io_device *dev)
-{
-	return iobus_register(&vm->mmio, dev);
 }
 
 bool vm_request_exit(struct vm *vm, int status, const char *reason)
@@ -436,7 +426,8 @@ int vm_run(struct vm *vm)
 	}
 	debug_start(vm);
 	event_loop(vm, sig_fd);
-	arch_vm_stop(vm);
+	/* Device threads (the PIT's) kick vCPUs: they end before the vCPU threads. */
+	devices_stop_all(vm);
 	if (vm->debug)
 		debug_vm_ending(vm, vm->exit_status, vm->exit_status == EXIT_GUEST_CRASH);
 	for (int i = 0; i < vm->ncpus; i++)
@@ -460,6 +451,7 @@ void vm_destroy(struct vm *vm)
 		vcpu_destroy(vm->vcpus[i]);
 		vm->vcpus[i] = NULL;
 	}
+	devices_exit_all(vm);
 	console_close(&vm->console);
 	arch_vm_free(vm);
 	if (vm->event_fd >= 0)

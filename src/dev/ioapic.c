@@ -263,15 +263,21 @@ void ioapic_eoi(struct ioapic *io, int vector)
 	pthread_mutex_unlock(&io->lock);
 }
 
+/* Power-on state (82093AA: every RTE masked, ID 0). Lock held. */
+static void power_on(struct ioapic *io)
+{
+	io->id = 0;
+	io->regsel = 0;
+	for (int pin = 0; pin < IOAPIC_PINS; pin++)
+		io->rte[pin] = RTE_MASKED;
+}
+
 void ioapic_reset(struct ioapic *io)
 {
 	if (!io)
 		return;
 	pthread_mutex_lock(&io->lock);
-	io->id = 0;
-	io->regsel = 0;
-	for (int pin = 0; pin < IOAPIC_PINS; pin++)
-		io->rte[pin] = RTE_MASKED;
+	power_on(io);
 	update_routes(io);
 	pthread_mutex_unlock(&io->lock);
 }
@@ -289,8 +295,7 @@ struct ioapic *ioapic_create(struct iobus *mmio, uint64_t base, const struct ioa
 	io->ctx = ctx;
 	io->bus = mmio;
 	pthread_mutex_init(&io->lock, NULL);
-	for (int pin = 0; pin < IOAPIC_PINS; pin++)
-		io->rte[pin] = RTE_MASKED;
+	power_on(io);
 	io->mmio = (struct io_device){
 		.name = "IOAPIC",
 		.base = base,

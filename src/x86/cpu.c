@@ -51,7 +51,7 @@ int arch_vm_init(struct vm *vm)
 		return err_set(EXIT_HOST, "KVM_SET_TSS_ADDR failed: %s", strerror(errno));
 	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &identity) < 0)
 		return err_set(EXIT_HOST, "KVM_SET_IDENTITY_MAP_ADDR failed: %s", strerror(errno));
-	/* Local APICs in KVM; the 8259s, IOAPIC and PIT in KVM or here (irq.c). */
+	/* Local APICs in KVM; the 8259s, IOAPIC and PIT in KVM or here (irq.c, as devices). */
 	if (irq_vm_init(vm) < 0)
 		return -1;
 
@@ -69,20 +69,8 @@ int arch_vm_init(struct vm *vm)
 
 void arch_vm_free(struct vm *vm)
 {
-	irq_vm_free(vm);
 	free(vm->cpuid);
 	vm->cpuid = NULL;
-}
-
-void arch_vm_reset(struct vm *vm)
-{
-	irq_vm_reset(vm);
-}
-
-void arch_vm_stop(struct vm *vm)
-{
-	/* The PIT's thread raises IRQ 0, which may kick vCPU 0: stop it first. */
-	irq_vm_stop(vm);
 }
 
 int arch_irq_line(struct vm *vm, int irq, int level)

@@ -23,6 +23,7 @@
 #include "../dev/i8254.h"
 #include "../dev/i8259.h"
 #include "../dev/ioapic.h"
+#include "../device.h"
 #include "../error.h"
 #include "../vcpu.h"
 #include "../vm.h"
@@ -154,6 +155,117 @@ static void pit_irq0_pulse(void *ctx)
 
 static const struct i8254_ops pit_ops = { .irq0_pulse = pit_irq0_pulse };
 
+/*
+ * ---- the chips as devices (device.h): created with --irqchip split only ----
+ * The 8259 and IOAPIC come first (every other device drives their lines),
+ * the PIT next; exits run the other way, so the PIT's thread has stopped
+ * before the chips it raises IRQ 0 into are freed.
+ */
+
+static int pic_init(const struct device_host *host)
+{
+	struct vm *vm = host->vm;
+
+	if (!vm->split_irqchip)
+		return 0;
+	vm->pic = i8259_create(host->pio, &pic_ops, vm);
+	return vm->pic ? 0 : -1;
+}
+
+static void pic_reset(const struct device_host *host)
+{
+	struct vm *vm = host->vm;
+
+	/* A vector acknowledged but not yet taken by vCPU 0 belonged to the old machine. */
+	vm->extint_vector = -1;
+	i8259_reset(vm->pic);
+}
+
+static void pic_exit(const struct device_host *host)
+{
+	i8259_free(host->vm->pic);
+	host->vm->pic = NULL;
+}
+
+static const struct device pic_device = {
+	.name = "8259 PIC",
+	.level = DEVICE_LEVEL_IRQCHIP,
+	.init = pic_init,
+	.reset = pic_reset,
+	.exit = pic_exit,
+};
+
+device_register(pic_device);
+
+static int ioapic_init(const struct device_host *host)
+{
+	struct vm *vm = host->vm;
+
+	if (!vm->split_irqchip)
+		return 0;
+	vm->ioapic = ioapic_create(host->mmio, LAYOUT_IOAPIC, &ioapic_ops, vm);
+	return vm->ioapic ? 0 : -1;
+}
+
+static void ioapic_device_reset(const struct device_host *host)
+{
+	ioapic_reset(host->vm->ioapic);
+}
+
+static void ioapic_exit(const struct device_host *host)
+{
+	ioapic_free(host->vm->ioapic);
+	host->vm->ioapic = NULL;
+}
+
+static const struct device ioapic_device = {
+	.name = "IOAPIC",
+	.level = DEVICE_LEVEL_IRQCHIP,
+	.init = ioapic_init,
+	.reset = ioapic_device_reset,
+	.exit = ioapic_exit,
+};
+
+device_register(ioapic_device);
+
+static int pit_init(const struct device_host *host)
+{
+	struct vm *vm = host->vm;
+
+	if (!vm->split_irqchip)
+		return 0;
+	vm->pit = i8254_create(host->pio, &pit_ops, vm);
+	return vm->pit ? 0 : -1;
+}
+
+static void pit_reset(const struct device_host *host)
+{
+	i8254_reset(host->vm->pit);
+}
+
+/* The PIT's thread raises IRQ 0, which may kick vCPU 0: it ends before the vCPU threads do. */
+static void pit_stop(const struct device_host *host)
+{
+	i8254_stop(host->vm->pit);
+}
+
+static void pit_exit(const struct device_host *host)
+{
+	i8254_free(host->vm->pit);
+	host->vm->pit = NULL;
+}
+
+static const struct device pit_device = {
+	.name = "8254 PIT",
+	.level = DEVICE_LEVEL_TIMER,
+	.init = pit_init,
+	.reset = pit_reset,
+	.stop = pit_stop,
+	.exit = pit_exit,
+};
+
+device_register(pit_device);
+
 /* ---- the VM's side ---- */
 
 int irq_vm_init(struct vm *vm)
@@ -165,45 +277,11 @@ int irq_vm_init(struct vm *vm)
 
 	if (!vm->split_irqchip)
 		return kernel_irqchip_init(vm);
+	/* The chips themselves are devices, created with the others (devices_init_all()). */
 	if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
 		return err_set(EXIT_HOST, "KVM_CAP_SPLIT_IRQCHIP failed: %s (try --irqchip kernel)",
 			       strerror(errno));
-	vm->pic = i8259_create(&vm->pio, &pic_ops, vm);
-	if (!vm->pic)
-		return -1;
-	vm->ioapic = ioapic_create(&vm->mmio, LAYOUT_IOAPIC, &ioapic_ops, vm);
-	if (!vm->ioapic)
-		return -1;
-	vm->pit = i8254_create(&vm->pio, &pit_ops, vm);
-	if (!vm->pit)
-		return -1;
 	return 0;
-}
-
-void irq_vm_free(struct vm *vm)
-{
-	/* The PIT first: its thread raises IRQ 0 into the others. */
-	i8254_free(vm->pit);
-	vm->pit = NULL;
-	ioapic_free(vm->ioapic);
-	vm->ioapic = NULL;
-	i8259_free(vm->pic);
-	vm->pic = NULL;
-}
-
-void irq_vm_reset(struct vm *vm)
-{
-	if (!vm->split_irqchip)
-		return;
-	vm->extint_vector = -1;
-	i8254_reset(vm->pit);
-	ioapic_reset(vm->ioapic);
-	i8259_reset(vm->pic);
-}
-
-void irq_vm_stop(struct vm *vm)
-{
-	i8254_stop(vm->pit);
 }
 
 int irq_line(struct vm *vm, int irq, int level)

@@ -29,18 +29,17 @@ struct vcpu;
 
 /*
  * The chips themselves are models that know nothing of struct vm
- * (src/dev/i8259.h, ioapic.h, i8254.h); this file's functions, in
- * src/x86/irq.c, are the glue that creates them for a VM and wires their
- * callbacks to KVM. Only irq.c touches vm->pic, vm->ioapic, vm->pit and
+ * (src/dev/i8259.h, ioapic.h, i8254.h); src/x86/irq.c is the glue that
+ * registers them as devices of a VM and wires their callbacks to KVM. Only irq.c touches vm->pic, vm->ioapic, vm->pit and
  * vm->extint_vector.
  */
 /* ---- glue (x86/irq.c) ---- */
-/* Create what --irqchip asks for: before any vCPU exists. */
+/*
+ * Tell KVM what --irqchip asks for, before any vCPU exists: the in-kernel
+ * chips, or the split irqchip. Our own chips are devices (device.h), made,
+ * reset and freed with the others.
+ */
 int irq_vm_init(struct vm *vm);
-void irq_vm_free(struct vm *vm);
-void irq_vm_reset(struct vm *vm);
-/* The VM is ending: stop the PIT's timer thread before the vCPU threads go. */
-void irq_vm_stop(struct vm *vm);
 /* An ISA/GSI line from a device. */
 int irq_line(struct vm *vm, int irq, int level);
 /* A local APIC took an EOI for a level-triggered IOAPIC vector (KVM_EXIT_IOAPIC_EOI). */

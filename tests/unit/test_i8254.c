@@ -474,3 +474,35 @@ TEST(i8254_timer_thread_pulses_irq0)
 	write_count(t, 0, 1193);
 	pit_free(t);                       /* joins the running thread */
 }
+
+TEST(i8254_reset_restores_power_on_state)
+{
+	struct fake f;
+	struct pit_test *t = pit_new(&f, true);
+
+	/* Dirty all three channels: modes, BCD, a half-written count, latches, gate 2, speaker. */
+	out(&t->pio, CONTROL, 0x35);          /* channel 0: lo/hi, mode 2, BCD */
+	write_count(t, 0, 0x1000);
+	out(&t->pio, CONTROL, 0x50);          /* channel 1: lo only, mode 0 */
+	out(&t->pio, 0x41, 0x20);
+	out(&t->pio, CONTROL, 0xB6);          /* channel 2: lo/hi, mode 3 */
+	out(&t->pio, 0x42, 0x10);             /* the high byte never comes */
+	out(&t->pio, PORT_B, 0x03);
+	out(&t->pio, CONTROL, 0x00);          /* latch channel 0, never read */
+	out(&t->pio, CONTROL, 0xE4);          /* status of channel 1 latched, never read */
+	f.now = at(5);
+	CHECK(i8254_run_timer(t->pit) != I8254_NEVER);
+	i8254_reset(t->pit);
+	CHECK_EQ(i8254_run_timer(t->pit), I8254_NEVER); /* IRQ 0 disarmed */
+	CHECK_EQ(in(&t->pio, PORT_B) & 0x03, 0x00);      /* gate 2 low, speaker off */
+	/* Every channel: lo/hi access, mode 0, binary, count 65536 not loaded. */
+	for (int ch = 0; ch < 3; ch++) {
+		CHECK_EQ(status(t, ch), 0x30);
+		CHECK_EQ(latch(t, ch), 0);
+	}
+	/* No half-written count is pending: two writes load a full count again. */
+	out(&t->pio, CONTROL, 0x30);
+	write_count(t, 0, 500);
+	CHECK_EQ(latch(t, 0), 500);
+	pit_free(t);
+}

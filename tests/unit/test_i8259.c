@@ -409,3 +409,42 @@ TEST(i8259_wide_access_and_reset)
 	CHECK_EQ(i8259_ack(t->pic), 0x03);
 	pic_free(t);
 }
+
+TEST(i8259_reset_restores_power_on_state)
+{
+	struct pics *t = pic_new();
+
+	/* Dirty both chips: vectors, masks, AEOI, special mask, rotation, levels in service, ISR reads. */
+	init_pics(t, 0x03);                 /* auto-EOI */
+	out(&t->pio, MASTER + 1, 0x12);
+	out(&t->pio, SLAVE + 1, 0x34);
+	out(&t->pio, ELCR, 0x20);
+	out(&t->pio, ELCR + 1, 0x02);
+	out(&t->pio, MASTER, 0xC4);         /* priority: 4 lowest */
+	out(&t->pio, MASTER, 0x68);         /* special mask mode */
+	out(&t->pio, SLAVE, OCW3_READ_ISR);
+	i8259_set_irq(t->pic, 9, 1);        /* a level line stays high across the reset */
+	pulse(t, 3);
+	CHECK(t->raised > 0);
+	CHECK_EQ(i8259_ack(t->pic), 0x29);  /* with 4 lowest, the cascade (IRQ 9) outranks 3 */
+	i8259_reset(t->pic);
+	/* Each chip: IMR 0, ELCR edge, IRR and ISR empty (reads select IRR), no INTR. */
+	CHECK_EQ(in(&t->pio, MASTER + 1), 0x00);
+	CHECK_EQ(in(&t->pio, SLAVE + 1), 0x00);
+	CHECK_EQ(in(&t->pio, ELCR), 0x00);
+	CHECK_EQ(in(&t->pio, ELCR + 1), 0x00);
+	CHECK_EQ(in(&t->pio, MASTER), 0x00);
+	CHECK_EQ(in(&t->pio, SLAVE), 0x00);
+	CHECK_EQ(read_isr(t, MASTER), 0x00);
+	CHECK_EQ(read_isr(t, SLAVE), 0x00);
+	CHECK(!i8259_pending(t->pic));
+	/* Vector base 0, fixed priority with 7 lowest, no AEOI: an ack puts 1 in service ahead of 6. */
+	pulse(t, 6);
+	pulse(t, 1);
+	CHECK_EQ(i8259_ack(t->pic), 0x01);
+	CHECK_EQ(read_isr(t, MASTER), 0x02);
+	CHECK(!i8259_pending(t->pic));      /* 6 waits behind 1: not special mask mode */
+	/* The line held high: an edge pin must see it rise again to request. */
+	CHECK_EQ(in(&t->pio, SLAVE), 0x00);
+	pic_free(t);
+}
