@@ -216,7 +216,6 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	vm->mmio.name = "mmio";
 	vm->ncpus = cfg->cpus;
 	vm->split_irqchip = cfg->irqchip == IRQCHIP_SPLIT;
-	vm->extint_vector = -1;
 	vm->stopper = -1;
 	pthread_mutex_init(&vm->exit_lock, NULL);
 	pthread_mutex_init(&vm->run_lock, NULL);

@@ -275,6 +275,7 @@ int irq_vm_init(struct vm *vm)
 		.args = { IOAPIC_PINS_RESERVED },
 	};
 
+	vm->extint_vector = -1;
 	if (!vm->split_irqchip)
 		return kernel_irqchip_init(vm);
 	/* The chips themselves are devices, created with the others (devices_init_all()). */
