@@ -21,7 +21,7 @@ struct gdb_arch;
 struct gdb_console;
 struct gdb_monitor_cmd;
 
-/* VM-wide setup before any vCPU exists (interrupt controllers, timers, CPUID). */
+/* VM-wide setup before any vCPU exists (KVM's interrupt controller mode, CPUID). */
 int arch_vm_init(struct vm *vm);
 /*
  * Words a Linux kernel's command line needs on this host, after the user's
@@ -35,10 +35,6 @@ int arch_vcpu_init(struct vcpu *vcpu);
 /* Back to the boot state (registers, MP state) without touching CPUID (monitor reset). */
 int arch_vcpu_reset(struct vcpu *vcpu);
 void arch_vm_free(struct vm *vm);
-/* Put the VM's own devices (interrupt controllers, timers) back to power-on state (monitor reset). */
-void arch_vm_reset(struct vm *vm);
-/* The VM is ending: stop device timers before the vCPU threads go away. */
-void arch_vm_stop(struct vm *vm);
 /* Drive an interrupt line (ISA IRQ or GSI) to level. */
 int arch_irq_line(struct vm *vm, int irq, int level);
 /* Just before each KVM_RUN in the vCPU's run loop (interrupt injection from userspace chips). */

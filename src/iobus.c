@@ -3,6 +3,7 @@
 #include "error.h"
 
 #include <stddef.h>
+#include <string.h>
 
 int iobus_register(struct iobus *bus, struct io_device *dev)
 {
@@ -19,6 +20,17 @@ int iobus_register(struct iobus *bus, struct io_device *dev)
 	return 0;
 }
 
+void iobus_unregister(struct iobus *bus, const struct io_device *dev)
+{
+	for (int i = 0; i < bus->n; i++) {
+		if (bus->devs[i] != dev)
+			continue;
+		memmove(&bus->devs[i], &bus->devs[i + 1], (size_t)(bus->n - i - 1) * sizeof(bus->devs[0]));
+		bus->n--;
+		return;
+	}
+}
+
 struct io_device *iobus_find(const struct iobus *bus, uint64_t addr, unsigned size)
 {
 	for (int i = 0; i < bus->n; i++) {
@@ -28,4 +40,20 @@ struct io_device *iobus_find(const struct iobus *bus, uint64_t addr, unsigned si
 			return d;
 	}
 	return NULL;
+}
+
+struct io_device *iobus_access(const struct iobus *bus, struct vcpu *vcpu, uint64_t addr,
+			       uint8_t *data, unsigned size, bool is_write)
+{
+	struct io_device *dev = iobus_find(bus, addr, size);
+
+	if (!dev) {
+		if (!is_write)
+			memset(data, 0xFF, size);
+	} else if (is_write) {
+		dev->write(dev->opaque, vcpu, addr - dev->base, data, size);
+	} else {
+		dev->read(dev->opaque, vcpu, addr - dev->base, data, size);
+	}
+	return dev;
 }

@@ -164,19 +164,12 @@ static void handle_io(struct vcpu *vcpu)
 	bool write = run->io.direction == KVM_EXIT_IO_OUT;
 	unsigned size = run->io.size;
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
-	struct io_device *dev = iobus_find(&vm->pio, run->io.port, size);
+	struct io_device *dev = NULL;
 
 	count_port(&vcpu->stats, run->io.port, write);
-	if (!dev)
-		vcpu->stats.unknown_pio++;
 	/* String I/O (rep outsb/insb) arrives as count back-to-back items. */
 	for (uint32_t i = 0; i < run->io.count; i++, data += size) {
-		if (dev && write)
-			dev->write(dev->opaque, vcpu, run->io.port - dev->base, data, size);
-		else if (dev)
-			dev->read(dev->opaque, vcpu, run->io.port - dev->base, data, size);
-		else if (!write)
-			memset(data, 0xFF, size); /* nothing there: the bus floats high */
+		dev = iobus_access(&vm->pio, vcpu, run->io.port, data, size, write);
 		if (vm->cfg->trace_exits) {
 			flockfile(stderr);
 			fprintf(stderr, "vcpu%d: IO %s port=%#x size=%u", vcpu->id,
@@ -186,6 +179,8 @@ static void handle_io(struct vcpu *vcpu)
 			funlockfile(stderr);
 		}
 	}
+	if (!dev)
+		vcpu->stats.unknown_pio++;
 }
 
 static void handle_mmio(struct vcpu *vcpu)
@@ -193,7 +188,7 @@ static void handle_mmio(struct vcpu *vcpu)
 	struct kvm_run *run = vcpu->run;
 	struct vm *vm = vcpu->vm;
 	unsigned size = run->mmio.len;
-	struct io_device *dev = iobus_find(&vm->mmio, run->mmio.phys_addr, size);
+	struct io_device *dev;
 
 	/* An access to RAM the debugger made read-only or unmapped, to watch it. */
 	if (vm->hooks && vm->hooks->mmio) {
@@ -206,15 +201,10 @@ static void handle_mmio(struct vcpu *vcpu)
 		if (r >= 0)
 			return;
 	}
-	if (!dev) {
+	dev = iobus_access(&vm->mmio, vcpu, run->mmio.phys_addr, run->mmio.data, size,
+			   run->mmio.is_write);
+	if (!dev)
 		vcpu->stats.unknown_mmio++;
-		if (!run->mmio.is_write)
-			memset(run->mmio.data, 0xFF, size);
-	} else if (run->mmio.is_write) {
-		dev->write(dev->opaque, vcpu, run->mmio.phys_addr - dev->base, run->mmio.data, size);
-	} else {
-		dev->read(dev->opaque, vcpu, run->mmio.phys_addr - dev->base, run->mmio.data, size);
-	}
 	if (vm->cfg->trace_exits) {
 		flockfile(stderr);
 		fprintf(stderr, "vcpu%d: MMIO %s addr=%#llx size=%u", vcpu->id,

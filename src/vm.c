@@ -175,7 +175,7 @@ int vm_reset(struct vm *vm)
 	if (loader_load(vm->cfg, &vm->mem, &vm->boot, arch_kernel_cmdline_extra(vm->cfg->append)) < 0 ||
 	    arch_boot_tables(vm) < 0)
 		return -1;
-	arch_vm_reset(vm);
+	devices_reset_all(vm);
 	for (int i = 0; i < vm->ncpus; i++) {
 		vm->vcpus[i]->mode = VCPU_CONTINUE;
 		vm->vcpus[i]->debug_dirty = true;
@@ -215,7 +215,6 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	vm->mmio.name = "mmio";
 	vm->ncpus = cfg->cpus;
 	vm->split_irqchip = cfg->irqchip == IRQCHIP_SPLIT;
-	vm->extint_vector = -1;
 	vm->stopper = -1;
 	pthread_mutex_init(&vm->exit_lock, NULL);
 	pthread_mutex_init(&vm->run_lock, NULL);
@@ -272,16 +271,6 @@ void vm_set_hooks(struct vm *vm, const struct vm_hooks *hooks, void *ctx)
 int vm_irq_line(struct vm *vm, int irq, int level)
 {
 	return arch_irq_line(vm, irq, level);
-}
-
-int vm_register_pio(struct vm *vm, struct io_device *dev)
-{
-	return iobus_register(&vm->pio, dev);
-}
-
-int vm_register_mmio(struct vm *vm, struct io_device *dev)
-{
-	return iobus_register(&vm->mmio, dev);
 }
 
 bool vm_request_exit(struct vm *vm, int status, const char *reason)
@@ -444,7 +433,8 @@ int vm_run(struct vm *vm)
 	if (vm->hooks && vm->hooks->started)
 		vm->hooks->started(vm->hooks_ctx);
 	event_loop(vm, sig_fd);
-	arch_vm_stop(vm);
+	/* Device threads (the PIT's) kick vCPUs: they end before the vCPU threads. */
+	devices_stop_all(vm);
 	if (vm->hooks && vm->hooks->ending)
 		vm->hooks->ending(vm->hooks_ctx, vm->exit_status, vm->exit_status == EXIT_GUEST_CRASH);
 	for (int i = 0; i < vm->ncpus; i++)
@@ -470,6 +460,7 @@ void vm_destroy(struct vm *vm)
 		vcpu_destroy(vm->vcpus[i]);
 		vm->vcpus[i] = NULL;
 	}
+	devices_exit_all(vm);
 	console_close(&vm->console);
 	arch_vm_free(vm);
 	if (vm->event_fd >= 0)

@@ -124,14 +124,13 @@ int vm_require_caps(int kvm_fd, const struct kvm_cap_need *caps, size_t n);
 /* Plug an observer (the debugger) in; before vm_run. */
 void vm_set_hooks(struct vm *vm, const struct vm_hooks *hooks, void *ctx);
 
-/* Device services. */
+/* Services device.c passes on to devices (struct device_host). */
 int vm_irq_line(struct vm *vm, int irq, int level);
 /*
  * Ask the VM to end with an exit status; reason is for --verbose. The first
  * call wins and returns true; later ones change nothing and return false.
  */
 bool vm_request_exit(struct vm *vm, int status, const char *reason);
-int vm_register_pio(struct vm *vm, struct io_device *dev);
 /*
  * All-stop control, from the event-loop thread. vm_pause() returns once
  * every vCPU is parked (registers and memory are then stable); vm_resume()
@@ -156,6 +155,5 @@ bool vm_debug_stop(struct vm *vm, struct vcpu *vcpu, const struct vcpu_stop *why
 int vm_protect_pages(struct vm *vm, const uint64_t *pages, int n);
 /* Reload the image and put every vCPU back to its boot state. VM paused. */
 int vm_reset(struct vm *vm);
-int vm_register_mmio(struct vm *vm, struct io_device *dev);
 
 #endif

@@ -13,7 +13,6 @@
 #include "../device.h"
 #include "../error.h"
 #include "../iobus.h"
-#include "../vm.h"
 #include "../x86/acpi.h"
 
 #define PM1_STS_OFFSET 0
@@ -32,7 +31,7 @@ _Static_assert(PM_TMR_OFFSET + ACPI_PM_TMR_LEN == ACPI_PM_PORTS, "PM block size"
 
 #define NSEC_PER_SEC 1000000000ULL
 
-void acpi_pm_init(struct acpi_pm *pm, uint64_t now_ns)
+void acpi_pm_reset(struct acpi_pm *pm, uint64_t now_ns)
 {
 	memset(pm, 0, sizeof(*pm));
 	pm->start_ns = now_ns;
@@ -122,7 +121,7 @@ enum acpi_pm_request acpi_pm_write(struct acpi_pm *pm, uint64_t offset, const ui
 
 static struct {
 	pthread_mutex_t lock;
-	struct vm *vm;
+	const struct device_host *host;
 	struct acpi_pm pm;
 	struct io_device dev;
 } acpi_pm_dev = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -156,14 +155,14 @@ static void acpi_pm_pio_write(void *opaque, struct vcpu *vcpu, uint64_t offset,
 	req = acpi_pm_write(&acpi_pm_dev.pm, offset, data, size);
 	pthread_mutex_unlock(&acpi_pm_dev.lock);
 	if (req == ACPI_PM_POWEROFF)
-		vm_request_exit(acpi_pm_dev.vm, EXIT_GUEST_OK, "ACPI poweroff (S5)");
+		acpi_pm_dev.host->request_exit(acpi_pm_dev.host, EXIT_GUEST_OK, "ACPI poweroff (S5)");
 }
 
-static int acpi_pm_init_device(struct vm *vm)
+static int acpi_pm_device_init(const struct device_host *host)
 {
 	pthread_mutex_lock(&acpi_pm_dev.lock);
-	acpi_pm_dev.vm = vm;
-	acpi_pm_init(&acpi_pm_dev.pm, monotonic_ns());
+	acpi_pm_dev.host = host;
+	acpi_pm_reset(&acpi_pm_dev.pm, monotonic_ns());
 	acpi_pm_dev.dev = (struct io_device){
 		.name = "ACPI PM1 and PM timer",
 		.base = ACPI_PM1A_EVT_PORT,
@@ -172,7 +171,28 @@ static int acpi_pm_init_device(struct vm *vm)
 		.write = acpi_pm_pio_write,
 	};
 	pthread_mutex_unlock(&acpi_pm_dev.lock);
-	return vm_register_pio(vm, &acpi_pm_dev.dev);
+	return iobus_register(host->pio, &acpi_pm_dev.dev);
 }
 
-device_init(acpi_pm_init_device);
+static void acpi_pm_device_reset(const struct device_host *host)
+{
+	(void)host;
+	pthread_mutex_lock(&acpi_pm_dev.lock);
+	acpi_pm_reset(&acpi_pm_dev.pm, monotonic_ns());
+	pthread_mutex_unlock(&acpi_pm_dev.lock);
+}
+
+static void acpi_pm_device_exit(const struct device_host *host)
+{
+	iobus_unregister(host->pio, &acpi_pm_dev.dev);
+}
+
+static const struct device acpi_pm_device = {
+	.name = "ACPI PM",
+	.level = DEVICE_LEVEL_PLATFORM,
+	.init = acpi_pm_device_init,
+	.reset = acpi_pm_device_reset,
+	.exit = acpi_pm_device_exit,
+};
+
+device_register(acpi_pm_device);

@@ -59,8 +59,8 @@ enum acpi_pm_request {
 	ACPI_PM_POWEROFF,      /* SLP_EN with the S5 sleep type */
 };
 
-/* Power-on state; the timer counts from now_ns (host CLOCK_MONOTONIC). */
-void acpi_pm_init(struct acpi_pm *pm, uint64_t now_ns);
+/* Power-on state (status, enable, control 0); the timer counts from 0 at now_ns (host CLOCK_MONOTONIC). */
+void acpi_pm_reset(struct acpi_pm *pm, uint64_t now_ns);
 /* Read size bytes at offset into the block; bytes outside it read 0xFF. */
 void acpi_pm_read(const struct acpi_pm *pm, uint64_t offset, uint8_t *data, unsigned size,
 		  uint64_t now_ns);

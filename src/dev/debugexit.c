@@ -13,7 +13,6 @@
  */
 #include "../device.h"
 #include "../iobus.h"
-#include "../vm.h"
 
 #include <string.h>
 
@@ -34,7 +33,7 @@ static void debug_exit_read(void *opaque, struct vcpu *vcpu, uint64_t offset, ui
 static void debug_exit_write(void *opaque, struct vcpu *vcpu, uint64_t offset,
 			     const uint8_t *data, unsigned size)
 {
-	struct vm *vm = opaque;
+	const struct device_host *host = opaque;
 	uint32_t value = 0;
 
 	(void)vcpu;
@@ -42,20 +41,33 @@ static void debug_exit_write(void *opaque, struct vcpu *vcpu, uint64_t offset,
 	/* Little-endian value of the written bytes; only the low byte matters in the end. */
 	for (unsigned i = 0; i < size && i < sizeof(value); i++)
 		value |= (uint32_t)data[i] << (8 * i);
-	vm_request_exit(vm, (int)(((value << 1) | 1) & 0xFF), "isa-debug-exit");
+	host->request_exit(host, (int)(((value << 1) | 1) & 0xFF), "isa-debug-exit");
 }
 
-static int debug_exit_init(struct vm *vm)
+static int debug_exit_init(const struct device_host *host)
 {
 	debug_exit_dev = (struct io_device){
 		.name = "isa-debug-exit",
 		.base = DEBUG_EXIT_PORT,
 		.len = DEBUG_EXIT_LEN,
-		.opaque = vm,
+		.opaque = (void *)host,
 		.read = debug_exit_read,
 		.write = debug_exit_write,
 	};
-	return vm_register_pio(vm, &debug_exit_dev);
+	return iobus_register(host->pio, &debug_exit_dev);
 }
 
-device_init(debug_exit_init);
+static void debug_exit_exit(const struct device_host *host)
+{
+	iobus_unregister(host->pio, &debug_exit_dev);
+}
+
+static const struct device debug_exit_device = {
+	.name = "isa-debug-exit",
+	.level = DEVICE_LEVEL_PERIPHERAL,
+	.init = debug_exit_init,
+	.reset = NULL, /* no state: a write acts at once, reads float high */
+	.exit = debug_exit_exit,
+};
+
+device_register(debug_exit_device);

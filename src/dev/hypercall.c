@@ -17,8 +17,8 @@
 #include "../guest_mem.h"
 #include "../iobus.h"
 #include "../vcpu.h"
-#include "../vm.h"
 
+#include <linux/kvm.h>
 #include <string.h>
 
 #define HYPERCALL_PORT      0x510
@@ -38,8 +38,8 @@ enum hypercall_nr {
 
 static struct io_device hypercall_dev;
 
-static uint64_t hypercall(struct vm *vm, struct vcpu *vcpu, uint32_t nr, uint64_t arg0,
-			  uint64_t arg1)
+static uint64_t hypercall(const struct device_host *host, struct vcpu *vcpu, uint32_t nr,
+			  uint64_t arg0, uint64_t arg1)
 {
 	const void *buf;
 	int c;
@@ -48,14 +48,14 @@ static uint64_t hypercall(struct vm *vm, struct vcpu *vcpu, uint32_t nr, uint64_
 	case HC_VERSION:
 		return HYPERCALL_VERSION;
 	case HC_PUTCHAR:
-		console_putc(&vm->console, (uint8_t)arg0);
+		console_putc(host->console, (uint8_t)arg0);
 		return 0;
 	case HC_GETCHAR:
-		c = console_getc(&vm->console);
+		c = console_getc(host->console);
 		/* -1: nothing yet, -2: input has ended; sign-extended to 64 bits. */
 		return c >= 0 ? (uint64_t)c : (uint64_t)(int64_t)(c == CONSOLE_EOF ? -2 : -1);
 	case HC_EXIT:
-		vm_request_exit(vm, (int)(arg0 & 0xFF), "hypercall exit");
+		host->request_exit(host, (int)(arg0 & 0xFF), "hypercall exit");
 		return 0;
 	case HC_VCPU_ID:
 		return (uint64_t)vcpu->id;
@@ -64,10 +64,10 @@ static uint64_t hypercall(struct vm *vm, struct vcpu *vcpu, uint32_t nr, uint64_
 			return 0;
 		if (arg1 > HYPERCALL_WRITE_MAX)
 			return HC_ERROR;
-		buf = guest_mem_ptr(&vm->mem, arg0, arg1);
+		buf = guest_mem_ptr(host->mem, arg0, arg1);
 		if (!buf)
 			return HC_ERROR;
-		console_write(&vm->console, buf, arg1);
+		console_write(host->console, buf, arg1);
 		return arg1;
 	default:
 		return HC_ERROR;
@@ -86,7 +86,7 @@ static void hypercall_read(void *opaque, struct vcpu *vcpu, uint64_t offset, uin
 static void hypercall_write(void *opaque, struct vcpu *vcpu, uint64_t offset,
 			    const uint8_t *data, unsigned size)
 {
-	struct vm *vm = opaque;
+	const struct device_host *host = opaque;
 	struct kvm_regs regs;
 	uint32_t nr;
 
@@ -95,28 +95,41 @@ static void hypercall_write(void *opaque, struct vcpu *vcpu, uint64_t offset,
 		return;
 	nr = (uint32_t)data[0] | (uint32_t)data[1] << 8 | (uint32_t)data[2] << 16 |
 	     (uint32_t)data[3] << 24;
-	if (vcpu_get_regs(vcpu, &regs) < 0)
+	if (host->get_regs(vcpu, &regs) < 0)
 		goto fail;
-	regs.rax = hypercall(vm, vcpu, nr, regs.rbx, regs.rcx);
-	if (vcpu_set_regs(vcpu, &regs) < 0)
+	regs.rax = hypercall(host, vcpu, nr, regs.rbx, regs.rcx);
+	if (host->set_regs(vcpu, &regs) < 0)
 		goto fail;
 	return;
 fail:
 	/* The register ioctls only fail if KVM itself is in trouble: end the VM, say why. */
-	vm_request_exit(vm, EXIT_HOST, err_message());
+	host->request_exit(host, EXIT_HOST, err_message());
 }
 
-static int hypercall_init(struct vm *vm)
+static int hypercall_init(const struct device_host *host)
 {
 	hypercall_dev = (struct io_device){
 		.name = "hypercall",
 		.base = HYPERCALL_PORT,
 		.len = 4, /* a 32-bit OUT covers 0x510-0x513 */
-		.opaque = vm,
+		.opaque = (void *)host,
 		.read = hypercall_read,
 		.write = hypercall_write,
 	};
-	return vm_register_pio(vm, &hypercall_dev);
+	return iobus_register(host->pio, &hypercall_dev);
 }
 
-device_init(hypercall_init);
+static void hypercall_exit(const struct device_host *host)
+{
+	iobus_unregister(host->pio, &hypercall_dev);
+}
+
+static const struct device hypercall_device = {
+	.name = "hypercall",
+	.level = DEVICE_LEVEL_PERIPHERAL,
+	.init = hypercall_init,
+	.reset = NULL, /* no state: each call is complete when the OUT returns */
+	.exit = hypercall_exit,
+};
+
+device_register(hypercall_device);

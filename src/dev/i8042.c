@@ -24,7 +24,6 @@
 #include "../device.h"
 #include "../error.h"
 #include "../iobus.h"
-#include "../vm.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -64,7 +63,7 @@ struct out_byte {
 
 static struct i8042 {
 	pthread_mutex_t lock;
-	struct vm *vm;
+	const struct device_host *host;
 	uint8_t ctr;
 	uint8_t outport;
 	bool last_was_command;
@@ -85,11 +84,11 @@ static void update_irqs(struct i8042 *k)
 
 	if (kbd != k->kbd_irq) {
 		k->kbd_irq = kbd;
-		vm_irq_line(k->vm, I8042_KBD_IRQ, kbd);
+		(void)k->host->irq_line(k->host, I8042_KBD_IRQ, kbd);
 	}
 	if (mouse != k->aux_irq) {
 		k->aux_irq = mouse;
-		vm_irq_line(k->vm, I8042_AUX_IRQ, mouse);
+		(void)k->host->irq_line(k->host, I8042_AUX_IRQ, mouse);
 	}
 }
 
@@ -123,7 +122,7 @@ static uint8_t status(const struct i8042 *k)
 static void reset_cpu(struct i8042 *k)
 {
 	/* There is no firmware to restart into: a reset is the end of this VM. */
-	vm_request_exit(k->vm, EXIT_GUEST_OK, "i8042 reset");
+	k->host->request_exit(k->host, EXIT_GUEST_OK, "i8042 reset");
 }
 
 static void command(struct i8042 *k, uint8_t cmd)
@@ -275,19 +274,24 @@ static void command_write(void *opaque, struct vcpu *vcpu, uint64_t offset, cons
 	pthread_mutex_unlock(&k->lock);
 }
 
-static int i8042_init(struct vm *vm)
+/* What a BIOS leaves: keyboard interrupt on, scan-code translation, self-test done. Lock held. */
+static void power_on(struct i8042 *k)
 {
-	struct i8042 *k = &kbc;
-
-	pthread_mutex_lock(&k->lock);
-	k->vm = vm;
-	/* What a BIOS leaves: keyboard interrupt on, scan-code translation, self-test done. */
 	k->ctr = CTR_KBDINT | CTR_SYS | CTR_XLATE;
 	k->outport = OUTPORT_RESET | OUTPORT_A20;
 	k->last_was_command = false;
 	k->pending = 0;
 	k->head = k->len = 0;
 	k->last = 0;
+}
+
+static int i8042_init(const struct device_host *host)
+{
+	struct i8042 *k = &kbc;
+
+	pthread_mutex_lock(&k->lock);
+	k->host = host;
+	power_on(k);
 	k->kbd_irq = k->aux_irq = 0;
 	k->data_dev = (struct io_device){
 		.name = "i8042 data",
@@ -306,9 +310,38 @@ static int i8042_init(struct vm *vm)
 		.write = command_write,
 	};
 	pthread_mutex_unlock(&k->lock);
-	if (vm_register_pio(vm, &k->data_dev) < 0)
+	if (iobus_register(host->pio, &k->data_dev) < 0)
 		return -1;
-	return vm_register_pio(vm, &k->command_dev);
+	if (iobus_register(host->pio, &k->command_dev) < 0) {
+		iobus_unregister(host->pio, &k->data_dev);
+		return -1;
+	}
+	return 0;
 }
 
-device_init(i8042_init);
+static void i8042_reset(const struct device_host *host)
+{
+	struct i8042 *k = &kbc;
+
+	(void)host;
+	pthread_mutex_lock(&k->lock);
+	power_on(k);
+	update_irqs(k); /* the queue is empty: raised lines fall */
+	pthread_mutex_unlock(&k->lock);
+}
+
+static void i8042_exit(const struct device_host *host)
+{
+	iobus_unregister(host->pio, &kbc.command_dev);
+	iobus_unregister(host->pio, &kbc.data_dev);
+}
+
+static const struct device i8042_device = {
+	.name = "i8042",
+	.level = DEVICE_LEVEL_PLATFORM,
+	.init = i8042_init,
+	.reset = i8042_reset,
+	.exit = i8042_exit,
+};
+
+device_register(i8042_device);

@@ -32,11 +32,8 @@
  */
 #include "i8254.h"
 
-
 #include "../error.h"
 #include "../iobus.h"
-#include "../vm.h"
-#include "../x86/irqchip.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -81,10 +78,11 @@ struct pit_channel {
 
 struct i8254 {
 	pthread_mutex_t lock;
-	struct vm *vm;
+	const struct i8254_ops *ops;
+	void *ctx;
+	struct iobus *pio;
 	struct pit_channel ch[3];
 	bool speaker;
-	struct i8254_hooks hooks;
 	bool irq_armed;        /* channel 0 will raise IRQ 0 ... */
 	uint64_t irq_tick;     /* ... when its tick count reaches this */
 	pthread_cond_t cond;   /* on CLOCK_MONOTONIC: wakes the timer thread */
@@ -108,8 +106,8 @@ static uint64_t pit_now(const struct i8254 *pit)
 {
 	struct timespec ts;
 
-	if (pit->hooks.now_ns)
-		return pit->hooks.now_ns(pit->hooks.ctx);
+	if (pit->ops->now_ns)
+		return pit->ops->now_ns(pit->ctx);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
@@ -200,13 +198,7 @@ static uint64_t irq_period(const struct pit_channel *ch)
 
 static void pulse_irq0(struct i8254 *pit)
 {
-	if (pit->hooks.irq0_pulse) {
-		pit->hooks.irq0_pulse(pit->hooks.ctx);
-		return;
-	}
-	/* A lost pulse costs the guest a tick; there is no one to tell. */
-	(void)vm_irq_line(pit->vm, 0, 1);
-	(void)vm_irq_line(pit->vm, 0, 0);
+	pit->ops->irq0_pulse(pit->ctx);
 }
 
 /* Under the lock: is IRQ 0 due at now? Moves the schedule on and sets *next. */
@@ -263,7 +255,7 @@ static void arm_irq0(struct i8254 *pit)
 	/* The gate is tied high, so modes 1 and 5 never trigger. */
 	pit->irq_armed = ch->loaded && !gate_triggered(ch);
 	pit->irq_tick = periodic(ch) ? irq_period(ch) : ch->count;
-	if (pit->irq_armed && !pit->thread_started && !pit->stopping && !pit->hooks.now_ns &&
+	if (pit->irq_armed && !pit->thread_started && !pit->stopping && !pit->ops->now_ns &&
 	    pthread_create(&pit->thread, NULL, timer_thread, pit) == 0) {
 		pit->thread_started = true;
 		pthread_setname_np(pit->thread, "pit");
@@ -469,11 +461,8 @@ static void portb_pio_write(void *opaque, struct vcpu *vcpu, uint64_t offset, co
 	pthread_mutex_unlock(&pit->lock);
 }
 
-/* Power-on: every channel waits for a control word; channel 2's gate (port 0x61) is low. */
-void i8254_reset(struct vm *vm)
+void i8254_reset(struct i8254 *pit)
 {
-	struct i8254 *pit = vm->pit;
-
 	if (!pit)
 		return;
 	pthread_mutex_lock(&pit->lock);
@@ -489,16 +478,8 @@ void i8254_reset(struct vm *vm)
 	pthread_mutex_unlock(&pit->lock);
 }
 
-void i8254_set_hooks(struct vm *vm, const struct i8254_hooks *hooks)
+uint64_t i8254_run_timer(struct i8254 *pit)
 {
-	pthread_mutex_lock(&vm->pit->lock);
-	vm->pit->hooks = *hooks;
-	pthread_mutex_unlock(&vm->pit->lock);
-}
-
-uint64_t i8254_run_timer(struct vm *vm)
-{
-	struct i8254 *pit = vm->pit;
 	uint64_t next;
 	bool due;
 
@@ -510,19 +491,23 @@ uint64_t i8254_run_timer(struct vm *vm)
 	return next;
 }
 
-int i8254_create(struct vm *vm)
+struct i8254 *i8254_create(struct iobus *pio, const struct i8254_ops *ops, void *ctx)
 {
 	struct i8254 *pit = calloc(1, sizeof(*pit));
 	pthread_condattr_t attr;
 
-	if (!pit)
-		return err_set(EXIT_HOST, "out of memory");
+	if (!pit) {
+		err_set(EXIT_HOST, "out of memory");
+		return NULL;
+	}
 	pthread_mutex_init(&pit->lock, NULL);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&pit->cond, &attr);
 	pthread_condattr_destroy(&attr);
-	pit->vm = vm;
+	pit->ops = ops;
+	pit->ctx = ctx;
+	pit->pio = pio;
 	pit->pit_dev = (struct io_device){
 		.name = "8254 PIT",
 		.base = PIT_BASE,
@@ -539,17 +524,16 @@ int i8254_create(struct vm *vm)
 		.read = portb_pio_read,
 		.write = portb_pio_write,
 	};
-	/* Set before registering: on failure, i8254_destroy() still frees it. */
-	vm->pit = pit;
-	i8254_reset(vm);
-	if (vm_register_pio(vm, &pit->pit_dev) < 0 || vm_register_pio(vm, &pit->portb_dev) < 0)
-		return -1;
-	return 0;
+	i8254_reset(pit);
+	if (iobus_register(pio, &pit->pit_dev) < 0 || iobus_register(pio, &pit->portb_dev) < 0) {
+		i8254_free(pit);
+		return NULL;
+	}
+	return pit;
 }
 
-void i8254_stop(struct vm *vm)
+void i8254_stop(struct i8254 *pit)
 {
-	struct i8254 *pit = vm->pit;
 	bool started;
 
 	if (!pit)
@@ -564,15 +548,14 @@ void i8254_stop(struct vm *vm)
 		pthread_join(pit->thread, NULL);
 }
 
-void i8254_destroy(struct vm *vm)
+void i8254_free(struct i8254 *pit)
 {
-	struct i8254 *pit = vm->pit;
-
 	if (!pit)
 		return;
-	i8254_stop(vm);
+	i8254_stop(pit);
+	iobus_unregister(pit->pio, &pit->pit_dev);
+	iobus_unregister(pit->pio, &pit->portb_dev);
 	pthread_cond_destroy(&pit->cond);
 	pthread_mutex_destroy(&pit->lock);
 	free(pit);
-	vm->pit = NULL;
 }

@@ -1,30 +1,50 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Test hooks for the 8254 PIT (dev/i8254.c; its interface is in
- * x86/irqchip.h). A unit test gives the PIT its own clock and watches IRQ 0
- * without a KVM VM behind it.
+ * The 8254 PIT and the PC's port 0x61 (dev/i8254.c says what is modelled),
+ * as a model that knows nothing of KVM or of struct vm: it puts its ports
+ * on a port bus, reads a monotonic clock, and pulses IRQ 0 through its ops.
+ *
+ *   ports 0x40-0x43 (counters 0-2, control word), 0x61 (gate 2, speaker, OUT2)
+ *
+ * IRQ 0 needs a thread: it sleeps until channel 0's OUT next rises. It is
+ * started the first time the guest programs channel 0 (from a vCPU thread,
+ * whose signal mask it inherits) and ended by i8254_stop(). A unit test
+ * gives the PIT a clock of its own instead; then there is no thread and the
+ * test calls i8254_run_timer() to let time pass.
+ *
+ * Thread-safe: every entry point takes the PIT's mutex; irq0_pulse is
+ * called without it.
  */
 #ifndef MINIKVM_DEV_I8254_H
 #define MINIKVM_DEV_I8254_H
 
 #include <stdint.h>
 
-struct vm;
+struct iobus;
+struct i8254;
 
-struct i8254_hooks {
+struct i8254_ops {
+	/* One pulse on ISA IRQ 0 (channel 0's OUT rose). */
+	void (*irq0_pulse)(void *ctx);
 	/*
-	 * Nanoseconds on some monotonic clock; NULL means CLOCK_MONOTONIC. With
-	 * a clock of its own the test drives time, so the PIT starts no timer
-	 * thread and the test calls i8254_run_timer() instead.
+	 * Nanoseconds on some monotonic clock; NULL means CLOCK_MONOTONIC and
+	 * a timer thread. With a clock of its own the caller drives time with
+	 * i8254_run_timer() and no thread is started.
 	 */
 	uint64_t (*now_ns)(void *ctx);
-	/* One pulse on IRQ 0; NULL means vm_irq_line(vm, 0, 1) then (vm, 0, 0). */
-	void (*irq0_pulse)(void *ctx);
-	void *ctx;
 };
 
-/* Replace the clock and IRQ 0 output: right after i8254_create(). */
-void i8254_set_hooks(struct vm *vm, const struct i8254_hooks *hooks);
+/* Power-on state, ports on pio; NULL with err_set() if they cannot be registered. */
+struct i8254 *i8254_create(struct iobus *pio, const struct i8254_ops *ops, void *ctx);
+/*
+ * Stop the timer thread for good (the VM is ending: it must not raise IRQ 0
+ * once the vCPU threads are gone). The ports still answer. Idempotent.
+ */
+void i8254_stop(struct i8254 *pit);
+/* Stopped, off the bus and freed; NULL is fine. */
+void i8254_free(struct i8254 *pit);
+/* Power-on: every channel waits for a control word; channel 2's gate (port 0x61) is low. */
+void i8254_reset(struct i8254 *pit);
 
 #define I8254_NEVER UINT64_MAX
 
@@ -33,6 +53,6 @@ void i8254_set_hooks(struct vm *vm, const struct i8254_hooks *hooks);
  * channel 0 is due at the clock's now, and return when it is due next
  * (ns on the same clock) or I8254_NEVER.
  */
-uint64_t i8254_run_timer(struct vm *vm);
+uint64_t i8254_run_timer(struct i8254 *pit);
 
 #endif

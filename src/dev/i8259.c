@@ -35,10 +35,10 @@
  * Not modelled: buffered mode, 8080 call sequences (ICW4 bit 0 is assumed
  * set) and cascade addresses other than the PC's (ICW3 is ignored).
  */
+#include "i8259.h"
+
 #include "../error.h"
 #include "../iobus.h"
-#include "../vm.h"
-#include "../x86/irqchip.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -85,7 +85,9 @@ struct pic_chip {
 
 struct i8259 {
 	pthread_mutex_t lock;
-	struct vm *vm;
+	const struct i8259_ops *ops;
+	void *ctx;
+	struct iobus *pio;
 	struct pic_chip chip[2]; /* master, slave */
 	struct io_device master_dev, slave_dev, elcr_dev;
 };
@@ -313,7 +315,7 @@ static void pic_pio_write(void *opaque, struct vcpu *vcpu, uint64_t offset, cons
 	intr = settle(p);
 	pthread_mutex_unlock(&p->lock);
 	if (intr)
-		irq_extint_changed(p->vm);
+		p->ops->intr_raised(p->ctx);
 }
 
 static void elcr_write(struct pic_chip *c, uint8_t val)
@@ -350,12 +352,11 @@ static void elcr_pio_write(void *opaque, struct vcpu *vcpu, uint64_t offset, con
 	intr = settle(p);
 	pthread_mutex_unlock(&p->lock);
 	if (intr)
-		irq_extint_changed(p->vm);
+		p->ops->intr_raised(p->ctx);
 }
 
-void i8259_set_irq(struct vm *vm, int irq, int level)
+void i8259_set_irq(struct i8259 *p, int irq, int level)
 {
-	struct i8259 *p = vm->pic;
 	struct pic_chip *c;
 	uint8_t bit;
 	bool intr;
@@ -375,12 +376,11 @@ void i8259_set_irq(struct vm *vm, int irq, int level)
 	pthread_mutex_unlock(&p->lock);
 	/* A falling line never raises INTR. */
 	if (level && intr)
-		irq_extint_changed(vm);
+		p->ops->intr_raised(p->ctx);
 }
 
-bool i8259_pending(struct vm *vm)
+bool i8259_pending(struct i8259 *p)
 {
-	struct i8259 *p = vm->pic;
 	bool intr;
 
 	if (!p)
@@ -391,9 +391,8 @@ bool i8259_pending(struct vm *vm)
 	return intr;
 }
 
-int i8259_ack(struct vm *vm)
+int i8259_ack(struct i8259 *p)
 {
-	struct i8259 *p = vm->pic;
 	struct pic_chip *m, *s;
 	int pin, vector;
 
@@ -425,10 +424,8 @@ int i8259_ack(struct vm *vm)
 	return vector;
 }
 
-void i8259_reset(struct vm *vm)
+void i8259_reset(struct i8259 *p)
 {
-	struct i8259 *p = vm->pic;
-
 	if (!p)
 		return;
 	pthread_mutex_lock(&p->lock);
@@ -437,14 +434,18 @@ void i8259_reset(struct vm *vm)
 	pthread_mutex_unlock(&p->lock);
 }
 
-int i8259_create(struct vm *vm)
+struct i8259 *i8259_create(struct iobus *pio, const struct i8259_ops *ops, void *ctx)
 {
 	struct i8259 *p = calloc(1, sizeof(*p));
 
-	if (!p)
-		return err_set(EXIT_HOST, "out of memory");
+	if (!p) {
+		err_set(EXIT_HOST, "out of memory");
+		return NULL;
+	}
 	pthread_mutex_init(&p->lock, NULL);
-	p->vm = vm;
+	p->ops = ops;
+	p->ctx = ctx;
+	p->pio = pio;
 	for (int i = 0; i < 2; i++) {
 		p->chip[i].owner = p;
 		p->chip[i].master = i == 0;
@@ -472,21 +473,21 @@ int i8259_create(struct vm *vm)
 		.read = elcr_pio_read,
 		.write = elcr_pio_write,
 	};
-	/* Set before registering: on failure, i8259_destroy() still frees it. */
-	vm->pic = p;
-	if (vm_register_pio(vm, &p->master_dev) < 0 || vm_register_pio(vm, &p->slave_dev) < 0 ||
-	    vm_register_pio(vm, &p->elcr_dev) < 0)
-		return -1;
-	return 0;
+	if (iobus_register(pio, &p->master_dev) < 0 || iobus_register(pio, &p->slave_dev) < 0 ||
+	    iobus_register(pio, &p->elcr_dev) < 0) {
+		i8259_free(p);
+		return NULL;
+	}
+	return p;
 }
 
-void i8259_destroy(struct vm *vm)
+void i8259_free(struct i8259 *p)
 {
-	struct i8259 *p = vm->pic;
-
 	if (!p)
 		return;
+	iobus_unregister(p->pio, &p->master_dev);
+	iobus_unregister(p->pio, &p->slave_dev);
+	iobus_unregister(p->pio, &p->elcr_dev);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
-	vm->pic = NULL;
 }

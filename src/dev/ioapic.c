@@ -14,33 +14,30 @@
  *   15 trigger mode (level), 16 mask, 56-63 destination.
  *
  * An RTE is an MSI waiting to happen: delivering pin n writes the message
- * its RTE describes to the local APICs, which here is KVM_SIGNAL_MSI (the
- * address carries destination and mode, the data vector, delivery mode and
- * trigger). Edge pins deliver on a 0->1 transition of their line. Level
- * pins deliver while the line is high, set Remote IRR and stay quiet until
- * the local APIC's EOI for that vector comes back, which KVM reports as
- * KVM_EXIT_IOAPIC_EOI only for vectors it knows are level-triggered IOAPIC
- * vectors: it learns them from MSI entries in the GSI routing table (one
- * per pin, GSI = pin, below the 24 pins reserved by KVM_CAP_SPLIT_IRQCHIP),
- * so the routing table mirrors the unmasked level-triggered RTEs.
+ * its RTE describes to the local APICs, the send_msi op (KVM_SIGNAL_MSI in
+ * src/x86/irq.c; the address carries destination and mode, the data
+ * vector, delivery mode and trigger). Edge pins deliver on a 0->1
+ * transition of their line. Level pins deliver while the line is high, set
+ * Remote IRR and stay quiet until the local APIC's EOI for that vector
+ * comes back, which KVM reports as KVM_EXIT_IOAPIC_EOI only for vectors it
+ * knows are level-triggered IOAPIC vectors: it learns them from MSI entries
+ * in the GSI routing table (one per pin, GSI = pin, below the 24 pins
+ * reserved by KVM_CAP_SPLIT_IRQCHIP). So the unmasked level-triggered RTEs
+ * are published through the set_level_routes op whenever they change
+ * (KVM_SET_GSI_ROUTING in src/x86/irq.c).
  *
  * Polarity is not applied to the line: minikvm's devices report "asserted",
  * as KVM's in-kernel model assumes too.
  */
+#include "ioapic.h"
+
 #include "../error.h"
 #include "../iobus.h"
-#include "../vm.h"
-#include "../x86/irqchip.h"
-#include "../x86/layout.h"
 
-#include <errno.h>
-#include <linux/kvm.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
-#define IOAPIC_PINS         24
 #define IOAPIC_VERSION      0x11
 #define IOAPIC_MMIO_SIZE    0x1000
 #define IOREGSEL            0x00
@@ -69,7 +66,9 @@
 #define MSI_DATA_LEVEL      (1u << 15)
 
 struct ioapic {
-	struct vm *vm;
+	const struct ioapic_ops *ops;
+	void *ctx;
+	struct iobus *bus;
 	struct io_device mmio;
 	pthread_mutex_t lock;
 	uint32_t id;                 /* bits 24-27 of the ID register */
@@ -79,19 +78,21 @@ struct ioapic {
 	uint64_t routed[IOAPIC_PINS]; /* RTE bits the GSI routing table holds; 0 = no route */
 };
 
-static void rte_to_msi(uint64_t rte, uint32_t *address, uint32_t *data)
+static struct ioapic_msi rte_to_msi(uint64_t rte)
 {
-	*address = MSI_ADDRESS_BASE | (uint32_t)((rte >> RTE_DEST_SHIFT) & 0xFF) << 12 |
-		   ((rte & RTE_DEST_LOGICAL) ? 1u << 2 : 0);
-	*data = (uint32_t)(rte & (RTE_VECTOR | RTE_DELIVERY_MODE)) | MSI_DATA_ASSERT |
-		((rte & RTE_LEVEL) ? MSI_DATA_LEVEL : 0);
+	return (struct ioapic_msi){
+		.address = MSI_ADDRESS_BASE | (uint32_t)((rte >> RTE_DEST_SHIFT) & 0xFF) << 12 |
+			   ((rte & RTE_DEST_LOGICAL) ? 1u << 2 : 0),
+		.data = (uint32_t)(rte & (RTE_VECTOR | RTE_DELIVERY_MODE)) | MSI_DATA_ASSERT |
+			((rte & RTE_LEVEL) ? MSI_DATA_LEVEL : 0),
+	};
 }
 
 /* Send pin's message. Lock held. */
 static void deliver(struct ioapic *io, int pin)
 {
 	uint64_t rte = io->rte[pin];
-	struct kvm_msi msi = { 0 };
+	struct ioapic_msi msi;
 
 	/*
 	 * ExtINT means "the 8259 answers the acknowledge": that path is the
@@ -99,11 +100,10 @@ static void deliver(struct ioapic *io, int pin)
 	 */
 	if (((rte & RTE_DELIVERY_MODE) >> 8) == DELIVERY_EXTINT)
 		return;
-	rte_to_msi(rte, &msi.address_lo, &msi.data);
+	msi = rte_to_msi(rte);
 	if (rte & RTE_LEVEL)
 		io->rte[pin] |= RTE_REMOTE_IRR;
-	/* A message no APIC accepts is lost on real hardware too; nothing to report. */
-	(void)ioctl(io->vm->vm_fd, KVM_SIGNAL_MSI, &msi);
+	io->ops->send_msi(io->ctx, &msi);
 }
 
 /* Deliver pin if its line and RTE call for it now. Lock held. */
@@ -119,42 +119,32 @@ static void service(struct ioapic *io, int pin)
 }
 
 /*
- * Keep KVM's GSI routing table equal to the unmasked level-triggered RTEs,
- * so that their EOIs come back as KVM_EXIT_IOAPIC_EOI. Only rewritten when
- * that set changes (each rewrite waits for an expedited SRCU grace period).
- * Lock held.
+ * Publish the unmasked level-triggered RTEs as routes (for KVM: so that
+ * their EOIs come back as KVM_EXIT_IOAPIC_EOI). Only when that set changes:
+ * each KVM rewrite waits for an expedited SRCU grace period. Lock held.
  */
 static void update_routes(struct ioapic *io)
 {
 	const uint64_t keep = RTE_VECTOR | RTE_DELIVERY_MODE | RTE_DEST_LOGICAL | RTE_LEVEL |
 			      (0xFFull << RTE_DEST_SHIFT);
-	struct {
-		struct kvm_irq_routing head;
-		struct kvm_irq_routing_entry e[IOAPIC_PINS];
-	} table;
 	uint64_t want[IOAPIC_PINS];
+	int pins[IOAPIC_PINS];
+	struct ioapic_msi msi[IOAPIC_PINS];
 	unsigned n = 0;
 
 	for (int pin = 0; pin < IOAPIC_PINS; pin++) {
 		uint64_t rte = io->rte[pin];
 
 		want[pin] = (rte & RTE_LEVEL) && !(rte & RTE_MASKED) ? rte & keep : 0;
+		if (!want[pin])
+			continue;
+		pins[n] = pin;
+		msi[n] = rte_to_msi(want[pin]);
+		n++;
 	}
 	if (!memcmp(want, io->routed, sizeof(want)))
 		return;
-	memset(&table, 0, sizeof(table));
-	for (int pin = 0; pin < IOAPIC_PINS; pin++) {
-		struct kvm_irq_routing_entry *e = &table.e[n];
-
-		if (!want[pin])
-			continue;
-		e->gsi = (uint32_t)pin;
-		e->type = KVM_IRQ_ROUTING_MSI;
-		rte_to_msi(want[pin], &e->u.msi.address_lo, &e->u.msi.data);
-		n++;
-	}
-	table.head.nr = n;
-	if (ioctl(io->vm->vm_fd, KVM_SET_GSI_ROUTING, &table) == 0)
+	if (io->ops->set_level_routes(io->ctx, pins, msi, n) == 0)
 		memcpy(io->routed, want, sizeof(want));
 	/* On failure the routes stay stale and are retried at the next RTE write. */
 }
@@ -237,9 +227,8 @@ static void ioapic_mmio_write(void *opaque, struct vcpu *vcpu, uint64_t offset,
 	pthread_mutex_unlock(&io->lock);
 }
 
-void ioapic_set_irq(struct vm *vm, int gsi, int level)
+void ioapic_set_irq(struct ioapic *io, int gsi, int level)
 {
-	struct ioapic *io = vm->ioapic;
 	uint32_t bit = 1u << gsi;
 	bool rose;
 
@@ -257,10 +246,8 @@ void ioapic_set_irq(struct vm *vm, int gsi, int level)
 	pthread_mutex_unlock(&io->lock);
 }
 
-void ioapic_eoi(struct vm *vm, int vector)
+void ioapic_eoi(struct ioapic *io, int vector)
 {
-	struct ioapic *io = vm->ioapic;
-
 	if (!io)
 		return;
 	pthread_mutex_lock(&io->lock);
@@ -276,50 +263,59 @@ void ioapic_eoi(struct vm *vm, int vector)
 	pthread_mutex_unlock(&io->lock);
 }
 
-void ioapic_reset(struct vm *vm)
+/* Power-on state (82093AA: every RTE masked, ID 0). Lock held. */
+static void power_on(struct ioapic *io)
 {
-	struct ioapic *io = vm->ioapic;
-
-	if (!io)
-		return;
-	pthread_mutex_lock(&io->lock);
 	io->id = 0;
 	io->regsel = 0;
 	for (int pin = 0; pin < IOAPIC_PINS; pin++)
 		io->rte[pin] = RTE_MASKED;
+}
+
+void ioapic_reset(struct ioapic *io)
+{
+	if (!io)
+		return;
+	pthread_mutex_lock(&io->lock);
+	power_on(io);
 	update_routes(io);
 	pthread_mutex_unlock(&io->lock);
 }
 
-int ioapic_create(struct vm *vm)
+struct ioapic *ioapic_create(struct iobus *mmio, uint64_t base, const struct ioapic_ops *ops,
+			     void *ctx)
 {
 	struct ioapic *io = calloc(1, sizeof(*io));
 
-	if (!io)
-		return err_set(EXIT_HOST, "out of memory");
-	io->vm = vm;
+	if (!io) {
+		err_set(EXIT_HOST, "out of memory");
+		return NULL;
+	}
+	io->ops = ops;
+	io->ctx = ctx;
+	io->bus = mmio;
 	pthread_mutex_init(&io->lock, NULL);
-	for (int pin = 0; pin < IOAPIC_PINS; pin++)
-		io->rte[pin] = RTE_MASKED;
+	power_on(io);
 	io->mmio = (struct io_device){
 		.name = "IOAPIC",
-		.base = LAYOUT_IOAPIC,
+		.base = base,
 		.len = IOAPIC_MMIO_SIZE,
 		.opaque = io,
 		.read = ioapic_mmio_read,
 		.write = ioapic_mmio_write,
 	};
-	vm->ioapic = io;
-	return vm_register_mmio(vm, &io->mmio);
+	if (iobus_register(mmio, &io->mmio) < 0) {
+		ioapic_free(io);
+		return NULL;
+	}
+	return io;
 }
 
-void ioapic_destroy(struct vm *vm)
+void ioapic_free(struct ioapic *io)
 {
-	struct ioapic *io = vm->ioapic;
-
 	if (!io)
 		return;
+	iobus_unregister(io->bus, &io->mmio);
 	pthread_mutex_destroy(&io->lock);
 	free(io);
-	vm->ioapic = NULL;
 }

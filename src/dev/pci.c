@@ -12,7 +12,6 @@
 #include "../device.h"
 #include "../error.h"
 #include "../iobus.h"
-#include "../vm.h"
 #include "../x86/acpi.h"
 
 #define RESET_OFFSET (ACPI_RESET_PORT - PCI_CONFIG_PORT)
@@ -32,7 +31,7 @@ _Static_assert(RESET_OFFSET == 1, "the reset register is the second byte of 0xCF
 #define CMD_MEMORY     0x0002  /* a host bridge decodes memory... */
 #define CMD_BUS_MASTER 0x0004  /* ...and masters the bus for the CPU */
 
-void pci_host_init(struct pci_host *h)
+void pci_host_reset(struct pci_host *h)
 {
 	memset(h, 0, sizeof(*h));
 }
@@ -99,7 +98,7 @@ bool pci_host_write(struct pci_host *h, uint64_t offset, const uint8_t *data, un
 
 static struct {
 	pthread_mutex_t lock;
-	struct vm *vm;
+	const struct device_host *dh;
 	struct pci_host host;
 	struct io_device dev;
 } pci = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -125,14 +124,14 @@ static void pci_pio_write(void *opaque, struct vcpu *vcpu, uint64_t offset, cons
 	reset = pci_host_write(&pci.host, offset, data, size);
 	pthread_mutex_unlock(&pci.lock);
 	if (reset)
-		vm_request_exit(pci.vm, EXIT_GUEST_OK, "reset via port 0xCF9");
+		pci.dh->request_exit(pci.dh, EXIT_GUEST_OK, "reset via port 0xCF9");
 }
 
-static int pci_init(struct vm *vm)
+static int pci_device_init(const struct device_host *host)
 {
 	pthread_mutex_lock(&pci.lock);
-	pci.vm = vm;
-	pci_host_init(&pci.host);
+	pci.dh = host;
+	pci_host_reset(&pci.host);
 	pci.dev = (struct io_device){
 		.name = "PCI config (mechanism #1) and reset control",
 		.base = PCI_CONFIG_PORT,
@@ -141,7 +140,28 @@ static int pci_init(struct vm *vm)
 		.write = pci_pio_write,
 	};
 	pthread_mutex_unlock(&pci.lock);
-	return vm_register_pio(vm, &pci.dev);
+	return iobus_register(host->pio, &pci.dev);
 }
 
-device_init(pci_init);
+static void pci_device_reset(const struct device_host *host)
+{
+	(void)host;
+	pthread_mutex_lock(&pci.lock);
+	pci_host_reset(&pci.host);
+	pthread_mutex_unlock(&pci.lock);
+}
+
+static void pci_device_exit(const struct device_host *host)
+{
+	iobus_unregister(host->pio, &pci.dev);
+}
+
+static const struct device pci_device = {
+	.name = "PCI host",
+	.level = DEVICE_LEVEL_PLATFORM,
+	.init = pci_device_init,
+	.reset = pci_device_reset,
+	.exit = pci_device_exit,
+};
+
+device_register(pci_device);

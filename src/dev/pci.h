@@ -51,7 +51,8 @@ struct pci_host {
 	uint8_t reset_control;
 };
 
-void pci_host_init(struct pci_host *h);
+/* Power-on state: CONFIG_ADDRESS 0 (disabled), Reset Control 0. */
+void pci_host_reset(struct pci_host *h);
 /* Access at offset 0..7 from 0xCF8; bytes outside read 0xFF. */
 void pci_host_read(const struct pci_host *h, uint64_t offset, uint8_t *data, unsigned size);
 /* True when the write asks for a CPU reset (port 0xCF9, RST_CPU set). */

@@ -11,9 +11,8 @@
 
 #include "../device.h"
 #include "../iobus.h"
-#include "../vm.h"
 
-void rtc_init(struct rtc *r)
+void rtc_reset(struct rtc *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->cmos[RTC_STATUS_A] = RTC_A_RESET;
@@ -270,10 +269,10 @@ static void rtc_pio_write(void *opaque, struct vcpu *vcpu, uint64_t offset, cons
 	pthread_mutex_unlock(&cmos.lock);
 }
 
-static int rtc_init_device(struct vm *vm)
+static int rtc_device_init(const struct device_host *host)
 {
 	pthread_mutex_lock(&cmos.lock);
-	rtc_init(&cmos.rtc);
+	rtc_reset(&cmos.rtc);
 	cmos.dev = (struct io_device){
 		.name = "RTC/CMOS",
 		.base = RTC_INDEX_PORT,
@@ -282,7 +281,28 @@ static int rtc_init_device(struct vm *vm)
 		.write = rtc_pio_write,
 	};
 	pthread_mutex_unlock(&cmos.lock);
-	return vm_register_pio(vm, &cmos.dev);
+	return iobus_register(host->pio, &cmos.dev);
 }
 
-device_init(rtc_init_device);
+static void rtc_device_reset(const struct device_host *host)
+{
+	(void)host;
+	pthread_mutex_lock(&cmos.lock);
+	rtc_reset(&cmos.rtc);
+	pthread_mutex_unlock(&cmos.lock);
+}
+
+static void rtc_device_exit(const struct device_host *host)
+{
+	iobus_unregister(host->pio, &cmos.dev);
+}
+
+static const struct device rtc_device = {
+	.name = "RTC/CMOS",
+	.level = DEVICE_LEVEL_PLATFORM,
+	.init = rtc_device_init,
+	.reset = rtc_device_reset,
+	.exit = rtc_device_exit,
+};
+
+device_register(rtc_device);

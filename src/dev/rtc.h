@@ -77,7 +77,13 @@ struct rtc {
 	struct tm set_time;
 };
 
-void rtc_init(struct rtc *r);
+/*
+ * Power-on state: CMOS RAM zero, status A 0x26, B 0x02 (24-hour, BCD), the
+ * guest's time the host's (offset 0), index 0. minikvm has no battery: a
+ * reset (monitor reset) is a fresh start of the machine, so the RAM and a
+ * time the guest set go too.
+ */
+void rtc_reset(struct rtc *r);
 /*
  * Port access: offset 0 is the index port (0x70), 1 the data port (0x71);
  * now is the host's time. The index port reads 0xFF (write-only).

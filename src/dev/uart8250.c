@@ -10,7 +10,21 @@
 #include "../console.h"
 #include "../device.h"
 #include "../iobus.h"
-#include "../vm.h"
+
+/* Every register as after the MR (master reset) pin, bar what a BIOS leaves. */
+static void power_on(struct uart8250 *u)
+{
+	u->rbr = 0;
+	u->ier = u->fcr = u->lcr = u->mcr = u->scr = 0;
+	/* Divisor 12: 9600 baud from the PC's 1.8432 MHz clock, what a BIOS leaves. */
+	u->dll = 12;
+	u->dlm = 0;
+	u->lsr_errors = 0;
+	/* Not in loopback: a connected line (clear to send, data set ready, carrier). */
+	u->msr = UART_MSR_CTS | UART_MSR_DSR | UART_MSR_DCD;
+	u->thr_ipending = false;
+	u->loop_head = u->loop_len = 0;
+}
 
 void uart8250_init(struct uart8250 *u, const struct uart8250_ops *ops, void *ctx)
 {
@@ -18,10 +32,7 @@ void uart8250_init(struct uart8250 *u, const struct uart8250_ops *ops, void *ctx
 	pthread_mutex_init(&u->lock, NULL);
 	u->ops = ops;
 	u->ctx = ctx;
-	/* Divisor 12: 9600 baud from the PC's 1.8432 MHz clock, what a BIOS leaves. */
-	u->dll = 12;
-	/* Not in loopback: a connected line (clear to send, data set ready, carrier). */
-	u->msr = UART_MSR_CTS | UART_MSR_DSR | UART_MSR_DCD;
+	power_on(u);
 }
 
 void uart8250_destroy(struct uart8250 *u)
@@ -88,6 +99,15 @@ static void update_irq(struct uart8250 *u)
 		if (u->ops->set_irq)
 			u->ops->set_irq(u->ctx, level);
 	}
+}
+
+void uart8250_reset(struct uart8250 *u)
+{
+	pthread_mutex_lock(&u->lock);
+	power_on(u);
+	/* IER is 0 now: a raised interrupt line falls. */
+	update_irq(u);
+	pthread_mutex_unlock(&u->lock);
 }
 
 static uint8_t read_rbr(struct uart8250 *u)
@@ -274,21 +294,21 @@ void uart8250_rx_notify(struct uart8250 *u)
 #define COM1_BASE 0x3F8
 #define COM1_IRQ  4
 
-/* One VM per process, so one COM1: a static instance needs no cleanup. */
+/* One VM per process, so one COM1. */
 static struct uart8250 com1;
 static struct io_device com1_dev;
 
 static void com1_tx(void *ctx, uint8_t byte)
 {
-	struct vm *vm = ctx;
+	const struct device_host *host = ctx;
 
-	console_putc(&vm->console, byte);
+	console_putc(host->console, byte);
 }
 
 static int com1_rx(void *ctx)
 {
-	struct vm *vm = ctx;
-	int c = console_getc(&vm->console);
+	const struct device_host *host = ctx;
+	int c = console_getc(host->console);
 
 	/* End of input looks like "nothing yet" to a UART: there is no EOF on a wire. */
 	return c >= 0 ? c : -1;
@@ -296,17 +316,17 @@ static int com1_rx(void *ctx)
 
 static bool com1_rx_ready(void *ctx)
 {
-	struct vm *vm = ctx;
+	const struct device_host *host = ctx;
 
-	return console_input_pending(&vm->console);
+	return console_input_pending(host->console);
 }
 
 static void com1_set_irq(void *ctx, int level)
 {
-	struct vm *vm = ctx;
+	const struct device_host *host = ctx;
 
 	/* A failing KVM_IRQ_LINE only costs the guest an interrupt; it can still poll. */
-	vm_irq_line(vm, COM1_IRQ, level);
+	(void)host->irq_line(host, COM1_IRQ, level);
 }
 
 static const struct uart8250_ops com1_ops = {
@@ -343,9 +363,9 @@ static void serial_pio_write(void *opaque, struct vcpu *vcpu, uint64_t offset, c
 			uart8250_write(opaque, (unsigned)offset + i, data[i]);
 }
 
-static int serial_init(struct vm *vm)
+static int serial_init(const struct device_host *host)
 {
-	uart8250_init(&com1, &com1_ops, vm);
+	uart8250_init(&com1, &com1_ops, (void *)host);
 	com1_dev = (struct io_device){
 		.name = "serial (COM1)",
 		.base = COM1_BASE,
@@ -354,9 +374,31 @@ static int serial_init(struct vm *vm)
 		.read = serial_pio_read,
 		.write = serial_pio_write,
 	};
-	vm->console.input_ctx = &com1;
-	vm->console.input_cb = com1_input;
-	return vm_register_pio(vm, &com1_dev);
+	host->console->input_ctx = &com1;
+	host->console->input_cb = com1_input;
+	return iobus_register(host->pio, &com1_dev);
 }
 
-device_init(serial_init);
+static void serial_reset(const struct device_host *host)
+{
+	(void)host;
+	uart8250_reset(&com1);
+}
+
+static void serial_exit(const struct device_host *host)
+{
+	iobus_unregister(host->pio, &com1_dev);
+	host->console->input_cb = NULL;
+	host->console->input_ctx = NULL;
+	uart8250_destroy(&com1);
+}
+
+static const struct device serial_device = {
+	.name = "serial (COM1)",
+	.level = DEVICE_LEVEL_PERIPHERAL,
+	.init = serial_init,
+	.reset = serial_reset,
+	.exit = serial_exit,
+};
+
+device_register(serial_device);

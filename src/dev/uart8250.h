@@ -4,7 +4,7 @@
  * eight byte-wide registers, a mutex, and four callbacks to the outside
  * world (transmit a byte, take a received byte, is input waiting, set the
  * interrupt line). src/dev/uart8250.c also wires one instance to COM1
- * (ports 0x3F8-0x3FF, IRQ 4) and the console.
+ * (ports 0x3F8-0x3FF, IRQ 4) and the console, as a device (device.h).
  *
  * What is modelled (register facts from the 16550A datasheet):
  *   - transmission is instant: LSR.THRE and LSR.TEMT are always set, and a
@@ -112,8 +112,14 @@ struct uart8250 {
 	unsigned loop_head, loop_len;
 };
 
-/* Reset state; ops must outlive the UART. set_irq() is not called here. */
+/* Power-on state; ops must outlive the UART. set_irq() is not called here. */
 void uart8250_init(struct uart8250 *u, const struct uart8250_ops *ops, void *ctx);
+/*
+ * Back to power-on state (ops and ctx kept): IER, LCR, MCR, FCR, SCR 0,
+ * divisor 12, no pending interrupt or error, loopback FIFO empty. A raised
+ * interrupt line is lowered through set_irq().
+ */
+void uart8250_reset(struct uart8250 *u);
 void uart8250_destroy(struct uart8250 *u);
 /* Register access; reg >= UART_NREGS reads 0xFF and writes are ignored. */
 uint8_t uart8250_read(struct uart8250 *u, unsigned reg);

@@ -61,7 +61,7 @@ int arch_vm_init(struct vm *vm)
 		return err_set(EXIT_HOST, "KVM_SET_TSS_ADDR failed: %s", strerror(errno));
 	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &identity) < 0)
 		return err_set(EXIT_HOST, "KVM_SET_IDENTITY_MAP_ADDR failed: %s", strerror(errno));
-	/* Local APICs in KVM; the 8259s, IOAPIC and PIT in KVM or here (irq.c). */
+	/* Local APICs in KVM; the 8259s, IOAPIC and PIT in KVM or here (irq.c, as devices). */
 	if (irq_vm_init(vm) < 0)
 		return -1;
 
@@ -79,20 +79,8 @@ int arch_vm_init(struct vm *vm)
 
 void arch_vm_free(struct vm *vm)
 {
-	irq_vm_free(vm);
 	free(vm->cpuid);
 	vm->cpuid = NULL;
-}
-
-void arch_vm_reset(struct vm *vm)
-{
-	irq_vm_reset(vm);
-}
-
-void arch_vm_stop(struct vm *vm)
-{
-	/* The PIT's thread raises IRQ 0, which may kick vCPU 0: stop it first. */
-	i8254_stop(vm);
 }
 
 int arch_irq_line(struct vm *vm, int irq, int level)
@@ -110,7 +98,7 @@ bool arch_handle_exit(struct vcpu *vcpu)
 	switch (vcpu->run->exit_reason) {
 	case KVM_EXIT_IOAPIC_EOI:
 		/* A local APIC took an EOI for a level-triggered vector of our IOAPIC. */
-		ioapic_eoi(vcpu->vm, vcpu->run->eoi.vector);
+		irq_ioapic_eoi(vcpu->vm, vcpu->run->eoi.vector);
 		return true;
 	case KVM_EXIT_IRQ_WINDOW_OPEN:
 		/* The guest can take the 8259's interrupt now: the next pre-run injects it. */

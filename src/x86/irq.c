@@ -18,7 +18,12 @@
  * acknowledge would, so a request withdrawn meanwhile is never delivered.
  */
 #include "irqchip.h"
+#include "layout.h"
 
+#include "../dev/i8254.h"
+#include "../dev/i8259.h"
+#include "../dev/ioapic.h"
+#include "../device.h"
 #include "../error.h"
 #include "../vcpu.h"
 #include "../vm.h"
@@ -88,6 +93,181 @@ static int kernel_irqchip_init(struct vm *vm)
 	return 0;
 }
 
+/* ---- what the userspace chips need from outside ---- */
+
+/* The 8259's INTR output may have risen: make vCPU 0 take the interrupt. */
+static void pic_intr_raised(void *ctx)
+{
+	struct vm *vm = ctx;
+	struct vcpu *bsp = vm->vcpus[0];
+
+	/* vCPU 0's own thread looks again before its next KVM_RUN anyway. */
+	if (!bsp || !i8259_pending(vm->pic) || pthread_equal(pthread_self(), bsp->thread))
+		return;
+	vcpu_kick(bsp);
+}
+
+static const struct i8259_ops pic_ops = { .intr_raised = pic_intr_raised };
+
+static void ioapic_send_msi(void *ctx, const struct ioapic_msi *m)
+{
+	struct vm *vm = ctx;
+	struct kvm_msi msi = { .address_lo = m->address, .data = m->data };
+
+	/* A message no APIC accepts is lost on real hardware too; nothing to report. */
+	(void)ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi);
+}
+
+/* KVM reports EOIs (KVM_EXIT_IOAPIC_EOI) for the vectors of MSI routes among GSIs 0-23. */
+static int ioapic_set_level_routes(void *ctx, const int *pin, const struct ioapic_msi *msi,
+				   unsigned n)
+{
+	struct vm *vm = ctx;
+	struct {
+		struct kvm_irq_routing head;
+		struct kvm_irq_routing_entry e[IOAPIC_PINS];
+	} table;
+
+	memset(&table, 0, sizeof(table));
+	for (unsigned i = 0; i < n && i < IOAPIC_PINS; i++) {
+		table.e[i].gsi = (uint32_t)pin[i];
+		table.e[i].type = KVM_IRQ_ROUTING_MSI;
+		table.e[i].u.msi.address_lo = msi[i].address;
+		table.e[i].u.msi.data = msi[i].data;
+	}
+	table.head.nr = n < IOAPIC_PINS ? n : IOAPIC_PINS;
+	return ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, &table) < 0 ? -errno : 0;
+}
+
+static const struct ioapic_ops ioapic_ops = {
+	.send_msi = ioapic_send_msi,
+	.set_level_routes = ioapic_set_level_routes,
+};
+
+static void pit_irq0_pulse(void *ctx)
+{
+	struct vm *vm = ctx;
+
+	/* A lost pulse costs the guest a tick; there is no one to tell. */
+	(void)irq_line(vm, PIT_IRQ, 1);
+	(void)irq_line(vm, PIT_IRQ, 0);
+}
+
+static const struct i8254_ops pit_ops = { .irq0_pulse = pit_irq0_pulse };
+
+/*
+ * ---- the chips as devices (device.h): created with --irqchip split only ----
+ * The 8259 and IOAPIC come first (every other device drives their lines),
+ * the PIT next; exits run the other way, so the PIT's thread has stopped
+ * before the chips it raises IRQ 0 into are freed.
+ */
+
+static int pic_init(const struct device_host *host)
+{
+	struct vm *vm = host->vm;
+
+	if (!vm->split_irqchip)
+		return 0;
+	vm->pic = i8259_create(host->pio, &pic_ops, vm);
+	return vm->pic ? 0 : -1;
+}
+
+static void pic_reset(const struct device_host *host)
+{
+	struct vm *vm = host->vm;
+
+	/* A vector acknowledged but not yet taken by vCPU 0 belonged to the old machine. */
+	vm->extint_vector = -1;
+	i8259_reset(vm->pic);
+}
+
+static void pic_exit(const struct device_host *host)
+{
+	i8259_free(host->vm->pic);
+	host->vm->pic = NULL;
+}
+
+static const struct device pic_device = {
+	.name = "8259 PIC",
+	.level = DEVICE_LEVEL_IRQCHIP,
+	.init = pic_init,
+	.reset = pic_reset,
+	.exit = pic_exit,
+};
+
+device_register(pic_device);
+
+static int ioapic_init(const struct device_host *host)
+{
+	struct vm *vm = host->vm;
+
+	if (!vm->split_irqchip)
+		return 0;
+	vm->ioapic = ioapic_create(host->mmio, LAYOUT_IOAPIC, &ioapic_ops, vm);
+	return vm->ioapic ? 0 : -1;
+}
+
+static void ioapic_device_reset(const struct device_host *host)
+{
+	ioapic_reset(host->vm->ioapic);
+}
+
+static void ioapic_exit(const struct device_host *host)
+{
+	ioapic_free(host->vm->ioapic);
+	host->vm->ioapic = NULL;
+}
+
+static const struct device ioapic_device = {
+	.name = "IOAPIC",
+	.level = DEVICE_LEVEL_IRQCHIP,
+	.init = ioapic_init,
+	.reset = ioapic_device_reset,
+	.exit = ioapic_exit,
+};
+
+device_register(ioapic_device);
+
+static int pit_init(const struct device_host *host)
+{
+	struct vm *vm = host->vm;
+
+	if (!vm->split_irqchip)
+		return 0;
+	vm->pit = i8254_create(host->pio, &pit_ops, vm);
+	return vm->pit ? 0 : -1;
+}
+
+static void pit_reset(const struct device_host *host)
+{
+	i8254_reset(host->vm->pit);
+}
+
+/* The PIT's thread raises IRQ 0, which may kick vCPU 0: it ends before the vCPU threads do. */
+static void pit_stop(const struct device_host *host)
+{
+	i8254_stop(host->vm->pit);
+}
+
+static void pit_exit(const struct device_host *host)
+{
+	i8254_free(host->vm->pit);
+	host->vm->pit = NULL;
+}
+
+static const struct device pit_device = {
+	.name = "8254 PIT",
+	.level = DEVICE_LEVEL_TIMER,
+	.init = pit_init,
+	.reset = pit_reset,
+	.stop = pit_stop,
+	.exit = pit_exit,
+};
+
+device_register(pit_device);
+
+/* ---- the VM's side ---- */
+
 int irq_vm_init(struct vm *vm)
 {
 	struct kvm_enable_cap cap = {
@@ -95,32 +275,14 @@ int irq_vm_init(struct vm *vm)
 		.args = { IOAPIC_PINS_RESERVED },
 	};
 
+	vm->extint_vector = -1;
 	if (!vm->split_irqchip)
 		return kernel_irqchip_init(vm);
+	/* The chips themselves are devices, created with the others (devices_init_all()). */
 	if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
 		return err_set(EXIT_HOST, "KVM_CAP_SPLIT_IRQCHIP failed: %s (try --irqchip kernel)",
 			       strerror(errno));
-	if (i8259_create(vm) < 0 || ioapic_create(vm) < 0 || i8254_create(vm) < 0)
-		return -1;
 	return 0;
-}
-
-void irq_vm_free(struct vm *vm)
-{
-	/* The PIT first: its thread raises IRQ 0 into the others. */
-	i8254_destroy(vm);
-	ioapic_destroy(vm);
-	i8259_destroy(vm);
-}
-
-void irq_vm_reset(struct vm *vm)
-{
-	if (!vm->split_irqchip)
-		return;
-	vm->extint_vector = -1;
-	i8254_reset(vm);
-	ioapic_reset(vm);
-	i8259_reset(vm);
 }
 
 int irq_line(struct vm *vm, int irq, int level)
@@ -134,19 +296,14 @@ int irq_line(struct vm *vm, int irq, int level)
 		return 0;
 	}
 	if (irq < ISA_IRQS)
-		i8259_set_irq(vm, irq, level);
-	ioapic_set_irq(vm, irq == PIT_IRQ ? PIT_GSI : irq, level);
+		i8259_set_irq(vm->pic, irq, level);
+	ioapic_set_irq(vm->ioapic, irq == PIT_IRQ ? PIT_GSI : irq, level);
 	return 0;
 }
 
-void irq_extint_changed(struct vm *vm)
+void irq_ioapic_eoi(struct vm *vm, int vector)
 {
-	struct vcpu *bsp = vm->vcpus[0];
-
-	/* vCPU 0's own thread looks again before its next KVM_RUN anyway. */
-	if (!bsp || !i8259_pending(vm) || pthread_equal(pthread_self(), bsp->thread))
-		return;
-	vcpu_kick(bsp);
+	ioapic_eoi(vm->ioapic, vector);
 }
 
 void irq_vcpu_pre_run(struct vcpu *vcpu)
@@ -156,7 +313,7 @@ void irq_vcpu_pre_run(struct vcpu *vcpu)
 
 	if (!vm->split_irqchip || vcpu->id != 0)
 		return;
-	if (vm->extint_vector < 0 && !i8259_pending(vm)) {
+	if (vm->extint_vector < 0 && !i8259_pending(vm->pic)) {
 		run->request_interrupt_window = 0;
 		return;
 	}
@@ -165,11 +322,11 @@ void irq_vcpu_pre_run(struct vcpu *vcpu)
 
 		/* One acknowledged but refused last time goes first; it is in service already. */
 		if (vm->extint_vector < 0)
-			vm->extint_vector = i8259_ack(vm);
+			vm->extint_vector = i8259_ack(vm->pic);
 		intr.irq = (uint32_t)vm->extint_vector;
 		if (ioctl(vcpu->fd, KVM_INTERRUPT, &intr) == 0)
 			vm->extint_vector = -1;
 	}
 	/* Another request behind this one, or not ready: exit when the guest can take it. */
-	run->request_interrupt_window = vm->extint_vector >= 0 || i8259_pending(vm);
+	run->request_interrupt_window = vm->extint_vector >= 0 || i8259_pending(vm->pic);
 }

@@ -24,47 +24,26 @@
 #ifndef MINIKVM_X86_IRQCHIP_H
 #define MINIKVM_X86_IRQCHIP_H
 
-#include <stdbool.h>
-#include <stdint.h>
-
 struct vm;
 struct vcpu;
 
-/* ---- the 8259A pair (dev/i8259.c): ports 0x20-0x21, 0xA0-0xA1, ELCR 0x4D0-0x4D1 ---- */
-int i8259_create(struct vm *vm);
-void i8259_destroy(struct vm *vm);
-void i8259_reset(struct vm *vm);
-/* Drive ISA line irq (0-15) to level; edge or level by the ELCR. */
-void i8259_set_irq(struct vm *vm, int irq, int level);
-/* The master's INTR output: an unmasked request outranks what is in service. */
-bool i8259_pending(struct vm *vm);
-/* The CPU's interrupt acknowledge: the vector to deliver (7 or 15 of the base if spurious). */
-int i8259_ack(struct vm *vm);
-
-/* ---- the 8254 PIT (dev/i8254.c): ports 0x40-0x43 and 0x61 (gate 2, speaker, OUT2) ---- */
-int i8254_create(struct vm *vm);
-/* Stop the timer thread for good (the VM is ending); the ports still answer. */
-void i8254_stop(struct vm *vm);
-void i8254_destroy(struct vm *vm);
-void i8254_reset(struct vm *vm);
-
-/* ---- the IOAPIC (dev/ioapic.c): MMIO at LAYOUT_IOAPIC, 24 pins ---- */
-int ioapic_create(struct vm *vm);
-void ioapic_destroy(struct vm *vm);
-void ioapic_reset(struct vm *vm);
-void ioapic_set_irq(struct vm *vm, int gsi, int level);
-/* A local APIC took an EOI for a level-triggered vector (KVM_EXIT_IOAPIC_EOI). */
-void ioapic_eoi(struct vm *vm, int vector);
-
+/*
+ * The chips themselves are models that know nothing of struct vm
+ * (src/dev/i8259.h, ioapic.h, i8254.h); src/x86/irq.c is the glue that
+ * registers them as devices of a VM and wires their callbacks to KVM.
+ * Only irq.c touches vm->pic, vm->ioapic, vm->pit and vm->extint_vector.
+ */
 /* ---- glue (x86/irq.c) ---- */
-/* Create what --irqchip asks for: before any vCPU exists. */
+/*
+ * Tell KVM what --irqchip asks for, before any vCPU exists: the in-kernel
+ * chips, or the split irqchip. Our own chips are devices (device.h), made,
+ * reset and freed with the others.
+ */
 int irq_vm_init(struct vm *vm);
-void irq_vm_free(struct vm *vm);
-void irq_vm_reset(struct vm *vm);
 /* An ISA/GSI line from a device. */
 int irq_line(struct vm *vm, int irq, int level);
-/* The 8259's INTR output may have risen: make vCPU 0 take the interrupt. */
-void irq_extint_changed(struct vm *vm);
+/* A local APIC took an EOI for a level-triggered IOAPIC vector (KVM_EXIT_IOAPIC_EOI). */
+void irq_ioapic_eoi(struct vm *vm, int vector);
 /* Before each KVM_RUN of vCPU 0: inject the 8259's interrupt or ask for a window. */
 void irq_vcpu_pre_run(struct vcpu *vcpu);
 

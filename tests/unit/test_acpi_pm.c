@@ -29,7 +29,7 @@ TEST(acpi_pm_power_on_state)
 {
 	struct acpi_pm pm;
 
-	acpi_pm_init(&pm, 5 * SEC);
+	acpi_pm_reset(&pm, 5 * SEC);
 	CHECK_EQ(rd(&pm, STS, 2, 5 * SEC), 0);
 	CHECK_EQ(rd(&pm, EN, 2, 5 * SEC), 0);
 	CHECK_EQ(rd(&pm, CNT, 2, 5 * SEC), ACPI_PM1_SCI_EN);   /* ACPI mode, no SMM */
@@ -42,7 +42,7 @@ TEST(acpi_pm_enable_bits_stick)
 	struct acpi_pm pm;
 
 	/* ACPICA enables a fixed event and reads the bit back to see the hardware is there. */
-	acpi_pm_init(&pm, 0);
+	acpi_pm_reset(&pm, 0);
 	CHECK_EQ(wr(&pm, EN, 2, ACPI_PM1_GBL), ACPI_PM_NOTHING);
 	CHECK_EQ(rd(&pm, EN, 2, 0), ACPI_PM1_GBL);
 	wr(&pm, EN, 2, ACPI_PM1_GBL | ACPI_PM1_RTC | ACPI_PM1_PWRBTN | ACPI_PM1_TMR);
@@ -61,7 +61,7 @@ TEST(acpi_pm_status_write_one_to_clear)
 {
 	struct acpi_pm pm;
 
-	acpi_pm_init(&pm, 0);
+	acpi_pm_reset(&pm, 0);
 	pm.status = ACPI_PM1_WAK | ACPI_PM1_PWRBTN | ACPI_PM1_TMR;
 	wr(&pm, STS, 2, ACPI_PM1_PWRBTN);
 	CHECK_EQ(rd(&pm, STS, 2, 0), ACPI_PM1_WAK | ACPI_PM1_TMR);
@@ -79,7 +79,7 @@ TEST(acpi_pm_s5_powers_off)
 	struct acpi_pm pm;
 	uint32_t cnt;
 
-	acpi_pm_init(&pm, 0);
+	acpi_pm_reset(&pm, 0);
 	cnt = rd(&pm, CNT, 2, 0) & ~(ACPI_PM1_SLP_TYP | ACPI_PM1_SLP_EN);
 	cnt |= 5u << ACPI_PM1_SLP_TYP_SHIFT;
 	CHECK_EQ(wr(&pm, CNT, 2, cnt), ACPI_PM_NOTHING);
@@ -88,12 +88,12 @@ TEST(acpi_pm_s5_powers_off)
 	CHECK_EQ(rd(&pm, CNT, 2, 0) & ACPI_PM1_SLP_EN, 0);       /* write-only */
 
 	/* The same as two byte writes: SLP_EN and SLP_TYP share the high byte. */
-	acpi_pm_init(&pm, 0);
+	acpi_pm_reset(&pm, 0);
 	CHECK_EQ(wr(&pm, CNT, 1, 0x01), ACPI_PM_NOTHING);
 	CHECK_EQ(wr(&pm, CNT + 1, 1, (ACPI_PM1_SLP_EN | 5u << ACPI_PM1_SLP_TYP_SHIFT) >> 8),
 		 ACPI_PM_POWEROFF);
 	/* And as part of a 32-bit write starting at the enable register. */
-	acpi_pm_init(&pm, 0);
+	acpi_pm_reset(&pm, 0);
 	CHECK_EQ(wr(&pm, EN, 4, (ACPI_PM1_SLP_EN | 5u << ACPI_PM1_SLP_TYP_SHIFT) << 16),
 		 ACPI_PM_POWEROFF);
 }
@@ -102,7 +102,7 @@ TEST(acpi_pm_other_sleep_states_ignored)
 {
 	struct acpi_pm pm;
 
-	acpi_pm_init(&pm, 0);
+	acpi_pm_reset(&pm, 0);
 	for (uint32_t typ = 0; typ < 8; typ++) {
 		enum acpi_pm_request want = typ == 5 ? ACPI_PM_POWEROFF : ACPI_PM_NOTHING;
 
@@ -138,7 +138,7 @@ TEST(acpi_pm_timer_reads)
 	uint64_t t0 = 1000 * SEC;
 	uint32_t prev = 0;
 
-	acpi_pm_init(&pm, t0);
+	acpi_pm_reset(&pm, t0);
 	CHECK_EQ(rd(&pm, TMR, 4, t0 + SEC), 3579545);
 	/* The top byte of the register is always 0 (a 24-bit timer, TMR_VAL_EXT clear). */
 	CHECK_EQ(rd(&pm, TMR + 3, 1, t0 + 4 * SEC), 0);
@@ -153,4 +153,20 @@ TEST(acpi_pm_timer_reads)
 	}
 	/* A clock that went backwards before the start reads 0, not garbage. */
 	CHECK_EQ(rd(&pm, TMR, 4, t0 - 1), 0);
+}
+
+TEST(acpi_pm_reset_restores_power_on_state)
+{
+	struct acpi_pm pm;
+
+	acpi_pm_reset(&pm, 0);
+	wr(&pm, EN, 2, ACPI_PM1_PWRBTN | ACPI_PM1_RTC);
+	wr(&pm, CNT, 2, ACPI_PM1_BM_RLD | 3u << ACPI_PM1_SLP_TYP_SHIFT);
+	CHECK(rd(&pm, EN, 2, SEC) != 0);
+	CHECK(rd(&pm, TMR, 4, SEC) != 0);
+	acpi_pm_reset(&pm, 7 * SEC);
+	CHECK_EQ(rd(&pm, STS, 2, 7 * SEC), 0);
+	CHECK_EQ(rd(&pm, EN, 2, 7 * SEC), 0);
+	CHECK_EQ(rd(&pm, CNT, 2, 7 * SEC), ACPI_PM1_SCI_EN);
+	CHECK_EQ(rd(&pm, TMR, 4, 7 * SEC), 0); /* the timer starts again from 0 */
 }

@@ -34,7 +34,7 @@ TEST(pci_linux_type1_probe_succeeds)
 	uint32_t saved;
 	bool found = false;
 
-	pci_host_init(&h);
+	pci_host_reset(&h);
 	CHECK(!out(&h, 0xCFB, 1, 0x01));
 	saved = in(&h, 0xCF8, 4);
 	CHECK_EQ(saved, 0);
@@ -56,7 +56,7 @@ TEST(pci_linux_type2_probe_fails)
 {
 	struct pci_host h;
 
-	pci_host_init(&h);
+	pci_host_reset(&h);
 	out(&h, 0xCF8, 4, 0x80001234);
 	out(&h, 0xCFB, 1, 0x00);
 	out(&h, 0xCF8, 1, 0x00);
@@ -74,7 +74,7 @@ TEST(pci_host_bridge_config_space)
 {
 	struct pci_host h;
 
-	pci_host_init(&h);
+	pci_host_reset(&h);
 	CHECK_EQ(conf1_read(&h, 0, 0, 0x00, 4), 0x12378086);
 	CHECK_EQ(conf1_read(&h, 0, 0, 0x00, 2), 0x8086);
 	CHECK_EQ(conf1_read(&h, 0, 0, 0x02, 2), 0x1237);
@@ -98,7 +98,7 @@ TEST(pci_nothing_else_answers)
 {
 	struct pci_host h;
 
-	pci_host_init(&h);
+	pci_host_reset(&h);
 	CHECK_EQ(conf1_read(&h, 0, 1 << 3, 0, 4), 0xFFFFFFFF);   /* 00:01.0 */
 	CHECK_EQ(conf1_read(&h, 0, 1, 0, 4), 0xFFFFFFFF);        /* 00:00.1 */
 	CHECK_EQ(conf1_read(&h, 0, 0xFF, 0, 2), 0xFFFF);         /* 00:1f.7 */
@@ -119,7 +119,7 @@ TEST(pci_reset_control_register)
 {
 	struct pci_host h;
 
-	pci_host_init(&h);
+	pci_host_reset(&h);
 	CHECK_EQ(in(&h, 0xCF9, 1), 0);
 	CHECK(!out(&h, 0xCF9, 1, 0x02));                      /* SYS_RST alone: no reset yet */
 	CHECK_EQ(in(&h, 0xCF9, 1), 0x02);
@@ -131,4 +131,19 @@ TEST(pci_reset_control_register)
 	out(&h, 0xCF9, 1, 0x02);
 	CHECK_EQ(in(&h, 0xCF8, 4), 0x80000000);
 	CHECK_EQ(in(&h, 0xCF9, 1), 0x02);
+}
+
+TEST(pci_reset_restores_power_on_state)
+{
+	struct pci_host h;
+
+	pci_host_reset(&h);
+	out(&h, 0xCF8, 4, 0x80001234u);
+	out(&h, 0xCF9, 1, 0x02); /* a Reset Control value without RST_CPU */
+	CHECK_EQ(in(&h, 0xCF8, 4) & 0xFFFF00FF, 0x80001234u & 0xFFFF00FF);
+	pci_host_reset(&h);
+	CHECK_EQ(in(&h, 0xCF8, 4), 0);
+	CHECK_EQ(in(&h, 0xCF9, 1), 0);
+	/* Disabled: configuration reads find nothing. */
+	CHECK_EQ(in(&h, 0xCFC, 4), 0xFFFFFFFFu);
 }

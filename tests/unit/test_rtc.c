@@ -23,7 +23,7 @@ TEST(rtc_reads_host_time_in_bcd)
 {
 	struct rtc r;
 
-	rtc_init(&r);
+	rtc_reset(&r);
 	CHECK_EQ(reg_read(&r, RTC_SECONDS, T0), 0x59);
 	CHECK_EQ(reg_read(&r, RTC_MINUTES, T0), 0x04);
 	CHECK_EQ(reg_read(&r, RTC_HOURS, T0), 0x13);
@@ -41,7 +41,7 @@ TEST(rtc_status_registers)
 {
 	struct rtc r;
 
-	rtc_init(&r);
+	rtc_reset(&r);
 	CHECK_EQ(reg_read(&r, RTC_STATUS_A, T0), 0x26);       /* UIP clear */
 	CHECK_EQ(reg_read(&r, RTC_STATUS_B, T0), 0x02);       /* 24-hour, BCD */
 	CHECK_EQ(reg_read(&r, RTC_STATUS_C, T0), 0x00);
@@ -61,7 +61,7 @@ TEST(rtc_binary_and_12_hour_modes)
 {
 	struct rtc r;
 
-	rtc_init(&r);
+	rtc_reset(&r);
 	reg_write(&r, RTC_STATUS_B, RTC_B_DM | RTC_B_24H, T0);
 	CHECK_EQ(reg_read(&r, RTC_SECONDS, T0), 59);
 	CHECK_EQ(reg_read(&r, RTC_HOURS, T0), 13);
@@ -80,7 +80,7 @@ TEST(rtc_cmos_ram_and_index)
 {
 	struct rtc r;
 
-	rtc_init(&r);
+	rtc_reset(&r);
 	for (unsigned i = 0x0E; i < RTC_CMOS_SIZE; i++)
 		if (i != RTC_CENTURY)
 			CHECK_EQ(reg_read(&r, (uint8_t)i, T0), 0);
@@ -108,7 +108,7 @@ TEST(rtc_set_time_with_set_bit)
 {
 	struct rtc r;
 
-	rtc_init(&r);
+	rtc_reset(&r);
 	reg_write(&r, RTC_STATUS_B, RTC_B_SET | RTC_B_24H, T0);
 	reg_write(&r, RTC_YEAR, 0x99, T0);
 	reg_write(&r, RTC_MONTH, 0x12, T0);
@@ -134,7 +134,7 @@ TEST(rtc_set_one_field_without_set_bit)
 {
 	struct rtc r;
 
-	rtc_init(&r);
+	rtc_reset(&r);
 	reg_write(&r, RTC_MINUTES, 0x30, T0);
 	CHECK_EQ(reg_read(&r, RTC_MINUTES, T0), 0x30);
 	CHECK_EQ(reg_read(&r, RTC_HOURS, T0), 0x13);
@@ -155,7 +155,7 @@ TEST(rtc_hostile_values)
 {
 	struct rtc r;
 
-	rtc_init(&r);
+	rtc_reset(&r);
 	for (unsigned round = 0; round < 2000; round++) {
 		reg_write(&r, RTC_MONTH, 0x99, T0);               /* month 99: years pass */
 		reg_write(&r, RTC_CENTURY, 0xFF, T0);             /* bad BCD digits */
@@ -177,4 +177,30 @@ TEST(rtc_hostile_values)
 	reg_write(&r, RTC_STATUS_B, RTC_B_24H, T0);
 	CHECK_EQ(reg_read(&r, RTC_YEAR, T0), 0x24);
 	CHECK_EQ(reg_read(&r, RTC_MONTH, T0), 0x02);
+}
+
+TEST(rtc_reset_restores_power_on_state)
+{
+	struct rtc r;
+
+	rtc_reset(&r);
+	/* Dirty it: RAM, status A and B, a time set by the guest, SET left on, an index. */
+	reg_write(&r, 0x40, 0xAB, T0);
+	reg_write(&r, RTC_STATUS_A, 0x2F, T0);
+	reg_write(&r, RTC_STATUS_B, RTC_B_24H | RTC_B_DM, T0);
+	reg_write(&r, RTC_YEAR, 30, T0);
+	reg_write(&r, RTC_STATUS_B, RTC_B_SET | RTC_B_24H | RTC_B_DM, T0);
+	rtc_write(&r, 0, 0x41, T0);
+	rtc_reset(&r);
+	/* Time: the host's again, in BCD; the frozen copy is gone. */
+	CHECK_EQ(reg_read(&r, RTC_YEAR, T0), 0x24);
+	CHECK_EQ(reg_read(&r, RTC_SECONDS, T0 + 1), 0x00);
+	CHECK_EQ(reg_read(&r, RTC_STATUS_A, T0), RTC_A_RESET);
+	CHECK_EQ(reg_read(&r, RTC_STATUS_B, T0), RTC_B_RESET);
+	CHECK_EQ(reg_read(&r, RTC_STATUS_C, T0), 0);
+	CHECK_EQ(reg_read(&r, RTC_STATUS_D, T0), RTC_D_VRT);
+	CHECK_EQ(reg_read(&r, 0x40, T0), 0);
+	CHECK_EQ(r.index, 0x40); /* as last selected by reg_read */
+	rtc_reset(&r);
+	CHECK_EQ(r.index, 0);
 }

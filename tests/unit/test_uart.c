@@ -409,3 +409,48 @@ TEST(uart_linux_autoconfig_sees_16550a)
 	CHECK_EQ(uart8250_read(&u, UART_IER), 0);
 	uart8250_destroy(&u);
 }
+
+TEST(uart_reset_restores_power_on_state)
+{
+	struct uart8250 u;
+	struct fake f;
+
+	setup(&u, &f);
+	/* Dirty everything: divisor, line and modem control, scratch, FIFOs, loopback bytes, IRQ. */
+	uart8250_write(&u, UART_LCR, UART_LCR_DLAB);
+	uart8250_write(&u, UART_DLL, 0x01);
+	uart8250_write(&u, UART_DLM, 0x02);
+	uart8250_write(&u, UART_LCR, 0x1B);
+	uart8250_write(&u, UART_SCR, 0x5A);
+	uart8250_write(&u, UART_FCR, UART_FCR_ENABLE);
+	uart8250_write(&u, UART_MCR, UART_MCR_LOOP | UART_MCR_DTR);
+	uart8250_write(&u, UART_THR, 'x');
+	uart8250_write(&u, UART_MCR, UART_MCR_OUT2);
+	uart8250_write(&u, UART_IER, UART_IER_ETBEI);
+	CHECK_EQ(f.nirq, 1);
+	CHECK_EQ(f.irq[0], 1);
+	uart8250_reset(&u);
+	/* The raised line falls, and every register reads its power-on value. */
+	CHECK_EQ(f.nirq, 2);
+	CHECK_EQ(f.irq[1], 0);
+	CHECK_EQ(uart8250_read(&u, UART_IER), 0x00);
+	CHECK_EQ(uart8250_read(&u, UART_IIR), 0x01);
+	CHECK_EQ(uart8250_read(&u, UART_LCR), 0x00);
+	CHECK_EQ(uart8250_read(&u, UART_MCR), 0x00);
+	CHECK_EQ(uart8250_read(&u, UART_LSR), 0x60);
+	CHECK_EQ(uart8250_read(&u, UART_MSR), 0xB0);
+	CHECK_EQ(uart8250_read(&u, UART_SCR), 0x00);
+	uart8250_write(&u, UART_LCR, UART_LCR_DLAB);
+	CHECK_EQ(uart8250_read(&u, UART_DLL), 12);
+	CHECK_EQ(uart8250_read(&u, UART_DLM), 0);
+	uart8250_write(&u, UART_LCR, 0);
+	/* The loopback byte is gone: loopback again finds the receiver empty. */
+	uart8250_write(&u, UART_MCR, UART_MCR_LOOP);
+	CHECK_EQ(uart8250_read(&u, UART_LSR) & UART_LSR_DR, 0);
+	/* The callbacks are still wired: a byte goes out. */
+	uart8250_write(&u, UART_MCR, 0);
+	uart8250_write(&u, UART_THR, 'y');
+	CHECK_EQ(f.ntx, 1);
+	CHECK_EQ(f.tx[0], 'y');
+	uart8250_destroy(&u);
+}

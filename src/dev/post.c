@@ -11,7 +11,6 @@
  */
 #include "../device.h"
 #include "../iobus.h"
-#include "../vm.h"
 
 #include <string.h>
 
@@ -38,7 +37,7 @@ static void post_write(void *opaque, struct vcpu *vcpu, uint64_t offset, const u
 	(void)size;
 }
 
-static int pio_init(struct vm *vm)
+static int post_init(const struct device_host *host)
 {
 	post_dev = (struct io_device){
 		.name = "POST code (0x80)",
@@ -47,7 +46,20 @@ static int pio_init(struct vm *vm)
 		.read = post_read,
 		.write = post_write,
 	};
-	return vm_register_pio(vm, &post_dev);
+	return iobus_register(host->pio, &post_dev);
 }
 
-device_init(pio_init);
+static void post_exit(const struct device_host *host)
+{
+	iobus_unregister(host->pio, &post_dev);
+}
+
+static const struct device post_device = {
+	.name = "POST port",
+	.level = DEVICE_LEVEL_PERIPHERAL,
+	.init = post_init,
+	.reset = NULL, /* no state: writes are dropped, reads float high */
+	.exit = post_exit,
+};
+
+device_register(post_device);

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The device lifecycle on a VM with no KVM behind it: every registered
+ * device comes up on the buses, a reset puts what the guest changed back
+ * to power-on values, and exit leaves the buses empty.
+ */
+#include "test.h"
+#include "portio.h"
+
+#include <stdlib.h>
+
+#include "../../src/device.h"
+#include "../../src/vm.h"
+#include "../../src/x86/layout.h"
+
+static uint8_t cmos_read(struct iobus *pio, uint8_t reg)
+{
+	out(pio, 0x70, reg);
+	return in(pio, 0x71);
+}
+
+TEST(devices_lifecycle_init_reset_exit)
+{
+	struct vm *vm = calloc(1, sizeof(*vm));
+	struct iobus *pio = &vm->pio;
+	uint8_t b[4];
+
+	vm->pio.name = "pio";
+	vm->mmio.name = "mmio";
+	vm->split_irqchip = true; /* our own 8259, IOAPIC and PIT, as by default */
+	vm->kvm_fd = vm->vm_fd = vm->event_fd = -1;
+	vm->extint_vector = -1;
+	CHECK_EQ(devices_init_all(vm), 0);
+	/* Everyone is on a bus: the chips, the board, the peripherals. */
+	CHECK(vm->pic && vm->ioapic && vm->pit);
+	CHECK(iobus_find(pio, 0x20, 1) && iobus_find(pio, 0x40, 1) && iobus_find(pio, 0x60, 1));
+	CHECK(iobus_find(pio, 0x70, 1) && iobus_find(pio, 0x80, 1) && iobus_find(pio, 0xCF8, 4));
+	CHECK(iobus_find(pio, 0xF4, 1) && iobus_find(pio, 0x3F8, 1) && iobus_find(pio, 0x510, 4));
+	CHECK(iobus_find(&vm->mmio, LAYOUT_IOAPIC, 4) != NULL);
+
+	/* The guest changes things. */
+	out(pio, 0x21, 0xFB);              /* PIC IMR */
+	out(pio, 0x3F8 + 7, 0x5A);         /* UART scratch */
+	out(pio, 0x3F8 + 3, 0x03);         /* UART LCR */
+	out(pio, 0x70, 0x40);
+	out(pio, 0x71, 0x77);              /* CMOS RAM */
+	out(pio, 0x64, 0x60);
+	out(pio, 0x60, 0x00);              /* i8042 command byte */
+	out(pio, 0x61, 0x03);              /* PIT gate 2, speaker */
+	b[0] = 0x00; b[1] = 0x00; b[2] = 0x00; b[3] = 0x80;
+	iobus_access(pio, NULL, 0xCF8, b, 4, true); /* PCI CONFIG_ADDRESS */
+	CHECK_EQ(in(pio, 0x21), 0xFB);
+	CHECK_EQ(in(pio, 0x3FF), 0x5A);
+	CHECK_EQ(cmos_read(pio, 0x40), 0x77);
+
+	devices_reset_all(vm);
+	CHECK_EQ(in(pio, 0x21), 0x00);
+	CHECK_EQ(in(pio, 0x3FF), 0x00);
+	CHECK_EQ(in(pio, 0x3FB), 0x00);
+	CHECK_EQ(cmos_read(pio, 0x40), 0x00);
+	out(pio, 0x64, 0x20);              /* read the command byte */
+	CHECK_EQ(in(pio, 0x60), 0x45);     /* KBDINT | SYS | XLATE, as a BIOS leaves it */
+	CHECK_EQ(in(pio, 0x61) & 0x03, 0x00);
+	iobus_access(pio, NULL, 0xCF8, b, 4, false);
+	CHECK_EQ(b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24, 0);
+	CHECK_EQ(vm->extint_vector, -1);
+
+	devices_stop_all(vm);
+	devices_exit_all(vm);
+	CHECK_EQ(vm->pio.n, 0);
+	CHECK_EQ(vm->mmio.n, 0);
+	CHECK(!vm->pic && !vm->ioapic && !vm->pit);
+	/* A second exit finds nothing left to do. */
+	devices_exit_all(vm);
+	free(vm);
+}
+
+TEST(devices_kernel_irqchip_has_no_userspace_chips)
+{
+	struct vm *vm = calloc(1, sizeof(*vm));
+
+	vm->pio.name = "pio";
+	vm->mmio.name = "mmio";
+	vm->kvm_fd = vm->vm_fd = vm->event_fd = -1;
+	CHECK_EQ(devices_init_all(vm), 0);
+	CHECK(!vm->pic && !vm->ioapic && !vm->pit);
+	CHECK(iobus_find(&vm->pio, 0x20, 1) == NULL);
+	CHECK(iobus_find(&vm->pio, 0x3F8, 1) != NULL);
+	devices_reset_all(vm);
+	devices_exit_all(vm);
+	CHECK_EQ(vm->pio.n, 0);
+	free(vm);
+}
