@@ -6,9 +6,11 @@ PREFIX  ?= /usr/local
 VERSION := 0.1.0
 
 WARN    := -Wall -Wextra -Werror
-# #include "x86/layout.h" means src/x86/layout.h from anywhere. -iquote, not -I:
-# <error.h> must stay glibc's, not src/error.h.
-INCLUDE := -iquote src
+# #include "x86/layout.h" means src/x86/layout.h from anywhere, and the
+# arch's own directory comes next (vm.h's "vm_arch.h", the kvmtool way).
+# -iquote, not -I: <error.h> must stay glibc's, not src/error.h.
+ARCH    := x86
+INCLUDE := -iquote src -iquote src/$(ARCH)
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=gnu11 $(WARN) $(INCLUDE) -pthread -D_GNU_SOURCE -DMINIKVM_VERSION='"$(VERSION)"'
 LDLIBS  += -pthread

@@ -18,15 +18,12 @@
 #include "guest_mem.h"
 #include "iobus.h"
 #include "options.h"
+#include "vm_arch.h"
 
 struct vcpu;
 struct vcpu_stop;
 struct vcpu_debug_event;
-struct kvm_cpuid2;
 struct pollfd;
-struct i8259;
-struct i8254;
-struct ioapic;
 
 /*
  * What an observer of the VM plugs into the core: the debugger (src/debug.c)
@@ -68,7 +65,6 @@ struct vm {
 	int run_size;                /* size of each vCPU's kvm_run mapping */
 	struct guest_mem mem;
 	struct boot_state boot;
-	struct kvm_cpuid2 *cpuid;    /* KVM_GET_SUPPORTED_CPUID, adjusted per vCPU */
 
 	int ncpus;
 	struct vcpu *vcpus[MAX_CPUS];
@@ -76,12 +72,7 @@ struct vm {
 	struct iobus pio, mmio;
 	struct console console;
 
-	/* Interrupt controllers in userspace (x86/irqchip.h); all NULL with --irqchip kernel. */
-	bool split_irqchip;
-	struct i8259 *pic;
-	struct ioapic *ioapic;
-	struct i8254 *pit;
-	int extint_vector;           /* acknowledged from the 8259, not yet taken by KVM; -1: none */
+	struct vm_arch arch;         /* the arch's own (src/x86/vm_arch.h): CPUID, interrupt chips */
 
 	/*
 	 * Run control (all-stop): while paused, every vCPU parks outside

@@ -10,10 +10,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "../device.h"
-#include "../error.h"
-#include "../iobus.h"
-#include "../x86/acpi.h"
+#include "device.h"
+#include "error.h"
+#include "iobus.h"
+#include "x86/acpi.h"
 
 #define PM1_STS_OFFSET 0
 #define PM1_EN_OFFSET  2

@@ -11,8 +11,8 @@
  * Writes of 1, 2 or 4 bytes anywhere in 0xF4-0xF7 count (QEMU ignores the
  * offset too); reads return all ones, as an empty bus would.
  */
-#include "../device.h"
-#include "../iobus.h"
+#include "device.h"
+#include "iobus.h"
 
 #include <string.h>
 

@@ -11,12 +11,12 @@
  * guest RAM and be at most HYPERCALL_WRITE_MAX bytes, unknown calls return
  * -1, and a write of the wrong size is ignored.
  */
-#include "../console.h"
-#include "../device.h"
-#include "../error.h"
-#include "../guest_mem.h"
-#include "../iobus.h"
-#include "../vcpu.h"
+#include "console.h"
+#include "device.h"
+#include "error.h"
+#include "guest_mem.h"
+#include "iobus.h"
+#include "vcpu.h"
 
 #include <linux/kvm.h>
 #include <string.h>

@@ -21,9 +21,9 @@
  * Not modelled: the A20 gate (KVM guests always see A20 enabled), the
  * input port (0xC0), controller RAM beyond the command byte (reads 0).
  */
-#include "../device.h"
-#include "../error.h"
-#include "../iobus.h"
+#include "device.h"
+#include "error.h"
+#include "iobus.h"
 
 #include <pthread.h>
 #include <string.h>

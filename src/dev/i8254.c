@@ -32,8 +32,8 @@
  */
 #include "i8254.h"
 
-#include "../error.h"
-#include "../iobus.h"
+#include "error.h"
+#include "iobus.h"
 
 #include <pthread.h>
 #include <stdbool.h>

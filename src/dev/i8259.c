@@ -37,8 +37,8 @@
  */
 #include "i8259.h"
 
-#include "../error.h"
-#include "../iobus.h"
+#include "error.h"
+#include "iobus.h"
 
 #include <pthread.h>
 #include <stdbool.h>

@@ -31,8 +31,8 @@
  */
 #include "ioapic.h"
 
-#include "../error.h"
-#include "../iobus.h"
+#include "error.h"
+#include "iobus.h"
 
 #include <pthread.h>
 #include <stdlib.h>

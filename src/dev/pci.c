@@ -9,10 +9,10 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "../device.h"
-#include "../error.h"
-#include "../iobus.h"
-#include "../x86/acpi.h"
+#include "device.h"
+#include "error.h"
+#include "iobus.h"
+#include "x86/acpi.h"
 
 #define RESET_OFFSET (ACPI_RESET_PORT - PCI_CONFIG_PORT)
 #define DATA_OFFSET  4

@@ -9,8 +9,8 @@
  * drivers write to it as an I/O delay of about a microsecond (outb to 0x80,
  * the "io_delay" of arch/x86). Writes are dropped; reads float high (0xFF).
  */
-#include "../device.h"
-#include "../iobus.h"
+#include "device.h"
+#include "iobus.h"
 
 #include <string.h>
 

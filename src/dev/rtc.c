@@ -9,8 +9,8 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "../device.h"
-#include "../iobus.h"
+#include "device.h"
+#include "iobus.h"
 
 void rtc_reset(struct rtc *r)
 {

@@ -7,9 +7,9 @@
 
 #include <string.h>
 
-#include "../console.h"
-#include "../device.h"
-#include "../iobus.h"
+#include "console.h"
+#include "device.h"
+#include "iobus.h"
 
 /* Every register as after the MR (master reset) pin, bar what a BIOS leaves. */
 static void power_on(struct uart8250 *u)

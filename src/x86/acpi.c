@@ -20,9 +20,9 @@
  */
 #include "acpi.h"
 #include "layout.h"
-#include "../error.h"
-#include "../guest_mem.h"
-#include "../options.h"
+#include "error.h"
+#include "guest_mem.h"
+#include "options.h"
 
 #include <endian.h>
 #include <stdbool.h>

@@ -5,10 +5,10 @@
  * Facts from the Intel SDM vol. 3 (ch. 9, "Processor management and
  * initialization") and the KVM API document.
  */
-#include "../arch.h"
-#include "../error.h"
-#include "../vcpu.h"
-#include "../vm.h"
+#include "arch.h"
+#include "error.h"
+#include "vcpu.h"
+#include "vm.h"
 #include "acpi.h"
 #include "features.h"
 #include "irqchip.h"
@@ -73,14 +73,14 @@ int arch_vm_init(struct vm *vm)
 		free(cpuid);
 		return err_set(EXIT_HOST, "KVM_GET_SUPPORTED_CPUID failed: %s", strerror(errno));
 	}
-	vm->cpuid = cpuid;
+	vm->arch.cpuid = cpuid;
 	return 0;
 }
 
 void arch_vm_free(struct vm *vm)
 {
-	free(vm->cpuid);
-	vm->cpuid = NULL;
+	free(vm->arch.cpuid);
+	vm->arch.cpuid = NULL;
 }
 
 int arch_irq_line(struct vm *vm, int irq, int level)
@@ -291,7 +291,7 @@ const char *arch_kernel_cmdline_extra(const char *user_cmdline)
 
 static int setup_cpuid(struct vcpu *vcpu)
 {
-	struct kvm_cpuid2 *src = vcpu->vm->cpuid;
+	struct kvm_cpuid2 *src = vcpu->vm->arch.cpuid;
 	size_t size = sizeof(*src) + src->nent * sizeof(src->entries[0]);
 	struct kvm_cpuid2 *c = malloc(size);
 	int ret = 0;

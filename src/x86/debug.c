@@ -6,11 +6,11 @@
  * regs.c. Facts: SDM vol. 3 ch. 17 (debug registers, DR6/DR7), the KVM
  * API document (KVM_SET_GUEST_DEBUG, struct kvm_debug_exit_arch).
  */
-#include "../arch.h"
-#include "../error.h"
-#include "../vcpu.h"
-#include "../vm.h"
-#include "../../gdbstub/gdbstub.h"
+#include "arch.h"
+#include "error.h"
+#include "vcpu.h"
+#include "vm.h"
+#include "../gdbstub/gdbstub.h"
 #include "paging.h"
 #include "x86.h"
 

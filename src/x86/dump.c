@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Crash reports: what a vCPU looked like when the guest died. */
-#include "../arch.h"
-#include "../vcpu.h"
-#include "../vm.h"
+#include "arch.h"
+#include "vcpu.h"
+#include "vm.h"
 #include "paging.h"
 #include "x86.h"
 

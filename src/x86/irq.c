@@ -20,13 +20,13 @@
 #include "irqchip.h"
 #include "layout.h"
 
-#include "../dev/i8254.h"
-#include "../dev/i8259.h"
-#include "../dev/ioapic.h"
-#include "../device.h"
-#include "../error.h"
-#include "../vcpu.h"
-#include "../vm.h"
+#include "dev/i8254.h"
+#include "dev/i8259.h"
+#include "dev/ioapic.h"
+#include "device.h"
+#include "error.h"
+#include "vcpu.h"
+#include "vm.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
@@ -102,7 +102,7 @@ static void pic_intr_raised(void *ctx)
 	struct vcpu *bsp = vm->vcpus[0];
 
 	/* vCPU 0's own thread looks again before its next KVM_RUN anyway. */
-	if (!bsp || !i8259_pending(vm->pic) || pthread_equal(pthread_self(), bsp->thread))
+	if (!bsp || !i8259_pending(vm->arch.pic) || pthread_equal(pthread_self(), bsp->thread))
 		return;
 	vcpu_kick(bsp);
 }
@@ -166,10 +166,10 @@ static int pic_init(const struct device_host *host)
 {
 	struct vm *vm = host->vm;
 
-	if (!vm->split_irqchip)
+	if (!vm->arch.split_irqchip)
 		return 0;
-	vm->pic = i8259_create(host->pio, &pic_ops, vm);
-	return vm->pic ? 0 : -1;
+	vm->arch.pic = i8259_create(host->pio, &pic_ops, vm);
+	return vm->arch.pic ? 0 : -1;
 }
 
 static void pic_reset(const struct device_host *host)
@@ -177,14 +177,14 @@ static void pic_reset(const struct device_host *host)
 	struct vm *vm = host->vm;
 
 	/* A vector acknowledged but not yet taken by vCPU 0 belonged to the old machine. */
-	vm->extint_vector = -1;
-	i8259_reset(vm->pic);
+	vm->arch.extint_vector = -1;
+	i8259_reset(vm->arch.pic);
 }
 
 static void pic_exit(const struct device_host *host)
 {
-	i8259_free(host->vm->pic);
-	host->vm->pic = NULL;
+	i8259_free(host->vm->arch.pic);
+	host->vm->arch.pic = NULL;
 }
 
 static const struct device pic_device = {
@@ -201,21 +201,21 @@ static int ioapic_init(const struct device_host *host)
 {
 	struct vm *vm = host->vm;
 
-	if (!vm->split_irqchip)
+	if (!vm->arch.split_irqchip)
 		return 0;
-	vm->ioapic = ioapic_create(host->mmio, LAYOUT_IOAPIC, &ioapic_ops, vm);
-	return vm->ioapic ? 0 : -1;
+	vm->arch.ioapic = ioapic_create(host->mmio, LAYOUT_IOAPIC, &ioapic_ops, vm);
+	return vm->arch.ioapic ? 0 : -1;
 }
 
 static void ioapic_device_reset(const struct device_host *host)
 {
-	ioapic_reset(host->vm->ioapic);
+	ioapic_reset(host->vm->arch.ioapic);
 }
 
 static void ioapic_exit(const struct device_host *host)
 {
-	ioapic_free(host->vm->ioapic);
-	host->vm->ioapic = NULL;
+	ioapic_free(host->vm->arch.ioapic);
+	host->vm->arch.ioapic = NULL;
 }
 
 static const struct device ioapic_device = {
@@ -232,27 +232,27 @@ static int pit_init(const struct device_host *host)
 {
 	struct vm *vm = host->vm;
 
-	if (!vm->split_irqchip)
+	if (!vm->arch.split_irqchip)
 		return 0;
-	vm->pit = i8254_create(host->pio, &pit_ops, vm);
-	return vm->pit ? 0 : -1;
+	vm->arch.pit = i8254_create(host->pio, &pit_ops, vm);
+	return vm->arch.pit ? 0 : -1;
 }
 
 static void pit_reset(const struct device_host *host)
 {
-	i8254_reset(host->vm->pit);
+	i8254_reset(host->vm->arch.pit);
 }
 
 /* The PIT's thread raises IRQ 0, which may kick vCPU 0: it ends before the vCPU threads do. */
 static void pit_stop(const struct device_host *host)
 {
-	i8254_stop(host->vm->pit);
+	i8254_stop(host->vm->arch.pit);
 }
 
 static void pit_exit(const struct device_host *host)
 {
-	i8254_free(host->vm->pit);
-	host->vm->pit = NULL;
+	i8254_free(host->vm->arch.pit);
+	host->vm->arch.pit = NULL;
 }
 
 static const struct device pit_device = {
@@ -275,8 +275,9 @@ int irq_vm_init(struct vm *vm)
 		.args = { IOAPIC_PINS_RESERVED },
 	};
 
-	vm->extint_vector = -1;
-	if (!vm->split_irqchip)
+	vm->arch.split_irqchip = vm->cfg->irqchip == IRQCHIP_SPLIT;
+	vm->arch.extint_vector = -1;
+	if (!vm->arch.split_irqchip)
 		return kernel_irqchip_init(vm);
 	/* The chips themselves are devices, created with the others (devices_init_all()). */
 	if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
@@ -289,21 +290,21 @@ int irq_line(struct vm *vm, int irq, int level)
 {
 	struct kvm_irq_level line = { .irq = (uint32_t)irq, .level = (uint32_t)level };
 
-	if (!vm->split_irqchip) {
+	if (!vm->arch.split_irqchip) {
 		/* kernel_irq_routing() does what the split branch below spells out. */
 		if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &line) < 0)
 			return err_set(EXIT_HOST, "KVM_IRQ_LINE %d failed: %s", irq, strerror(errno));
 		return 0;
 	}
 	if (irq < ISA_IRQS)
-		i8259_set_irq(vm->pic, irq, level);
-	ioapic_set_irq(vm->ioapic, irq == PIT_IRQ ? PIT_GSI : irq, level);
+		i8259_set_irq(vm->arch.pic, irq, level);
+	ioapic_set_irq(vm->arch.ioapic, irq == PIT_IRQ ? PIT_GSI : irq, level);
 	return 0;
 }
 
 void irq_ioapic_eoi(struct vm *vm, int vector)
 {
-	ioapic_eoi(vm->ioapic, vector);
+	ioapic_eoi(vm->arch.ioapic, vector);
 }
 
 void irq_vcpu_pre_run(struct vcpu *vcpu)
@@ -311,9 +312,9 @@ void irq_vcpu_pre_run(struct vcpu *vcpu)
 	struct kvm_run *run = vcpu->run;
 	struct vm *vm = vcpu->vm;
 
-	if (!vm->split_irqchip || vcpu->id != 0)
+	if (!vm->arch.split_irqchip || vcpu->id != 0)
 		return;
-	if (vm->extint_vector < 0 && !i8259_pending(vm->pic)) {
+	if (vm->arch.extint_vector < 0 && !i8259_pending(vm->arch.pic)) {
 		run->request_interrupt_window = 0;
 		return;
 	}
@@ -321,12 +322,12 @@ void irq_vcpu_pre_run(struct vcpu *vcpu)
 		struct kvm_interrupt intr;
 
 		/* One acknowledged but refused last time goes first; it is in service already. */
-		if (vm->extint_vector < 0)
-			vm->extint_vector = i8259_ack(vm->pic);
-		intr.irq = (uint32_t)vm->extint_vector;
+		if (vm->arch.extint_vector < 0)
+			vm->arch.extint_vector = i8259_ack(vm->arch.pic);
+		intr.irq = (uint32_t)vm->arch.extint_vector;
 		if (ioctl(vcpu->fd, KVM_INTERRUPT, &intr) == 0)
-			vm->extint_vector = -1;
+			vm->arch.extint_vector = -1;
 	}
 	/* Another request behind this one, or not ready: exit when the guest can take it. */
-	run->request_interrupt_window = vm->extint_vector >= 0 || i8259_pending(vm->pic);
+	run->request_interrupt_window = vm->arch.extint_vector >= 0 || i8259_pending(vm->arch.pic);
 }

@@ -31,7 +31,7 @@ struct vcpu;
  * The chips themselves are models that know nothing of struct vm
  * (src/dev/i8259.h, ioapic.h, i8254.h); src/x86/irq.c is the glue that
  * registers them as devices of a VM and wires their callbacks to KVM.
- * Only irq.c touches vm->pic, vm->ioapic, vm->pit and vm->extint_vector.
+ * Only irq.c touches vm->arch.pic, .ioapic, .pit and .extint_vector.
  */
 /* ---- glue (x86/irq.c) ---- */
 /*

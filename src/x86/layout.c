@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "layout.h"
-#include "../guest_mem.h"
+#include "guest_mem.h"
 
 struct region {
 	uint64_t start, end;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "pagetable.h"
 #include "layout.h"
-#include "../error.h"
-#include "../guest_mem.h"
+#include "error.h"
+#include "guest_mem.h"
 
 #include <string.h>
 

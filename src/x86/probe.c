@@ -21,10 +21,10 @@
  *    in every mode and no debug register fires; single steps do work.
  * The debugger picks its methods from these (src/debug_bp.c).
  */
-#include "../arch.h"
-#include "../debug_arch.h"
-#include "../error.h"
-#include "../vm.h"
+#include "arch.h"
+#include "debug_arch.h"
+#include "error.h"
+#include "vm.h"
 #include "x86.h"
 
 #include <errno.h>

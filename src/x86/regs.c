@@ -5,10 +5,10 @@
  * structures: kvm_regs (general registers), kvm_sregs (segments, control
  * registers, EFER), the XSAVE area (x87, SSE) and MSRs (KERNEL_GS_BASE).
  */
-#include "../arch.h"
-#include "../vcpu.h"
-#include "../vm.h"
-#include "../../gdbstub/arch_x86.h"
+#include "arch.h"
+#include "vcpu.h"
+#include "vm.h"
+#include "../gdbstub/arch_x86.h"
 #include "x86.h"
 
 #include <errno.h>

@@ -50,8 +50,8 @@ def includes(path):
 
 
 def resolve(path, inc):
-    """The repository-relative file an include names (quote form, then -iquote src)."""
-    for base in (os.path.dirname(path), SRC):
+    """The repository-relative file an include names (its directory, then -iquote src, src/x86)."""
+    for base in (os.path.dirname(path), SRC, os.path.join(SRC, "x86")):
         cand = os.path.normpath(os.path.join(base, inc))
         if os.path.exists(cand):
             return os.path.relpath(cand, harness.ROOT)
@@ -75,7 +75,8 @@ def allowed(src_layer, target_rel):
         return t in ("dev", "gdbstub") or (t == "core" and name in CORE_HEADERS_FOR_DEVICES) or \
             target_rel.startswith("src/x86/") and name in ("layout.h", "irqchip.h", "x86.h", "acpi.h")
     if src_layer == "core":
-        return t in ("core", "gdbstub", "loader") or name == "arch.h"
+        # The arch's interface and its part of struct vm, never its insides.
+        return t in ("core", "gdbstub", "loader") or name in ("arch.h", "vm_arch.h")
     if src_layer == "arch":
         return t in ("core", "arch", "dev", "gdbstub")
     return False

@@ -3,7 +3,7 @@
 #ifndef MINIKVM_TEST_PORTIO_H
 #define MINIKVM_TEST_PORTIO_H
 
-#include "../../src/iobus.h"
+#include "iobus.h"
 
 #include <stdint.h>
 

@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../gdbstub/gdbstub.h"
-#include "../../gdbstub/arch_x86.h"
+#include "../gdbstub/gdbstub.h"
+#include "../gdbstub/arch_x86.h"
 
 #define SIM_MAX_THREADS  8
 #define SIM_REGS_MAX     1024

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include "test.h"
 #include "imagegen.h"
-#include "../../src/error.h"
-#include "../../src/options.h"
-#include "../../src/x86/acpi.h"
-#include "../../src/x86/layout.h"
+#include "error.h"
+#include "options.h"
+#include "x86/acpi.h"
+#include "x86/layout.h"
 
 #define MIB (1ULL << 20)
 

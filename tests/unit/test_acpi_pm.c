@@ -2,7 +2,7 @@
 /* The ACPI PM1 registers and PM timer, driven the way ACPICA drives them. */
 #include "test.h"
 
-#include "../../src/dev/acpi_pm.h"
+#include "dev/acpi_pm.h"
 
 #define STS 0
 #define EN  2

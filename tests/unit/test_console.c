@@ -6,8 +6,8 @@
  */
 #include "test.h"
 
-#include "../../src/console.h"
-#include "../../src/error.h"
+#include "console.h"
+#include "error.h"
 
 #include <errno.h>
 #include <stdlib.h>

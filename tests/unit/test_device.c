@@ -9,9 +9,9 @@
 
 #include <stdlib.h>
 
-#include "../../src/device.h"
-#include "../../src/vm.h"
-#include "../../src/x86/layout.h"
+#include "device.h"
+#include "vm.h"
+#include "x86/layout.h"
 
 static uint8_t cmos_read(struct iobus *pio, uint8_t reg)
 {
@@ -27,12 +27,12 @@ TEST(devices_lifecycle_init_reset_exit)
 
 	vm->pio.name = "pio";
 	vm->mmio.name = "mmio";
-	vm->split_irqchip = true; /* our own 8259, IOAPIC and PIT, as by default */
+	vm->arch.split_irqchip = true; /* our own 8259, IOAPIC and PIT, as by default */
 	vm->kvm_fd = vm->vm_fd = vm->event_fd = -1;
-	vm->extint_vector = -1;
+	vm->arch.extint_vector = -1;
 	CHECK_EQ(devices_init_all(vm), 0);
 	/* Everyone is on a bus: the chips, the board, the peripherals. */
-	CHECK(vm->pic && vm->ioapic && vm->pit);
+	CHECK(vm->arch.pic && vm->arch.ioapic && vm->arch.pit);
 	CHECK(iobus_find(pio, 0x20, 1) && iobus_find(pio, 0x40, 1) && iobus_find(pio, 0x60, 1));
 	CHECK(iobus_find(pio, 0x70, 1) && iobus_find(pio, 0x80, 1) && iobus_find(pio, 0xCF8, 4));
 	CHECK(iobus_find(pio, 0xF4, 1) && iobus_find(pio, 0x3F8, 1) && iobus_find(pio, 0x510, 4));
@@ -63,13 +63,13 @@ TEST(devices_lifecycle_init_reset_exit)
 	CHECK_EQ(in(pio, 0x61) & 0x03, 0x00);
 	iobus_access(pio, NULL, 0xCF8, b, 4, false);
 	CHECK_EQ(b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24, 0);
-	CHECK_EQ(vm->extint_vector, -1);
+	CHECK_EQ(vm->arch.extint_vector, -1);
 
 	devices_stop_all(vm);
 	devices_exit_all(vm);
 	CHECK_EQ(vm->pio.n, 0);
 	CHECK_EQ(vm->mmio.n, 0);
-	CHECK(!vm->pic && !vm->ioapic && !vm->pit);
+	CHECK(!vm->arch.pic && !vm->arch.ioapic && !vm->arch.pit);
 	/* A second exit finds nothing left to do. */
 	devices_exit_all(vm);
 	free(vm);
@@ -83,7 +83,7 @@ TEST(devices_kernel_irqchip_has_no_userspace_chips)
 	vm->mmio.name = "mmio";
 	vm->kvm_fd = vm->vm_fd = vm->event_fd = -1;
 	CHECK_EQ(devices_init_all(vm), 0);
-	CHECK(!vm->pic && !vm->ioapic && !vm->pit);
+	CHECK(!vm->arch.pic && !vm->arch.ioapic && !vm->arch.pit);
 	CHECK(iobus_find(&vm->pio, 0x20, 1) == NULL);
 	CHECK(iobus_find(&vm->pio, 0x3F8, 1) != NULL);
 	devices_reset_all(vm);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "test.h"
-#include "../../src/error.h"
-#include "../../src/gdb_endpoint.h"
+#include "error.h"
+#include "gdb_endpoint.h"
 
 TEST(gdb_endpoint_forms)
 {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../gdbstub/internal.h"
+#include "../gdbstub/internal.h"
 #include "sim_target.h"
 #include "test.h"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "test.h"
-#include "../../src/guest_mem.h"
+#include "guest_mem.h"
 
 TEST(guest_mem_bounds)
 {

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "../../src/dev/i8254.h"
-#include "../../src/iobus.h"
+#include "dev/i8254.h"
+#include "iobus.h"
 
 #define PIT_HZ  1193182ull
 #define CONTROL 0x43

@@ -5,8 +5,8 @@
 
 #include <stdlib.h>
 
-#include "../../src/dev/i8259.h"
-#include "../../src/iobus.h"
+#include "dev/i8259.h"
+#include "iobus.h"
 
 #define MASTER 0x20
 #define SLAVE  0xA0

@@ -7,8 +7,8 @@
 
 #include <stdlib.h>
 
-#include "../../src/dev/ioapic.h"
-#include "../../src/iobus.h"
+#include "dev/ioapic.h"
+#include "iobus.h"
 
 #define BASE     0xFEC00000ull
 #define IOREGSEL 0x00

@@ -2,7 +2,7 @@
 /* The I/O bus: registration, lookup, and dispatch through iobus_access(). */
 #include "test.h"
 
-#include "../../src/iobus.h"
+#include "iobus.h"
 
 /* A 4-byte register file that records what reached it. */
 struct dummy {

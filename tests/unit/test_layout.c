@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "test.h"
-#include "../../src/guest_mem.h"
-#include "../../src/x86/layout.h"
+#include "guest_mem.h"
+#include "x86/layout.h"
 
 #define MIB (1ULL << 20)
 #define GIB (1ULL << 30)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "test.h"
-#include "../../src/error.h"
-#include "../../src/options.h"
+#include "error.h"
+#include "options.h"
 
 static enum options_result parse(struct vm_config *cfg, const char *const *args)
 {

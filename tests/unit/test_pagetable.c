@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "test.h"
-#include "../../src/guest_mem.h"
-#include "../../src/x86/layout.h"
-#include "../../src/x86/pagetable.h"
+#include "guest_mem.h"
+#include "x86/layout.h"
+#include "x86/pagetable.h"
 
 #include <stdlib.h>
 

@@ -2,7 +2,7 @@
 /* PCI configuration mechanism #1 and the reset register, as Linux probes them. */
 #include "test.h"
 
-#include "../../src/dev/pci.h"
+#include "dev/pci.h"
 
 static uint32_t in(const struct pci_host *h, unsigned port, unsigned size)
 {

@@ -2,7 +2,7 @@
 /* The RTC/CMOS model, driven through its two ports with a fixed "host" time. */
 #include "test.h"
 
-#include "../../src/dev/rtc.h"
+#include "dev/rtc.h"
 
 /* Tuesday 2024-02-27 13:04:59 UTC. */
 #define T0 ((time_t)1709039099)

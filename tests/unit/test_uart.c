@@ -2,7 +2,7 @@
 /* The 16550A model, driven through its registers with fake callbacks. */
 #include "test.h"
 
-#include "../../src/dev/uart8250.h"
+#include "dev/uart8250.h"
 
 struct fake {
 	uint8_t tx[256];
