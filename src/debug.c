@@ -637,6 +637,11 @@ int debug_create(struct vm *vm)
 		gdb_endpoint_describe(&dbg->ep, where, sizeof(where));
 		fprintf(stderr, "minikvm: gdb stub listening on %s%s\n", where,
 			cfg->wait_gdb ? "; the guest waits for gdb" : "");
+		if (dbg->ep.exposed)
+			fprintf(stderr, "minikvm: warning: %s is reachable from other machines, and the gdb "
+				"protocol has no authentication: whoever connects can read and write all "
+				"guest memory and registers (use 127.0.0.1:PORT or unix:PATH; "
+				"docs/security.md)\n", where);
 	}
 	return 0;
 }
@@ -669,8 +674,7 @@ static void hook_free(void *ctx)
 	free(dbg->outq);
 	if (dbg->listen_fd >= 0) {
 		close(dbg->listen_fd);
-		if (dbg->ep.kind == GDB_EP_UNIX)
-			unlink(dbg->ep.path);
+		gdb_endpoint_unlink(&dbg->ep);
 	}
 	pthread_mutex_destroy(&dbg->lock);
 	free(dbg);

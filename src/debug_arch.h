@@ -23,6 +23,7 @@ struct debug_hw_slot {
 	enum debug_hw_type type;
 	uint64_t addr;
 	unsigned len; /* 1, 2, 4 or 8 */
+	uint64_t kind; /* gdb's KIND (the debugger's identity of the slot; not for the arch) */
 };
 
 #define DEBUG_HW_SLOTS 4

@@ -119,7 +119,7 @@ long debug_op_write_mem(void *ctx, unsigned vcpu, uint64_t addr, const uint8_t *
 	return n == (long)len ? n : -EFAULT;
 }
 
-static int insert_hw(struct debug *dbg, enum debug_hw_type type, uint64_t addr, unsigned len,
+static int insert_hw(struct debug *dbg, enum debug_hw_type type, uint64_t addr, uint64_t kind,
 		     bool for_sw);
 static int apply_protected_pages(struct debug *dbg);
 
@@ -143,8 +143,12 @@ static void count_patches(struct debug *dbg)
 /*
  * Write insn over the instruction at addr: a software breakpoint, or (hw) a
  * hardware one on a host whose debug registers never fire.
+ *
+ * Identity: a breakpoint or watchpoint is (type, address, gdb's kind), as
+ * in the protocol and in gdbstub's table: two Z0 at one address with
+ * different kinds are two breakpoints, and each z removes its own.
  */
-static int insert_patch(struct debug *dbg, uint64_t addr, uint8_t insn, bool hw)
+static int insert_patch(struct debug *dbg, uint64_t addr, uint64_t kind, uint8_t insn, bool hw)
 {
 	struct sw_breakpoint *bp;
 	uint64_t gpa;
@@ -156,6 +160,7 @@ static int insert_patch(struct debug *dbg, uint64_t addr, uint8_t insn, bool hw)
 		return -EFAULT;
 	bp = &dbg->bps[dbg->nbps];
 	bp->addr = addr;
+	bp->kind = kind;
 	bp->gpa = gpa;
 	bp->insn = insn;
 	bp->hw = hw;
@@ -174,22 +179,24 @@ static int insert_patch(struct debug *dbg, uint64_t addr, uint8_t insn, bool hw)
 	return 0;
 }
 
-static int remove_patch(struct debug *dbg, uint64_t addr, bool hw)
+static int remove_patch(struct debug *dbg, uint64_t addr, uint64_t kind, bool hw)
 {
 	for (int i = 0; i < dbg->nbps; i++) {
 		struct sw_breakpoint *bp = &dbg->bps[i];
-		uint8_t *host;
-		bool shared = false;
+		const struct sw_breakpoint *other = NULL;
+		uint64_t gpa = bp->gpa;
+		uint8_t *host, orig = bp->orig, insn = bp->insn;
 
-		if (bp->addr != addr || bp->hw != hw)
+		if (bp->addr != addr || bp->kind != kind || bp->hw != hw)
 			continue;
-		for (int j = 0; j < dbg->nbps; j++)
-			shared |= j != i && dbg->bps[j].gpa == bp->gpa;
-		host = guest_mem_ptr(&dbg->vm->mem, bp->gpa, 1);
-		/* Only put the byte back if the guest did not overwrite our breakpoint. */
-		if (!shared && host && *host == bp->insn)
-			*host = bp->orig;
 		dbg->bps[i] = dbg->bps[--dbg->nbps];
+		for (int j = 0; j < dbg->nbps; j++)
+			if (dbg->bps[j].gpa == gpa)
+				other = &dbg->bps[j];
+		host = guest_mem_ptr(&dbg->vm->mem, gpa, 1);
+		/* Only touch the byte if the guest did not overwrite our breakpoint. */
+		if (host && *host == insn)
+			*host = other ? other->insn : orig;
 		count_patches(dbg);
 		return hw ? apply_protected_pages(dbg) : 0;
 	}
@@ -201,34 +208,32 @@ static int remove_patch(struct debug *dbg, uint64_t addr, bool hw)
  * int3 where it reaches us; else, in real mode, a debug register (PVM);
  * else `in al, dx` (a nested KVM on emulated AMD-V gives int3 to the guest).
  */
-static int insert_sw(struct debug *dbg, uint64_t addr)
+static int insert_sw(struct debug *dbg, uint64_t addr, uint64_t kind)
 {
 	bool real = arch_vcpu_real_mode(debug_vcpu(dbg, dbg->last_vcpu));
 
 	if (real ? dbg->caps.sw_bp_real_mode : dbg->caps.sw_bp)
-		return insert_patch(dbg, addr, arch_breakpoint_insn, false);
+		return insert_patch(dbg, addr, kind, arch_breakpoint_insn, false);
 	if (real && dbg->caps.dr_exec)
-		return insert_hw(dbg, DEBUG_HW_EXEC, addr, 1, true);
-	return insert_patch(dbg, addr, arch_io_breakpoint_insn, false);
+		return insert_hw(dbg, DEBUG_HW_EXEC, addr, kind, true);
+	return insert_patch(dbg, addr, kind, arch_io_breakpoint_insn, false);
 }
 
-static int remove_sw(struct debug *dbg, uint64_t addr)
+static int remove_hw(struct debug *dbg, enum debug_hw_type type, uint64_t addr, uint64_t kind,
+		     bool for_sw);
+
+static int remove_sw(struct debug *dbg, uint64_t addr, uint64_t kind)
 {
-	for (int i = 0; i < DEBUG_HW_SLOTS; i++) {
-		struct debug_hw_slot *s = &dbg->arch.hw[i];
+	int r = remove_hw(dbg, DEBUG_HW_EXEC, addr, kind, true);
 
-		if (s->used && s->for_sw && s->addr == addr) {
-			s->used = s->for_sw = false;
-			debug_mark_all_dirty(dbg->vm);
-			return 0;
-		}
-	}
-	return remove_patch(dbg, addr, false);
+	return r == -ENOENT ? remove_patch(dbg, addr, kind, false) : r;
 }
 
-static int insert_hw(struct debug *dbg, enum debug_hw_type type, uint64_t addr, unsigned len,
+static int insert_hw(struct debug *dbg, enum debug_hw_type type, uint64_t addr, uint64_t kind,
 		     bool for_sw)
 {
+	unsigned len = type == DEBUG_HW_EXEC ? 1 : (unsigned)kind;
+
 	if (type != DEBUG_HW_EXEC) {
 		if (len != 1 && len != 2 && len != 4 && len != 8)
 			return -EINVAL;
@@ -246,7 +251,7 @@ static int insert_hw(struct debug *dbg, enum debug_hw_type type, uint64_t addr, 
 		 * a slot, so gdb meets the same limit of four on every host.
 		 */
 		if (type == DEBUG_HW_EXEC && !for_sw && !dbg->caps.dr_exec) {
-			int r = insert_patch(dbg, addr, arch_io_breakpoint_insn, true);
+			int r = insert_patch(dbg, addr, kind, arch_io_breakpoint_insn, true);
 
 			if (r < 0)
 				return r;
@@ -256,24 +261,27 @@ static int insert_hw(struct debug *dbg, enum debug_hw_type type, uint64_t addr, 
 		s->for_sw = for_sw;
 		s->type = type;
 		s->addr = addr;
-		s->len = type == DEBUG_HW_EXEC ? 1 : len;
+		s->kind = kind;
+		s->len = len;
 		debug_mark_all_dirty(dbg->vm);
 		return 0;
 	}
 	return -ENOSPC; /* four debug registers, all taken */
 }
 
-static int remove_hw(struct debug *dbg, enum debug_hw_type type, uint64_t addr)
+static int remove_hw(struct debug *dbg, enum debug_hw_type type, uint64_t addr, uint64_t kind,
+		     bool for_sw)
 {
 	for (int i = 0; i < DEBUG_HW_SLOTS; i++) {
 		struct debug_hw_slot *s = &dbg->arch.hw[i];
 
-		if (s->used && !s->for_sw && s->type == type && s->addr == addr) {
-			s->used = false;
+		if (s->used && s->for_sw == for_sw && s->type == type && s->addr == addr &&
+		    s->kind == kind) {
+			s->used = s->for_sw = false;
 			debug_mark_all_dirty(dbg->vm);
 			if (s->patched) {
 				s->patched = false;
-				return remove_patch(dbg, addr, true);
+				return remove_patch(dbg, addr, kind, true);
 			}
 			return 0;
 		}
@@ -359,20 +367,20 @@ int debug_op_insert_bp(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t
 
 	switch (type) {
 	case GDB_BP_SW:
-		return insert_sw(dbg, addr);
+		return insert_sw(dbg, addr, kind);
 	case GDB_BP_HW:
-		return insert_hw(dbg, DEBUG_HW_EXEC, addr, 1, false);
+		return insert_hw(dbg, DEBUG_HW_EXEC, addr, kind, false);
 	case GDB_WP_WRITE:
 		if (dbg->caps.dr_write_watch)
-			return insert_hw(dbg, DEBUG_HW_WRITE, addr, (unsigned)kind, false);
+			return insert_hw(dbg, DEBUG_HW_WRITE, addr, kind, false);
 		if (dbg->caps.readonly_mem)
 			return insert_sw_watch(dbg, addr, (unsigned)kind, DEBUG_HW_WRITE);
 		return -EOPNOTSUPP;
 	case GDB_WP_READ:
-		return dbg->caps.dr_read_watch ? insert_hw(dbg, DEBUG_HW_READ, addr, (unsigned)kind, false)
+		return dbg->caps.dr_read_watch ? insert_hw(dbg, DEBUG_HW_READ, addr, kind, false)
 					       : insert_sw_watch(dbg, addr, (unsigned)kind, DEBUG_HW_READ);
 	case GDB_WP_ACCESS:
-		return dbg->caps.dr_read_watch ? insert_hw(dbg, DEBUG_HW_ACCESS, addr, (unsigned)kind, false)
+		return dbg->caps.dr_read_watch ? insert_hw(dbg, DEBUG_HW_ACCESS, addr, kind, false)
 					       : insert_sw_watch(dbg, addr, (unsigned)kind, DEBUG_HW_ACCESS);
 	}
 	return -EOPNOTSUPP;
@@ -384,17 +392,17 @@ int debug_op_remove_bp(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t
 
 	switch (type) {
 	case GDB_BP_SW:
-		return remove_sw(dbg, addr);
+		return remove_sw(dbg, addr, kind);
 	case GDB_BP_HW:
-		return remove_hw(dbg, DEBUG_HW_EXEC, addr);
+		return remove_hw(dbg, DEBUG_HW_EXEC, addr, kind, false);
 	case GDB_WP_WRITE:
-		return dbg->caps.dr_write_watch ? remove_hw(dbg, DEBUG_HW_WRITE, addr)
+		return dbg->caps.dr_write_watch ? remove_hw(dbg, DEBUG_HW_WRITE, addr, kind, false)
 						: remove_sw_watch(dbg, addr, (unsigned)kind, DEBUG_HW_WRITE);
 	case GDB_WP_READ:
-		return dbg->caps.dr_read_watch ? remove_hw(dbg, DEBUG_HW_READ, addr)
+		return dbg->caps.dr_read_watch ? remove_hw(dbg, DEBUG_HW_READ, addr, kind, false)
 					       : remove_sw_watch(dbg, addr, (unsigned)kind, DEBUG_HW_READ);
 	case GDB_WP_ACCESS:
-		return dbg->caps.dr_read_watch ? remove_hw(dbg, DEBUG_HW_ACCESS, addr)
+		return dbg->caps.dr_read_watch ? remove_hw(dbg, DEBUG_HW_ACCESS, addr, kind, false)
 					       : remove_sw_watch(dbg, addr, (unsigned)kind, DEBUG_HW_ACCESS);
 	}
 	return -EOPNOTSUPP;

@@ -23,6 +23,7 @@
 
 struct sw_breakpoint {
 	uint64_t addr;  /* as gdb gave it */
+	uint64_t kind;  /* gdb's KIND: with type and addr, what names the breakpoint */
 	uint64_t gpa;   /* where the instruction byte was written */
 	uint8_t orig;
 	uint8_t insn;   /* the byte written: the breakpoint instruction, or the I/O one */

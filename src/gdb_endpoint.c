@@ -87,19 +87,38 @@ void gdb_endpoint_describe(const struct gdb_endpoint *ep, char *buf, unsigned si
 	}
 }
 
-static int listen_unix(const struct gdb_endpoint *ep)
+/* Does a process listen on the unix socket at path? */
+static bool unix_socket_live(const struct sockaddr_un *sa)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	mode_t old;
+	bool live;
 
 	if (fd < 0)
-		return err_set(EXIT_HOST, "socket: %s", strerror(errno));
-	strcpy(sa.sun_path, ep->path);
-	/* A stale socket from an earlier run would make bind fail; a non-socket is left alone. */
+		return false;
+	/* A full backlog (EAGAIN) is someone listening too; only "refused" means stale. */
+	live = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0 || errno != ECONNREFUSED;
+	close(fd);
+	return live;
+}
+
+static int listen_unix(struct gdb_endpoint *ep)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
-	if (lstat(ep->path, &st) == 0 && S_ISSOCK(st.st_mode))
+	int fd;
+	mode_t old;
+
+	strcpy(sa.sun_path, ep->path);
+	/* A stale socket from an earlier run would make bind fail; a live one is someone else's. */
+	if (lstat(ep->path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		if (unix_socket_live(&sa))
+			return err_set(EXIT_USAGE, "cannot listen for gdb on unix:%s: another process "
+				       "(a running minikvm?) listens there", ep->path);
 		unlink(ep->path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return err_set(EXIT_HOST, "socket: %s", strerror(errno));
 	old = umask(0177); /* created mode 0600: only this user may debug the guest */
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		int e = errno;
@@ -109,14 +128,44 @@ static int listen_unix(const struct gdb_endpoint *ep)
 		return err_set(EXIT_USAGE, "cannot listen for gdb on unix:%s: %s", ep->path, strerror(e));
 	}
 	umask(old);
+	if (lstat(ep->path, &st) == 0) {
+		ep->dev = st.st_dev;
+		ep->ino = st.st_ino;
+	}
 	if (listen(fd, 2) < 0) {
 		close(fd);
+		gdb_endpoint_unlink(ep);
 		return err_set(EXIT_HOST, "listen: %s", strerror(errno));
 	}
 	return fd;
 }
 
-static int listen_tcp(const struct gdb_endpoint *ep)
+void gdb_endpoint_unlink(const struct gdb_endpoint *ep)
+{
+	struct stat st;
+
+	/* Another minikvm may have taken the path over since (after ours went stale). */
+	if (ep->kind == GDB_EP_UNIX && ep->ino && lstat(ep->path, &st) == 0 &&
+	    (uint64_t)st.st_dev == ep->dev && (uint64_t)st.st_ino == ep->ino)
+		unlink(ep->path);
+}
+
+/* Loopback (127.0.0.0/8, ::1, ::ffff:127.x) is this machine only; anything else is not. */
+static bool reachable_from_outside(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) != 127;
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+		if (IN6_IS_ADDR_LOOPBACK(a))
+			return false;
+		return !(IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return true;
+}
+
+static int listen_tcp(struct gdb_endpoint *ep)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
 				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
@@ -136,8 +185,10 @@ static int listen_tcp(const struct gdb_endpoint *ep)
 			continue;
 		}
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 2) == 0)
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 2) == 0) {
+			ep->exposed = reachable_from_outside(ai->ai_addr);
 			break;
+		}
 		last = errno;
 		close(fd);
 		fd = -1;
@@ -150,7 +201,7 @@ static int listen_tcp(const struct gdb_endpoint *ep)
 	return fd;
 }
 
-int gdb_endpoint_listen(const struct gdb_endpoint *ep)
+int gdb_endpoint_listen(struct gdb_endpoint *ep)
 {
 	return ep->kind == GDB_EP_UNIX ? listen_unix(ep) : listen_tcp(ep);
 }

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SIG_KICK SIGUSR1
@@ -109,6 +110,8 @@ void vcpu_destroy(struct vcpu *vcpu)
 		munmap(vcpu->run, vcpu->vm->run_size);
 	if (vcpu->fd >= 0)
 		close(vcpu->fd);
+	if (vcpu->step_timer_made)
+		timer_delete(vcpu->step_timer);
 	free(vcpu->arch_regs);
 	free(vcpu->arch_debug);
 	free(vcpu);
@@ -303,7 +306,56 @@ static void handle_system_event(struct vcpu *vcpu)
  * next debug exit (I/O the instruction does is served on the way), or is
  * abandoned when the VM is paused or ends meanwhile: the breakpoint goes
  * back and the instruction, not yet run, will hit it again.
+ *
+ * Bounded: an instruction that does not finish at once (`hlt` with
+ * interrupts off) must not keep the other vCPUs parked. After
+ * STEP_OVER_ALONE_MS a timer kicks this vCPU: the breakpoint goes back and
+ * the others run on, while this one finishes its step. That is safe either
+ * way: if the instruction had begun (the vCPU is halted in it) the restored
+ * byte changes nothing; if not, it fetches the breakpoint and hits it again.
  */
+#define STEP_OVER_ALONE_MS 20
+
+static void step_timer_arm(struct vcpu *vcpu, long ms)
+{
+	struct itimerspec t = { .it_value = { ms / 1000, (ms % 1000) * 1000000 } };
+
+	if (!vcpu->step_timer_made) {
+		struct sigevent ev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIG_KICK };
+
+		ev._sigev_un._tid = gettid(); /* sigev_notify_thread_id, which this glibc does not name */
+		if (timer_create(CLOCK_MONOTONIC, &ev, &vcpu->step_timer) < 0)
+			return; /* then only a pause ends a step that does not finish: still correct */
+		vcpu->step_timer_made = true;
+	}
+	timer_settime(vcpu->step_timer, 0, &t, NULL);
+}
+
+static bool step_timer_expired(struct vcpu *vcpu)
+{
+	struct itimerspec t;
+
+	return vcpu->step_timer_made && timer_gettime(vcpu->step_timer, &t) == 0 &&
+	       !t.it_value.tv_sec && !t.it_value.tv_nsec;
+}
+
+/* Put the breakpoint back and let the other vCPUs go. */
+static void step_over_release(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+
+	if (!vcpu->step_lifted)
+		return;
+	vcpu->step_lifted = false;
+	step_timer_arm(vcpu, 0);
+	if (vm->hooks->step_over)
+		vm->hooks->step_over(vm->hooks_ctx, vcpu, false);
+	pthread_mutex_lock(&vm->run_lock);
+	vm->exclusive = NULL;
+	pthread_mutex_unlock(&vm->run_lock);
+	pthread_cond_broadcast(&vm->run_cond);
+}
+
 static void step_over_begin(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
@@ -339,7 +391,9 @@ static void step_over_begin(struct vcpu *vcpu)
 	if (vm->hooks->step_over)
 		vm->hooks->step_over(vm->hooks_ctx, vcpu, true);
 	vcpu->stepping_over = true;
+	vcpu->step_lifted = true;
 	vcpu->debug_dirty = true;
+	step_timer_arm(vcpu, STEP_OVER_ALONE_MS);
 }
 
 /* A kick during a step-over: is the VM pausing or ending? */
@@ -356,18 +410,11 @@ static bool step_over_interrupted(struct vcpu *vcpu)
 
 static void step_over_end(struct vcpu *vcpu)
 {
-	struct vm *vm = vcpu->vm;
-
 	if (!vcpu->stepping_over)
 		return;
-	if (vm->hooks->step_over)
-		vm->hooks->step_over(vm->hooks_ctx, vcpu, false);
+	step_over_release(vcpu);
 	vcpu->stepping_over = false;
 	vcpu->debug_dirty = true;
-	pthread_mutex_lock(&vm->run_lock);
-	vm->exclusive = NULL;
-	pthread_mutex_unlock(&vm->run_lock);
-	pthread_cond_broadcast(&vm->run_cond);
 }
 
 /* Do what the debugger decided about a debug event. */
@@ -605,6 +652,8 @@ static void *vcpu_thread(void *arg)
 				/* A pause (or the end) does not wait for a step-over: abandon it. */
 				if (vcpu->stepping_over && step_over_interrupted(vcpu))
 					step_over_end(vcpu);
+				else if (vcpu->step_lifted && step_timer_expired(vcpu))
+					step_over_release(vcpu); /* a long instruction: the others go on */
 				continue;
 			}
 			if (errno == EAGAIN)

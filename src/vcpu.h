@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 struct vm;
 
@@ -106,6 +107,9 @@ struct vcpu {
 	bool stepping_over;     /* stepping over a breakpoint: guest debug is "single step" only,
 				   every other vCPU is parked (vm->exclusive) */
 	uint64_t step_over_gen; /* vm->run_gen when the step-over began */
+	bool step_lifted;       /* ... the breakpoint is out and the others parked (vm->exclusive) */
+	bool step_timer_made;
+	timer_t step_timer;     /* ends step_lifted if the instruction takes long (vcpu.c) */
 
 	void *arch_regs;        /* the arch's register cache while stopped (freed with the vCPU) */
 	void *arch_debug;       /* the arch's last guest-debug settings (freed with the vCPU) */

@@ -239,9 +239,13 @@ static int monitor_translate(struct vcpu *vcpu, const char *arg, struct gdb_cons
 		gdb_console_printf(out, "  -> GPA %#llx (paging off: identity)\n",
 				   (unsigned long long)w.gpa);
 	hva = guest_mem_ptr(&vcpu->vm->mem, w.gpa, 1);
-	if (hva)
+	/* The host address only with -v: it would tell any client where minikvm's memory is. */
+	if (hva && vcpu->vm->cfg->verbose)
 		gdb_console_printf(out, "  -> HVA %p (guest RAM mapping + %#llx, via a KVM memory slot)\n",
 				   hva, (unsigned long long)((uint8_t *)hva - vcpu->vm->mem.host));
+	else if (hva)
+		gdb_console_printf(out, "  -> guest RAM + %#llx, via a KVM memory slot (host address: "
+				   "minikvm -v)\n", (unsigned long long)((uint8_t *)hva - vcpu->vm->mem.host));
 	else
 		gdb_console_printf(out, "  -> not RAM (MMIO or nothing)\n");
 	return 0;
