@@ -221,7 +221,8 @@ static int monitor_stats(struct debug *dbg, struct gdb_console *out)
 
 static int monitor_reset(struct debug *dbg, struct gdb_console *out)
 {
-	if (vm_reset(dbg->vm) < 0) {
+	/* gdb's register layout follows the image's width unless --gdb-arch fixed it. */
+	if (vm_reset(dbg->vm, !dbg->vm->cfg->gdb_arch) < 0) {
 		gdb_console_printf(out, "reset failed: %s\n", err_message());
 		return -EIO;
 	}

@@ -29,6 +29,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -166,14 +167,59 @@ int vm_protect_pages(struct vm *vm, const uint64_t *pages, int n)
 	return map_ram(vm, sorted, m);
 }
 
-int vm_reset(struct vm *vm)
+/* A file monitor reset reads again must be a regular file: a pipe would block or be empty. */
+static int check_rereadable(const char *path, const char *what)
 {
+	struct stat st;
+
+	if (!path)
+		return 0;
+	if (stat(path, &st) < 0)
+		return err_set(EXIT_USAGE, "cannot read the %s '%s' again: %s", what, path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return err_set(EXIT_USAGE, "cannot read the %s '%s' again: not a regular file (a pipe "
+			       "is read once, at start)", what, path);
+	return 0;
+}
+
+int vm_reset(struct vm *vm, bool keep_width)
+{
+	const struct vm_config *cfg = vm->cfg;
+	struct guest_mem fresh;
+	struct boot_state boot;
+
+	/*
+	 * Load into fresh memory first: if the image is gone, broken or of the
+	 * other width, the guest stays exactly as it was. Only then do the new
+	 * pages take the old ones' place, at the same address, so the memory
+	 * slots need no change (KVM drops its mappings of the old pages).
+	 */
+	if (check_rereadable(cfg->image, "guest image") < 0 || check_rereadable(cfg->initrd, "initrd") < 0)
+		return -1;
+	for (int i = 0; i < cfg->nmodules; i++)
+		if (check_rereadable(cfg->modules[i], "module") < 0)
+			return -1;
+	if (guest_mem_alloc(&fresh, vm->mem.size) < 0)
+		return -1;
+	memset(&boot, 0, sizeof(boot));
+	if (loader_load(cfg, &fresh, &boot, arch_kernel_cmdline_extra(cfg->append)) < 0) {
+		guest_mem_free(&fresh);
+		return -1;
+	}
+	if (keep_width && boot.image_64bit != vm->boot.image_64bit) {
+		guest_mem_free(&fresh);
+		return err_set(EXIT_USAGE, "the image is now %d-bit code, was %d-bit: a connected "
+			       "debugger's register layout cannot change (detach, then attach again)",
+			       boot.image_64bit ? 64 : 32, vm->boot.image_64bit ? 64 : 32);
+	}
+	if (mremap(fresh.host, fresh.size, fresh.size, MREMAP_MAYMOVE | MREMAP_FIXED, vm->mem.host) ==
+	    MAP_FAILED) {
+		guest_mem_free(&fresh);
+		return err_set(EXIT_HOST, "mremap of guest memory failed: %s", strerror(errno));
+	}
+	vm->boot = boot;
 	vm->run_gen++;
-	/* Fresh zero pages, as at start: the host drops the old ones. */
-	if (madvise(vm->mem.host, vm->mem.size, MADV_DONTNEED) < 0)
-		return err_set(EXIT_HOST, "madvise: %s", strerror(errno));
-	if (loader_load(vm->cfg, &vm->mem, &vm->boot, arch_kernel_cmdline_extra(vm->cfg->append)) < 0 ||
-	    arch_boot_tables(vm) < 0)
+	if (arch_boot_tables(vm) < 0)
 		return -1;
 	devices_reset_all(vm);
 	for (int i = 0; i < vm->ncpus; i++) {

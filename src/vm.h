@@ -144,7 +144,12 @@ bool vm_debug_stop(struct vm *vm, struct vcpu *vcpu, const struct vcpu_stop *why
  */
 #define VM_PAGE_NO_ACCESS 1ULL
 int vm_protect_pages(struct vm *vm, const uint64_t *pages, int n);
-/* Reload the image and put every vCPU back to its boot state. VM paused. */
-int vm_reset(struct vm *vm);
+/*
+ * Reload the image (into fresh memory: on any error the guest is left as it
+ * was), put every device and vCPU back to its boot state. keep_width: the
+ * image must still be 64-bit (or 32-bit) code, as a connected debugger's
+ * register layout depends on it. VM paused.
+ */
+int vm_reset(struct vm *vm, bool keep_width);
 
 #endif

@@ -271,6 +271,42 @@ ex("continue")
         assert vm.stdout().count("ckernel: hello") == 2
 
 
+def test_reset_that_cannot_reload_leaves_the_guest_as_it_was():
+    # monitor reset with the image deleted, broken, or rebuilt as 32-bit code:
+    # each is an error for gdb, and the guest goes on untouched.
+    d = harness.tempfile.mkdtemp()
+    img = os.path.join(d, "k.elf")
+    harness.shutil.copy(CK, img)
+    with Vmm(["-S", img]) as vm:
+        r = run_gdb(vm, CK, (
+            "IMG = %r\nCK = %r\nE32 = %r\n" % (img, CK, guest("elf32.elf"))) + r'''
+import os, shutil
+ex("break report")
+ex("continue")
+R["counter"] = ev("counter")
+os.unlink(IMG)
+R["gone"] = ex("monitor reset")
+with open(IMG, "wb") as f:
+    f.write(b"\x7fELF garbage")
+R["broken"] = ex("monitor reset")
+shutil.copy(E32, IMG)
+R["width"] = ex("monitor reset")
+R["pc"] = ev("$pc")
+R["counter_after"] = ev("counter")
+shutil.copy(CK, IMG)
+ex("delete")
+ex("continue")
+''')
+        assert r["counter"] == 55 and r["counter_after"] == 55, r
+        assert r["pc"] == harness.symbols(CK)["report"], r
+        assert "reset failed: cannot read the guest image '%s' again: No such file" % img in r["gone"], r
+        assert "reset failed: " in r["broken"] and "ELF" in r["broken"], r
+        assert "reset failed: the image is now 32-bit code, was 64-bit" in r["width"], r
+        assert vm.finish() == 0
+        assert vm.stdout() == CK_OUT % 0
+    harness.shutil.rmtree(d)
+
+
 def test_attach_detach_reattach_running_guest():
     with Vmm([guest("ticker.elf")]) as vm:
         vm.wait_output("tick 2\n")
