@@ -450,6 +450,9 @@ static void accept_conn(struct debug *dbg)
 
 	if (fd < 0)
 		return;
+	/* A client that detached (D) but has not closed yet makes room for the next one. */
+	if (dbg->in_fd >= 0 && !gdb_server_attached(dbg->srv))
+		disconnect(dbg);
 	if (dbg->in_fd >= 0) {
 		/* One debugger at a time: the new one is turned away, the first is untouched. */
 		static const char msg[] = "minikvm: another debugger is attached; one at a time\n";

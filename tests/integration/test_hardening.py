@@ -93,28 +93,54 @@ def test_stale_socket_is_replaced_and_only_our_own_is_removed():
     stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     stale.bind(path)
     stale.close()  # a socket file nobody listens on: a crashed run's
-    with Vmm(["-S", CK], gdb_args=["-g", "unix:" + path]) as vm:
-        vm.wait_for(lambda: "listening on unix:" in vm.stderr(), "the stub")
+    ino = os.stat(path).st_ino
+    proc = subprocess.Popen([harness.MINIKVM, "-g", "unix:" + path, "-S", CK],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        end = time.monotonic() + 20
+        while os.stat(path).st_ino == ino:
+            assert proc.poll() is None and time.monotonic() < end, "minikvm did not take the path"
+            time.sleep(0.01)
+        c = Rsp(path)  # it listens there now
+        c.send_raw(b"+")
+        assert c.cmd("qC") == b"QC1"
+        c.send(b"D")
+        assert c.reply() == b"OK"
+        c.close()
         # Someone replaces the file while minikvm runs (another minikvm after ours went stale).
         os.unlink(path)
         other = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         other.bind(path)
         other.listen(1)
-        vm.proc.send_signal(signal.SIGTERM)
-        assert vm.finish() == 128 + signal.SIGTERM
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 128 + signal.SIGTERM
         assert os.path.exists(path), "minikvm removed a socket that was not its own"
         other.close()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
     harness.shutil.rmtree(d)
 
 
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def test_non_loopback_bind_warns():
-    with Vmm(["-S", CK], gdb_args=["-g", "0.0.0.0:0"]) as vm:
+    port = free_port()
+    with Vmm(["-S", CK], gdb_args=["-g", "0.0.0.0:%d" % port]) as vm:
         vm.wait_for(lambda: "gdb stub listening on" in vm.stderr(), "the stub")
         time.sleep(0.2)
         err = vm.stderr()
-        assert "minikvm: warning: 0.0.0.0:0 is reachable from other machines, and the gdb " \
-               "protocol has no authentication" in err, err
-    with Vmm(["-S", CK], gdb_args=["-g", "127.0.0.1:0"]) as vm:
+        assert ("minikvm: warning: 0.0.0.0:%d is reachable from other machines, and the gdb "
+                "protocol has no authentication" % port) in err, err
+    with Vmm(["-S", CK], gdb_args=["-g", "127.0.0.1:%d" % free_port()]) as vm:
         vm.wait_for(lambda: "gdb stub listening on" in vm.stderr(), "the stub")
         time.sleep(0.2)
         assert "warning" not in vm.stderr(), vm.stderr()
@@ -127,6 +153,7 @@ def test_breakpoint_identity_is_type_address_kind():
     with Vmm(["-S", CK]) as vm:
         c = Rsp(vm.sock)
         c.send_raw(b"+")
+        assert b"swbreak+" in c.cmd("qSupported:swbreak+;hwbreak+")  # stop replies name the reason
         orig = c.cmd("m%x,1" % leaf)
         assert re.fullmatch(rb"[0-9a-f]{2}", orig), orig
         assert c.cmd("Z0,%x,1" % leaf) == b"OK"
@@ -144,3 +171,108 @@ def test_breakpoint_identity_is_type_address_kind():
         assert c.reply().startswith(b"W00")              # no breakpoint left: runs to its end
         c.close()
         assert vm.finish() == 0
+
+
+def vm_rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS for %d" % pid)
+
+
+def vm_fds(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def random_packet(rng, lo, hi):
+    """A read-only or self-undoing request, well-formed or not (never resumes or kills)."""
+    addr = rng.randrange(lo, hi)
+    choice = rng.randrange(14)
+    if choice == 0:
+        return [b"?", b"g", b"qC", b"qfThreadInfo", b"qsThreadInfo", b"vCont?", b"qAttached",
+                b"qSupported:swbreak+;hwbreak+", b"qXfer:features:read:target.xml:0,3fff",
+                b"qXfer:threads:read::0,fff", b"QStartNoAckMode", b"Hg2", b"Hc-1", b"T1"][
+                    rng.randrange(14)]
+    if choice == 1:
+        return b"m%x,%x" % (addr, rng.randrange(1, 0x900))
+    if choice == 2:
+        return b"p%x" % rng.randrange(0, 0x60)
+    if choice == 3:
+        return b"Z0,%x,1" % addr
+    if choice == 4:
+        return b"z0,%x,1" % addr
+    if choice == 5:
+        n = rng.choice([1, 2, 4, 8])
+        return b"Z%d,%x,%x" % (rng.randrange(1, 5), addr & ~(n - 1), n)
+    if choice == 6:
+        return b"qRcmd," + b"".join(b"%02x" % c for c in rng.choice(
+            [b"info sregs", b"stats", b"translate 0x100000", b"help", b"phys on", b"phys off",
+             b"bogus command"]))
+    if choice == 7:
+        return bytes(rng.randrange(32, 127) for _ in range(rng.randrange(0, 40)))
+    if choice == 8:
+        return b"T%x" % rng.randrange(0, 100)
+    if choice == 9:
+        return b"m%x" % addr                 # malformed
+    if choice == 10:
+        return b"Z0,%x" % addr               # malformed
+    if choice == 11:
+        return b"vCont;x"                    # unknown action
+    if choice == 12:
+        return b"qRcmd,zz"                   # bad hex
+    return b"X%x,0:" % addr                  # an empty binary write: changes nothing
+
+
+def test_soak_connect_detach_and_random_sessions():
+    # 500 attach/detach cycles and 200 sessions of random requests against a
+    # running two-vCPU guest: it still runs, minikvm's memory stays flat and
+    # no fd leaks.
+    import random
+    rng = random.Random(20261204)
+    syms = harness.symbols(TICKER)
+    lo, hi = 0x100000, max(v for k, v in syms.items() if v < 0x200000)
+    with Vmm(["-c", "2", TICKER]) as vm:
+        vm.wait_output("tick 1\n")
+
+        def attach_detach():
+            c = Rsp(vm.sock)
+            c.send_raw(b"+")
+            assert c.cmd("?").startswith(b"T"), "no stop reply"
+            assert c.cmd("D") == b"OK"
+            c.close()
+
+        for _ in range(20):  # warm up: lazily allocated buffers, first-time paths
+            attach_detach()
+        time.sleep(0.2)
+        rss0, fds0 = vm_rss_kib(vm.proc.pid), vm_fds(vm.proc.pid)
+        for _ in range(500):
+            attach_detach()
+        for _ in range(200):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(10)
+            for _ in range(2000):
+                try:
+                    s.connect(vm.sock)
+                    break
+                except BlockingIOError:
+                    time.sleep(0.01)  # the backlog is full: minikvm has not accepted yet
+            try:
+                for _ in range(rng.randrange(1, 25)):
+                    p = random_packet(rng, lo, hi)
+                    bad = rng.randrange(10) == 0
+                    s.sendall(b"$" + p + b"#%02x" % ((sum(p) + bad) & 0xff))
+                    if rng.randrange(20) == 0:
+                        s.sendall(b"\x03")
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # turned away: the last session's end had not been seen yet
+            s.close()  # no detach: a client that just goes away
+        vm.wait_for(lambda: vm.proc.poll() is None, "minikvm alive")
+        n = ticks(vm)
+        vm.wait_output("tick %d\n" % (n + 2), timeout=60)  # the guest runs on
+        time.sleep(0.2)
+        rss1, fds1 = vm_rss_kib(vm.proc.pid), vm_fds(vm.proc.pid)
+        assert fds1 == fds0, (fds0, fds1, os.listdir("/proc/%d/fd" % vm.proc.pid))
+        assert rss1 - rss0 <= 1024, "RSS grew from %d KiB to %d KiB" % (rss0, rss1)
+        vm.proc.send_signal(signal.SIGTERM)
+        assert vm.finish() == 128 + signal.SIGTERM
