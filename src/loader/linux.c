@@ -111,38 +111,51 @@ static int put_cmdline(const struct vm_config *cfg, const char *extra, struct gu
 
 /*
  * The initrd goes as high as the kernel allows (max_addr, inclusive) below
- * the RAM hole, page aligned, above everything the kernel occupies.
+ * the RAM hole, page aligned, above everything the kernel occupies, and
+ * like every piece a loader places it must pass loader_check_range(): in a
+ * small guest the top of RAM can be the EBDA and ACPI tables, which the VMM
+ * writes after loading.
  */
 static int put_initrd(const struct vm_config *cfg, struct guest_mem *mem, uint64_t kernel_end,
 		      uint64_t max_addr, uint64_t *addr, uint64_t *size)
 {
 	struct image rd;
 	uint64_t top = mem->low_size, at;
+	char what[300], rdsize[32];
 
 	*addr = *size = 0;
 	if (!cfg->initrd)
 		return 0;
 	if (image_read_as(&rd, cfg->initrd, "initrd") < 0)
 		return -1;
+	loader_size_str(rd.size, rdsize, sizeof(rdsize));
 	if (max_addr + 1 < top)
 		top = max_addr + 1;
 	if (rd.size > top || ((top - rd.size) & ~0xFFFULL) < kernel_end) {
-		char s1[32], s2[32];
-
 		err_set(EXIT_USAGE, "initrd '%s' (%s) does not fit between the kernel's end at %#llx "
-			"and %#llx; give the guest more memory (-m)", cfg->initrd,
-			loader_size_str(rd.size, s1, sizeof(s1)), (unsigned long long)kernel_end,
-			(unsigned long long)top);
-		(void)s2;
-		image_free(&rd);
-		return -1;
+			"and %#llx; give the guest more memory (-m)", cfg->initrd, rdsize,
+			(unsigned long long)kernel_end, (unsigned long long)top);
+		goto fail;
 	}
 	at = (top - rd.size) & ~0xFFFULL;
+	snprintf(what, sizeof(what), "initrd '%s' (%s)", cfg->initrd, rdsize);
+	if (loader_check_range(mem, at, rd.size, what) < 0) {
+		char reason[512];
+
+		snprintf(reason, sizeof(reason), "%s", err_message());
+		err_set(EXIT_USAGE, "%s; an initrd goes at the top of RAM, so give the guest more "
+			"memory (-m) instead", reason);
+		goto fail;
+	}
 	guest_mem_write(mem, at, rd.data, rd.size);
 	*addr = at;
 	*size = rd.size;
 	image_free(&rd);
 	return 0;
+
+fail:
+	image_free(&rd);
+	return -1;
 }
 
 int linux_load_bzimage(const struct image *img, const struct vm_config *cfg,
