@@ -15,24 +15,15 @@
 
 #include <elf.h>
 #include <endian.h>
+#include <stdlib.h>
 #include <string.h>
-
-/* The ELF header and program header fields we use, the same for both classes. */
-struct elf_header {
-	bool is64;
-	uint16_t type, machine;
-	uint64_t entry, phoff;
-	uint16_t phentsize, phnum;
-};
-
-struct elf_phdr {
-	uint32_t type;
-	uint64_t offset, vaddr, paddr, filesz, memsz;
-};
 
 bool elf_has_magic(const struct image *img)
 {
-	return img->size >= SELFMAG && memcmp(img->data, ELFMAG, SELFMAG) == 0;
+	uint8_t magic[SELFMAG];
+
+	return image_head(img, magic, sizeof(magic)) == SELFMAG &&
+	       memcmp(magic, ELFMAG, SELFMAG) == 0;
 }
 
 static const char *machine_name(unsigned machine)
@@ -53,15 +44,14 @@ static const char *machine_name(unsigned machine)
 	}
 }
 
-static int read_ident(const struct image *img, bool *is64)
+/* id: the first EI_NIDENT bytes, of which n came from the file. */
+static int read_ident(const uint8_t *id, size_t n, size_t file_size, bool *is64)
 {
-	const uint8_t *id = img->data;
-
-	if (!elf_has_magic(img))
+	if (n < SELFMAG || memcmp(id, ELFMAG, SELFMAG) != 0)
 		return err_set(EXIT_USAGE, "not an ELF file (no \\x7fELF magic)");
-	if (img->size < EI_NIDENT)
+	if (n < EI_NIDENT)
 		return err_set(EXIT_USAGE, "ELF header is truncated (file is %zu bytes)",
-			       img->size);
+			       file_size);
 	if (id[EI_CLASS] != ELFCLASS32 && id[EI_CLASS] != ELFCLASS64)
 		return err_set(EXIT_USAGE, "ELF class %u is invalid (1 = 32-bit, 2 = 64-bit)",
 			       id[EI_CLASS]);
@@ -76,33 +66,38 @@ static int read_ident(const struct image *img, bool *is64)
 	return 0;
 }
 
-static int read_header(const struct image *img, struct elf_header *h)
+/* The ELF header, from one copy of the file's first bytes. */
+static int read_header(const struct image *img, struct elf_headers *h, uint64_t *phoff,
+		       unsigned *phentsize)
 {
-	if (read_ident(img, &h->is64) < 0)
+	uint8_t buf[sizeof(Elf64_Ehdr)];
+	long n = image_head(img, buf, sizeof(buf));
+
+	if (n < 0 || read_ident(buf, (size_t)n, img->size, &h->is64) < 0)
 		return -1;
 	if (h->is64) {
 		Elf64_Ehdr e;
 
-		if (img->size < sizeof(e))
+		if ((size_t)n < sizeof(e))
 			goto truncated;
-		memcpy(&e, img->data, sizeof(e));
+		memcpy(&e, buf, sizeof(e));
 		h->type = le16toh(e.e_type);
 		h->machine = le16toh(e.e_machine);
 		h->entry = le64toh(e.e_entry);
-		h->phoff = le64toh(e.e_phoff);
-		h->phentsize = le16toh(e.e_phentsize);
+		*phoff = le64toh(e.e_phoff);
+		*phentsize = le16toh(e.e_phentsize);
 		h->phnum = le16toh(e.e_phnum);
 	} else {
 		Elf32_Ehdr e;
 
-		if (img->size < sizeof(e))
+		if ((size_t)n < sizeof(e))
 			goto truncated;
-		memcpy(&e, img->data, sizeof(e));
+		memcpy(&e, buf, sizeof(e));
 		h->type = le16toh(e.e_type);
 		h->machine = le16toh(e.e_machine);
 		h->entry = le32toh(e.e_entry);
-		h->phoff = le32toh(e.e_phoff);
-		h->phentsize = le16toh(e.e_phentsize);
+		*phoff = le32toh(e.e_phoff);
+		*phentsize = le16toh(e.e_phentsize);
 		h->phnum = le16toh(e.e_phnum);
 	}
 	return 0;
@@ -114,7 +109,8 @@ truncated:
 		       h->is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr));
 }
 
-static int check_header(const struct image *img, const struct elf_header *h)
+static int check_header(const struct image *img, const struct elf_headers *h, uint64_t phoff,
+			unsigned phentsize)
 {
 	size_t phsize = h->is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
 	uint64_t table;
@@ -136,27 +132,27 @@ static int check_header(const struct image *img, const struct elf_header *h)
 			       h->type);
 	if (h->phnum == 0)
 		return err_set(EXIT_USAGE, "ELF file has no program headers, so nothing to load");
-	if (h->phentsize < phsize)
+	if (phentsize < phsize)
 		return err_set(EXIT_USAGE,
 			       "ELF program header size %u is smaller than the %zu bytes of an ELF%d one",
-			       h->phentsize, phsize, h->is64 ? 64 : 32);
+			       phentsize, phsize, h->is64 ? 64 : 32);
 	/* Both factors are 16-bit, so the product cannot wrap in 64 bits. */
-	table = (uint64_t)h->phentsize * h->phnum;
-	if (h->phoff > img->size || table > img->size - h->phoff)
+	table = (uint64_t)phentsize * h->phnum;
+	if (phoff > img->size || table > img->size - phoff)
 		return err_set(EXIT_USAGE,
 			       "ELF program header table (offset 0x%llx, %u entries of %u bytes) "
 			       "extends past the end of the file (%zu bytes)",
-			       (unsigned long long)h->phoff, h->phnum, h->phentsize, img->size);
+			       (unsigned long long)phoff, h->phnum, phentsize, img->size);
 	return 0;
 }
 
-/* Program header i; the table was checked to lie inside the file. */
-static void read_phdr(const struct image *img, const struct elf_header *h, unsigned i,
-		      struct elf_phdr *p)
+/* Program header i of a copy of the table (table: phnum entries of phentsize bytes). */
+static void parse_phdr(const uint8_t *table, bool is64, unsigned phentsize, unsigned i,
+		       struct elf_phdr *p)
 {
-	const uint8_t *at = img->data + h->phoff + (uint64_t)i * h->phentsize;
+	const uint8_t *at = table + (size_t)i * phentsize;
 
-	if (h->is64) {
+	if (is64) {
 		Elf64_Phdr e;
 
 		memcpy(&e, at, sizeof(e));
@@ -179,6 +175,38 @@ static void read_phdr(const struct image *img, const struct elf_header *h, unsig
 	}
 }
 
+int elf_read_headers(const struct image *img, struct elf_headers *h)
+{
+	uint64_t phoff = 0;
+	unsigned phentsize = 0;
+	uint8_t *table;
+
+	memset(h, 0, sizeof(*h));
+	if (read_header(img, h, &phoff, &phentsize) < 0 ||
+	    check_header(img, h, phoff, phentsize) < 0)
+		return -1;
+	/* One read of the whole table; check_header() bounded it by the file size. */
+	table = image_dup(img, phoff, (uint64_t)phentsize * h->phnum);
+	h->ph = table ? calloc(h->phnum, sizeof(*h->ph)) : NULL;
+	if (!h->ph) {
+		if (table)
+			err_set(EXIT_USAGE, "out of memory for %u ELF program headers", h->phnum);
+		free(table);
+		return -1;
+	}
+	for (unsigned i = 0; i < h->phnum; i++)
+		parse_phdr(table, h->is64, phentsize, i, &h->ph[i]);
+	free(table);
+	return 0;
+}
+
+void elf_free_headers(struct elf_headers *h)
+{
+	free(h->ph);
+	h->ph = NULL;
+	h->phnum = 0;
+}
+
 static int check_segment(const struct image *img, const struct guest_mem *mem, unsigned i,
 			 const struct elf_phdr *p)
 {
@@ -198,66 +226,80 @@ static int check_segment(const struct image *img, const struct guest_mem *mem, u
 	return loader_check_range(mem, p->paddr, p->memsz, what);
 }
 
-static void copy_segment(const struct image *img, struct guest_mem *mem,
-			 const struct elf_phdr *p)
+static int copy_segment(const struct image *img, struct guest_mem *mem,
+			const struct elf_phdr *p)
 {
 	/* check_segment() proved the whole range is RAM. */
 	uint8_t *dst = guest_mem_ptr(mem, p->paddr, p->memsz);
 
-	memcpy(dst, img->data + p->offset, p->filesz);
 	memset(dst + p->filesz, 0, p->memsz - p->filesz);
+	return image_copy(img, p->offset, p->filesz, dst);
 }
 
-int elf_load_segments(const struct image *img, struct guest_mem *mem, struct elf_info *info)
+/* Check every PT_LOAD of the copied headers and copy them; nothing written on a bad one. */
+static int load_segments(const struct image *img, const struct elf_headers *h,
+			 struct guest_mem *mem, struct elf_info *info)
 {
-	struct elf_header h = { 0 };
-	struct elf_phdr p;
 	bool any = false, entry_found = false;
 
-	if (read_header(img, &h) < 0 || check_header(img, &h) < 0)
-		return -1;
-
-	info->is64 = h.is64;
-	info->entry = h.entry;
+	info->is64 = h->is64;
+	info->entry = h->entry;
 	info->start = UINT64_MAX;
 	info->end = 0;
 	info->nvirt_map = 0;
 
 	/* First pass: check everything, so that a bad image writes nothing. */
-	for (unsigned i = 0; i < h.phnum; i++) {
-		read_phdr(img, &h, i, &p);
-		if (p.type != PT_LOAD)
+	for (unsigned i = 0; i < h->phnum; i++) {
+		const struct elf_phdr *p = &h->ph[i];
+
+		if (p->type != PT_LOAD)
 			continue;
-		if (check_segment(img, mem, i, &p) < 0)
+		if (check_segment(img, mem, i, p) < 0)
 			return -1;
-		if (p.memsz == 0)
+		if (p->memsz == 0)
 			continue;
-		if (p.vaddr != p.paddr && info->nvirt_map < BOOT_VIRT_MAP_MAX)
+		if (p->vaddr != p->paddr && info->nvirt_map < BOOT_VIRT_MAP_MAX)
 			info->virt_map[info->nvirt_map++] =
-				(struct boot_virt_range){ p.vaddr, p.paddr, p.memsz };
+				(struct boot_virt_range){ p->vaddr, p->paddr, p->memsz };
 		any = true;
-		if (p.paddr < info->start)
-			info->start = p.paddr;
-		if (p.paddr + p.memsz > info->end) /* checked: no wrap */
-			info->end = p.paddr + p.memsz;
+		if (p->paddr < info->start)
+			info->start = p->paddr;
+		if (p->paddr + p->memsz > info->end) /* checked: no wrap */
+			info->end = p->paddr + p->memsz;
 		/*
 		 * e_entry is a virtual address; with paging off (or identity
 		 * mapped) the CPU needs the physical one.
 		 */
-		if (!entry_found && h.entry >= p.vaddr && h.entry - p.vaddr < p.memsz) {
-			info->entry = h.entry - p.vaddr + p.paddr;
+		if (!entry_found && h->entry >= p->vaddr && h->entry - p->vaddr < p->memsz) {
+			info->entry = h->entry - p->vaddr + p->paddr;
 			entry_found = true;
 		}
 	}
 	if (!any)
 		return err_set(EXIT_USAGE, "ELF file has no loadable segments (PT_LOAD)");
 
-	for (unsigned i = 0; i < h.phnum; i++) {
-		read_phdr(img, &h, i, &p);
-		if (p.type == PT_LOAD && p.memsz)
-			copy_segment(img, mem, &p);
-	}
+	/*
+	 * Second pass over the same copy. Only a file that shrinks meanwhile
+	 * can fail here (image_copy() says so), after some bytes were written:
+	 * the load fails as a whole, and the guest never starts.
+	 */
+	for (unsigned i = 0; i < h->phnum; i++)
+		if (h->ph[i].type == PT_LOAD && h->ph[i].memsz &&
+		    copy_segment(img, mem, &h->ph[i]) < 0)
+			return -1;
 	return 0;
+}
+
+int elf_load_segments(const struct image *img, struct guest_mem *mem, struct elf_info *info)
+{
+	struct elf_headers h;
+	int ret;
+
+	if (elf_read_headers(img, &h) < 0)
+		return -1;
+	ret = load_segments(img, &h, mem, info);
+	elf_free_headers(&h);
+	return ret;
 }
 
 int elf_load(const struct image *img, struct guest_mem *mem, struct boot_state *boot)

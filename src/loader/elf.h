@@ -25,6 +25,30 @@ struct elf_info {
 /* Does the image start with the ELF magic (\x7fELF)? */
 bool elf_has_magic(const struct image *img);
 
+/* A program header's fields, the same for both classes. */
+struct elf_phdr {
+	uint32_t type;
+	uint64_t offset, vaddr, paddr, filesz, memsz;
+};
+
+/*
+ * The ELF header and program header table, read once from the image and
+ * checked (the table lies inside the file; it is x86, an executable). Every
+ * later decision uses this copy only, never the file again: a file that
+ * changes while it loads cannot make a checked field differ from a used one.
+ */
+struct elf_headers {
+	bool is64;
+	uint16_t type, machine;
+	uint64_t entry;
+	unsigned phnum;
+	struct elf_phdr *ph; /* phnum entries, malloc'd: elf_free_headers() */
+};
+
+/* 0, or -1 with err_set(EXIT_USAGE, ...) naming the field at fault. */
+int elf_read_headers(const struct image *img, struct elf_headers *h);
+void elf_free_headers(struct elf_headers *h);
+
 /*
  * Check the ELF header and every PT_LOAD against the file and guest RAM,
  * then copy the segments to their physical addresses and zero their bss.

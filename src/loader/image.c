@@ -10,11 +10,11 @@
 #include "x86/layout.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,6 +27,7 @@ static int read_file(struct image *img, const char *path, const char *what)
 
 	memset(img, 0, sizeof(*img));
 	img->path = path;
+	img->what = what;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return err_set(EXIT_USAGE, "cannot read %s '%s': %s", what, path, strerror(errno));
@@ -38,28 +39,15 @@ static int read_file(struct image *img, const char *path, const char *what)
 		err = EISDIR;
 		goto fail;
 	}
-	/*
-	 * A regular file is mapped, not read: a kernel with DWARF is hundreds
-	 * of MiB of which the guest needs a few dozen; pages never touched are
-	 * never read from disk.
-	 */
+	/* A regular file is read on demand (see struct image): keep it open. */
 	if (S_ISREG(st.st_mode) && st.st_size > 0 && (uint64_t)st.st_size < SIZE_MAX) {
-		void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-
-		if (map != MAP_FAILED) {
-			close(fd);
-			img->data = map;
-			img->size = (size_t)st.st_size;
-			img->mapped = true;
-			return 0;
-		}
+		img->fd = fd;
+		img->from_file = true;
+		img->size = (size_t)st.st_size;
+		return 0;
 	}
-	/*
-	 * One byte more than the size fstat() reports, so a regular file is read
-	 * in one go and its EOF seen; pipes and the like report 0 and grow.
-	 */
-	cap = S_ISREG(st.st_mode) && st.st_size > 0 && (uint64_t)st.st_size < SIZE_MAX - 1
-		? (size_t)st.st_size + 1 : 64 * 1024;
+	/* Pipes and the like report no size: read them whole, growing the buffer. */
+	cap = 64 * 1024;
 	buf = malloc(cap);
 	if (!buf) {
 		err = ENOMEM;
@@ -121,13 +109,70 @@ int image_read_as(struct image *img, const char *path, const char *what)
 
 void image_free(struct image *img)
 {
-	if (img->mapped)
-		munmap(img->data, img->size);
+	if (img->from_file)
+		close(img->fd);
 	else
 		free(img->data);
 	img->data = NULL;
 	img->size = 0;
-	img->mapped = false;
+	img->from_file = false;
+}
+
+int image_copy(const struct image *img, uint64_t off, uint64_t len, void *dst)
+{
+	const char *what = img->what ? img->what : "guest image";
+	uint8_t *out = dst;
+
+	if (off > img->size || len > img->size - off)
+		return err_set(EXIT_USAGE, "%s '%s': 0x%llx bytes at offset 0x%llx are past its end "
+			       "(%zu bytes)", what, img->path, (unsigned long long)len,
+			       (unsigned long long)off, img->size);
+	if (!img->from_file) {
+		memcpy(dst, img->data + off, len);
+		return 0;
+	}
+	while (len) {
+		ssize_t n = pread(img->fd, out, len < SSIZE_MAX ? len : SSIZE_MAX, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return err_set(EXIT_USAGE, "cannot read %s '%s': %s", what, img->path,
+				       strerror(errno));
+		if (n == 0)
+			return err_set(EXIT_USAGE, "%s '%s' shrank while it was being loaded (it was "
+				       "%zu bytes; offset 0x%llx is past its end now); was it being "
+				       "rewritten?", what, img->path, img->size,
+				       (unsigned long long)off);
+		out += n;
+		off += (uint64_t)n;
+		len -= (uint64_t)n;
+	}
+	return 0;
+}
+
+void *image_dup(const struct image *img, uint64_t off, uint64_t len)
+{
+	void *buf = malloc(len ? len : 1);
+
+	if (!buf) {
+		err_set(EXIT_USAGE, "out of memory reading 0x%llx bytes of '%s'",
+			(unsigned long long)len, img->path);
+		return NULL;
+	}
+	if (image_copy(img, off, len, buf) < 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+long image_head(const struct image *img, void *dst, size_t len)
+{
+	size_t n = img->size < len ? img->size : len;
+
+	memset(dst, 0, len);
+	return image_copy(img, 0, n, dst) < 0 ? -1 : (long)n;
 }
 
 const char *loader_size_str(uint64_t bytes, char *buf, size_t bufsize)

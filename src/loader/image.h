@@ -13,17 +13,31 @@
 
 #include "guest_mem.h"
 
-/* A guest image or module, read whole into host memory. */
+/*
+ * A guest image or module. A regular file is read on demand with pread()
+ * (data is NULL): a kernel with DWARF is hundreds of MiB of which the guest
+ * needs a few dozen. Anything else (a pipe, or a buffer a test or fuzzer
+ * hands over) is whole in data. Loaders reach the bytes only through
+ * image_copy()/image_dup(), so both kinds read the same.
+ *
+ * Why not mmap the file: a file truncated after it is mapped turns every
+ * access past its new end into SIGBUS, even through MAP_PRIVATE (truncation
+ * discards private pages too), and another program may rewrite a kernel
+ * while minikvm starts. pread() reports the short read instead, which
+ * becomes "guest image 'PATH' shrank while it was being loaded".
+ */
 struct image {
 	const char *path;
-	uint8_t *data;
-	size_t size;
-	bool mapped; /* data is an mmap of the file, not a heap copy */
+	uint8_t *data;    /* the whole image in host memory, or NULL: read from fd */
+	size_t size;      /* bytes, as the file was when opened */
+	int fd;           /* from_file: the open file */
+	bool from_file;
+	const char *what; /* "guest image", "initrd", "module": names it in errors */
 };
 
 /*
- * Read a whole file into img (img->path = path, not copied). -1 with
- * err_set(EXIT_USAGE, "cannot read guest image 'PATH': No such file or
+ * Open or read a whole file into img (img->path = path, not copied). -1
+ * with err_set(EXIT_USAGE, "cannot read guest image 'PATH': No such file or
  * directory") on failure, including for a directory; an empty file is an
  * error too ("guest image 'PATH' is empty"). image_free() is safe on a
  * zeroed or already freed image.
@@ -32,6 +46,24 @@ int image_read(struct image *img, const char *path);
 void image_free(struct image *img);
 /* The same for other files; what names them in errors ("initrd", "module"). */
 int image_read_as(struct image *img, const char *path, const char *what);
+
+/*
+ * Copy len bytes at offset off of the image to dst. Callers check their
+ * ranges against img->size first, with messages that name the field at
+ * fault; this is the backstop: -1 with err_set(EXIT_USAGE, ...) when the
+ * range is not inside the image, when the file has shrunk since it was
+ * opened ("guest image 'PATH' shrank while it was being loaded ...") or
+ * cannot be read.
+ */
+int image_copy(const struct image *img, uint64_t off, uint64_t len, void *dst);
+/* The same into a new malloc'd buffer (free() it), or NULL with the error set. */
+void *image_dup(const struct image *img, uint64_t off, uint64_t len);
+/*
+ * The first len bytes into dst, zero-filled past the end of a shorter
+ * image: for headers at fixed offsets. Returns how many came from the
+ * image, or -1 as image_copy().
+ */
+long image_head(const struct image *img, void *dst, size_t len);
 
 /*
  * Is [addr, addr+len) somewhere a loader may put guest

@@ -24,8 +24,8 @@
 #include "x86/layout.h"
 
 #include <elf.h>
-#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* boot_params ("zero page") offsets, from Documentation/arch/x86/zero-page.rst */
@@ -72,10 +72,27 @@ static void wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v
 static void wr32(uint8_t *p, uint32_t v) { wr16(p, (uint16_t)v); wr16(p + 2, (uint16_t)(v >> 16)); }
 static void wr64(uint8_t *p, uint64_t v) { wr32(p, (uint32_t)v); wr32(p + 4, (uint32_t)(v >> 32)); }
 
+/*
+ * The setup header lies in the file's first page (it ends by 0x301): one
+ * copy of that page, zero past the end of a shorter file, is all the
+ * header parsing reads. 0, or -1 when the file cannot be read.
+ */
+static int read_setup_page(const struct image *img, uint8_t page[BP_SIZE])
+{
+	return image_head(img, page, BP_SIZE) < 0 ? -1 : 0;
+}
+
+static bool is_bzimage(const struct image *img, const uint8_t *h)
+{
+	return img->size >= 0x250 && rd16(h + HDR_BOOT_FLAG) == 0xAA55 &&
+	       memcmp(h + HDR_MAGIC, "HdrS", 4) == 0;
+}
+
 bool linux_is_bzimage(const struct image *img)
 {
-	return img->size >= 0x250 && rd16(img->data + HDR_BOOT_FLAG) == 0xAA55 &&
-	       memcmp(img->data + HDR_MAGIC, "HdrS", 4) == 0;
+	uint8_t h[BP_SIZE];
+
+	return read_setup_page(img, h) == 0 && is_bzimage(img, h);
 }
 
 /*
@@ -111,52 +128,67 @@ static int put_cmdline(const struct vm_config *cfg, const char *extra, struct gu
 
 /*
  * The initrd goes as high as the kernel allows (max_addr, inclusive) below
- * the RAM hole, page aligned, above everything the kernel occupies.
+ * the RAM hole, page aligned, above everything the kernel occupies, and
+ * like every piece a loader places it must pass loader_check_range(): in a
+ * small guest the top of RAM can be the EBDA and ACPI tables, which the VMM
+ * writes after loading.
  */
 static int put_initrd(const struct vm_config *cfg, struct guest_mem *mem, uint64_t kernel_end,
 		      uint64_t max_addr, uint64_t *addr, uint64_t *size)
 {
 	struct image rd;
 	uint64_t top = mem->low_size, at;
+	char what[300], rdsize[32];
 
 	*addr = *size = 0;
 	if (!cfg->initrd)
 		return 0;
 	if (image_read_as(&rd, cfg->initrd, "initrd") < 0)
 		return -1;
+	loader_size_str(rd.size, rdsize, sizeof(rdsize));
 	if (max_addr + 1 < top)
 		top = max_addr + 1;
 	if (rd.size > top || ((top - rd.size) & ~0xFFFULL) < kernel_end) {
-		char s1[32], s2[32];
-
 		err_set(EXIT_USAGE, "initrd '%s' (%s) does not fit between the kernel's end at %#llx "
-			"and %#llx; give the guest more memory (-m)", cfg->initrd,
-			loader_size_str(rd.size, s1, sizeof(s1)), (unsigned long long)kernel_end,
-			(unsigned long long)top);
-		(void)s2;
-		image_free(&rd);
-		return -1;
+			"and %#llx; give the guest more memory (-m)", cfg->initrd, rdsize,
+			(unsigned long long)kernel_end, (unsigned long long)top);
+		goto fail;
 	}
 	at = (top - rd.size) & ~0xFFFULL;
-	guest_mem_write(mem, at, rd.data, rd.size);
+	snprintf(what, sizeof(what), "initrd '%s' (%s)", cfg->initrd, rdsize);
+	if (loader_check_range(mem, at, rd.size, what) < 0) {
+		char reason[512];
+
+		snprintf(reason, sizeof(reason), "%s", err_message());
+		err_set(EXIT_USAGE, "%s; an initrd goes at the top of RAM, so give the guest more "
+			"memory (-m) instead", reason);
+		goto fail;
+	}
+	if (image_copy(&rd, 0, rd.size, guest_mem_ptr(mem, at, rd.size)) < 0)
+		goto fail;
 	*addr = at;
 	*size = rd.size;
 	image_free(&rd);
 	return 0;
+
+fail:
+	image_free(&rd);
+	return -1;
 }
 
 int linux_load_bzimage(const struct image *img, const struct vm_config *cfg,
 		       const char *extra_cmdline, struct guest_mem *mem, struct boot_state *boot)
 {
-	const uint8_t *h = img->data;
-	uint8_t *bp;
+	uint8_t h[BP_SIZE], *bp;
 	unsigned setup_sects, hdr_end;
 	uint16_t version;
 	uint64_t kernel_off, kernel_size, load, align, init_size, initrd, initrd_size;
 	struct memmap_entry map[MEMMAP_MAX];
 	int n;
 
-	if (!linux_is_bzimage(img))
+	if (read_setup_page(img, h) < 0)
+		return -1;
+	if (!is_bzimage(img, h))
 		return err_set(EXIT_USAGE, "not a Linux bzImage (no 0xAA55 boot flag and \"HdrS\" magic)");
 	version = rd16(h + HDR_VERSION);
 	if (version < 0x20c)
@@ -185,7 +217,8 @@ int linux_load_bzimage(const struct image *img, const struct vm_config *cfg,
 		load = (0x1000000 + align - 1) & ~(align - 1);
 	if (loader_check_range(mem, load, init_size, "the kernel (with its decompression space)") < 0)
 		return -1;
-	guest_mem_write(mem, load, img->data + kernel_off, kernel_size);
+	if (image_copy(img, kernel_off, kernel_size, guest_mem_ptr(mem, load, kernel_size)) < 0)
+		return -1;
 
 	bp = guest_mem_ptr(mem, ZERO_PAGE, BP_SIZE);
 	if (!bp)
@@ -236,62 +269,56 @@ int linux_load_bzimage(const struct image *img, const struct vm_config *cfg,
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
 #define HVM_START_MAGIC 0x336ec578
 
-/* Walk one PT_NOTE segment for XEN_ELFNOTE_PHYS32_ENTRY; 0 when absent. */
-static uint64_t pvh_note(const struct image *img, uint64_t off, uint64_t size)
-{
-	uint64_t end;
+/*
+ * Linux's notes are a few hundred bytes; a note segment is read up to this
+ * much, so that a hostile header cannot make us copy a whole file.
+ */
+#define PVH_NOTES_MAX (64 * 1024)
 
-	if (off > img->size || size > img->size - off)
+/* Walk one PT_NOTE segment for XEN_ELFNOTE_PHYS32_ENTRY; 0 when absent. */
+static uint64_t pvh_note(const struct image *img, const struct elf_phdr *ph)
+{
+	uint64_t size = ph->filesz < PVH_NOTES_MAX ? ph->filesz : PVH_NOTES_MAX;
+	uint64_t off = 0, entry = 0;
+	uint8_t *notes;
+
+	if (ph->offset > img->size || size > img->size - ph->offset)
 		return 0;
-	for (end = off + size; end - off >= 12;) {
-		uint32_t namesz = rd32(img->data + off), descsz = rd32(img->data + off + 4);
-		uint32_t type = rd32(img->data + off + 8);
+	notes = image_dup(img, ph->offset, size);
+	if (!notes)
+		return 0;
+	while (size - off >= 12) {
+		uint32_t namesz = rd32(notes + off), descsz = rd32(notes + off + 4);
+		uint32_t type = rd32(notes + off + 8);
 		uint64_t name = off + 12, desc = name + ((namesz + 3ULL) & ~3ULL);
 		uint64_t next = desc + ((descsz + 3ULL) & ~3ULL);
 
-		if (next > end || next <= off)
+		if (next > size)
 			break;
 		if (type == XEN_ELFNOTE_PHYS32_ENTRY && namesz == 4 &&
-		    memcmp(img->data + name, "Xen", 4) == 0 && (descsz == 4 || descsz == 8))
-			return descsz == 4 ? rd32(img->data + desc) : rd64(img->data + desc);
+		    memcmp(notes + name, "Xen", 4) == 0 && (descsz == 4 || descsz == 8)) {
+			entry = descsz == 4 ? rd32(notes + desc) : rd64(notes + desc);
+			break;
+		}
 		off = next;
 	}
-	return 0;
+	free(notes);
+	return entry;
 }
 
 /* The PVH entry from the ELF notes (ELF64 or ELF32), or 0 when there is none. */
 uint64_t linux_pvh_entry(const struct image *img)
 {
-	const uint8_t *d = img->data;
-	bool is64;
-	uint64_t phoff;
-	unsigned phnum, phentsize;
+	struct elf_headers h;
+	uint64_t entry = 0;
 
-	if (img->size < sizeof(Elf32_Ehdr) || memcmp(d, ELFMAG, SELFMAG))
+	if (!elf_has_magic(img) || elf_read_headers(img, &h) < 0)
 		return 0;
-	is64 = d[EI_CLASS] == ELFCLASS64;
-	if (is64 && img->size < sizeof(Elf64_Ehdr))
-		return 0;
-	phoff = is64 ? rd64(d + offsetof(Elf64_Ehdr, e_phoff)) : rd32(d + offsetof(Elf32_Ehdr, e_phoff));
-	phnum = rd16(d + (is64 ? offsetof(Elf64_Ehdr, e_phnum) : offsetof(Elf32_Ehdr, e_phnum)));
-	phentsize = rd16(d + (is64 ? offsetof(Elf64_Ehdr, e_phentsize) : offsetof(Elf32_Ehdr, e_phentsize)));
-	if (phentsize != (is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)) || phoff > img->size ||
-	    (uint64_t)phnum * phentsize > img->size - phoff)
-		return 0;
-	for (unsigned i = 0; i < phnum; i++) {
-		const uint8_t *ph = d + phoff + (uint64_t)i * phentsize;
-		uint64_t entry;
-
-		if (rd32(ph) != PT_NOTE)
-			continue;
-		entry = is64 ? pvh_note(img, rd64(ph + offsetof(Elf64_Phdr, p_offset)),
-					rd64(ph + offsetof(Elf64_Phdr, p_filesz)))
-			     : pvh_note(img, rd32(ph + offsetof(Elf32_Phdr, p_offset)),
-					rd32(ph + offsetof(Elf32_Phdr, p_filesz)));
-		if (entry)
-			return entry;
-	}
-	return 0;
+	for (unsigned i = 0; i < h.phnum && !entry; i++)
+		if (h.ph[i].type == PT_NOTE)
+			entry = pvh_note(img, &h.ph[i]);
+	elf_free_headers(&h);
+	return entry;
 }
 
 int linux_load_pvh(const struct image *img, const struct vm_config *cfg,

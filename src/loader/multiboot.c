@@ -101,12 +101,30 @@ static uint32_t get32(const uint8_t *p)
 	return le32toh(v);
 }
 
-long multiboot_find_header(const struct image *img)
+/*
+ * The file's first 8 KiB, where the header must be, plus room for the
+ * address fields of a header at its very end: read once, and every header
+ * field is taken from this copy.
+ */
+struct mb_head {
+	uint8_t bytes[MB_SEARCH_LEN + MB_ADDR_LEN];
+	size_t len; /* how many came from the file */
+};
+
+static int read_head(const struct image *img, struct mb_head *head)
 {
-	size_t limit = img->size < MB_SEARCH_LEN ? img->size : MB_SEARCH_LEN;
+	long n = image_head(img, head->bytes, sizeof(head->bytes));
+
+	head->len = n < 0 ? 0 : (size_t)n;
+	return n < 0 ? -1 : 0;
+}
+
+static long find_header(const struct mb_head *head)
+{
+	size_t limit = head->len < MB_SEARCH_LEN ? head->len : MB_SEARCH_LEN;
 
 	for (size_t off = 0; off + MB_HEADER_LEN <= limit; off += MB_HEADER_ALIGN) {
-		const uint8_t *h = img->data + off;
+		const uint8_t *h = head->bytes + off;
 
 		/* magic + flags + checksum == 0 (mod 2^32) */
 		if (get32(h) == MB_HEADER_MAGIC &&
@@ -114,6 +132,13 @@ long multiboot_find_header(const struct image *img)
 			return (long)off;
 	}
 	return -1;
+}
+
+long multiboot_find_header(const struct image *img)
+{
+	struct mb_head head;
+
+	return read_head(img, &head) < 0 ? -1 : find_header(&head);
 }
 
 static int check_flags(uint32_t flags)
@@ -131,15 +156,15 @@ static int check_flags(uint32_t flags)
 }
 
 /* The a.out kludge: the header says which bytes of the file go where. */
-static int load_aout(const struct image *img, size_t off, struct guest_mem *mem,
-		     struct mb_kernel *k)
+static int load_aout(const struct image *img, const struct mb_head *head, size_t off,
+		     struct guest_mem *mem, struct mb_kernel *k)
 {
-	const uint8_t *h = img->data + off;
+	const uint8_t *h = head->bytes + off;
 	struct mb_addrs a;
 	uint64_t file_off, load_len, mem_len;
 	uint8_t *dst;
 
-	if (img->size - off < MB_ADDR_LEN)
+	if (head->len - off < MB_ADDR_LEN)
 		return err_set(EXIT_USAGE, "the multiboot header at offset 0x%zx is cut short by "
 			       "the end of the file; its address fields (flag 16) need %d bytes",
 			       off, MB_ADDR_LEN);
@@ -188,21 +213,22 @@ static int load_aout(const struct image *img, size_t off, struct guest_mem *mem,
 		return -1;
 
 	dst = guest_mem_ptr(mem, a.load_addr, mem_len);
-	memcpy(dst, img->data + file_off, load_len);
 	memset(dst + load_len, 0, mem_len - load_len);
+	if (image_copy(img, file_off, load_len, dst) < 0)
+		return -1;
 	k->start = a.load_addr;
 	k->end = a.load_addr + mem_len;
 	k->entry = a.entry_addr;
 	return 0;
 }
 
-static int load_kernel(const struct image *img, size_t off, uint32_t flags,
-		       struct guest_mem *mem, struct mb_kernel *k)
+static int load_kernel(const struct image *img, const struct mb_head *head, size_t off,
+		       uint32_t flags, struct guest_mem *mem, struct mb_kernel *k)
 {
 	struct elf_info elf = { 0 };
 
 	if (flags & MB_HF_AOUT)
-		return load_aout(img, off, mem, k);
+		return load_aout(img, head, off, mem, k);
 	if (!elf_has_magic(img))
 		return err_set(EXIT_USAGE, "the multiboot kernel is not ELF and its header has no "
 			       "address fields (flag 16), so there is no telling where it goes");
@@ -262,7 +288,8 @@ static int place_modules(const struct image *mods, int n, uint64_t kernel_end,
 		if (loader_check_range(mem, at, mods[i].size, what) < 0)
 			return -1;
 		/* RAM after a kernel below 4 GiB is low RAM (< 3 GiB): 32-bit fields hold it. */
-		guest_mem_write(mem, at, mods[i].data, mods[i].size);
+		if (image_copy(&mods[i], 0, mods[i].size, guest_mem_ptr(mem, at, mods[i].size)) < 0)
+			return -1;
 		list[i].mod_start = htole32((uint32_t)at);
 		list[i].mod_end = htole32((uint32_t)(at + mods[i].size));
 		list[i].reserved = 0;
@@ -358,20 +385,23 @@ int multiboot_load(const struct image *img, const struct vm_config *cfg,
 {
 	struct mb_module list[MAX_MODULES];
 	struct mb_kernel kernel = { 0 };
+	struct mb_head head;
 	uint32_t flags, info_at = 0;
 	long off;
 
 	if (nmodules < 0 || nmodules > MAX_MODULES)
 		return err_set(EXIT_USAGE, "at most %d multiboot modules are supported",
 			       MAX_MODULES);
-	off = multiboot_find_header(img);
+	if (read_head(img, &head) < 0)
+		return -1;
+	off = find_header(&head);
 	if (off < 0)
 		return err_set(EXIT_USAGE, "no multiboot header (magic 0x1BADB002 with a matching "
 			       "checksum) in the first 8 KiB");
-	flags = get32(img->data + off + 4);
+	flags = get32(head.bytes + off + 4);
 	if (check_flags(flags) < 0)
 		return -1;
-	if (load_kernel(img, (size_t)off, flags, mem, &kernel) < 0)
+	if (load_kernel(img, &head, (size_t)off, flags, mem, &kernel) < 0)
 		return -1;
 	memset(list, 0, sizeof(list));
 	if (place_modules(modules, nmodules, kernel.end, mem, list) < 0)

@@ -75,7 +75,8 @@ int raw_load(const struct image *img, enum image_format fmt, const struct vm_con
 			       LAYOUT_EBDA, LAYOUT_ACPI_END, LAYOUT_EBDA);
 	if (fmt != FORMAT_RAW16 && loader_check_range(mem, load, size, "raw image") < 0)
 		return -1;
-	memcpy(dst, img->data, size);
+	if (image_copy(img, 0, size, dst) < 0)
+		return -1;
 
 	memset(boot, 0, sizeof(*boot));
 	boot->entry = entry;

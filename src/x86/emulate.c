@@ -10,7 +10,10 @@
  *            own: deliver #BP (a trap: the handler sees RIP after the int3)
  *   fwait    a no-op unless an unmasked x87 exception is pending (then #MF)
  *   ldmxcsr  0F AE /2 and stmxcsr 0F AE /3 with a memory operand: MXCSR
- *   stmxcsr  lives in the XSAVE area, the operand in guest memory
+ *   stmxcsr  lives in the XSAVE area, the operand in guest memory, reached
+ *            with the CPU's checks: a not-present page or one the access
+ *            may not touch (U/S, R/W with CR0.WP, SMAP) is a #PF for the
+ *            guest, with its error code and CR2
  *
  * Anything else stays a guest crash, reported with the instruction bytes.
  */
@@ -30,7 +33,13 @@
 #define FSW_ES 0x80      /* x87 status: an unmasked exception is pending */
 #define VEC_MF 16
 
-bool x86_inject_exception(struct vcpu *vcpu, unsigned vector, unsigned skip)
+#define VEC_PF 14
+#define EFLAGS_AC (1ULL << 18)
+#define CR0_WP (1ULL << 16)
+#define CR4_SMAP (1ULL << 21)
+
+static bool inject(struct vcpu *vcpu, unsigned vector, unsigned skip, bool has_error_code,
+		   uint32_t error_code)
 {
 	struct kvm_regs regs;
 	struct kvm_vcpu_events ev;
@@ -42,11 +51,33 @@ bool x86_inject_exception(struct vcpu *vcpu, unsigned vector, unsigned skip)
 	regs.rip += skip;
 	ev.exception.injected = 1;
 	ev.exception.nr = (uint8_t)vector;
-	ev.exception.has_error_code = 0;
-	ev.exception.error_code = 0;
+	ev.exception.has_error_code = has_error_code;
+	ev.exception.error_code = error_code;
 	ev.flags = 0;
 	return ioctl(vcpu->fd, KVM_SET_REGS, &regs) == 0 &&
 	       ioctl(vcpu->fd, KVM_SET_VCPU_EVENTS, &ev) == 0;
+}
+
+bool x86_inject_exception(struct vcpu *vcpu, unsigned vector, unsigned skip)
+{
+	return inject(vcpu, vector, skip, false, 0);
+}
+
+/*
+ * #PF at linear address cr2. minikvm does not enable KVM_CAP_EXCEPTION_PAYLOAD,
+ * and without it KVM delivers an injected exception as it stands and leaves
+ * CR2 alone (the payload fields exist only with the capability): so CR2 is
+ * set first, with KVM_SET_SREGS, as the CPU would have set it.
+ */
+static bool inject_page_fault(struct vcpu *vcpu, uint64_t cr2, uint32_t error_code)
+{
+	struct kvm_sregs s;
+
+	if (ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0)
+		return false;
+	s.cr2 = cr2;
+	return ioctl(vcpu->fd, KVM_SET_SREGS, &s) == 0 &&
+	       inject(vcpu, VEC_PF, 0, true, error_code);
 }
 
 int arch_reinject_debug_event(struct vcpu *vcpu, const struct vcpu_debug_event *ev)
@@ -71,27 +102,57 @@ static bool emulate_fwait(struct vcpu *vcpu, struct kvm_regs *regs)
 	return ioctl(vcpu->fd, KVM_SET_REGS, regs) == 0;
 }
 
-/* Read or write guest memory at a linear address, through the guest's paging. */
-static bool guest_linear(struct vcpu *vcpu, const struct paging_regs *p, uint64_t linear,
-			 void *buf, unsigned len, bool write)
-{
-	struct walk w;
-
-	/* A 4-byte operand that straddles a page is left to the crash path: rare, and honest. */
-	if (((linear & 0xFFF) + len) > 0x1000 || page_walk(&vcpu->vm->mem, p, linear, &w) < 0)
-		return false;
-	return (write ? guest_mem_write(&vcpu->vm->mem, w.gpa, buf, len)
-		      : guest_mem_read(&vcpu->vm->mem, w.gpa, buf, len)) == 0;
-}
-
 /* Instruction bytes at a linear address, up to the end of its page (the rest zero). */
 static bool read_insn(struct vcpu *vcpu, const struct paging_regs *p, uint64_t linear,
 		      uint8_t *buf, unsigned len)
 {
 	unsigned in_page = 0x1000 - (linear & 0xFFF);
+	struct walk w;
 
+	/* KVM fetched these bytes already: the walk only finds them. */
 	memset(buf, 0, len);
-	return guest_linear(vcpu, p, linear, buf, len < in_page ? len : in_page, false);
+	return page_walk(&vcpu->vm->mem, p, linear, &w) == 0 &&
+	       guest_mem_read(&vcpu->vm->mem, w.gpa, buf, len < in_page ? len : in_page) == 0;
+}
+
+enum access_result {
+	ACCESS_DONE,    /* the bytes were read or written */
+	ACCESS_FAULTED, /* the guest got its #PF instead: the instruction is finished */
+	ACCESS_FAILED,  /* neither: leave the instruction to the crash path */
+};
+
+/*
+ * A data read or write at a linear address, through the guest's paging and
+ * with the checks the CPU makes: a page that is not present, or whose
+ * rights forbid the access at this CPL (U/S, R/W with CR0.WP, SMAP), gets
+ * the guest a #PF with the error code and CR2 the CPU would give.
+ */
+static enum access_result guest_data(struct vcpu *vcpu, const struct kvm_sregs *s,
+				     const struct paging_regs *p, uint64_t rflags,
+				     uint64_t linear, void *buf, unsigned len, bool write)
+{
+	const struct paging_access a = {
+		.write = write,
+		.cpl = s->ss.dpl, /* CPL is SS.DPL (and CS.RPL), as KVM itself reads it */
+		.cr0_wp = s->cr0 & CR0_WP,
+		.cr4_smap = s->cr4 & CR4_SMAP,
+		.eflags_ac = rflags & EFLAGS_AC,
+	};
+	struct walk w;
+	uint32_t error_code;
+	int walked;
+
+	/* A 4-byte operand that straddles a page is left to the crash path: rare, and honest. */
+	if (((linear & 0xFFF) + len) > 0x1000)
+		return ACCESS_FAILED;
+	walked = page_walk(&vcpu->vm->mem, p, linear, &w);
+	if (paging_access_faults(walked, &w, &a, &error_code))
+		return inject_page_fault(vcpu, linear, error_code) ? ACCESS_FAULTED : ACCESS_FAILED;
+	if (walked < 0)
+		return ACCESS_FAILED;
+	return (write ? guest_mem_write(&vcpu->vm->mem, w.gpa, buf, len)
+		      : guest_mem_read(&vcpu->vm->mem, w.gpa, buf, len)) == 0
+		? ACCESS_DONE : ACCESS_FAILED;
 }
 
 static uint64_t gpr(const struct kvm_regs *r, unsigned n)
@@ -167,6 +228,7 @@ static bool emulate_mxcsr(struct vcpu *vcpu, struct kvm_regs *regs, const struct
 	uint64_t ea;
 	struct kvm_xsave xs;
 	uint32_t mxcsr;
+	enum access_result access;
 
 	if (!s->cs.l || !read_insn(vcpu, p, linear, insn, sizeof(insn)))
 		return false;
@@ -181,8 +243,9 @@ static bool emulate_mxcsr(struct vcpu *vcpu, struct kvm_regs *regs, const struct
 	if (ioctl(vcpu->fd, KVM_GET_XSAVE, &xs) < 0)
 		return false;
 	if (reg == 2) {
-		if (!guest_linear(vcpu, p, ea, &mxcsr, 4, false))
-			return false;
+		access = guest_data(vcpu, s, p, regs->rflags, ea, &mxcsr, 4, false);
+		if (access != ACCESS_DONE)
+			return access == ACCESS_FAULTED;
 		if (mxcsr & 0xFFFF0000U) /* reserved bits: #GP(0), as the CPU would */
 			return x86_inject_exception(vcpu, 13, 0);
 		uint64_t bv;
@@ -196,8 +259,9 @@ static bool emulate_mxcsr(struct vcpu *vcpu, struct kvm_regs *regs, const struct
 			return false;
 	} else {
 		memcpy(&mxcsr, (uint8_t *)xs.region + 24, 4);
-		if (!guest_linear(vcpu, p, ea, &mxcsr, 4, true))
-			return false;
+		access = guest_data(vcpu, s, p, regs->rflags, ea, &mxcsr, 4, true);
+		if (access != ACCESS_DONE)
+			return access == ACCESS_FAULTED;
 	}
 	regs->rip += pre + 2 + len;
 	return ioctl(vcpu->fd, KVM_SET_REGS, regs) == 0;

@@ -50,8 +50,15 @@ static int read_entry(const struct guest_mem *mem, struct walk *w, const char *n
 	w->nsteps++;
 	if (!(*entry & P)) {
 		w->error = "not present";
+		w->not_present = true;
 		return -1;
 	}
+	/*
+	 * PAE's four PDPTEs hold no access rights: their bits 1, 2 and 63 are
+	 * reserved (SDM vol. 3, §4.4.1); rights come from the PDE and PTE.
+	 */
+	if (w->mode == PAGING_PAE && w->nsteps == 1)
+		return 0;
 	w->writable &= !!(*entry & RW);
 	w->user &= !!(*entry & US);
 	w->nx |= !!(*entry & XD);
@@ -152,4 +159,36 @@ int page_walk(const struct guest_mem *mem, const struct paging_regs *r, uint64_t
 		return walk_long(mem, r, gva, w, 5);
 	}
 	return -1;
+}
+
+bool paging_access_faults(int walked, const struct walk *w, const struct paging_access *a,
+			  uint32_t *error_code)
+{
+	bool user_mode = a->cpl == 3;
+	uint32_t code = (a->write ? PF_ERR_W : 0) | (user_mode ? PF_ERR_U : 0);
+	bool denied;
+
+	*error_code = 0;
+	if (walked < 0) {
+		if (!w->not_present)
+			return false;
+		*error_code = code;
+		return true;
+	}
+	if (w->mode == PAGING_NONE)
+		return false;
+	if (user_mode)
+		/* User mode: only user pages, and writes only where every level allows them. */
+		denied = !w->user || (a->write && !w->writable);
+	else
+		/*
+		 * Supervisor mode: user pages are off limits under SMAP unless
+		 * EFLAGS.AC says otherwise; read-only pages only with CR0.WP.
+		 */
+		denied = (w->user && a->cr4_smap && !a->eflags_ac) ||
+			 (a->write && !w->writable && a->cr0_wp);
+	if (!denied)
+		return false;
+	*error_code = code | PF_ERR_P;
+	return true;
 }

@@ -38,6 +38,7 @@ struct walk {
 	uint64_t gpa;         /* the result, when the walk succeeded */
 	uint64_t page_size;   /* 4 KiB, 2 MiB, 4 MiB or 1 GiB (0 when paging is off) */
 	bool writable, user, nx;
+	bool not_present;     /* it failed at an entry with P = 0: a #PF, for the CPU */
 	const char *error;    /* why it failed: "not present", "non-canonical", ... */
 };
 
@@ -45,5 +46,34 @@ enum paging_mode paging_mode(const struct paging_regs *r);
 const char *paging_mode_name(enum paging_mode m);
 /* 0 with w->gpa set, or -1 with w->error; w->steps shows how far the walk got. */
 int page_walk(const struct guest_mem *mem, const struct paging_regs *r, uint64_t gva, struct walk *w);
+
+/*
+ * Page-level protection for a data access (SDM vol. 3, §4.6 "Access
+ * Rights", §4.7 "Page-Fault Exceptions"): what the CPU checks after the
+ * walk, as one pure decision.
+ */
+struct paging_access {
+	bool write;     /* a write, else a read */
+	unsigned cpl;   /* 3: a user-mode access; 0-2: supervisor-mode */
+	bool cr0_wp;    /* CR0.WP: supervisor writes honour read-only pages */
+	bool cr4_smap;  /* CR4.SMAP: supervisor data accesses to user pages fault... */
+	bool eflags_ac; /* ...unless EFLAGS.AC is set (explicit accesses) */
+};
+
+/* #PF error code bits (SDM vol. 3, §4.7). */
+#define PF_ERR_P 0x1 /* 0: not present; 1: a protection violation */
+#define PF_ERR_W 0x2 /* the access was a write */
+#define PF_ERR_U 0x4 /* the access was user-mode (CPL 3) */
+
+/*
+ * Does the access fault? walked is page_walk()'s result for w. True with
+ * *error_code set for a #PF: a not-present page, or one whose U/S and R/W
+ * rights (and SMAP, CR0.WP) forbid the access. False when it may proceed,
+ * and also when the walk failed for a reason that is no #PF (a
+ * non-canonical address, page tables outside RAM): the caller tells those
+ * apart by walked < 0. Paging off: nothing faults.
+ */
+bool paging_access_faults(int walked, const struct walk *w, const struct paging_access *a,
+			  uint32_t *error_code);
 
 #endif

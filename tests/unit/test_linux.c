@@ -298,3 +298,42 @@ TEST(linux_cmdline_user_then_extra)
 	testmem_free(&mem);
 	free(k);
 }
+
+/*
+ * The initrd goes at the top of RAM; in a small guest that can be over the
+ * EBDA and ACPI tables (which the VMM writes later) unless it is checked like
+ * every other piece a loader places.
+ */
+TEST(linux_pvh_initrd_must_not_overlap_reserved_memory)
+{
+	size_t size;
+	uint8_t *k = pvh_elf(&size, true);
+	Elf64_Phdr *ph = (Elf64_Phdr *)(k + sizeof(Elf64_Ehdr));
+	struct image img = testimage("vmlinux", k, size);
+	struct guest_mem mem;
+	struct boot_state boot;
+	struct vm_config cfg = { 0 };
+	size_t rdsize = 1536 * 1024;
+	uint8_t *rd = malloc(rdsize);
+
+	ph[0].p_paddr = 0x10000; /* a small kernel low in RAM */
+	memset(rd, 0x42, rdsize);
+	cfg.initrd = write_tmp(rd, rdsize);
+	testmem_new(&mem, 2 * MIB, 0);
+	CHECK(linux_load_pvh(&img, &cfg, NULL, &mem, &boot) < 0);
+	CHECK_EQ(err_status(), EXIT_USAGE);
+	CHECK(err_has("initrd"));
+	CHECK(err_has("overlaps memory minikvm reserves"));
+	CHECK(!strchr(err_message(), '\n'));
+	CHECK_EQ(rd8(&mem, LAYOUT_EBDA), 0); /* nothing written over the EBDA */
+	testmem_free(&mem);
+
+	/* With enough RAM it goes high, clear of everything. */
+	testmem_new(&mem, 8 * MIB, 0);
+	CHECK_EQ(linux_load_pvh(&img, &cfg, NULL, &mem, &boot), 0);
+	CHECK_EQ(rd64(&mem, rd64(&mem, LAYOUT_BOOTINFO + 16)), 8 * MIB - 1536 * 1024);
+	testmem_free(&mem);
+	unlink(cfg.initrd);
+	free(rd);
+	free(k);
+}

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define MIB (1ULL << 20)
@@ -90,13 +91,33 @@ TEST(image_read_whole_file)
 		data[i] = (uint8_t)(i ^ (i >> 8));
 	scratch_begin();
 	p = put_file(0, "big.img", data, sizeof(data));
+	static uint8_t back[sizeof(data)];
+	uint8_t head[16];
+
 	CHECK_EQ(image_read(&img, p), 0);
 	CHECK_EQ(img.size, sizeof(data));
 	CHECK_STR(img.path, p);
-	CHECK(img.data && memcmp(img.data, data, sizeof(data)) == 0);
+	CHECK_EQ(image_copy(&img, 0, sizeof(back), back), 0);
+	CHECK_MEM(back, data, sizeof(data));
+	CHECK_EQ(image_copy(&img, 1000, 3, back), 0);
+	CHECK_MEM(back, data + 1000, 3);
+	CHECK(image_copy(&img, sizeof(data) - 2, 3, back) < 0);   /* past the end */
+	CHECK(err_has("past its end"));
 	image_free(&img);
 	image_free(&img);                        /* twice is harmless */
-	CHECK(img.data == NULL);
+	CHECK(img.data == NULL && img.size == 0);
+
+	/* A pipe has no size to go by: read whole. */
+	snprintf((char *)back, sizeof(back), "printf 'pipe-bytes' > '%s/fifo' &", dir);
+	p = put_file(1, "fifo", "", 0);
+	unlink(p);
+	CHECK_EQ(mkfifo(p, 0600), 0);
+	CHECK_EQ(system((const char *)back), 0);
+	CHECK_EQ(image_read(&img, p), 0);
+	CHECK_EQ(img.size, 10);
+	CHECK_EQ(image_head(&img, head, sizeof(head)), 10);
+	CHECK_MEM(head, "pipe-bytes\0\0\0\0\0", 16);
+	image_free(&img);
 	scratch_end();
 }
 
@@ -203,5 +224,83 @@ TEST(loader_load_multiboot_with_modules)
 	CHECK(err_has("cannot read module '"));
 	CHECK(err_has("/missing': No such file or directory"));
 	testmem_free(&mem);
+	scratch_end();
+}
+
+/*
+ * Load img in a child process and tell how that went: 0 when the loader
+ * returned an error naming the shrunken file, 1 when it loaded (wrong),
+ * 2 for any other error, 128 + N when a signal N (SIGBUS) killed it.
+ */
+static int load_in_child(const struct image *img, enum image_format fmt)
+{
+	struct vm_config cfg = { .format = fmt };
+	struct guest_mem mem;
+	struct boot_state boot;
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		int ret;
+
+		testmem_new(&mem, 4 * MIB, 0);
+		if (fmt == FORMAT_ELF)
+			ret = elf_load(img, &mem, &boot);
+		else if (fmt == FORMAT_MULTIBOOT)
+			ret = multiboot_load(img, &cfg, NULL, 0, &mem, &boot);
+		else
+			ret = raw_load(img, fmt, &cfg, &mem, &boot);
+		_exit(ret == 0 ? 1 : err_has("shrank") ? 0 : 2);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+/*
+ * A file cut short after it was read (another program rewriting it while
+ * minikvm starts) is an error, never a SIGBUS from touching a mapping
+ * past the file's new end, nor bytes read from beyond it.
+ */
+TEST(loader_file_truncated_after_read_is_an_error)
+{
+	static uint8_t code[0x3000];
+	struct elfgen_seg seg = { .type = PT_LOAD, .vaddr = MIB, .paddr = MIB,
+				  .memsz = sizeof(code), .data = code, .filesz = sizeof(code) };
+	const uint32_t addrs[5] = { 0x100010, 0x100000, 0, 0, 0x100020 };
+	struct image img;
+	const char *p;
+	size_t size;
+	uint8_t *elf;
+
+	memset(code, 0x90, sizeof(code));
+	scratch_begin();
+
+	elf = elfgen(true, EM_X86_64, MIB, &seg, 1, &size);
+	p = put_file(0, "k.elf", elf, size);
+	CHECK_EQ(image_read(&img, p), 0);
+	CHECK_EQ(truncate(p, 4096), 0);       /* headers stay, segment bytes go */
+	CHECK_EQ(load_in_child(&img, FORMAT_ELF), 0);
+	image_free(&img);
+	CHECK_EQ(image_read(&img, p), 0);
+	CHECK_EQ(truncate(p, 16), 0);         /* the headers go too */
+	CHECK_EQ(load_in_child(&img, FORMAT_ELF), 0);
+	image_free(&img);
+	free(elf);
+
+	p = put_file(0, "raw.bin", code, sizeof(code));
+	CHECK_EQ(image_read(&img, p), 0);
+	CHECK_EQ(truncate(p, 4096), 0);
+	CHECK_EQ(load_in_child(&img, FORMAT_RAW32), 0);
+	image_free(&img);
+
+	mbgen_header(code + 0x10, 0x10000, addrs);
+	p = put_file(0, "mb.bin", code, sizeof(code));
+	CHECK_EQ(image_read(&img, p), 0);
+	CHECK_EQ(truncate(p, 4096), 0);
+	CHECK_EQ(load_in_child(&img, FORMAT_MULTIBOOT), 0);
+	image_free(&img);
 	scratch_end();
 }

@@ -155,3 +155,141 @@ TEST(paging_table_outside_ram)
 	CHECK_STR(w.error, "page table outside guest RAM");
 	free(buf);
 }
+
+/*
+ * What the SDM (vol. 3, §4.6.1) says each kind of access may do, written
+ * out case by case, to hold paging_access_faults() against.
+ */
+static bool sdm_allows(bool user_page, bool writable, const struct paging_access *a)
+{
+	if (a->cpl == 3) {
+		if (!a->write)
+			return user_page;                 /* user reads: user pages only */
+		return user_page && writable;         /* user writes: user, writable */
+	}
+	if (!a->write) {
+		if (!user_page)
+			return true;                      /* supervisor reads of supervisor pages */
+		return !a->cr4_smap || a->eflags_ac;  /* of user pages: SMAP unless AC */
+	}
+	if (user_page && a->cr4_smap && !a->eflags_ac)
+		return false;                         /* SMAP before anything else */
+	if (!a->cr0_wp)
+		return true;                          /* WP=0: any page with a translation */
+	return writable;                              /* WP=1: writable pages only */
+}
+
+TEST(paging_access_rights_every_combination)
+{
+	int checked = 0;
+
+	for (unsigned bits = 0; bits < 1u << 8; bits++) {
+		bool user_page = bits & 1, writable = bits & 2;
+		struct paging_access a = {
+			.write = bits & 4, .cpl = bits & 8 ? 3 : (bits & 16 ? 1 : 0),
+			.cr0_wp = bits & 32, .cr4_smap = bits & 64, .eflags_ac = bits & 128,
+		};
+		struct walk w = { .mode = PAGING_4LEVEL, .user = user_page, .writable = writable,
+				  .page_size = 4096 };
+		uint32_t want = (a.write ? PF_ERR_W : 0) | (a.cpl == 3 ? PF_ERR_U : 0), code = 99;
+		bool allowed = sdm_allows(user_page, writable, &a);
+
+		if (paging_access_faults(0, &w, &a, &code) != !allowed ||
+		    code != (allowed ? 0 : want | PF_ERR_P)) {
+			test_fail(__FILE__, __LINE__, "user page %d, writable %d, write %d, CPL %u, "
+				  "WP %d, SMAP %d, AC %d: fault %d (want %d), error code %u",
+				  user_page, writable, a.write, a.cpl, a.cr0_wp, a.cr4_smap,
+				  a.eflags_ac, allowed, !allowed, code);
+			return;
+		}
+		/* Not present: always a #PF, P clear, W and U as the access was. */
+		w.not_present = true;
+		w.error = "not present";
+		CHECK(paging_access_faults(-1, &w, &a, &code));
+		CHECK_EQ(code, want);
+		/* Other failed walks are no #PF; paging off checks nothing. */
+		w.not_present = false;
+		w.error = "non-canonical address";
+		CHECK(!paging_access_faults(-1, &w, &a, &code));
+		w = (struct walk){ .mode = PAGING_NONE };
+		CHECK(!paging_access_faults(0, &w, &a, &code));
+		CHECK_EQ(code, 0);
+		checked++;
+	}
+	CHECK_EQ(checked, 256);
+}
+
+TEST(paging_access_rights_examples)
+{
+	struct walk user_ro = { .mode = PAGING_4LEVEL, .user = true, .writable = false };
+	struct walk kernel_rw = { .mode = PAGING_4LEVEL, .user = false, .writable = true };
+	struct walk kernel_ro = { .mode = PAGING_4LEVEL, .user = false, .writable = false };
+	struct paging_access a;
+	uint32_t code;
+
+	/* stmxcsr from CPL 3 into a read-only user page: #PF, P|W|U */
+	a = (struct paging_access){ .write = true, .cpl = 3 };
+	CHECK(paging_access_faults(0, &user_ro, &a, &code));
+	CHECK_EQ(code, 7);
+	/* ldmxcsr from CPL 3 of a supervisor page: #PF, P|U */
+	a.write = false;
+	CHECK(paging_access_faults(0, &kernel_rw, &a, &code));
+	CHECK_EQ(code, 5);
+	/* the kernel writes its own read-only page: only with CR0.WP */
+	a = (struct paging_access){ .write = true, .cpl = 0 };
+	CHECK(!paging_access_faults(0, &kernel_ro, &a, &code));
+	a.cr0_wp = true;
+	CHECK(paging_access_faults(0, &kernel_ro, &a, &code));
+	CHECK_EQ(code, 3);
+	/* the kernel reads a user page under SMAP: #PF P; with EFLAGS.AC (stac) fine */
+	a = (struct paging_access){ .cpl = 0, .cr4_smap = true };
+	CHECK(paging_access_faults(0, &user_ro, &a, &code));
+	CHECK_EQ(code, 1);
+	a.eflags_ac = true;
+	CHECK(!paging_access_faults(0, &user_ro, &a, &code));
+}
+
+/* The rights page_walk() reports are those of every level together. */
+TEST(paging_walk_rights_all_levels)
+{
+	struct paging_regs r = { .cr0 = 0x80010011, .cr4 = 0x20, .efer = 0x500, .cr3 = 0x1000 };
+	struct walk w;
+
+	setup();
+	put64(0x1000, 0x2000 | 7);           /* PML4E: P RW US */
+	put64(0x2000, 0x3000 | 7);           /* PDPTE: P RW US */
+	put64(0x3000, 0x4000 | 7);           /* PDE -> PT */
+	put64(0x4000 + 1 * 8, 0x5000 | 5);   /* PTE 1: user, read-only */
+	put64(0x4000 + 2 * 8, 0x6000 | 3);   /* PTE 2: supervisor, writable */
+	put64(0x3000 + 8, 0x200000 | 0x85);  /* PDE 1: 2 MiB, user, read-only */
+	CHECK(page_walk(&mem, &r, 0x1000, &w) == 0);
+	CHECK(w.user && !w.writable);
+	CHECK(page_walk(&mem, &r, 0x2000, &w) == 0);
+	CHECK(!w.user && w.writable);
+	CHECK(page_walk(&mem, &r, 0x200000, &w) == 0);
+	CHECK(w.user && !w.writable);
+	put64(0x2000, 0x3000 | 3);           /* a supervisor PDPTE makes it all supervisor */
+	CHECK(page_walk(&mem, &r, 0x1000, &w) == 0);
+	CHECK(!w.user);
+	CHECK(page_walk(&mem, &r, 0x3000, &w) < 0);
+	CHECK(w.not_present);
+	free(buf);
+}
+
+/* PAE's PDPTEs carry no rights (bits 1, 2, 63 reserved): the PDE and PTE say. */
+TEST(paging_pae_pdpte_has_no_rights)
+{
+	struct paging_regs r = { .cr0 = 0x80000011, .cr4 = 0x20, .cr3 = 0x1000 };
+	struct walk w;
+
+	setup();
+	put64(0x1000, 0x2000 | 1);          /* PDPTE 0: only P */
+	put64(0x2000, 0x3000 | 7);          /* PDE 0 -> PT, user, writable */
+	put64(0x3000 + 8, 0x7000 | 7);      /* PTE 1 */
+	CHECK(page_walk(&mem, &r, 0x1234, &w) == 0);
+	CHECK_EQ(w.gpa, 0x7234);
+	CHECK(w.user);
+	CHECK(w.writable);
+	CHECK(!w.nx);
+	free(buf);
+}
