@@ -17,10 +17,10 @@
  *
  * Anything else stays a guest crash, reported with the instruction bytes.
  */
-#include "../arch.h"
-#include "../error.h"
-#include "../vcpu.h"
-#include "../vm.h"
+#include "arch.h"
+#include "error.h"
+#include "vcpu.h"
+#include "vm.h"
 #include "paging.h"
 #include "x86.h"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "paging.h"
-#include "../guest_mem.h"
+#include "guest_mem.h"
 
 #include <string.h>
 

@@ -15,13 +15,13 @@
 
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
-FUZZ_CFLAGS  := -std=gnu11 -g -O1 -Wall -Wextra -Werror -D_GNU_SOURCE \
+FUZZ_CFLAGS  := -std=gnu11 -g -O1 -Wall -Wextra -Werror -D_GNU_SOURCE $(INCLUDE) \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_SRC     := tests/fuzz/fuzz_gdbstub.c $(wildcard gdbstub/*.c)
 # The simulated target and the output checker are the harness, not the code
 # under test: sanitized but without coverage feedback, which would only slow
 # the fuzzer down comparing every byte of every reply.
-FUZZ_SIM_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -D_GNU_SOURCE \
+FUZZ_SIM_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -D_GNU_SOURCE $(INCLUDE) \
                    -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_ARGS    := -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 \
                 -dict=tests/fuzz/gdbstub.dict -print_final_stats=1 \
@@ -48,7 +48,7 @@ build-fuzz/fuzz_agent: tests/fuzz/fuzz_agent.c gdbstub/agent.c gdbstub/agent.h
 
 build-fuzz/fuzz_loader: $(FUZZ_LOADER_SRC) $(wildcard src/*.h src/loader/*.h src/x86/*.h)
 	@mkdir -p build-fuzz
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -iquote src -DMINIKVM_VERSION='"fuzz"' -o $@ $(FUZZ_LOADER_SRC)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -DMINIKVM_VERSION='"fuzz"' -o $@ $(FUZZ_LOADER_SRC)
 
 .PHONY: fuzz fuzz-gdbstub fuzz-agent fuzz-loader
 fuzz: fuzz-gdbstub fuzz-agent fuzz-loader

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "imagegen.h"
-#include "../../src/error.h"
+#include "error.h"
 
 #include <elf.h>
 #include <endian.h>

@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../src/guest_mem.h"
-#include "../../src/loader/loader.h"
+#include "guest_mem.h"
+#include "loader/loader.h"
 
 /* Guest RAM of size bytes, every byte set to fill; release with testmem_free(). */
 void testmem_new(struct guest_mem *mem, uint64_t size, uint8_t fill);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "test.h"
 #include "imagegen.h"
-#include "../../src/error.h"
-#include "../../src/loader/elf.h"
+#include "error.h"
+#include "loader/elf.h"
 
 #include <elf.h>
 #include <stdlib.h>

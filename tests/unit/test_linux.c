@@ -2,9 +2,9 @@
 /* The Linux loaders: bzImage (64-bit boot protocol) and vmlinux through PVH. */
 #include "test.h"
 #include "imagegen.h"
-#include "../../src/error.h"
-#include "../../src/loader/loader.h"
-#include "../../src/x86/layout.h"
+#include "error.h"
+#include "loader/loader.h"
+#include "x86/layout.h"
 
 #include <elf.h>
 #include <stdlib.h>

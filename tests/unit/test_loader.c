@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "test.h"
 #include "imagegen.h"
-#include "../../src/error.h"
+#include "error.h"
 
 #include <elf.h>
 #include <fcntl.h>

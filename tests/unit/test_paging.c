@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "test.h"
-#include "../../src/guest_mem.h"
-#include "../../src/x86/paging.h"
+#include "guest_mem.h"
+#include "x86/paging.h"
 
 #include <stdlib.h>
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "test.h"
 #include "imagegen.h"
-#include "../../src/error.h"
-#include "../../src/x86/layout.h"
+#include "error.h"
+#include "x86/layout.h"
 
 #include <stdlib.h>
 
