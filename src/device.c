@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "device.h"
+#include "arch.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -36,7 +37,7 @@ void device_add(const struct device *dev)
 
 static int host_irq_line(const struct device_host *h, int irq, int level)
 {
-	return vm_irq_line(h->vm, irq, level);
+	return arch_irq_line(h->vm, irq, level);
 }
 
 static bool host_request_exit(const struct device_host *h, int status, const char *reason)

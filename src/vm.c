@@ -313,11 +313,6 @@ void vm_set_hooks(struct vm *vm, const struct vm_hooks *hooks, void *ctx)
 		vm->vcpus[i]->debug_dirty = true;
 }
 
-int vm_irq_line(struct vm *vm, int irq, int level)
-{
-	return arch_irq_line(vm, irq, level);
-}
-
 bool vm_request_exit(struct vm *vm, int status, const char *reason)
 {
 	uint64_t one = 1;

@@ -115,8 +115,7 @@ int vm_require_caps(int kvm_fd, const struct kvm_cap_need *caps, size_t n);
 /* Plug an observer (the debugger) in; before vm_run. */
 void vm_set_hooks(struct vm *vm, const struct vm_hooks *hooks, void *ctx);
 
-/* Services device.c passes on to devices (struct device_host). */
-int vm_irq_line(struct vm *vm, int irq, int level);
+/* Services device.c passes on to devices (struct device_host); IRQ lines are the arch's. */
 /*
  * Ask the VM to end with an exit status; reason is for --verbose. The first
  * call wins and returns true; later ones change nothing and return false.

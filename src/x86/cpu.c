@@ -83,11 +83,6 @@ void arch_vm_free(struct vm *vm)
 	vm->arch.cpuid = NULL;
 }
 
-int arch_irq_line(struct vm *vm, int irq, int level)
-{
-	return irq_line(vm, irq, level);
-}
-
 void arch_vcpu_pre_run(struct vcpu *vcpu)
 {
 	irq_vcpu_pre_run(vcpu);

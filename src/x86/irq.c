@@ -20,6 +20,7 @@
 #include "irqchip.h"
 #include "layout.h"
 
+#include "arch.h"
 #include "dev/i8254.h"
 #include "dev/i8259.h"
 #include "dev/ioapic.h"
@@ -149,8 +150,8 @@ static void pit_irq0_pulse(void *ctx)
 	struct vm *vm = ctx;
 
 	/* A lost pulse costs the guest a tick; there is no one to tell. */
-	(void)irq_line(vm, PIT_IRQ, 1);
-	(void)irq_line(vm, PIT_IRQ, 0);
+	(void)arch_irq_line(vm, PIT_IRQ, 1);
+	(void)arch_irq_line(vm, PIT_IRQ, 0);
 }
 
 static const struct i8254_ops pit_ops = { .irq0_pulse = pit_irq0_pulse };
@@ -286,7 +287,7 @@ int irq_vm_init(struct vm *vm)
 	return 0;
 }
 
-int irq_line(struct vm *vm, int irq, int level)
+int arch_irq_line(struct vm *vm, int irq, int level)
 {
 	struct kvm_irq_level line = { .irq = (uint32_t)irq, .level = (uint32_t)level };
 

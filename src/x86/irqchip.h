@@ -12,7 +12,7 @@
  * the legacy chips in userspace the VM is created and destroyed in well
  * under a millisecond. It also keeps every interrupt route readable here:
  *
- *   device --vm_irq_line(irq)--> 8259 pin irq   --INTR--> vCPU 0 (ExtINT, KVM_INTERRUPT)
+ *   device --arch_irq_line(irq)-> 8259 pin irq   --INTR--> vCPU 0 (ExtINT, KVM_INTERRUPT)
  *                            \-> IOAPIC pin gsi --MSI---> local APICs (KVM_SIGNAL_MSI)
  *
  * ISA IRQ 0 (the PIT) arrives at IOAPIC pin 2, as the MADT's interrupt
@@ -40,8 +40,7 @@ struct vcpu;
  * reset and freed with the others.
  */
 int irq_vm_init(struct vm *vm);
-/* An ISA/GSI line from a device. */
-int irq_line(struct vm *vm, int irq, int level);
+/* An ISA/GSI line from a device: arch_irq_line() (arch.h), defined in irq.c. */
 /* A local APIC took an EOI for a level-triggered IOAPIC vector (KVM_EXIT_IOAPIC_EOI). */
 void irq_ioapic_eoi(struct vm *vm, int vector);
 /* Before each KVM_RUN of vCPU 0: inject the 8259's interrupt or ask for a window. */

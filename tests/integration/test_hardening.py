@@ -209,8 +209,8 @@ def random_packet(rng, lo, hi):
         return b"qRcmd," + b"".join(b"%02x" % c for c in rng.choice(
             [b"info sregs", b"stats", b"translate 0x100000", b"help", b"phys on", b"phys off",
              b"bogus command"]))
-    if choice == 7:
-        return bytes(rng.randrange(32, 127) for _ in range(rng.randrange(0, 40)))
+    if choice == 7:  # noise, behind a letter no request starts with ("k" alone would kill)
+        return b"~" + bytes(rng.randrange(32, 127) for _ in range(rng.randrange(0, 40)))
     if choice == 8:
         return b"T%x" % rng.randrange(0, 100)
     if choice == 9:
