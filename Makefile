@@ -72,9 +72,11 @@ include guest/guest.mk
 # scripts/onkvm runs it here when /dev/kvm works, else on Debian's kernel
 # under QEMU with emulated AMD-V (no network in there: Debian's kernel for
 # the Linux tests is fetched first, out here).
-# On the emulated host the suite takes about 3 minutes; that host's shared
-# filesystem (virtio-9p) has been seen to stall for good, now and then: after
-# 15 minutes it is stopped (exit 124) and the suite runs once more, saying so.
+# On the emulated host the suite takes about 3 minutes. That host's kernel
+# has been seen to freeze now and then (soft lockups of the vCPU and PIT
+# threads of a guest under the nested KVM, QEMU TCG underneath): it then
+# panics at once and onkvm exits 124, as after 15 minutes without an end;
+# the suite then runs once more, saying so.
 ONKVM := ONKVM_TIMEOUT=900 scripts/onkvm
 RUN_TESTS = MINIKVM_LINUX_ENV=$(BUILD)/linux.env $(ONKVM) python3 tests/run.py --minikvm $(1) --unit $(2)
 test: minikvm $(BUILD)/minikvm-nodebug guests $(BUILD)/unit_tests test-prereqs

@@ -481,7 +481,7 @@ static bool io_breakpoint(struct vcpu *vcpu)
 }
 
 /* Dispatch one exit; false when the vCPU must stop running. */
-static bool handle_exit(struct vcpu *vcpu)
+bool vcpu_handle_exit(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 	unsigned reason = run->exit_reason;
@@ -559,7 +559,7 @@ static void complete_pending_io(struct vcpu *vcpu)
 	vcpu->io_pending = false;
 	/* Completing the I/O produced a new exit: handle it like any other. */
 	if (run_immediate_exit(vcpu) == 1)
-		handle_exit(vcpu);
+		vcpu_handle_exit(vcpu);
 }
 
 /* Guest-debug settings changed (or a step-over began or ended): the debugger programs them. */
@@ -665,7 +665,7 @@ static void *vcpu_thread(void *arg)
 		if (vm->cfg->trace_exits && vcpu->run->exit_reason != KVM_EXIT_IO &&
 		    vcpu->run->exit_reason != KVM_EXIT_MMIO)
 			fprintf(stderr, "vcpu%d: %s\n", vcpu->id, vcpu_exit_name(vcpu->run->exit_reason));
-		if (!handle_exit(vcpu))
+		if (!vcpu_handle_exit(vcpu))
 			break;
 	}
 	step_over_end(vcpu);

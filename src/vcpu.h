@@ -122,6 +122,13 @@ int vcpu_start(struct vcpu *vcpu);
 void vcpu_kick(struct vcpu *vcpu);
 void vcpu_join(struct vcpu *vcpu);
 
+/*
+ * Dispatch the exit in vcpu->run (what the run loop does after each
+ * KVM_RUN); false when the vCPU must stop. I/O and MMIO exits need no KVM
+ * (the Firecracker shape): a unit test drives them with a kvm_run of its own.
+ */
+bool vcpu_handle_exit(struct vcpu *vcpu);
+
 /* Register access for devices (e.g. the hypercall port). 0 or -1 with err_set(). */
 int vcpu_get_regs(struct vcpu *vcpu, struct kvm_regs *regs);
 int vcpu_set_regs(struct vcpu *vcpu, const struct kvm_regs *regs);
