@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "arch.h"
+#include "regdesc.h"
 
 /* Register ids (gdb_reg.id), the same in both layouts: eax is GDB_X86_RAX. */
 enum gdb_x86_reg {

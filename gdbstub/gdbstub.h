@@ -29,7 +29,7 @@
 #include <stdint.h>
 
 #include "agent.h"
-#include "arch.h"
+#include "regdesc.h"
 
 /* Largest packet gdb may send us (advertised in qSupported) and largest reply. */
 #define GDB_PACKET_SIZE     0x20000

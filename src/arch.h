@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What every architecture provides (the kvmtool split): core code (vm.c,
- * vcpu.c) calls these and never says "x86". The x86 versions live in
- * src/x86/cpu.c.
+ * vcpu.c, device.c) calls these and never says "x86". The x86 versions:
+ * VM and vCPU setup and exits in src/x86/cpu.c, IRQ lines in irq.c, crash
+ * dumps in dump.c, emulation failures in emulate.c, and the debugger's
+ * half (registers, debug hardware, the host probe) in regs.c, debug_hw.c
+ * and probe.c. The arch's part of struct vm is struct vm_arch (vm_arch.h).
  */
 #ifndef MINIKVM_ARCH_H
 #define MINIKVM_ARCH_H
@@ -58,7 +61,7 @@ void arch_vcpu_dump(struct vcpu *vcpu, FILE *out);
 unsigned long long arch_vcpu_ip(struct vcpu *vcpu);
 
 /*
- * Debugging (src/x86/debug.c, src/x86/probe.c).
+ * Debugging (src/x86/debug_hw.c, src/x86/probe.c).
  */
 /* What this host's KVM can do for a debugger; probed once with a tiny VM. */
 int arch_debug_probe(struct vm *vm, struct debug_host_caps *caps);

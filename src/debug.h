@@ -3,8 +3,11 @@
  * The debugger: minikvm's implementation of gdbstub's target operations
  * with KVM, and the connection to gdb. gdbstub/ speaks the protocol; this
  * file's debug.c decides what "stop", "step", "read memory at a virtual
- * address" and "insert a breakpoint" mean for a KVM guest. x86 specifics
- * (registers, debug registers, page walks) are in src/x86/debug.c.
+ * address" and "insert a breakpoint" mean for a KVM guest (debug.c: the
+ * connection, run control, monitor commands; debug_bp.c: memory,
+ * breakpoints, watchpoints and the verdict on each debug event). x86
+ * specifics are in src/x86/regs.c (registers), debug_hw.c (debug
+ * registers, debug exits, translation) and probe.c.
  *
  * The core (vm.c, vcpu.c) does not know the debugger: it calls the hooks
  * the debugger registered (struct vm_hooks). Exit handlers report facts

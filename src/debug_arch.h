@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The contract between the debugger (src/debug*.c) and the arch's debug
- * hardware (src/x86/debug.c, src/x86/probe.c): the breakpoint and
+ * hardware (src/x86/debug_hw.c, src/x86/probe.c): the breakpoint and
  * watchpoint slots the debugger fills and the arch programs, and what the
  * host's KVM was found able to do. Plain data, so that the arch code needs
  * nothing else of the debugger.

@@ -6,7 +6,7 @@
  * Every feature is written inline in one target.xml, so gdb needs no
  * xi:include round trips.
  */
-#include "arch.h"
+#include "regdesc.h"
 
 #include <string.h>
 

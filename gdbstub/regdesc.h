@@ -9,8 +9,8 @@
  * gdbstub/arch_x86.c holds the x86 descriptions; another architecture would
  * sit beside it with its own file and nothing else would change.
  */
-#ifndef MINIKVM_GDBSTUB_ARCH_H
-#define MINIKVM_GDBSTUB_ARCH_H
+#ifndef MINIKVM_GDBSTUB_REGDESC_H
+#define MINIKVM_GDBSTUB_REGDESC_H
 
 #include <stddef.h>
 #include <stdint.h>
