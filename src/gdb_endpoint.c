@@ -132,7 +132,7 @@ static int listen_unix(struct gdb_endpoint *ep)
 		ep->dev = st.st_dev;
 		ep->ino = st.st_ino;
 	}
-	if (listen(fd, 2) < 0) {
+	if (listen(fd, 8) < 0) {
 		close(fd);
 		gdb_endpoint_unlink(ep);
 		return err_set(EXIT_HOST, "listen: %s", strerror(errno));
@@ -185,7 +185,7 @@ static int listen_tcp(struct gdb_endpoint *ep)
 			continue;
 		}
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 2) == 0) {
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 8) == 0) {
 			ep->exposed = reachable_from_outside(ai->ai_addr);
 			break;
 		}

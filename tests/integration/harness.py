@@ -230,13 +230,14 @@ class Rsp:
         self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.s.settimeout(20)
         # The socket file appears at bind(), a moment before listen(): until
-        # then a connect is refused (seen on slow, emulated hosts).
+        # then a connect is refused (seen on slow, emulated hosts); a full
+        # backlog (minikvm has not accepted the last ones yet) says EAGAIN.
         end = time.monotonic() + 20
         while True:
             try:
                 self.s.connect(path)
                 break
-            except ConnectionRefusedError:
+            except (ConnectionRefusedError, BlockingIOError):
                 if time.monotonic() > end:
                     raise
                 time.sleep(0.01)
