@@ -444,6 +444,15 @@ static void disconnect(struct debug *dbg)
 		fprintf(stderr, "minikvm: gdb disconnected; the guest runs on\n");
 }
 
+/* A connection that never said a word goes away: nothing was attached. */
+static void drop_silent(struct debug *dbg)
+{
+	close(dbg->in_fd);
+	dbg->in_fd = dbg->out_fd = -1;
+	dbg->outq_len = 0;
+	dbg->drop = false;
+}
+
 static void accept_conn(struct debug *dbg)
 {
 	int fd = accept4(dbg->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK), one = 1;
@@ -451,7 +460,9 @@ static void accept_conn(struct debug *dbg)
 	if (fd < 0)
 		return;
 	/* A client that detached (D) but has not closed yet makes room for the next one. */
-	if (dbg->in_fd >= 0 && !gdb_server_attached(dbg->srv))
+	if (dbg->in_fd >= 0 && !dbg->greeted)
+		drop_silent(dbg);
+	else if (dbg->in_fd >= 0 && !gdb_server_attached(dbg->srv))
 		disconnect(dbg);
 	if (dbg->in_fd >= 0) {
 		/* One debugger at a time: the new one is turned away, the first is untouched. */
@@ -467,9 +478,13 @@ static void accept_conn(struct debug *dbg)
 	if (dbg->ep.kind == GDB_EP_TCP)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	dbg->in_fd = dbg->out_fd = fd;
-	if (dbg->vm->cfg->verbose)
-		fprintf(stderr, "minikvm: gdb connected\n");
-	connect_gdb(dbg);
+	/*
+	 * Attach (stop the guest, tell the server) at the client's first byte:
+	 * a connection that closes without a word (another minikvm checking
+	 * whether this socket is alive) must not look like a gdb that came and
+	 * left, which would let a -S guest run.
+	 */
+	dbg->greeted = false;
 }
 
 enum { PFD_LISTEN, PFD_IN, PFD_OUT, PFD_TIMER, PFD_COUNT };
@@ -513,8 +528,16 @@ static void hook_handle_fds(void *ctx, const struct pollfd *pfd, int n)
 	    pfd[PFD_IN].revents & (POLLIN | POLLERR | POLLHUP | POLLNVAL)) {
 		ssize_t r = read(dbg->in_fd, buf, sizeof(buf));
 
+		if (r > 0 && !dbg->greeted) {
+			dbg->greeted = true;
+			if (dbg->vm->cfg->verbose)
+				fprintf(stderr, "minikvm: gdb connected\n");
+			connect_gdb(dbg);
+		}
 		if (r > 0)
 			gdb_server_feed(dbg->srv, buf, (size_t)r);
+		else if ((r == 0 || (errno != EINTR && errno != EAGAIN)) && !dbg->greeted)
+			drop_silent(dbg);
 		else if (r == 0 || (errno != EINTR && errno != EAGAIN))
 			disconnect(dbg);
 	}
@@ -659,6 +682,7 @@ static void hook_started(void *ctx)
 		pthread_mutex_lock(&dbg->lock);
 		dbg->in_fd = STDIN_FILENO;
 		dbg->out_fd = STDOUT_FILENO;
+		dbg->greeted = true;
 		fcntl(STDOUT_FILENO, F_SETFL, fcntl(STDOUT_FILENO, F_GETFL) | O_NONBLOCK);
 		connect_gdb(dbg);
 		pthread_mutex_unlock(&dbg->lock);

@@ -50,6 +50,7 @@ struct debug {
 	size_t outq_len, outq_cap;
 	int64_t write_deadline; /* CLOCK_MONOTONIC ms: no progress by then and the client is dropped */
 	bool drop;          /* drop the client at the event loop's next turn */
+	bool greeted;       /* the client has sent a byte: it is attached (debug.c) */
 	struct debug_host_caps caps;
 	struct debug_arch_state arch;
 	struct sw_breakpoint bps[DEBUG_MAX_SW_BREAKPOINTS];
