@@ -93,19 +93,20 @@ def test_stale_socket_is_replaced_and_only_our_own_is_removed():
     stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     stale.bind(path)
     stale.close()  # a socket file nobody listens on: a crashed run's
-    ino = os.stat(path).st_ino
     proc = subprocess.Popen([harness.MINIKVM, "-g", "unix:" + path, "-S", CK],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        def inode():
-            try:
-                return os.stat(path).st_ino
-            except FileNotFoundError:
-                return ino  # between minikvm's unlink of the stale one and its bind
         end = time.monotonic() + 20
-        while inode() == ino:
-            assert proc.poll() is None and time.monotonic() < end, "minikvm did not take the path"
-            time.sleep(0.01)
+        while True:  # until minikvm listens there (the stale file refuses)
+            probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                probe.connect(path)
+                break
+            except (FileNotFoundError, ConnectionRefusedError, BlockingIOError):
+                assert proc.poll() is None and time.monotonic() < end, "minikvm did not take the path"
+                time.sleep(0.01)
+            finally:
+                probe.close()
         c = Rsp(path)  # it listens there now
         c.send_raw(b"+")
         assert c.cmd("qC") == b"QC1"
