@@ -140,15 +140,23 @@ def free_port():
 
 def test_non_loopback_bind_warns():
     port = free_port()
+    warning = ("minikvm: warning: 0.0.0.0:%d is reachable from other machines, and the gdb "
+               "protocol has no authentication" % port)
     with Vmm(["-S", CK], gdb_args=["-g", "0.0.0.0:%d" % port]) as vm:
+        vm.wait_for(lambda: warning in vm.stderr(), "the warning")
+    port = free_port()
+    with Vmm(["-S", CK], gdb_args=["-g", "127.0.0.1:%d" % port]) as vm:
         vm.wait_for(lambda: "gdb stub listening on" in vm.stderr(), "the stub")
-        time.sleep(0.2)
-        err = vm.stderr()
-        assert ("minikvm: warning: 0.0.0.0:%d is reachable from other machines, and the gdb "
-                "protocol has no authentication" % port) in err, err
-    with Vmm(["-S", CK], gdb_args=["-g", "127.0.0.1:%d" % free_port()]) as vm:
-        vm.wait_for(lambda: "gdb stub listening on" in vm.stderr(), "the stub")
-        time.sleep(0.2)
+        # A reply from the stub comes after anything minikvm prints at setup.
+        c = socket.create_connection(("127.0.0.1", port), timeout=20)
+        c.sendall(b"+$qC#b4")
+        reply = b""
+        while b"#" not in reply:
+            chunk = c.recv(4096)
+            assert chunk, "connection closed"
+            reply += chunk
+        c.close()
+        assert b"QC1" in reply, reply
         assert "warning" not in vm.stderr(), vm.stderr()
 
 
