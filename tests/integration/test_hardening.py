@@ -204,6 +204,14 @@ def vm_rss_kib(pid):
     return total
 
 
+def no_huge_pages():
+    """In the child before exec: no transparent huge pages (PR_SET_THP_DISABLE,
+    inherited across exec). khugepaged may otherwise turn 4 KiB of heap into a
+    2 MiB page at any moment, which RSS counts: growth that is no leak."""
+    import ctypes
+    ctypes.CDLL(None, use_errno=True).prctl(41, 1, 0, 0, 0)
+
+
 def vm_fds(pid):
     return len(os.listdir("/proc/%d/fd" % pid))
 
@@ -255,7 +263,7 @@ def test_soak_connect_detach_and_random_sessions():
     rng = random.Random(20261204)
     syms = harness.symbols(TICKER)
     lo, hi = 0x100000, max(v for k, v in syms.items() if v < 0x200000)
-    with Vmm(["-c", "2", TICKER]) as vm:
+    with Vmm(["-c", "2", TICKER], preexec_fn=no_huge_pages) as vm:
         vm.wait_output("tick 1\n")
 
         def attach_detach():
