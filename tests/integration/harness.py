@@ -106,7 +106,7 @@ def source_line(path, text):
 class Vmm:
     """minikvm in the background with its gdb stub on a private unix socket."""
 
-    def __init__(self, args, gdb_args=None, stdin=subprocess.DEVNULL, preexec_fn=None):
+    def __init__(self, args, gdb_args=None, stdin=subprocess.DEVNULL):
         self.dir = tempfile.mkdtemp(prefix="minikvm-gdb-")
         self.sock = os.path.join(self.dir, "gdb.sock")
         gdb_args = gdb_args if gdb_args is not None else ["-g", "unix:" + self.sock]
@@ -115,7 +115,7 @@ class Vmm:
         self.out = open(self.out_path, "wb")
         self.err = open(self.err_path, "wb")
         self.proc = subprocess.Popen([MINIKVM] + gdb_args + list(args), stdin=stdin,
-                                     stdout=self.out, stderr=self.err, preexec_fn=preexec_fn)
+                                     stdout=self.out, stderr=self.err)
         if "-g" in gdb_args and gdb_args[gdb_args.index("-g") + 1].startswith("unix:"):
             self.wait_for(lambda: os.path.exists(self.sock), "the gdb socket")
 

@@ -205,11 +205,13 @@ def vm_rss_kib(pid):
 
 
 def no_huge_pages():
-    """In the child before exec: no transparent huge pages (PR_SET_THP_DISABLE,
-    inherited across exec). khugepaged may otherwise turn 4 KiB of heap into a
-    2 MiB page at any moment, which RSS counts: growth that is no leak."""
+    """No transparent huge pages for this process and the ones it starts from
+    now on (PR_SET_THP_DISABLE, kept across fork and exec): khugepaged may
+    otherwise turn 4 KiB of minikvm's heap into a 2 MiB page at any moment,
+    which RSS counts, growth that is no leak. (Set here, in the test runner,
+    not in a preexec_fn: forking a threaded Python into ctypes can hang.)"""
     import ctypes
-    ctypes.CDLL(None, use_errno=True).prctl(41, 1, 0, 0, 0)
+    assert ctypes.CDLL(None, use_errno=True).prctl(41, 1, 0, 0, 0) == 0
 
 
 def vm_fds(pid):
@@ -263,7 +265,8 @@ def test_soak_connect_detach_and_random_sessions():
     rng = random.Random(20261204)
     syms = harness.symbols(TICKER)
     lo, hi = 0x100000, max(v for k, v in syms.items() if v < 0x200000)
-    with Vmm(["-c", "2", TICKER], preexec_fn=no_huge_pages) as vm:
+    no_huge_pages()
+    with Vmm(["-c", "2", TICKER]) as vm:
         vm.wait_output("tick 1\n")
 
         def attach_detach():
