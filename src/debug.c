@@ -19,6 +19,7 @@
  */
 #include "debug_internal.h"
 #include "arch.h"
+#include "coredump.h"
 #include "error.h"
 #include "loader/loader.h"
 #include "vcpu.h"
@@ -183,6 +184,7 @@ static const struct gdb_monitor_cmd generic_cmds[] = {
 	{ "step-irq", "on|off", "let interrupts in while single-stepping (default off)" },
 	{ "stats", NULL, "VM exits by reason and port, per vCPU" },
 	{ "reset", NULL, "restart the guest from its image (breakpoints stay)" },
+	{ "dump-guest-memory", "[-p] FILE", "write an ELF core of the guest (-p: by virtual address)" },
 	{ "quit", NULL, "end the VM now" },
 	{ NULL, NULL, NULL },
 };
@@ -231,6 +233,35 @@ static int monitor_reset(struct debug *dbg, struct gdb_console *out)
 	return 0;
 }
 
+/* The ELF core of the whole guest, with our breakpoints' original bytes (src/coredump.c). */
+static int monitor_dump(struct debug *dbg, unsigned vcpu, const char *arg, struct gdb_console *out)
+{
+	struct core_patch patches[DEBUG_MAX_SW_BREAKPOINTS];
+	bool paging = false;
+	char msg[512];
+
+	while (*arg == ' ')
+		arg++;
+	if (strncmp(arg, "-p ", 3) == 0) {
+		paging = true;
+		for (arg += 3; *arg == ' '; arg++)
+			;
+	}
+	if (!*arg) {
+		gdb_console_printf(out, "usage: monitor dump-guest-memory [-p] FILE\n");
+		return -EINVAL;
+	}
+	for (int i = 0; i < dbg->nbps; i++)
+		patches[i] = (struct core_patch){ dbg->bps[i].gpa, dbg->bps[i].orig };
+	if (coredump_vm(dbg->vm, arg, paging, vcpu, patches, (unsigned)dbg->nbps, msg,
+			sizeof(msg)) < 0) {
+		gdb_console_printf(out, "dump-guest-memory: %s\n", msg);
+		return -EIO;
+	}
+	gdb_console_printf(out, "guest memory and %d vCPUs written to %s\n", dbg->vm->ncpus, arg);
+	return 0;
+}
+
 static int op_monitor(void *ctx, unsigned vcpu, const char *cmd, struct gdb_console *out)
 {
 	struct debug *dbg = ctx;
@@ -250,6 +281,8 @@ static int op_monitor(void *ctx, unsigned vcpu, const char *cmd, struct gdb_cons
 		return monitor_stats(dbg, out);
 	if (strcmp(cmd, "reset") == 0)
 		return monitor_reset(dbg, out);
+	if (strncmp(cmd, "dump-guest-memory", 17) == 0 && (!cmd[17] || cmd[17] == ' '))
+		return monitor_dump(dbg, vcpu, cmd + 17, out);
 	if (strcmp(cmd, "quit") == 0) {
 		gdb_console_printf(out, "ending the VM\n");
 		vm_request_exit(dbg->vm, EXIT_GUEST_OK, "monitor quit");

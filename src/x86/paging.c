@@ -2,6 +2,7 @@
 #include "paging.h"
 #include "guest_mem.h"
 
+#include <errno.h>
 #include <string.h>
 
 #define CR0_PG (1ULL << 31)
@@ -159,6 +160,96 @@ int page_walk(const struct guest_mem *mem, const struct paging_regs *r, uint64_t
 		return walk_long(mem, r, gva, w, 5);
 	}
 	return -1;
+}
+
+/*
+ * A walk over whole page tables (page_table_each). The guest writes the
+ * tables, so they may loop back on themselves: 512 entries of each level
+ * naming the same table make 512^4 visits. MAX_TABLES bounds the tables
+ * read (1 GiB of page tables, mapping up to 512 GiB in 4 KiB pages).
+ */
+#define MAX_TABLES (1UL << 18)
+
+struct table_walk {
+	const struct guest_mem *mem;
+	page_fn fn;
+	void *ctx;
+	unsigned bits;        /* virtual address width: 48 or 57 (sign extension), else 0 */
+	unsigned long tables; /* read so far */
+};
+
+static int emit(struct table_walk *t, uint64_t va, uint64_t gpa, uint64_t size)
+{
+	if (t->bits && (va & (1ULL << (t->bits - 1))))
+		va |= ~((1ULL << t->bits) - 1); /* canonical: copy the top bit upwards */
+	return t->fn(t->ctx, va, gpa, size);
+}
+
+/* A table of 8-byte entries at gpa table, level counting down to 1 (PTE); base: what entry 0 maps. */
+static int each_long(struct table_walk *t, uint64_t table, int level, uint64_t base, unsigned entries)
+{
+	unsigned shift = 12 + 9 * (level - 1);
+
+	if (++t->tables > MAX_TABLES)
+		return -E2BIG;
+	for (unsigned i = 0; i < entries; i++) {
+		uint64_t e, va = base + ((uint64_t)i << shift);
+		int r;
+
+		if (guest_mem_read(t->mem, table + i * 8ULL, &e, 8) || !(e & P))
+			continue;
+		if (level == 1 || ((level == 2 || level == 3) && (e & PS)))
+			r = emit(t, va, e & ADDR52 & ~((1ULL << shift) - 1), 1ULL << shift);
+		else
+			r = each_long(t, e & ADDR52, level - 1, va, 512);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int each_32(struct table_walk *t, const struct paging_regs *r)
+{
+	for (uint64_t i = 0; i < 1024; i++) {
+		uint64_t va = i << 22, pde = 0, pte;
+		int rc = 0;
+
+		if (guest_mem_read(t->mem, (r->cr3 & 0xFFFFF000ULL) + i * 4, &pde, 4) || !(pde & P))
+			continue;
+		if ((pde & PS) && (r->cr4 & CR4_PSE)) {
+			rc = emit(t, va, (pde & 0xFFC00000ULL) | (((pde >> 13) & 0xFF) << 32), 4ULL << 20);
+		} else {
+			for (uint64_t j = 0; j < 1024 && !rc; j++) {
+				pte = 0;
+				if (!guest_mem_read(t->mem, (pde & 0xFFFFF000ULL) + j * 4, &pte, 4) && (pte & P))
+					rc = emit(t, va | (j << 12), pte & 0xFFFFF000ULL, 4096);
+			}
+		}
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int page_table_each(const struct guest_mem *mem, const struct paging_regs *r, page_fn fn, void *ctx)
+{
+	struct table_walk t = { .mem = mem, .fn = fn, .ctx = ctx };
+
+	switch (paging_mode(r)) {
+	case PAGING_NONE:
+		return -EINVAL;
+	case PAGING_32:
+		return each_32(&t, r);
+	case PAGING_PAE:
+		return each_long(&t, r->cr3 & 0xFFFFFFE0ULL, 3, 0, 4);
+	case PAGING_4LEVEL:
+		t.bits = 48;
+		return each_long(&t, r->cr3 & ADDR52, 4, 0, 512);
+	case PAGING_5LEVEL:
+		t.bits = 57;
+		return each_long(&t, r->cr3 & ADDR52, 5, 0, 512);
+	}
+	return -EINVAL;
 }
 
 bool paging_access_faults(int walked, const struct walk *w, const struct paging_access *a,

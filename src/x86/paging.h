@@ -48,6 +48,16 @@ const char *paging_mode_name(enum paging_mode m);
 int page_walk(const struct guest_mem *mem, const struct paging_regs *r, uint64_t gva, struct walk *w);
 
 /*
+ * Call fn for every page the tables map (a large page once, whole), in
+ * ascending table order, with canonical virtual addresses; tables outside
+ * guest RAM are skipped. fn returning non-zero ends the walk with that
+ * value; 0 when all were seen, -E2BIG for tables too many to be real
+ * (looping back on themselves), -EINVAL with paging off (no tables).
+ */
+typedef int (*page_fn)(void *ctx, uint64_t gva, uint64_t gpa, uint64_t size);
+int page_table_each(const struct guest_mem *mem, const struct paging_regs *r, page_fn fn, void *ctx);
+
+/*
  * Page-level protection for a data access (SDM vol. 3, §4.6 "Access
  * Rights", §4.7 "Page-Fault Exceptions"): what the CPU checks after the
  * walk, as one pure decision.

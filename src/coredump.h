@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guest core files (gdb's `monitor dump-guest-memory FILE`): an ELF64
+ * ET_CORE file of the whole guest, in the shape gdb and `crash` read.
+ *
+ *   ELF header | program headers | PT_NOTE data | PT_LOAD data ...
+ *
+ * One PT_NOTE holds the notes the arch makes for each vCPU (x86: an
+ * NT_PRSTATUS with the registers, so each vCPU is a thread). Each PT_LOAD
+ * is a piece of guest RAM: p_paddr its guest-physical address, p_vaddr the
+ * address a debugger should see it at (identity by default; a guest-virtual
+ * mapping with the paging option). Pages of zeros are holes of a sparse
+ * file, so a mostly empty guest costs little disk.
+ *
+ * The writer (coredump_write_fd) knows guest RAM and bytes only, so unit
+ * tests drive it with a plain buffer; coredump_vm() gathers the VM's part.
+ */
+#ifndef MINIKVM_COREDUMP_H
+#define MINIKVM_COREDUMP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct guest_mem;
+struct vm;
+
+/* A PT_LOAD: size bytes of guest RAM at gpa, shown at vaddr. */
+struct core_range {
+	uint64_t gpa, vaddr, size;
+};
+
+/* A byte the file shows instead of guest RAM's (a debugger's breakpoint, hidden). */
+struct core_patch {
+	uint64_t gpa;
+	uint8_t byte;
+};
+
+struct core_layout {
+	uint16_t machine;                 /* e_machine: EM_X86_64, ... */
+	const struct guest_mem *mem;
+	const struct core_range *ranges;  /* each must lie in guest RAM */
+	unsigned nranges;
+	const uint8_t *notes;             /* the PT_NOTE's contents (coredump_add_note) */
+	size_t notes_len;
+	const struct core_patch *patches;
+	unsigned npatches;
+};
+
+/* Write the core to fd (at offset 0, a fresh file); 0 or -errno. */
+int coredump_write_fd(int fd, const struct core_layout *c);
+/*
+ * Write the core to path: into a temporary file beside it that is renamed
+ * over path only when complete, so a failure (no space, no permission)
+ * leaves no partial file and any old one intact. 0 or -errno.
+ */
+int coredump_write_file(const char *path, const struct core_layout *c);
+
+/*
+ * Append one ELF note (name, type, desc) to the buffer at *buf of *len
+ * bytes (realloc'd; free() it when done). 0 or -ENOMEM.
+ */
+int coredump_add_note(uint8_t **buf, size_t *len, const char *name, uint32_t type,
+		      const void *desc, size_t desc_len);
+
+/* One identity range per piece of guest RAM (below the 3 GiB hole, above 4 GiB); how many. */
+unsigned coredump_ram_ranges(const struct guest_mem *mem, struct core_range out[2]);
+
+/*
+ * Dump the whole stopped VM to path. paging: PT_LOADs by guest-virtual
+ * address through vCPU sel's page tables instead of identity. patches:
+ * bytes to show instead of RAM's (the debugger's breakpoints). On failure
+ * -errno and why in msg (one line).
+ */
+int coredump_vm(struct vm *vm, const char *path, bool paging, unsigned sel,
+		const struct core_patch *patches, unsigned npatches, char *msg, size_t msg_size);
+
+#endif

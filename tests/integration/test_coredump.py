@@ -1,0 +1,204 @@
+# SPDX-License-Identifier: MIT
+"""Guest core files: `monitor dump-guest-memory` (minikvm writes the ELF) and
+gdb's own `gcore` (gdb writes it from what the stub serves), both opened again
+by gdb with the kernel's symbols."""
+import os
+import shutil
+import struct
+import subprocess
+import tempfile
+
+import harness
+from harness import GDB, Vmm, guest, run_gdb
+
+CK = guest("ckernel.elf")
+FRAMES = ["leaf", "accumulate", "compute", "kmain", "_start"]
+PT_LOAD, PT_NOTE, NT_PRSTATUS = 1, 4, 1
+
+
+def gdb_on_core(elf, core, body, timeout=90):
+    """Like run_gdb, but gdb opens elf and core (no target remote)."""
+    script = harness.GDB_PRELUDE + "    pass\n"
+    script += "".join("    " + l + "\n" for l in body.strip("\n").splitlines())
+    script += harness.GDB_EPILOGUE
+    fd, path = tempfile.mkstemp(suffix=".py", prefix="minikvm-core-")
+    os.write(fd, script.encode())
+    os.close(fd)
+    try:
+        proc = subprocess.run([GDB, "-nx", "-q", "-batch", elf, core, "-x", path],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, timeout=timeout)
+    finally:
+        os.unlink(path)
+    out = proc.stdout.decode(errors="replace")
+    for l in out.splitlines():
+        if l.startswith("@@RESULT "):
+            r = harness.json.loads(l[9:])
+            assert "error" not in r, "gdb failed:\n%s\n%s" % (r["error"], out[-3000:])
+            return r
+    raise AssertionError("gdb gave no result:\n" + out[-3000:])
+
+
+def parse_core(path):
+    """(ELF header fields, [program headers], [(note name, type, desc)])."""
+    with open(path, "rb") as f:
+        data = f.read()
+    ident = data[:16]
+    (e_type, e_machine, _, _, e_phoff, _, _, _, e_phentsize, e_phnum) = struct.unpack_from(
+        "<HHIQQQIHHH", data, 16)
+    phdrs = [dict(zip(("type", "flags", "offset", "vaddr", "paddr", "filesz", "memsz", "align"),
+                      struct.unpack_from("<IIQQQQQQ", data, e_phoff + i * e_phentsize)))
+             for i in range(e_phnum)]
+    notes = []
+    for ph in phdrs:
+        if ph["type"] != PT_NOTE:
+            continue
+        off, end = ph["offset"], ph["offset"] + ph["filesz"]
+        while off < end:
+            namesz, descsz, ntype = struct.unpack_from("<III", data, off)
+            off += 12
+            name = data[off:off + namesz].rstrip(b"\0").decode()
+            off += (namesz + 3) & ~3
+            notes.append((name, ntype, data[off:off + descsz]))
+            off += (descsz + 3) & ~3
+    return dict(ident=ident, type=e_type, machine=e_machine), phdrs, notes, data
+
+
+def file_bytes(phdrs, data, gpa, n):
+    for ph in phdrs:
+        if ph["type"] == PT_LOAD and ph["paddr"] <= gpa and gpa + n <= ph["paddr"] + ph["filesz"]:
+            o = ph["offset"] + gpa - ph["paddr"]
+            return data[o:o + n]
+    raise AssertionError("%#x not in any PT_LOAD: %r" % (gpa, phdrs))
+
+
+def hexbytes(text):
+    """The bytes of gdb's `x/NNxb` output."""
+    return bytes(int(w, 16) for l in text.splitlines() for w in l.split(":", 1)[1].split())
+
+
+def test_dump_guest_memory_elf_registers_and_gdb_opens_it():
+    d = tempfile.mkdtemp(prefix="minikvm-core-")
+    core = os.path.join(d, "guest.core")
+    try:
+        with Vmm(["-S", "-c", "2", "-m", "64", CK]) as vm:
+            r = run_gdb(vm, CK, r'''
+ex("break leaf")
+ex("continue")
+R["regs"] = {}
+for t in sorted(gdb.selected_inferior().threads(), key=lambda t: t.num):
+    t.switch()
+    R["regs"][str(t.num)] = [ev("$pc"), ev("$sp"), ev("$rbx")]
+ex("thread 1")
+R["bt"] = frames()
+R["message_addr"] = ev("(unsigned long)&message")
+R["message"] = ex("x/21xb &message")
+R["leaf_addr"] = ev("(unsigned long)&leaf")
+R["leaf"] = ex("x/16xb leaf")
+R["out"] = ex("monitor dump-guest-memory %s")
+ex("delete")
+ex("continue")
+''' % core)
+            assert vm.finish() == 0
+            assert "ckernel: done" in vm.stdout()  # the dump did not disturb the guest
+        assert "written to " + core in r["out"], r["out"]
+        hdr, phdrs, notes, data = parse_core(core)
+        assert hdr["ident"][:4] == b"\x7fELF" and hdr["ident"][4] == 2 and hdr["ident"][5] == 1
+        assert hdr["type"] == 4 and hdr["machine"] == 62  # ET_CORE, EM_X86_64
+        loads = [(p["paddr"], p["vaddr"], p["filesz"]) for p in phdrs if p["type"] == PT_LOAD]
+        assert loads == [(0, 0, 64 << 20)], loads  # all of -m 64, identity
+        assert [p["type"] for p in phdrs].count(PT_NOTE) == 1
+        # Guest data and code as gdb read them (the breakpoint in leaf hidden, as in gdb's x).
+        assert file_bytes(phdrs, data, r["message_addr"], 21) == b"minikvm ckernel data\0"
+        assert file_bytes(phdrs, data, r["message_addr"], 21) == hexbytes(r["message"])
+        assert file_bytes(phdrs, data, r["leaf_addr"], 16) == hexbytes(r["leaf"])
+        prs = [n for n in notes if n[0] == "CORE" and n[1] == NT_PRSTATUS]
+        assert len(prs) == 2, notes
+        for desc in prs:
+            assert len(desc[2]) == 336
+            pid = struct.unpack_from("<i", desc[2], 32)[0]
+            regs = struct.unpack_from("<27Q", desc[2], 112)
+            rip, rsp, rbx = regs[16], regs[19], regs[5]
+            assert [rip, rsp, rbx] == r["regs"][str(pid)], (pid, hex(rip), r["regs"])
+        assert r["regs"]["1"][0] == r["leaf_addr"] or r["bt"][0] == "leaf"
+        c = gdb_on_core(CK, core, r'''
+R["threads"] = len(gdb.selected_inferior().threads())
+R["regs"] = {}
+for t in gdb.selected_inferior().threads():
+    t.switch()
+    R["regs"][str(t.ptid[1])] = [ev("$pc"), ev("$sp"), ev("$rbx")]
+R["message"] = evs("message")
+''')
+        assert c["threads"] == 2
+        assert c["regs"] == r["regs"], (c["regs"], r["regs"])
+        assert c["message"] == '"minikvm ckernel data"'
+        # The identity p_vaddr lets gdb unwind the identity-mapped kernel.
+        c = gdb_on_core(CK, core, 'ex("thread 1")\nR["bt"] = frames()')
+        assert c["bt"] == FRAMES, c["bt"]
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_gdb_gcore_opens_with_the_same_frames_and_data():
+    d = tempfile.mkdtemp(prefix="minikvm-gcore-")
+    core = os.path.join(d, "gcore.core")
+    try:
+        with Vmm(["-S", "-m", "64", CK]) as vm:
+            r = run_gdb(vm, CK, r'''
+ex("break leaf")
+ex("continue")
+R["bt"] = frames()
+R["pc"] = ev("$pc")
+R["counter"] = ex("x/8xb &counter")
+R["message"] = ex("x/21xb &message")
+R["gcore"] = ex("gcore %s")
+ex("kill")
+''' % core)
+            assert vm.finish() == 0
+        assert r["bt"] == FRAMES, r["bt"]
+        c = gdb_on_core(CK, core, r'''
+R["bt"] = frames()
+R["pc"] = ev("$pc")
+R["counter"] = ex("x/8xb &counter")
+R["message"] = ex("x/21xb &message")
+''')
+        assert c["bt"] == r["bt"], (c["bt"], r["gcore"])
+        assert c["pc"] == r["pc"]
+        assert hexbytes(c["counter"]) == hexbytes(r["counter"])
+        assert hexbytes(c["message"]) == b"minikvm ckernel data\0" == hexbytes(r["message"])
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_dump_to_unwritable_path_is_an_error_and_the_guest_goes_on():
+    d = tempfile.mkdtemp(prefix="minikvm-core-")
+    try:
+        with Vmm(["-S", "-m", "64", CK]) as vm:
+            r = run_gdb(vm, CK, r'''
+ex("break leaf")
+ex("continue")
+R["pc"] = ev("$pc")
+for p in ("%s/no/such/dir/x.core", "%s"):
+    try:
+        R.setdefault("out", []).append(ex("monitor dump-guest-memory " + p))
+    except gdb.error as e:
+        R.setdefault("err", []).append(str(e))
+R["pc_after"] = ev("$pc")
+ex("maintenance flush register-cache")
+R["pc_reread"] = ev("$pc")
+R["bt"] = frames()
+ex("delete")
+ex("continue")
+''' % (d, d))
+            assert vm.finish() == 0
+            assert "ckernel: done" in vm.stdout()
+        assert len(r.get("err", [])) == 2, r
+        out = r["_output"]
+        assert "dump-guest-memory: cannot write %s/no/such/dir/x.core: No such file or directory" % d \
+            in out, out
+        assert "dump-guest-memory: cannot write %s: Is a directory" % d in out, out
+        assert r["pc_after"] == r["pc"] == r["pc_reread"]
+        assert r["bt"] == FRAMES
+        assert os.listdir(d) == []  # no partial or temporary file left
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
