@@ -3,6 +3,7 @@
 #include "guest_mem.h"
 #include "x86/paging.h"
 
+#include <errno.h>
 #include <stdlib.h>
 
 #define MEM (4 << 20)
@@ -291,5 +292,51 @@ TEST(paging_pae_pdpte_has_no_rights)
 	CHECK(w.user);
 	CHECK(w.writable);
 	CHECK(!w.nx);
+	free(buf);
+}
+
+struct seen { uint64_t gva[8], gpa[8], size[8]; int n; };
+
+static int note_page(void *ctx, uint64_t gva, uint64_t gpa, uint64_t size)
+{
+	struct seen *s = ctx;
+
+	if (s->n < 8) {
+		s->gva[s->n] = gva;
+		s->gpa[s->n] = gpa;
+		s->size[s->n] = size;
+	}
+	s->n++;
+	return 0;
+}
+
+TEST(paging_table_each_4level_and_self_loops)
+{
+	struct paging_regs r = { .cr0 = 0x80000011, .cr4 = 0x20, .efer = 0x500, .cr3 = 0x1000 };
+	struct seen s = { .n = 0 };
+
+	setup();
+	put64(0x1000 + 256 * 8, 0x2000 | 3);
+	put64(0x2000, 0x3000 | 3);
+	put64(0x3000 + 1 * 8, 0x4000 | 3);
+	put64(0x4000 + 1 * 8, 0x200000 | 1);
+	put64(0x3000 + 2 * 8, 0x600000 | 0x83);  /* 2 MiB */
+	CHECK(page_table_each(&mem, &r, note_page, &s) == 0);
+	CHECK_EQ(s.n, 2);
+	CHECK_EQ(s.gva[0], 0xFFFF800000201000ULL); /* canonical: high half sign-extended */
+	CHECK_EQ(s.gpa[0], 0x200000);
+	CHECK_EQ(s.size[0], 4096);
+	CHECK_EQ(s.gva[1], 0xFFFF800000400000ULL);
+	CHECK_EQ(s.gpa[1], 0x600000);
+	CHECK_EQ(s.size[1], 2 << 20);
+
+	/* Every entry of every level names the same table: bounded, not 512^4 visits. */
+	for (int i = 0; i < 512; i++)
+		put64(0x5000 + i * 8, 0x5000 | 3);
+	r.cr3 = 0x5000;
+	s.n = 0;
+	CHECK_EQ(page_table_each(&mem, &r, note_page, &s), -E2BIG);
+	r.cr0 = 0x11; /* paging off: no tables */
+	CHECK_EQ(page_table_each(&mem, &r, note_page, &s), -EINVAL);
 	free(buf);
 }
