@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
-"""Guest core files: `monitor dump-guest-memory` (minikvm writes the ELF) and
-gdb's own `gcore` (gdb writes it from what the stub serves), both opened again
-by gdb with the kernel's symbols."""
+"""Guest core files: `monitor dump-guest-memory` (minikvm writes the ELF),
+opened again by gdb with the kernel's symbols; and what gdb's own `gcore`
+does with a bare-metal kernel."""
 import os
 import shutil
 import struct
@@ -96,9 +96,10 @@ R["message"] = ex("x/21xb &message")
 R["leaf_addr"] = ev("(unsigned long)&leaf")
 R["leaf"] = ex("x/16xb leaf")
 R["out"] = ex("monitor dump-guest-memory %s")
+R["out_p"] = ex("monitor dump-guest-memory -p %s.p")
 ex("delete")
 ex("continue")
-''' % core)
+''' % (core, core))
             assert vm.finish() == 0
             assert "ckernel: done" in vm.stdout()  # the dump did not disturb the guest
         assert "written to " + core in r["out"], r["out"]
@@ -121,6 +122,16 @@ ex("continue")
             rip, rsp, rbx = regs[16], regs[19], regs[5]
             assert [rip, rsp, rbx] == r["regs"][str(pid)], (pid, hex(rip), r["regs"])
         assert r["regs"]["1"][0] == r["leaf_addr"] or r["bt"][0] == "leaf"
+        # -p: PT_LOADs by virtual address through vCPU 0's page tables (minikvm's
+        # boot tables map the ckernel 1:1, so the message is at the same address).
+        assert "written to " + core + ".p" in r["out_p"], r["out_p"]
+        _, pphdrs, pnotes, pdata = parse_core(core + ".p")
+        vloads = [p for p in pphdrs if p["type"] == PT_LOAD]
+        at = [p for p in vloads if p["vaddr"] <= r["message_addr"] < p["vaddr"] + p["filesz"]]
+        assert len(at) == 1 and at[0]["paddr"] == at[0]["vaddr"], vloads[:8]
+        o = at[0]["offset"] + r["message_addr"] - at[0]["vaddr"]
+        assert pdata[o:o + 21] == b"minikvm ckernel data\0"
+        assert len([n for n in pnotes if n[1] == NT_PRSTATUS]) == 2
         c = gdb_on_core(CK, core, r'''
 R["threads"] = len(gdb.selected_inferior().threads())
 R["regs"] = {}
@@ -139,7 +150,11 @@ R["message"] = evs("message")
         shutil.rmtree(d, ignore_errors=True)
 
 
-def test_gdb_gcore_opens_with_the_same_frames_and_data():
+def test_gdb_gcore_refused_by_gdb_and_the_session_goes_on():
+    """gdb 13 writes thread notes only for an OS ABI that defines them; a
+    bare-metal ELF has none, so gcore stops in gdb before asking the stub
+    for anything (docs/gdb.md). When a gdb learns it, this test says so and
+    the docs must change; meanwhile the session must be unharmed."""
     d = tempfile.mkdtemp(prefix="minikvm-gcore-")
     core = os.path.join(d, "gcore.core")
     try:
@@ -148,24 +163,20 @@ def test_gdb_gcore_opens_with_the_same_frames_and_data():
 ex("break leaf")
 ex("continue")
 R["bt"] = frames()
-R["pc"] = ev("$pc")
-R["counter"] = ex("x/8xb &counter")
-R["message"] = ex("x/21xb &message")
-R["gcore"] = ex("gcore %s")
-ex("kill")
+try:
+    ex("gcore %s")
+    R["gcore"] = "written"
+except gdb.error as e:
+    R["gcore"] = str(e)
+R["bt_after"] = frames()
+ex("delete")
+ex("continue")
 ''' % core)
             assert vm.finish() == 0
-        assert r["bt"] == FRAMES, r["bt"]
-        c = gdb_on_core(CK, core, r'''
-R["bt"] = frames()
-R["pc"] = ev("$pc")
-R["counter"] = ex("x/8xb &counter")
-R["message"] = ex("x/21xb &message")
-''')
-        assert c["bt"] == r["bt"], (c["bt"], r["gcore"])
-        assert c["pc"] == r["pc"]
-        assert hexbytes(c["counter"]) == hexbytes(r["counter"])
-        assert hexbytes(c["message"]) == b"minikvm ckernel data\0" == hexbytes(r["message"])
+            assert "ckernel: done" in vm.stdout()
+        assert r["gcore"] == "Can't create a corefile", r["gcore"]
+        assert r["bt"] == r["bt_after"] == FRAMES
+        assert os.listdir(d) == []
     finally:
         shutil.rmtree(d, ignore_errors=True)
 
@@ -178,11 +189,8 @@ def test_dump_to_unwritable_path_is_an_error_and_the_guest_goes_on():
 ex("break leaf")
 ex("continue")
 R["pc"] = ev("$pc")
-for p in ("%s/no/such/dir/x.core", "%s"):
-    try:
-        R.setdefault("out", []).append(ex("monitor dump-guest-memory " + p))
-    except gdb.error as e:
-        R.setdefault("err", []).append(str(e))
+# Like every monitor command's, the error is a message on gdb's console.
+R["out"] = [ex("monitor dump-guest-memory " + p) for p in ("%s/no/such/dir/x.core", "%s")]
 R["pc_after"] = ev("$pc")
 ex("maintenance flush register-cache")
 R["pc_reread"] = ev("$pc")
@@ -192,11 +200,9 @@ ex("continue")
 ''' % (d, d))
             assert vm.finish() == 0
             assert "ckernel: done" in vm.stdout()
-        assert len(r.get("err", [])) == 2, r
-        out = r["_output"]
-        assert "dump-guest-memory: cannot write %s/no/such/dir/x.core: No such file or directory" % d \
-            in out, out
-        assert "dump-guest-memory: cannot write %s: Is a directory" % d in out, out
+        assert r["out"] == [
+            "dump-guest-memory: cannot write %s/no/such/dir/x.core: No such file or directory\n" % d,
+            "dump-guest-memory: cannot write %s: Is a directory\n" % d], r["out"]
         assert r["pc_after"] == r["pc"] == r["pc_reread"]
         assert r["bt"] == FRAMES
         assert os.listdir(d) == []  # no partial or temporary file left
