@@ -60,6 +60,12 @@ static size_t build_stop_reply(struct gdb_server *s, const struct gdb_stop_event
 	default:
 		break;
 	}
+	if (s->list_threads_in_stop) {
+		rsp_puts(&b, "threads:");
+		for (unsigned i = 0; i < s->nthreads; i++)
+			rsp_printf(&b, i ? ",%x" : "%x", i + 1);
+		rsp_putc(&b, ';');
+	}
 	/*
 	 * Expedite pc, sp and fp: after a step gdb then needs no 'g' round trip.
 	 * With read_reg the target fetches just these; a failure drops them all.
