@@ -155,6 +155,7 @@ enum rsp_result rsp_cmd_vcont_query(struct gdb_server *s, struct rsp_cursor *arg
 enum rsp_result rsp_cmd_detach(struct gdb_server *s, struct rsp_cursor *args);
 enum rsp_result rsp_cmd_kill(struct gdb_server *s, struct rsp_cursor *args);
 enum rsp_result rsp_cmd_vkill(struct gdb_server *s, struct rsp_cursor *args);
+enum rsp_result rsp_cmd_thread_stop_info(struct gdb_server *s, struct rsp_cursor *args);
 
 enum rsp_result rsp_cmd_read_regs(struct gdb_server *s, struct rsp_cursor *args);
 enum rsp_result rsp_cmd_write_regs(struct gdb_server *s, struct rsp_cursor *args);

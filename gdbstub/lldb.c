@@ -9,6 +9,7 @@
  *   x ADDR,LEN                memory read with a binary reply (no hex): the
  *                             bytes go out escaped like any payload. lldb
  *                             probes it with "x0,0", which must answer "OK".
+ *   qThreadStopInfoTID        one thread's stop reply (resume.c)
  * Not implemented, lldb falls back without them: QThreadSuffixSupported (it
  * uses Hg), jThreadsInfo (qfThreadInfo and p), qMemoryRegionInfo (it then
  * does not know permissions, and unwinds by the ELF's unwind tables).

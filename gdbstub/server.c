@@ -63,6 +63,7 @@ static const struct command commands[] = {
 	{ "vKill", NAME, true, rsp_cmd_vkill },
 	{ "qHostInfo", NAME, false, rsp_cmd_host_info },
 	{ "qProcessInfo", NAME, false, rsp_cmd_process_info },
+	{ "qThreadStopInfo", LETTER, true, rsp_cmd_thread_stop_info },
 	{ "QListThreadsInStopReply", NAME, false, rsp_cmd_list_threads_in_stop },
 	/* Everything else, e.g. qOffsets, qTStatus, vMustReplyEmpty: empty reply. */
 };
