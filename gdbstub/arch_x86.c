@@ -215,6 +215,7 @@ static const uint16_t i386_expedite[] = { 5, 4, 8 };     /* ebp esp eip */
 
 const struct gdb_arch gdb_arch_x86_64 = {
 	.name = "i386:x86-64",
+	.triple = "x86_64-unknown-none-elf",
 	.features = x86_64_features,
 	.nfeatures = ARRAY_LEN(x86_64_features),
 	.regs = x86_64_regs,
@@ -226,6 +227,7 @@ const struct gdb_arch gdb_arch_x86_64 = {
 
 const struct gdb_arch gdb_arch_i386 = {
 	.name = "i386",
+	.triple = "i386-unknown-none-elf",
 	.features = i386_features,
 	.nfeatures = ARRAY_LEN(i386_features),
 	.regs = i386_regs,

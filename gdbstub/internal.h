@@ -14,6 +14,7 @@
  *   threads.c      H T qC qfThreadInfo qThreadExtraInfo qXfer:threads
  *   query.c        qSupported, qXfer:features, QStartNoAckMode, small queries
  *   monitor.c      qRcmd and the console monitor commands print to
+ *   lldb.c         packets only lldb sends: qHostInfo, qProcessInfo, x, ...
  */
 #ifndef MINIKVM_GDBSTUB_INTERNAL_H
 #define MINIKVM_GDBSTUB_INTERNAL_H
@@ -75,6 +76,7 @@ struct gdb_server {
 	bool ack_mode;        /* until QStartNoAckMode */
 	bool client_swbreak;  /* gdb said swbreak+ / hwbreak+ in qSupported */
 	bool client_hwbreak;
+	bool list_threads_in_stop; /* lldb's QListThreadsInStopReply */
 
 	/* Receiving (framing.c). */
 	enum rsp_rx_state rx;
@@ -153,6 +155,7 @@ enum rsp_result rsp_cmd_vcont_query(struct gdb_server *s, struct rsp_cursor *arg
 enum rsp_result rsp_cmd_detach(struct gdb_server *s, struct rsp_cursor *args);
 enum rsp_result rsp_cmd_kill(struct gdb_server *s, struct rsp_cursor *args);
 enum rsp_result rsp_cmd_vkill(struct gdb_server *s, struct rsp_cursor *args);
+enum rsp_result rsp_cmd_thread_stop_info(struct gdb_server *s, struct rsp_cursor *args);
 
 enum rsp_result rsp_cmd_read_regs(struct gdb_server *s, struct rsp_cursor *args);
 enum rsp_result rsp_cmd_write_regs(struct gdb_server *s, struct rsp_cursor *args);
@@ -183,6 +186,11 @@ enum rsp_result rsp_cmd_attached(struct gdb_server *s, struct rsp_cursor *args);
 enum rsp_result rsp_cmd_symbol(struct gdb_server *s, struct rsp_cursor *args);
 
 enum rsp_result rsp_cmd_monitor(struct gdb_server *s, struct rsp_cursor *args);
+
+enum rsp_result rsp_cmd_host_info(struct gdb_server *s, struct rsp_cursor *args);
+enum rsp_result rsp_cmd_process_info(struct gdb_server *s, struct rsp_cursor *args);
+enum rsp_result rsp_cmd_list_threads_in_stop(struct gdb_server *s, struct rsp_cursor *args);
+enum rsp_result rsp_cmd_read_mem_bin(struct gdb_server *s, struct rsp_cursor *args);
 
 /* resume.c */
 void rsp_detach_target(struct gdb_server *s);

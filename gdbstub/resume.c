@@ -60,6 +60,12 @@ static size_t build_stop_reply(struct gdb_server *s, const struct gdb_stop_event
 	default:
 		break;
 	}
+	if (s->list_threads_in_stop) {
+		rsp_puts(&b, "threads:");
+		for (unsigned i = 0; i < s->nthreads; i++)
+			rsp_printf(&b, i ? ",%x" : "%x", i + 1);
+		rsp_putc(&b, ';');
+	}
 	/*
 	 * Expedite pc, sp and fp: after a step gdb then needs no 'g' round trip.
 	 * With read_reg the target fetches just these; a failure drops them all.
@@ -378,4 +384,30 @@ enum rsp_result rsp_cmd_vkill(struct gdb_server *s, struct rsp_cursor *args)
 	(void)args; /* ";PID" */
 	kill_target(s);
 	return rsp_ok(s);
+}
+
+/*
+ * lldb's qThreadStopInfoTID: why one thread stopped, as a stop reply. The
+ * thread that stopped the target gets the last stop reply again; every other
+ * vCPU was only stopped along with it: "T00" (no reason).
+ */
+enum rsp_result rsp_cmd_thread_stop_info(struct gdb_server *s, struct rsp_cursor *args)
+{
+	struct gdb_stop_event ev;
+	size_t len;
+	long tid;
+
+	if (!rsp_thread_id(args, &tid) || !rsp_at_end(args))
+		return rsp_error(s, EINVAL);
+	if (tid < 1 || tid > (long)s->nthreads || !s->have_stop)
+		return rsp_error(s, ESRCH);
+	ev = s->last_stop;
+	if (ev.vcpu != (unsigned)(tid - 1))
+		ev = (struct gdb_stop_event){ .reason = GDB_STOP_SIGNAL, .vcpu = (unsigned)(tid - 1) };
+	len = build_stop_reply(s, &ev);
+	if (!len)
+		len = (size_t)snprintf(s->stop_reply, sizeof(s->stop_reply), "T%02xthread:%lx;",
+				       (unsigned)ev.signal & 0xff, tid);
+	rsp_put(&s->reply, s->stop_reply, len);
+	return RSP_REPLY;
 }

@@ -40,6 +40,7 @@ static const struct command commands[] = {
 	{ "m", LETTER, true, rsp_cmd_read_mem },
 	{ "M", LETTER, true, rsp_cmd_write_mem_hex },
 	{ "X", LETTER, true, rsp_cmd_write_mem_bin },
+	{ "x", LETTER, true, rsp_cmd_read_mem_bin },
 	{ "Z", LETTER, true, rsp_cmd_insert_bp },
 	{ "z", LETTER, true, rsp_cmd_remove_bp },
 	{ "H", LETTER, false, rsp_cmd_set_thread },
@@ -60,6 +61,10 @@ static const struct command commands[] = {
 	{ "vCont?", NAME, false, rsp_cmd_vcont_query },
 	{ "vCont", NAME, true, rsp_cmd_vcont },
 	{ "vKill", NAME, true, rsp_cmd_vkill },
+	{ "qHostInfo", NAME, false, rsp_cmd_host_info },
+	{ "qProcessInfo", NAME, false, rsp_cmd_process_info },
+	{ "qThreadStopInfo", LETTER, true, rsp_cmd_thread_stop_info },
+	{ "QListThreadsInStopReply", NAME, false, rsp_cmd_list_threads_in_stop },
 	/* Everything else, e.g. qOffsets, qTStatus, vMustReplyEmpty: empty reply. */
 };
 
@@ -263,6 +268,7 @@ static void reset_protocol(struct gdb_server *s)
 	s->ack_pending = false;
 	s->client_swbreak = false;
 	s->client_hwbreak = false;
+	s->list_threads_in_stop = false;
 	s->frame_len = 0;
 	s->naks = 0;
 	s->g_thread = 0;

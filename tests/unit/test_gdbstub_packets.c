@@ -567,3 +567,77 @@ TEST(gdbstub_new_validates)
 	gdb_server_free(srv);
 	gdb_server_free(NULL);
 }
+
+/* lldb's packets (gdbstub/lldb.c): the machine, binary reads, stop info. */
+TEST(gdbstub_lldb_host_and_process_info)
+{
+	struct sim_fixture *fx = fx_new(&gdb_arch_x86_64, &sim_ops, true);
+	struct sim_fixture *i386 = fx_new(&gdb_arch_i386, &sim_ops, true);
+	char triple[64], want[256];
+
+	to_hex("x86_64-unknown-none-elf", 23, triple);
+	snprintf(want, sizeof(want), "triple:%s;endian:little;ptrsize:8;hostname:%s;", triple,
+		 "6d696e696b766d");
+	CHECK_STR(fx_cmd(fx, "qHostInfo"), want);
+	snprintf(want, sizeof(want), "pid:1;triple:%s;endian:little;ptrsize:8;", triple);
+	CHECK_STR(fx_cmd(fx, "qProcessInfo"), want);
+	to_hex("i386-unknown-none-elf", 21, triple);
+	snprintf(want, sizeof(want), "pid:1;triple:%s;endian:little;ptrsize:4;", triple);
+	CHECK_STR(fx_cmd(i386, "qProcessInfo"), want);
+	fx_free(fx);
+	fx_free(i386);
+}
+
+TEST(gdbstub_lldb_binary_read)
+{
+	struct sim_fixture *fx = fx_new(&gdb_arch_x86_64, &sim_ops, true);
+	const char *r;
+
+	CHECK_STR(fx_cmd(fx, "x0,0"), "OK"); /* lldb's probe */
+	/* Raw bytes, '#' '$' '}' '*' escaped on the wire and undone by the client. */
+	memcpy(fx->t.mem + 0x2000, "A#$}*\0\0\0\0\0\0\0\0\xff", 14);
+	r = fx_cmd(fx, "x2000,e");
+	CHECK(r && fx->reply_len == 14);
+	CHECK_MEM(r, "A#$}*\0\0\0\0\0\0\0\0\xff", 14);
+	/* Into the hole: what was readable; in it: an error. */
+	r = fx_cmd(fx, "x7fffe,4");
+	CHECK(r && fx->reply_len == 2);
+	CHECK_MEM(r, fx->t.mem + 0x7fffe, 2);
+	CHECK_STR(fx_cmd(fx, "x80000,4"), "E0e");
+	CHECK_STR(fx_cmd(fx, "xffffffffffffffff,2"), "E16"); /* would wrap */
+	CHECK_STR(fx_cmd(fx, "x1000"), "E16");
+	CHECK_STR(fx_cmd(fx, "x1000,4,"), "E16");
+	CHECK_STR(fx_cmd(fx, "xzz,4"), "E16");
+	/* Clamped to half a packet. */
+	r = fx_cmd(fx, "x0,ffffffffffff");
+	CHECK(r && fx->reply_len == GDB_PACKET_SIZE / 2);
+	CHECK_MEM(r, fx->t.mem, GDB_PACKET_SIZE / 2);
+	fx_free(fx);
+}
+
+TEST(gdbstub_lldb_threads_in_stop_reply_and_stop_info)
+{
+	struct sim_fixture *fx = fx_new(&gdb_arch_i386, &sim_ops, true); /* 4 vCPUs */
+	const char *r = fx_cmd(fx, "?");
+
+	CHECK(r && !strstr(r, "threads:")); /* not unless asked */
+	CHECK_STR(fx_cmd(fx, "QListThreadsInStopReply"), "OK");
+	CHECK_STR(fx_cmd(fx, "?"), "T05thread:1;threads:1,2,3,4;05:14151617;04:10111213;"
+		  "08:00100000;");
+	/* vCPU 1 stopped along with vCPU 0: no reason, its own registers. */
+	CHECK_STR(fx_cmd(fx, "qThreadStopInfo2"), "T00thread:2;threads:1,2,3,4;05:24252627;"
+		  "04:20212223;08:00110000;");
+	CHECK_STR(fx_cmd(fx, "qThreadStopInfo1"), "T05thread:1;threads:1,2,3,4;05:14151617;"
+		  "04:10111213;08:00100000;");
+	CHECK_STR(fx_cmd(fx, "qThreadStopInfo5"), "E03");
+	CHECK_STR(fx_cmd(fx, "qThreadStopInfo0"), "E03");
+	CHECK_STR(fx_cmd(fx, "qThreadStopInfo"), "E16");
+	CHECK_STR(fx_cmd(fx, "qThreadStopInfo1;"), "E16");
+	/* It selects no thread: Hg (set by the stop reply to 1) still rules. */
+	CHECK_STR(fx_cmd(fx, "Hg3"), "OK");
+	fx_cmd(fx, "qThreadStopInfo2");
+	CHECK_STR(fx_cmd(fx, "qC"), "QC3");
+	/* A new connection starts without the option. */
+	gdb_server_disconnected(fx->srv);
+	fx_free(fx);
+}
