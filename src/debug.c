@@ -184,6 +184,7 @@ static const struct gdb_monitor_cmd generic_cmds[] = {
 	{ "stats", NULL, "VM exits by reason and port, per vCPU" },
 	{ "reset", NULL, "restart the guest from its image (breakpoints stay)" },
 	{ "quit", NULL, "end the VM now" },
+	{ "info version", NULL, "minikvm's version, answered like QEMU's monitor" },
 	{ NULL, NULL, NULL },
 };
 
@@ -250,6 +251,12 @@ static int op_monitor(void *ctx, unsigned vcpu, const char *cmd, struct gdb_cons
 		return monitor_stats(dbg, out);
 	if (strcmp(cmd, "reset") == 0)
 		return monitor_reset(dbg, out);
+	/* Linux's gdb scripts (scripts/gdb/linux/utils.py) ask this to know they
+	 * talk to a QEMU-like stub, where thread N is CPU N-1 (as here). */
+	if (strcmp(cmd, "info version") == 0) {
+		gdb_console_printf(out, "%s (minikvm)\n", MINIKVM_VERSION);
+		return 0;
+	}
 	if (strcmp(cmd, "quit") == 0) {
 		gdb_console_printf(out, "ending the VM\n");
 		vm_request_exit(dbg->vm, EXIT_GUEST_OK, "monitor quit");

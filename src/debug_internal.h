@@ -19,7 +19,7 @@
 #include "../gdbstub/gdbstub.h"
 
 #define PAGE 4096ULL
-#define MAX_MONITOR_CMDS 16
+#define MAX_MONITOR_CMDS 32
 
 struct sw_breakpoint {
 	uint64_t addr;  /* as gdb gave it */
