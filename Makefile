@@ -89,7 +89,7 @@ test: minikvm $(BUILD)/minikvm-nodebug guests $(BUILD)/unit_tests test-prereqs
 .PHONY: test-prereqs
 test-prereqs:
 	@mkdir -p $(BUILD)
-	@scripts/fetch-linux.sh --dbg --print-env > $(BUILD)/linux.env || \
+	@scripts/fetch-linux.sh --dbg --gdb-scripts --print-env > $(BUILD)/linux.env || \
 		echo "make test: could not fetch Debian's kernel; the Linux tests will say why"
 
 unit: $(BUILD)/unit_tests

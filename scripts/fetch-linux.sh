@@ -8,7 +8,9 @@
 # `dpkg -x` under ~/.cache/minikvm (never into the host's /boot; nothing is
 # installed), and builds the initramfs with scripts/mkinitramfs.py. With --dbg
 # it also fetches linux-image-KVER-dbg (283 MB download, 1.7 GB unpacked), whose
-# vmlinux carries the DWARF gdb needs. Work already done is skipped: a second
+# vmlinux carries the DWARF gdb needs. With --gdb-scripts it also builds the
+# kernel's own gdb helpers (lx-dmesg, lx-ps, ...; see "The kernel's gdb
+# scripts" below). Work already done is skipped: a second
 # run only asks apt-cache for the current versions and checks files.
 #
 # The output interface (--print-env, $MINIKVM_CACHE/env) is described at the
@@ -21,7 +23,7 @@ set -euo pipefail
 
 usage() {
 	cat <<EOF
-Usage: ${0##*/} [--dbg] [--offline] [--print-env]
+Usage: ${0##*/} [--dbg] [--gdb-scripts] [--offline] [--print-env]
 
 Fetch Debian's $MINIKVM_KERNEL_META kernel and busybox-static into
 $MINIKVM_CACHE (unpacked with dpkg -x, never installed) and build a
@@ -29,11 +31,16 @@ busybox initramfs for minikvm.
 
   --dbg        also fetch the matching -dbg package (vmlinux with DWARF for gdb;
                283 MB download, 1.7 GB unpacked)
+  --gdb-scripts
+               also set up the kernel's gdb scripts (vmlinux-gdb.py: lx-dmesg,
+               lx-ps, ...) from linux-source-X.Y, with linux/constants.py
+               generated from the linux-headers packages of the same version
+               (151 MB download, 3 MB kept)
   --offline    never use the network (no apt-get update or download); exit 3 if
                something is missing from the cache (the initramfs is still built
                locally if only it is missing)
-  --print-env  print KVER, VMLINUZ, VMLINUX, SYSTEM_MAP, INITRD, BUSYBOX and
-               MINIKVM_CACHE as shell assignments on stdout (for eval)
+  --print-env  print KVER, VMLINUZ, VMLINUX, SYSTEM_MAP, INITRD, BUSYBOX,
+               GDB_SCRIPTS and MINIKVM_CACHE as shell assignments on stdout (for eval)
   -h, --help   this text
 
 Environment: MINIKVM_CACHE (default ~/.cache/minikvm), MINIKVM_KERNEL_META
@@ -43,10 +50,11 @@ Exit status: 0 done, 1 error, 2 usage error, 3 --offline and not cached.
 EOF
 }
 
-dbg='' offline='' print_env=''
+dbg='' gdb_scripts='' offline='' print_env=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--dbg) dbg=1 ;;
+	--gdb-scripts) gdb_scripts=1 ;;
 	--offline) offline=1 ;;
 	--print-env) print_env=1 ;;
 	-h|--help) usage; exit 0 ;;
@@ -130,6 +138,88 @@ if unpacked "$KDIR/dbg" "$DBG_DEB"; then
 	[ -f "$VMLINUX" ] || die "$DBG_PKG has no usr/lib/debug/boot/vmlinux-$KVER (unpacked in $KDIR/dbg)"
 fi
 
+# --- The kernel's gdb scripts (only on request) ---------------------------------
+# Linux keeps its gdb helpers in scripts/gdb of its source; a kernel build
+# tree holds vmlinux-gdb.py (a link to scripts/gdb/vmlinux-gdb.py, which
+# adds ./scripts/gdb to Python's path) next to vmlinux. We rebuild that
+# layout in $KDIR/gdb-scripts from the same Debian source package version as
+# the kernel: scripts/gdb out of linux-source-X.Y's tarball, and
+# linux/constants.py generated as scripts/gdb/linux/Makefile does at kernel
+# build time, by the C preprocessor over constants.py.in with the kernel's
+# configuration and headers (linux-headers-KVER, the flavour's generated
+# headers and .config, and linux-headers-ABI-common, the rest).
+GDBDIR=$KDIR/gdb-scripts
+SRC_PKG=linux-source-${KVER%%.*}.$(v=${KVER#*.}; printf '%s' "${v%%.*}")
+SRC_DEB=$(deb_name "$SRC_PKG" "$KPKGVER" all)
+if [ -n "$gdb_scripts" ] && ! unpacked "$GDBDIR" "$SRC_DEB"; then
+	[ -z "$offline" ] || [ -s "$MINIKVM_DEBS/$SRC_DEB" ] || missing "$SRC_PKG $KPKGVER"
+	command -v cpp >/dev/null 2>&1 || die "cpp not found: it generates the gdb scripts' constants.py (apt-get install cpp)"
+	command -v xz >/dev/null 2>&1 || die "xz not found: linux-source is a .tar.xz (apt-get install xz-utils)"
+	HDR_PKG=linux-headers-$KVER
+	# linux-headers-6.1.0-57-cloud-amd64 depends on linux-headers-6.1.0-57-common
+	HDR_COMMON=linux-headers-$(v=${KVER#*-}; printf '%s-%s' "${KVER%%-*}" "${v%%-*}")-common
+	if [ -z "$offline" ]; then
+		apt_known update "$SRC_PKG" "$HDR_PKG" "$HDR_COMMON" ||
+			die "apt knows no package $SRC_PKG, $HDR_PKG or $HDR_COMMON: is this Debian with network access?"
+		[ "${APT_VER[$SRC_PKG]}" = "$KPKGVER" ] ||
+			log "note: apt's candidate of $SRC_PKG is ${APT_VER[$SRC_PKG]}; fetching $KPKGVER to match the kernel"
+	fi
+	for p in "$HDR_PKG:amd64" "$HDR_COMMON:all"; do
+		[ -z "$offline" ] || [ -s "$MINIKVM_DEBS/$(deb_name "${p%:*}" "$KPKGVER" "${p#*:}")" ] ||
+			missing "${p%:*} $KPKGVER"
+	done
+	log "setting up the kernel's gdb scripts from $SRC_PKG $KPKGVER (downloads about 151 MB once)"
+	fetch_deb "$SRC_PKG" "$KPKGVER" all
+	src_deb=$FETCHED_DEB
+	work=$(mktemp -d "$GDBDIR.partial.XXXXXX")
+	MINIKVM_CLEANUP+=("$work")
+	mkdir "$work/src" "$work/hdr" "$work/out"
+	dpkg -x "$src_deb" "$work/src" || die "dpkg -x ${src_deb##*/} failed (corrupt download? delete it from $MINIKVM_DEBS and retry)"
+	tarball=$(find "$work/src/usr/src" -maxdepth 1 -name 'linux-source-*.tar.xz' | head -n 1)
+	[ -n "$tarball" ] || die "$SRC_PKG has no usr/src/linux-source-*.tar.xz"
+	top=$(basename "$tarball" .tar.xz)
+	tar -xJf "$tarball" -C "$work/out" --strip-components=1 "$top/scripts/gdb" ||
+		die "cannot extract $top/scripts/gdb from ${tarball##*/}"
+	rm -rf "$work/src"
+	for p in "$HDR_PKG:amd64" "$HDR_COMMON:all"; do
+		fetch_deb "${p%:*}" "$KPKGVER" "${p#*:}"
+		dpkg -x "$FETCHED_DEB" "$work/hdr" || die "dpkg -x ${FETCHED_DEB##*/} failed"
+	done
+	obj=$work/hdr/usr/src/$HDR_PKG src=$work/hdr/usr/src/$HDR_COMMON
+	[ -f "$obj/include/generated/autoconf.h" ] && [ -f "$src/include/linux/kconfig.h" ] ||
+		die "$HDR_PKG / $HDR_COMMON do not hold the kernel's headers where expected"
+	# The kernel Makefile's LINUXINCLUDE and USERINCLUDE for an out-of-tree
+	# build (srctree = the -common headers, objtree = the flavour's), plus
+	# the -include of compiler_types.h that scripts/Makefile.lib adds.
+	gen=$work/out/scripts/gdb/linux/constants.py
+	cpp -E -x c -P -nostdinc -D__KERNEL__ \
+		-I"$src/arch/x86/include" -I"$obj/arch/x86/include/generated" \
+		-I"$src/include" -I"$obj/include" \
+		-I"$src/arch/x86/include/uapi" -I"$obj/arch/x86/include/generated/uapi" \
+		-I"$src/include/uapi" -I"$obj/include/generated/uapi" \
+		-include "$src/include/linux/compiler-version.h" \
+		-include "$src/include/linux/kconfig.h" \
+		-include "$src/include/linux/compiler_types.h" \
+		"$gen.in" >"$gen" || die "cpp failed on scripts/gdb/linux/constants.py.in"
+	sed -i '1,/<!-- end-c-headers -->/d;' "$gen"
+	grep -q '^LX_NR_CPUS = [0-9]' "$gen" || die "the generated constants.py lacks LX_NR_CPUS: $(head -c 300 "$gen")"
+	rm -rf "$work/hdr"
+	ln -s scripts/gdb/vmlinux-gdb.py "$work/out/vmlinux-gdb.py"
+	printf '%s\n' "$SRC_DEB" >"$work/out/$MINIKVM_STAMP"
+	rm -rf "$GDBDIR"
+	mv "$work/out" "$GDBDIR"
+	rm -rf "$work"
+fi
+GDB_SCRIPTS=
+if unpacked "$GDBDIR" "$SRC_DEB"; then
+	GDB_SCRIPTS=$GDBDIR/vmlinux-gdb.py
+	# As in a kernel build tree: vmlinux beside vmlinux-gdb.py (lx-symbols
+	# reloads a file whose name ends in "vmlinux", else ./vmlinux).
+	if [ -n "$VMLINUX" ] && [ "$(readlink "$GDBDIR/vmlinux" 2>/dev/null)" != "$VMLINUX" ]; then
+		ln -sfn "$VMLINUX" "$GDBDIR/vmlinux"
+	fi
+fi
+
 # --- busybox ---------------------------------------------------------------------
 BBVER=${APT_VER[$MINIKVM_BUSYBOX_PKG]:-}
 if [ -z "$BBVER" ]; then
@@ -177,7 +267,7 @@ fi
 # --- Results --------------------------------------------------------------------
 env_lines() {
 	local v
-	for v in KVER VMLINUZ VMLINUX SYSTEM_MAP INITRD BUSYBOX MINIKVM_CACHE; do
+	for v in KVER VMLINUZ VMLINUX SYSTEM_MAP INITRD BUSYBOX GDB_SCRIPTS MINIKVM_CACHE; do
 		printf '%s=%s\n' "$v" "$(shquote "${!v}")"
 	done
 }
@@ -201,5 +291,6 @@ else
 	else
 		log "vmlinux (not fetched: run ${0##*/} --dbg, or make linux-dbg, for gdb symbols)"
 	fi
+	[ -z "$GDB_SCRIPTS" ] || log "gdb scripts $GDB_SCRIPTS"
 	log "boot it with: make run-linux   (or scripts/run-linux.sh)"
 fi

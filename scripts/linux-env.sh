@@ -7,7 +7,7 @@
 # ---------------------------------------------------------------------------
 # THE INTERFACE (what the rest of the project relies on)
 # ---------------------------------------------------------------------------
-#   scripts/fetch-linux.sh [--dbg] --print-env
+#   scripts/fetch-linux.sh [--dbg] [--gdb-scripts] --print-env
 #       fetches and builds whatever is missing (progress on stderr), then prints
 #       on stdout exactly these lines, one shell assignment each, values quoted
 #       with single quotes (parse with `eval`, or Python's shlex.split):
@@ -19,6 +19,8 @@
 #         SYSTEM_MAP='/…/System.map-KVER'     symbol map of that kernel
 #         INITRD='/…/initramfs-….cpio.gz'     busybox initramfs (scripts/mkinitramfs.py)
 #         BUSYBOX='/…/bin/busybox'            the static busybox inside it
+#         GDB_SCRIPTS='/…/vmlinux-gdb.py'     the kernel's gdb scripts (lx-dmesg, ...);
+#                                             '' until `fetch-linux.sh --gdb-scripts` has run
 #         MINIKVM_CACHE='/…/.cache/minikvm'   the cache directory
 #
 #   scripts/fetch-linux.sh --offline --print-env
@@ -26,7 +28,9 @@
 #       download): exits 3, printing nothing on stdout, if the kernel or
 #       busybox is not in the cache yet (the initramfs, if only it is missing,
 #       is built: that is local and takes a second); VMLINUX is '' unless the
-#       -dbg package was unpacked (--offline --dbg: exit 3 if it was not).
+#       -dbg package was unpacked (--offline --dbg: exit 3 if it was not);
+#       likewise GDB_SCRIPTS (--offline --gdb-scripts builds them from .debs
+#       already in $MINIKVM_CACHE/debs, else exits 3).
 #       Tests can use it to skip (or fail, in CI) without touching the network.
 #
 #   Exit status of fetch-linux.sh: 0 done, 1 error (message on stderr),
@@ -53,6 +57,12 @@
 #   $MINIKVM_CACHE/debs/*.deb                  apt-get download
 #   $MINIKVM_CACHE/linux-KVER/image/           dpkg -x of linux-image-KVER
 #   $MINIKVM_CACHE/linux-KVER/dbg/             dpkg -x of linux-image-KVER-dbg (--dbg)
+#   $MINIKVM_CACHE/linux-KVER/gdb-scripts/     (--gdb-scripts) laid out like a kernel
+#                                              build tree: scripts/gdb from linux-source-X.Y,
+#                                              its linux/constants.py generated with the
+#                                              linux-headers-KVER(-common) packages,
+#                                              vmlinux-gdb.py -> scripts/gdb/vmlinux-gdb.py,
+#                                              vmlinux -> the -dbg package's (with --dbg)
 #   $MINIKVM_CACHE/busybox-VERSION/            dpkg -x of busybox-static
 #   $MINIKVM_CACHE/initramfs/initramfs-busybox-VERSION-HASH.cpio.gz
 #                                              HASH: of mkinitramfs.py, so that an

@@ -4,7 +4,8 @@
 # `scripts/fetch-linux.sh --print-env`; see scripts/linux-env.sh.
 #
 #   make linux        fetch linux-image-*-cloud-amd64 and busybox-static, build the initramfs
-#   make linux-dbg    the same, plus the -dbg package (vmlinux with DWARF; 283 MB)
+#   make linux-dbg    the same, plus the -dbg package (vmlinux with DWARF; 283 MB) and the
+#                     kernel's gdb scripts (lx-dmesg, lx-ps, ...; from linux-source, 151 MB)
 #   make run-linux    boot it: minikvm -m 512M -c 2 --initrd INITRD --append console=ttyS0 VMLINUZ
 #                     extra minikvm options: make run-linux LINUX_ARGS="-c 4 -s -S --append nokaslr"
 
@@ -16,7 +17,7 @@ linux:
 	scripts/fetch-linux.sh
 
 linux-dbg:
-	scripts/fetch-linux.sh --dbg
+	scripts/fetch-linux.sh --dbg --gdb-scripts
 
 run-linux: minikvm
 	MINIKVM=./minikvm scripts/run-linux.sh $(LINUX_ARGS)

@@ -186,6 +186,7 @@ static const struct gdb_monitor_cmd generic_cmds[] = {
 	{ "reset", NULL, "restart the guest from its image (breakpoints stay)" },
 	{ "dump-guest-memory", "[-p] FILE", "write an ELF core of the guest (-p: by virtual address)" },
 	{ "quit", NULL, "end the VM now" },
+	{ "info version", NULL, "minikvm's version, answered like QEMU's monitor" },
 	{ NULL, NULL, NULL },
 };
 
@@ -283,6 +284,12 @@ static int op_monitor(void *ctx, unsigned vcpu, const char *cmd, struct gdb_cons
 		return monitor_reset(dbg, out);
 	if (strncmp(cmd, "dump-guest-memory", 17) == 0 && (!cmd[17] || cmd[17] == ' '))
 		return monitor_dump(dbg, vcpu, cmd + 17, out);
+	/* Linux's gdb scripts (scripts/gdb/linux/utils.py) ask this to know they
+	 * talk to a QEMU-like stub, where thread N is CPU N-1 (as here). */
+	if (strcmp(cmd, "info version") == 0) {
+		gdb_console_printf(out, "%s (minikvm)\n", MINIKVM_VERSION);
+		return 0;
+	}
 	if (strcmp(cmd, "quit") == 0) {
 		gdb_console_printf(out, "ending the VM\n");
 		vm_request_exit(dbg->vm, EXIT_GUEST_OK, "monitor quit");

@@ -221,10 +221,13 @@ ex("monitor phys on")
 R["phys"] = list(gdb.selected_inferior().read_memory(0x1000 + 0x10, 8).tobytes())
 ex("monitor phys off")
 R["stats"] = ex("monitor stats")
+R["version"] = ex("monitor info version")
 R["threads"] = ex("info threads")
 ex("kill")
 ''')
-        for cmd in ("info sregs", "translate", "phys", "step-irq", "stats", "reset", "quit", "help"):
+        # QEMU's format, which Linux's gdb scripts probe (scripts/gdb/linux/utils.py)
+        assert re.fullmatch(r"\d+\.\d+\.\d+ \(minikvm\)\n", r["version"]), r["version"]
+        for cmd in ("info version", "info sregs", "translate", "phys", "step-irq", "stats", "reset", "quit", "help"):
             assert cmd in r["help"], (cmd, r["help"])
         tr = r["tr"]
         assert "4-level paging" in tr and "PML4E at GPA 0x9000" in tr and "PDE" in tr, tr

@@ -30,7 +30,7 @@ def linux_env():
             with open(path) as f:
                 text = f.read()
         else:
-            proc = subprocess.run([FETCH, "--dbg", "--print-env"], stdout=subprocess.PIPE,
+            proc = subprocess.run([FETCH, "--dbg", "--gdb-scripts", "--print-env"], stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True, timeout=1200)
             if proc.returncode != 0:
                 raise AssertionError("fetching Debian's kernel failed:\n" + proc.stderr[-2000:])

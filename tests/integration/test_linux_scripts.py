@@ -1,0 +1,77 @@
+# SPDX-License-Identifier: MIT
+"""The kernel's own gdb scripts (lx-dmesg, lx-ps, ...) against Debian's kernel.
+
+scripts/fetch-linux.sh --gdb-scripts sets them up from Debian's linux-source
+package of the kernel's version (docs/linux.md). One boot, with 2 vCPUs, to
+the initramfs's shell; then one gdb session attaches and runs every command.
+"""
+import os
+import re
+
+import harness
+from harness import Vmm, run_gdb
+from test_linux import linux_env, need_hardware
+
+ONE_AT_A_TIME = True  # one Linux guest at a time (tests/run.py)
+MARKER = "minikvm_lx_test=1"
+
+
+def test_lx_commands_on_a_booted_kernel():
+    need_hardware("Linux boot to a shell for the kernel's gdb scripts")
+    env = linux_env()
+    if not env.get("GDB_SCRIPTS"):
+        raise harness.Skip("the kernel's gdb scripts are not in the cache "
+                           "(scripts/fetch-linux.sh --gdb-scripts; make test fetches them)")
+    scripts_dir = os.path.dirname(env["GDB_SCRIPTS"])
+    vmlinux = os.path.join(scripts_dir, "vmlinux")  # -> the -dbg package's vmlinux
+    # The command writes a line of its own into the kernel's log, then waits for gdb.
+    cmd = "echo+minikvm-lx-kmsg+>/dev/kmsg;echo+minikvm-lx-ready;sleep+1000"
+    cmdline = "console=ttyS0 quiet nokaslr %s minikvm.cmd=%s" % (MARKER, cmd)
+    with Vmm(["-c", "2", "-m", "256M", "--initrd", env["INITRD"], "--append", cmdline,
+              env["VMLINUZ"]]) as vm:
+        vm.wait_output("minikvm-lx-ready", timeout=300)
+        r = run_gdb(vm, vmlinux, r'''
+ex("cd %s")
+R["threads"] = len(gdb.selected_inferior().threads())
+R["cmdline"] = ex("lx-cmdline")
+R["dmesg"] = ex("lx-dmesg")
+R["ps"] = ex("lx-ps")
+R["lsmod"] = ex("lx-lsmod")
+R["sk_before"] = ev("&start_kernel")
+R["symbols"] = ex("lx-symbols")
+R["sk_after"] = ev("&start_kernel")
+R["pid"] = ev("$lx_current().pid")
+R["comm"] = gdb.parse_and_eval("$lx_current().comm").string()
+R["version"] = ex("lx-version")
+R["banner"] = gdb.parse_and_eval("linux_banner").string()
+ex("kill")
+''' % scripts_dir, timeout=600,
+                  # gdb's own "source", not from inside the Python test script: a
+                  # nested source keeps the outer __file__, and vmlinux-gdb.py
+                  # finds its modules through __file__.
+                  gdb_opts=["-iex", "add-auto-load-safe-path " + scripts_dir,
+                            "-ex", "source " + env["GDB_SCRIPTS"]])
+        assert vm.finish() == 0
+    assert r["threads"] == 2, r
+    assert MARKER in r["cmdline"] and "minikvm.cmd=" in r["cmdline"], r["cmdline"]
+    dmesg = r["dmesg"]
+    assert "Linux version 6.1" in dmesg, dmesg[:2000]
+    assert "Run /init as init process" in dmesg, dmesg[-3000:]  # the kernel, late in boot
+    assert "minikvm-lx-kmsg" in dmesg, dmesg[-3000:]          # userspace, later still
+    ps = r["ps"]
+    # lx-ps: "0x<task> <pid> <comm>"
+    assert re.search(r"^0x[0-9a-f]+\s+1\s+(init|sh)$", ps, re.M), ps
+    assert re.search(r"^0x[0-9a-f]+\s+2\s+kthreadd$", ps, re.M), ps
+    assert re.search(r"^0x[0-9a-f]+\s+0\s+swapper/0$", ps, re.M), ps
+    assert re.search(r"\ssleep$", ps, re.M), ps  # the command waiting in the shell
+    # No module is loaded from this initramfs: the header and nothing else.
+    lsmod = [l for l in r["lsmod"].splitlines() if l.strip()]
+    assert len(lsmod) == 1 and lsmod[0].split()[:3] == ["Address", "Module", "Size"], r["lsmod"]
+    # lx-symbols reloads vmlinux (no modules to add) and its symbols are back.
+    assert r["symbols"].strip() == "loading vmlinux", r["symbols"]
+    assert r["sk_after"] == r["sk_before"] and r["sk_before"] >> 32 == 0xffffffff, r
+    # $lx_current() (per-cpu current_task of the selected vCPU's CPU, which the
+    # scripts find through "monitor info version") is a task lx-ps listed.
+    assert re.search(r"^0x[0-9a-f]+\s+%d\s+%s$" % (r["pid"], re.escape(r["comm"])), ps, re.M), r
+    assert r["version"].strip() == r["banner"].strip(), (r["version"], r["banner"])
+    assert r["version"].startswith("Linux version %s" % env["KVER"]), r["version"]
