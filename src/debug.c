@@ -184,6 +184,10 @@ static const struct gdb_monitor_cmd generic_cmds[] = {
 	{ "stats", NULL, "VM exits by reason and port, per vCPU" },
 	{ "reset", NULL, "restart the guest from its image (breakpoints stay)" },
 	{ "quit", NULL, "end the VM now" },
+	{ "savevm", "NAME", "snapshot the whole machine as NAME (and to --snapshot-dir)" },
+	{ "loadvm", "NAME", "go back to snapshot NAME; then `flushregs` in gdb" },
+	{ "delvm", "NAME", "forget snapshot NAME" },
+	{ "info snapshots", NULL, "the snapshots taken" },
 	{ NULL, NULL, NULL },
 };
 
@@ -250,6 +254,9 @@ static int op_monitor(void *ctx, unsigned vcpu, const char *cmd, struct gdb_cons
 		return monitor_stats(dbg, out);
 	if (strcmp(cmd, "reset") == 0)
 		return monitor_reset(dbg, out);
+	r = debug_snapshot_monitor(dbg, cmd, out);
+	if (r != -ENOENT)
+		return r;
 	if (strcmp(cmd, "quit") == 0) {
 		gdb_console_printf(out, "ending the VM\n");
 		vm_request_exit(dbg->vm, EXIT_GUEST_OK, "monitor quit");
@@ -693,6 +700,7 @@ static void hook_free(void *ctx)
 {
 	struct debug *dbg = ctx;
 
+	snapshot_store_free(&dbg->snaps);
 	if (dbg->srv)
 		gdb_server_free(dbg->srv);
 	if (dbg->in_fd >= 0 && dbg->ep.kind != GDB_EP_STDIO)
