@@ -8,8 +8,9 @@
  * bytes (lifted for the copy, put back at once); after loadvm they are
  * written into the restored RAM again, as after monitor reset. gdb keeps
  * registers and memory it read in caches of its own, which no reply to a
- * monitor command can clear: after loadvm the user runs `flushregs`
- * (maintenance flush register-cache), as the command's reply says.
+ * monitor command can clear: after loadvm the user runs `flushregs` and
+ * `maintenance flush dcache`, as the command's reply says (docs/gdb.md
+ * has a gdb command that does all three).
  */
 #include "debug_internal.h"
 #include "error.h"
@@ -65,8 +66,8 @@ static int loadvm(struct debug *dbg, const char *name, struct gdb_console *out)
 	debug_mark_all_dirty(dbg->vm);
 	if (r < 0)
 		return fail(out, "loadvm");
-	gdb_console_printf(out, "snapshot '%s' loaded; type `flushregs` so that gdb forgets the "
-			   "registers and memory it has seen\n", name);
+	gdb_console_printf(out, "snapshot '%s' loaded; now type `flushregs` and `maintenance flush "
+			   "dcache` so that gdb forgets the registers and memory it has seen\n", name);
 	return 0;
 }
 
