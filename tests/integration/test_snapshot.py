@@ -51,6 +51,10 @@ def ram_crc():
     crc = zlib.crc32(bytes(gdb.selected_inferior().read_memory(0, 0x200000)))
     ex("monitor phys off")
     return crc
+def diff(a, b):
+    import difflib
+    return "\n".join(difflib.unified_diff(str(a["regs"]).split("\\n"), str(b["regs"]).split("\\n"),
+                                          lineterm=""))
 def state():
     return {"regs": regs_all(), "crc": ram_crc()}
 '''
@@ -77,10 +81,7 @@ forget()
 after = state()
 R["same_regs"] = after["regs"] == before["regs"]
 R["same_crc"] = after["crc"] == before["crc"]
-if not R["same_regs"]:
-    import difflib
-    R["diff"] = "\n".join(difflib.unified_diff(str(before["regs"]).split("\\n"),
-                                               str(after["regs"]).split("\\n"), lineterm=""))
+R["diff"] = diff(before, after)
 R["x_after"] = ev("x")
 R["fn_after"] = fn()
 # Our breakpoint is back in the restored memory. gdb last stopped elsewhere
@@ -134,10 +135,7 @@ forget()
 after = state()
 R["same_regs"] = after["regs"] == before["regs"]
 R["same_crc"] = after["crc"] == before["crc"]
-if not R["same_regs"]:
-    import difflib
-    R["diff"] = "\n".join(difflib.unified_diff(str(before["regs"]).split("\\n"),
-                                               str(after["regs"]).split("\\n"), lineterm=""))
+R["diff"] = diff(before, after)
 ex("continue")
 ''', timeout=300)
         assert r["hit"] == "ap_main" and r["nthreads"] == 2, r
