@@ -55,6 +55,19 @@ enum arch_emulation arch_emulation_failure(struct vcpu *vcpu, struct vcpu_debug_
 /* Give the guest the exception behind a debug event that is its own (x86: #BP after int3). */
 int arch_reinject_debug_event(struct vcpu *vcpu, const struct vcpu_debug_event *ev);
 
+/*
+ * Snapshots (src/x86/snapshot.c), VM paused: a vCPU's whole KVM state
+ * (registers, FPU/XSAVE, MSRs, local APIC, pending events, ...) and the
+ * VM's (its clock). A load checks what it reads (it may come from a file);
+ * -1 with err_set().
+ */
+struct state_writer;
+struct state_reader;
+int arch_vcpu_save(struct vcpu *vcpu, struct state_writer *w);
+int arch_vcpu_load(struct vcpu *vcpu, struct state_reader *r);
+int arch_vm_save(struct vm *vm, struct state_writer *w);
+int arch_vm_load(struct vm *vm, struct state_reader *r);
+
 /* Registers, segments and the code at the instruction pointer, for crash reports. */
 void arch_vcpu_dump(struct vcpu *vcpu, FILE *out);
 /* The instruction pointer, for one-line messages. */

@@ -187,6 +187,10 @@ static const struct gdb_monitor_cmd generic_cmds[] = {
 	{ "dump-guest-memory", "[-p] FILE", "write an ELF core of the guest (-p: by virtual address)" },
 	{ "quit", NULL, "end the VM now" },
 	{ "info version", NULL, "minikvm's version, answered like QEMU's monitor" },
+	{ "savevm", "NAME", "snapshot the whole machine as NAME (and to --snapshot-dir)" },
+	{ "loadvm", "NAME", "go back to snapshot NAME; then `flushregs` in gdb" },
+	{ "delvm", "NAME", "forget snapshot NAME" },
+	{ "info snapshots", NULL, "the snapshots taken" },
 	{ NULL, NULL, NULL },
 };
 
@@ -290,6 +294,9 @@ static int op_monitor(void *ctx, unsigned vcpu, const char *cmd, struct gdb_cons
 		gdb_console_printf(out, "%s (minikvm)\n", MINIKVM_VERSION);
 		return 0;
 	}
+	r = debug_snapshot_monitor(dbg, cmd, out);
+	if (r != -ENOENT)
+		return r;
 	if (strcmp(cmd, "quit") == 0) {
 		gdb_console_printf(out, "ending the VM\n");
 		vm_request_exit(dbg->vm, EXIT_GUEST_OK, "monitor quit");
@@ -733,6 +740,7 @@ static void hook_free(void *ctx)
 {
 	struct debug *dbg = ctx;
 
+	snapshot_store_free(&dbg->snaps);
 	if (dbg->srv)
 		gdb_server_free(dbg->srv);
 	if (dbg->in_fd >= 0 && dbg->ep.kind != GDB_EP_STDIO)

@@ -481,6 +481,16 @@ int debug_on_mmio(void *ctx, struct vcpu *vcpu, uint64_t gpa, uint8_t *data, uns
 	return 0;
 }
 
+void debug_lift_breakpoints(struct debug *dbg)
+{
+	for (int i = 0; i < dbg->nbps; i++) {
+		uint8_t *host = guest_mem_ptr(&dbg->vm->mem, dbg->bps[i].gpa, 1);
+
+		if (host)
+			*host = dbg->bps[i].orig;
+	}
+}
+
 void debug_reinsert_breakpoints(struct debug *dbg)
 {
 	for (int i = 0; i < dbg->nbps; i++) {

@@ -15,6 +15,7 @@
 #include "debug.h"
 #include "gdb_endpoint.h"
 #include "options.h"
+#include "snapshot.h"
 #include "vcpu.h"
 #include "../gdbstub/gdbstub.h"
 
@@ -64,6 +65,7 @@ struct debug {
 	unsigned last_vcpu; /* where the last stop happened */
 	uint64_t step_over_addr[MAX_CPUS]; /* the breakpoint each vCPU is to step over */
 	struct gdb_monitor_cmd cmds[MAX_MONITOR_CMDS];
+	struct snapshot_store snaps; /* monitor savevm/loadvm (debug_snapshot.c) */
 };
 
 
@@ -77,6 +79,10 @@ int debug_op_insert_bp(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t
 int debug_op_remove_bp(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t kind);
 /* After the image was reloaded over them (monitor reset): write our breakpoints again. */
 void debug_reinsert_breakpoints(struct debug *dbg);
+/* Put the original bytes back under every patched breakpoint (before a snapshot of RAM). */
+void debug_lift_breakpoints(struct debug *dbg);
+/* monitor savevm/loadvm/delvm/info snapshots (debug_snapshot.c); -ENOENT: not one of them. */
+int debug_snapshot_monitor(struct debug *dbg, const char *cmd, struct gdb_console *out);
 
 /* The debugger's side of the VM's debug events (struct vm_hooks), in debug_bp.c; ctx is the debug. */
 int debug_on_apply(void *ctx, struct vcpu *vcpu);

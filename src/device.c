@@ -95,3 +95,16 @@ void devices_exit_all(struct vm *vm)
 			devices[i]->exit(&host);
 	ninit = 0;
 }
+
+int devices_list(const struct device *const **list, const struct device_host **h)
+{
+	*list = devices;
+	*h = &host;
+	return ninit;
+}
+
+int devices_registered(const struct device *const **list)
+{
+	*list = devices;
+	return ndevices;
+}

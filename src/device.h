@@ -2,7 +2,7 @@
 /*
  * Devices and their lifecycle. Each device is a descriptor
  *
- *   { name, level, init, reset, stop, exit }
+ *   { name, level, init, reset, stop, exit, save, load }
  *
  * that registers itself (kvmtool's habit): a device file ends with
  * device_register(its_descriptor), so neither main() nor vm.c keeps a list
@@ -15,6 +15,14 @@
  *                        threads are joined): threads stop, in reverse order
  *   devices_exit_all()   vm_destroy(), after the vCPUs are gone: every exit
  *                        (stop first if not done), in reverse order
+ *
+ *   devices_list()       snapshot.c (monitor savevm/loadvm, --loadvm): each
+ *                        device's save and load, in init order
+ *
+ * A device with state (a reset) must say what that state is: save and
+ * load, or a snapshot of the VM refuses to be taken ("device X cannot be
+ * saved") and tests/unit/test_device.c fails. A device without state has
+ * neither reset nor save nor load.
  *
  * Why stop and exit are two steps: a device thread (the PIT's) raises IRQ 0,
  * which may kick vCPU 0's thread, so it must end before vm_run() joins the
@@ -37,6 +45,8 @@ struct iobus;
 struct console;
 struct guest_mem;
 struct kvm_regs;
+struct state_writer;
+struct state_reader;
 
 /*
  * Init order, lowest first (reset in the same order; stop and exit in the
@@ -79,6 +89,14 @@ struct device {
 	void (*stop)(const struct device_host *host);
 	/* Undo init: ranges off the buses, memory freed. Only called if init succeeded. */
 	void (*exit)(const struct device_host *host);
+	/*
+	 * Snapshots (src/state.h), with the VM paused. save appends the
+	 * device's state to w; load takes it back from r, which may come from
+	 * a file: every field is checked, and on -EINVAL (or a reader left
+	 * bad or not at its end) the device keeps the state it had.
+	 */
+	void (*save)(const struct device_host *host, struct state_writer *w);
+	int (*load)(const struct device_host *host, struct state_reader *r);
 };
 
 /* From a constructor, before main(); use device_register(). */
@@ -96,5 +114,9 @@ void devices_reset_all(struct vm *vm);
 void devices_stop_all(struct vm *vm);
 /* Exit every device that init reached; harmless if devices_init_all() never ran. */
 void devices_exit_all(struct vm *vm);
+/* The devices init reached, in init order (*host: what to pass them); how many. */
+int devices_list(const struct device *const **list, const struct device_host **host);
+/* Every registered device, initialised or not (unit tests check their descriptors). */
+int devices_registered(const struct device *const **list);
 
 #endif

@@ -2,6 +2,7 @@
 /* minikvm: parse the command line, build the VM, run it, exit with its status. */
 #include "error.h"
 #include "options.h"
+#include "snapshot.h"
 #ifndef MINIKVM_NO_DEBUGGER
 #include "debug.h"
 #endif
@@ -48,7 +49,11 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 #endif
-	if (vm_create(&vm, &cfg) < 0
+	if (cfg.snapshot_dir && snapshot_check_dir(cfg.snapshot_dir) < 0) {
+		fprintf(stderr, "minikvm: %s\n", err_message());
+		return EXIT_USAGE;
+	}
+	if (vm_create(&vm, &cfg) < 0 || (cfg.loadvm && snapshot_load_file(&vm, cfg.loadvm) < 0)
 #ifndef MINIKVM_NO_DEBUGGER
 	    || (cfg.gdb && debug_create(&vm) < 0)
 #endif

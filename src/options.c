@@ -13,7 +13,8 @@
 
 static const char usage_text[] =
 "Usage: minikvm [options] IMAGE\n"
-"Run IMAGE in a KVM virtual machine.\n"
+"       minikvm [options] --loadvm FILE [IMAGE]\n"
+"Run IMAGE in a KVM virtual machine, or the machine a snapshot FILE saved.\n"
 "\n"
 "Machine:\n"
 "  -m, --memory SIZE      guest RAM, with K/M/G suffix; a bare number is MiB\n"
@@ -46,6 +47,12 @@ static const char usage_text[] =
 "      --gdb-arch ARCH    auto|i386|x86-64: gdb's register layout (auto: a 64-bit\n"
 "                         image gets x86-64 in every CPU mode, others i386)\n"
 "\n"
+"Snapshots (docs/gdb.md):\n"
+"      --snapshot-dir DIR gdb's `monitor savevm NAME` also writes DIR/NAME.mkvm\n"
+"      --loadvm FILE      start the machine a snapshot file saved (-m, -c and\n"
+"                         --irqchip must match it); IMAGE is then optional (it\n"
+"                         is loaded first and serves `monitor reset`)\n"
+"\n"
 "Diagnostics:\n"
 "  -v, --verbose          say what the VMM sets up and why the VM ended\n"
 "      --trace-exits      one line per VM exit on stderr\n"
@@ -57,7 +64,8 @@ static const char usage_text[] =
 "  0    the guest shut down cleanly (i8042 reset, hypercall exit 0)\n"
 "  N    the guest's own code: isa-debug-exit (port 0xf4) value V gives\n"
 "       (V << 1) | 1, the exit hypercall's code gives itself (8 bits)\n"
-"  1    usage error: bad option, unreadable or unrecognised guest image\n"
+"  1    usage error: bad option, unreadable or unrecognised guest image,\n"
+"       a --loadvm file that is damaged, truncated or of another machine\n"
 "  2    host error: no /dev/kvm, no permission, a KVM ioctl failed\n"
 "  3    guest crash: triple fault, KVM internal error, unhandled exit\n"
 "       (the vCPU's registers are printed on stderr)\n"
@@ -149,6 +157,7 @@ static int parse_serial(const char *s, struct vm_config *cfg)
 enum {
 	OPT_FORMAT = 256, OPT_LOAD_ADDR, OPT_ENTRY, OPT_APPEND, OPT_MODULE, OPT_SERIAL,
 	OPT_TRACE_EXITS, OPT_STATS, OPT_VERSION, OPT_GDB_ARCH, OPT_INITRD, OPT_IRQCHIP,
+	OPT_SNAPSHOT_DIR, OPT_LOADVM,
 };
 
 #define DEFAULT_GDB_ENDPOINT "127.0.0.1:1234"
@@ -170,6 +179,8 @@ static const struct option long_options[] = {
 	{ "gdb", required_argument, NULL, 'g' },
 	{ "wait-gdb", no_argument, NULL, 'S' },
 	{ "gdb-arch", required_argument, NULL, OPT_GDB_ARCH },
+	{ "snapshot-dir", required_argument, NULL, OPT_SNAPSHOT_DIR },
+	{ "loadvm", required_argument, NULL, OPT_LOADVM },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -299,6 +310,12 @@ enum options_result options_parse(int argc, char **argv, struct vm_config *cfg, 
 				return OPTIONS_ERROR;
 			}
 			break;
+		case OPT_SNAPSHOT_DIR:
+			cfg->snapshot_dir = optarg;
+			break;
+		case OPT_LOADVM:
+			cfg->loadvm = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, out);
 			return OPTIONS_EXIT_OK;
@@ -313,7 +330,7 @@ enum options_result options_parse(int argc, char **argv, struct vm_config *cfg, 
 			return OPTIONS_ERROR;
 		}
 	}
-	if (optind >= argc) {
+	if (optind >= argc && !cfg->loadvm) {
 		err_set(EXIT_USAGE, "no guest image given (usage: minikvm [options] IMAGE; see --help)");
 		return OPTIONS_ERROR;
 	}
@@ -322,7 +339,7 @@ enum options_result options_parse(int argc, char **argv, struct vm_config *cfg, 
 			argv[optind + 1]);
 		return OPTIONS_ERROR;
 	}
-	cfg->image = argv[optind];
+	cfg->image = optind < argc ? argv[optind] : NULL;
 	if (cfg->wait_gdb && !cfg->gdb)
 		cfg->gdb = DEFAULT_GDB_ENDPOINT; /* QEMU's -S alone waits forever; we also listen */
 	if (cfg->gdb && strcmp(cfg->gdb, "stdio") == 0 && cfg->serial == SERIAL_STDIO)

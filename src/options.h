@@ -46,6 +46,8 @@ struct vm_config {
 	const char *gdb;            /* --gdb ENDPOINT, NULL without */
 	bool wait_gdb;              /* -S: no vCPU runs until gdb resumes */
 	int gdb_arch;               /* 0 auto (follows the image), 32 i386, 64 x86-64 */
+	const char *snapshot_dir;   /* --snapshot-dir: monitor savevm also writes DIR/NAME.mkvm */
+	const char *loadvm;         /* --loadvm FILE: start from a snapshot (image optional) */
 };
 
 enum options_result { OPTIONS_RUN, OPTIONS_EXIT_OK, OPTIONS_ERROR };

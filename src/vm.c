@@ -194,6 +194,9 @@ int vm_reset(struct vm *vm, bool keep_width)
 	 * pages take the old ones' place, at the same address, so the memory
 	 * slots need no change (KVM drops its mappings of the old pages).
 	 */
+	if (!cfg->image)
+		return err_set(EXIT_USAGE, "no image to reset to: the machine was started from --loadvm "
+			       "without one");
 	if (check_rereadable(cfg->image, "guest image") < 0 || check_rereadable(cfg->initrd, "initrd") < 0)
 		return -1;
 	for (int i = 0; i < cfg->nmodules; i++)
@@ -268,11 +271,14 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	/* Image first: a bad image is the user's error and needs no KVM to report. */
 	if (guest_mem_alloc(&vm->mem, cfg->mem_size) < 0)
 		return -1;
-	if (loader_load(cfg, &vm->mem, &vm->boot, arch_kernel_cmdline_extra(cfg->append)) < 0)
-		return -1;
-	verbose(vm, "%s: %s, loaded at %#llx-%#llx, entry %#llx", cfg->image,
-		mode_name(vm->boot.mode), (unsigned long long)vm->boot.image_start,
-		(unsigned long long)vm->boot.image_end, (unsigned long long)vm->boot.entry);
+	/* With --loadvm and no image the snapshot brings everything (main.c restores it). */
+	if (cfg->image) {
+		if (loader_load(cfg, &vm->mem, &vm->boot, arch_kernel_cmdline_extra(cfg->append)) < 0)
+			return -1;
+		verbose(vm, "%s: %s, loaded at %#llx-%#llx, entry %#llx", cfg->image,
+			mode_name(vm->boot.mode), (unsigned long long)vm->boot.image_start,
+			(unsigned long long)vm->boot.image_end, (unsigned long long)vm->boot.entry);
+	}
 
 	vm->kvm_fd = open_kvm();
 	if (vm->kvm_fd < 0 || kvm_check(vm->kvm_fd) < 0)

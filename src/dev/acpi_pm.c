@@ -13,6 +13,9 @@
 #include "device.h"
 #include "error.h"
 #include "iobus.h"
+#include "state.h"
+
+#include <errno.h>
 #include "x86/acpi.h"
 
 #define PM1_STS_OFFSET 0
@@ -182,6 +185,40 @@ static void acpi_pm_device_reset(const struct device_host *host)
 	pthread_mutex_unlock(&acpi_pm_dev.lock);
 }
 
+/* The PM timer is saved as its age, so that a restored timer goes on from where it was. */
+static void acpi_pm_device_save(const struct device_host *host, struct state_writer *w)
+{
+	const struct acpi_pm *pm = &acpi_pm_dev.pm;
+
+	(void)host;
+	pthread_mutex_lock(&acpi_pm_dev.lock);
+	state_put_u16(w, pm->status);
+	state_put_u16(w, pm->enable);
+	state_put_u16(w, pm->control);
+	state_put_u64(w, monotonic_ns() - pm->start_ns);
+	pthread_mutex_unlock(&acpi_pm_dev.lock);
+}
+
+static int acpi_pm_device_load(const struct device_host *host, struct state_reader *r)
+{
+	struct acpi_pm s;
+	uint64_t age, now = monotonic_ns();
+
+	(void)host;
+	s.status = state_get_u16(r);
+	s.enable = state_get_u16(r);
+	s.control = state_get_u16(r);
+	age = state_get_u64(r);
+	if (state_reader_done(r) < 0)
+		return -EINVAL;
+	/* Older than this host's clock: the timer wraps every few seconds anyway. */
+	s.start_ns = now - age % (now + 1);
+	pthread_mutex_lock(&acpi_pm_dev.lock);
+	acpi_pm_dev.pm = s;
+	pthread_mutex_unlock(&acpi_pm_dev.lock);
+	return 0;
+}
+
 static void acpi_pm_device_exit(const struct device_host *host)
 {
 	iobus_unregister(host->pio, &acpi_pm_dev.dev);
@@ -193,6 +230,8 @@ static const struct device acpi_pm_device = {
 	.init = acpi_pm_device_init,
 	.reset = acpi_pm_device_reset,
 	.exit = acpi_pm_device_exit,
+	.save = acpi_pm_device_save,
+	.load = acpi_pm_device_load,
 };
 
 device_register(acpi_pm_device);

@@ -24,6 +24,9 @@
 #include "device.h"
 #include "error.h"
 #include "iobus.h"
+#include "state.h"
+
+#include <errno.h>
 
 #include <pthread.h>
 #include <string.h>
@@ -330,6 +333,70 @@ static void i8042_reset(const struct device_host *host)
 	pthread_mutex_unlock(&k->lock);
 }
 
+static void i8042_save(const struct device_host *host, struct state_writer *w)
+{
+	struct i8042 *k = &kbc;
+
+	(void)host;
+	pthread_mutex_lock(&k->lock);
+	state_put_u8(w, k->ctr);
+	state_put_u8(w, k->outport);
+	state_put_bool(w, k->last_was_command);
+	state_put_u8(w, k->pending);
+	for (unsigned i = 0; i < QUEUE_SIZE; i++) {
+		state_put_u8(w, k->queue[i].data);
+		state_put_bool(w, k->queue[i].aux);
+		state_put_bool(w, k->queue[i].timeout);
+	}
+	state_put_u8(w, (uint8_t)k->head);
+	state_put_u8(w, (uint8_t)k->len);
+	state_put_u8(w, k->last);
+	state_put_bool(w, k->kbd_irq != 0);
+	state_put_bool(w, k->aux_irq != 0);
+	pthread_mutex_unlock(&k->lock);
+}
+
+static int i8042_load(const struct device_host *host, struct state_reader *r)
+{
+	struct i8042 *k = &kbc;
+	struct out_byte queue[QUEUE_SIZE];
+	uint8_t ctr, outport, pending, last;
+	unsigned head, len;
+	bool last_was_command;
+	int kbd_irq, aux_irq;
+
+	(void)host;
+	ctr = state_get_u8(r);
+	outport = state_get_u8(r);
+	last_was_command = state_get_bool(r);
+	pending = state_get_u8(r);
+	for (unsigned i = 0; i < QUEUE_SIZE; i++) {
+		queue[i].data = state_get_u8(r);
+		queue[i].aux = state_get_bool(r);
+		queue[i].timeout = state_get_bool(r);
+	}
+	head = state_get_u8(r);
+	len = state_get_u8(r);
+	last = state_get_u8(r);
+	kbd_irq = state_get_bool(r);
+	aux_irq = state_get_bool(r);
+	if (state_reader_done(r) < 0 || head >= QUEUE_SIZE || len > QUEUE_SIZE)
+		return -EINVAL;
+	pthread_mutex_lock(&k->lock);
+	k->ctr = ctr;
+	k->outport = outport;
+	k->last_was_command = last_was_command;
+	k->pending = pending;
+	memcpy(k->queue, queue, sizeof(queue));
+	k->head = head;
+	k->len = len;
+	k->last = last;
+	k->kbd_irq = kbd_irq;
+	k->aux_irq = aux_irq;
+	pthread_mutex_unlock(&k->lock);
+	return 0;
+}
+
 static void i8042_exit(const struct device_host *host)
 {
 	iobus_unregister(host->pio, &kbc.command_dev);
@@ -342,6 +409,8 @@ static const struct device i8042_device = {
 	.init = i8042_init,
 	.reset = i8042_reset,
 	.exit = i8042_exit,
+	.save = i8042_save,
+	.load = i8042_load,
 };
 
 device_register(i8042_device);

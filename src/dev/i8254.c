@@ -34,6 +34,9 @@
 
 #include "error.h"
 #include "iobus.h"
+#include "state.h"
+
+#include <errno.h>
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -242,12 +245,22 @@ static void *timer_thread(void *arg)
 }
 
 /*
- * Channel 0 was programmed: schedule its first IRQ 0 pulse, starting the
- * thread the first time (from a vCPU thread, whose signal mask it inherits:
- * SIGINT, SIGTERM and the kick signal blocked). A test with its own clock
- * drives the timer itself (i8254.h). Without the thread the guest only
- * misses IRQ 0; the next programming tries again.
+ * The timer thread, the first time IRQ 0 is armed (from a vCPU thread or
+ * the event loop's, whose signal mask it inherits: SIGINT, SIGTERM and the
+ * kick signal blocked). A test with its own clock drives the timer itself
+ * (i8254.h). Without the thread the guest only misses IRQ 0; the next
+ * programming tries again. Lock held.
  */
+static void start_timer_thread(struct i8254 *pit)
+{
+	if (pit->irq_armed && !pit->thread_started && !pit->stopping && !pit->ops->now_ns &&
+	    pthread_create(&pit->thread, NULL, timer_thread, pit) == 0) {
+		pit->thread_started = true;
+		pthread_setname_np(pit->thread, "pit");
+	}
+}
+
+/* Channel 0 was programmed: schedule its first IRQ 0 pulse. */
 static void arm_irq0(struct i8254 *pit)
 {
 	struct pit_channel *ch = &pit->ch[0];
@@ -255,11 +268,7 @@ static void arm_irq0(struct i8254 *pit)
 	/* The gate is tied high, so modes 1 and 5 never trigger. */
 	pit->irq_armed = ch->loaded && !gate_triggered(ch);
 	pit->irq_tick = periodic(ch) ? irq_period(ch) : ch->count;
-	if (pit->irq_armed && !pit->thread_started && !pit->stopping && !pit->ops->now_ns &&
-	    pthread_create(&pit->thread, NULL, timer_thread, pit) == 0) {
-		pit->thread_started = true;
-		pthread_setname_np(pit->thread, "pit");
-	}
+	start_timer_thread(pit);
 	pthread_cond_signal(&pit->cond);
 }
 
@@ -530,6 +539,90 @@ struct i8254 *i8254_create(struct iobus *pio, const struct i8254_ops *ops, void 
 		return NULL;
 	}
 	return pit;
+}
+
+void i8254_save(struct i8254 *pit, struct state_writer *w)
+{
+	uint64_t now;
+
+	pthread_mutex_lock(&pit->lock);
+	now = pit_now(pit);
+	for (int i = 0; i < 3; i++) {
+		const struct pit_channel *ch = &pit->ch[i];
+
+		state_put_u8(w, ch->mode);
+		state_put_u8(w, ch->rw);
+		state_put_bool(w, ch->bcd);
+		state_put_bool(w, ch->gate);
+		state_put_bool(w, ch->loaded);
+		state_put_bool(w, ch->armed);
+		state_put_bool(w, ch->null_count);
+		state_put_u32(w, ch->count);
+		state_put_u64(w, now - ch->start_ns); /* may wrap: a start in the future */
+		state_put_u64(w, ch->held_ticks);
+		state_put_bool(w, ch->write_msb_next);
+		state_put_bool(w, ch->read_msb_next);
+		state_put_u8(w, ch->write_lsb);
+		state_put_u8(w, ch->latch_left);
+		state_put_u16(w, ch->latch);
+		state_put_bool(w, ch->status_latched);
+		state_put_u8(w, ch->status);
+	}
+	state_put_bool(w, pit->speaker);
+	state_put_bool(w, pit->irq_armed);
+	state_put_u64(w, pit->irq_tick);
+	pthread_mutex_unlock(&pit->lock);
+}
+
+int i8254_load(struct i8254 *pit, struct state_reader *r)
+{
+	struct pit_channel ch[3];
+	uint64_t age[3], irq_tick, now;
+	bool speaker, irq_armed;
+
+	memset(ch, 0, sizeof(ch));
+	for (int i = 0; i < 3; i++) {
+		struct pit_channel *c = &ch[i];
+
+		c->mode = state_get_u8(r);
+		c->rw = state_get_u8(r);
+		c->bcd = state_get_bool(r);
+		c->gate = state_get_bool(r);
+		c->loaded = state_get_bool(r);
+		c->armed = state_get_bool(r);
+		c->null_count = state_get_bool(r);
+		c->count = state_get_u32(r);
+		age[i] = state_get_u64(r);
+		c->held_ticks = state_get_u64(r);
+		c->write_msb_next = state_get_bool(r);
+		c->read_msb_next = state_get_bool(r);
+		c->write_lsb = state_get_u8(r);
+		c->latch_left = state_get_u8(r);
+		c->latch = state_get_u16(r);
+		c->status_latched = state_get_bool(r);
+		c->status = state_get_u8(r);
+		/* count divides and rw indexes: a file's zero or junk must not get there. */
+		if (c->mode > 7 || c->rw > RW_LOHI || c->count < 1 || c->count > 65536 || c->latch_left > 2)
+			return -EINVAL;
+	}
+	speaker = state_get_bool(r);
+	irq_armed = state_get_bool(r);
+	irq_tick = state_get_u64(r);
+	if (state_reader_done(r) < 0)
+		return -EINVAL;
+	pthread_mutex_lock(&pit->lock);
+	now = pit_now(pit);
+	for (int i = 0; i < 3; i++) {
+		ch[i].start_ns = now - age[i];
+		pit->ch[i] = ch[i];
+	}
+	pit->speaker = speaker;
+	pit->irq_armed = irq_armed;
+	pit->irq_tick = irq_tick;
+	start_timer_thread(pit);
+	pthread_cond_signal(&pit->cond);
+	pthread_mutex_unlock(&pit->lock);
+	return 0;
 }
 
 void i8254_stop(struct i8254 *pit)

@@ -43,6 +43,15 @@ struct i8254 *i8254_create(struct iobus *pio, const struct i8254_ops *ops, void 
 void i8254_stop(struct i8254 *pit);
 /* Stopped, off the bus and freed; NULL is fine. */
 void i8254_free(struct i8254 *pit);
+/*
+ * Snapshots (src/state.h): the chip's registers. Load checks every field
+ * and leaves the chip as it was on -EINVAL.
+ */
+struct state_writer;
+struct state_reader;
+/* Times are saved as ages (now minus start), so a restored counter goes on from its count. */
+void i8254_save(struct i8254 *pit, struct state_writer *w);
+int i8254_load(struct i8254 *pit, struct state_reader *r);
 /* Power-on: every channel waits for a control word; channel 2's gate (port 0x61) is low. */
 void i8254_reset(struct i8254 *pit);
 

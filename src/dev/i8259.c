@@ -39,6 +39,9 @@
 
 #include "error.h"
 #include "iobus.h"
+#include "state.h"
+
+#include <errno.h>
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -479,6 +482,86 @@ struct i8259 *i8259_create(struct iobus *pio, const struct i8259_ops *ops, void 
 		return NULL;
 	}
 	return p;
+}
+
+void i8259_save(struct i8259 *p, struct state_writer *w)
+{
+	pthread_mutex_lock(&p->lock);
+	for (int i = 0; i < 2; i++) {
+		const struct pic_chip *c = &p->chip[i];
+
+		state_put_u8(w, c->irr);
+		state_put_u8(w, c->isr);
+		state_put_u8(w, c->imr);
+		state_put_u8(w, c->lines);
+		state_put_u8(w, c->elcr);
+		state_put_u8(w, c->vector_base);
+		state_put_u8(w, c->lowest);
+		state_put_u8(w, (uint8_t)c->init);
+		state_put_bool(w, c->icw4_needed);
+		state_put_bool(w, c->single);
+		state_put_bool(w, c->auto_eoi);
+		state_put_bool(w, c->sfnm);
+		state_put_bool(w, c->rotate_in_aeoi);
+		state_put_bool(w, c->special_mask);
+		state_put_bool(w, c->read_isr);
+		state_put_bool(w, c->poll);
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+int i8259_load(struct i8259 *p, struct state_reader *r)
+{
+	struct pic_chip s[2];
+	uint8_t init[2];
+
+	for (int i = 0; i < 2; i++) {
+		struct pic_chip *c = &s[i];
+
+		c->irr = state_get_u8(r);
+		c->isr = state_get_u8(r);
+		c->imr = state_get_u8(r);
+		c->lines = state_get_u8(r);
+		c->elcr = state_get_u8(r);
+		c->vector_base = state_get_u8(r);
+		c->lowest = state_get_u8(r);
+		init[i] = state_get_u8(r);
+		c->icw4_needed = state_get_bool(r);
+		c->single = state_get_bool(r);
+		c->auto_eoi = state_get_bool(r);
+		c->sfnm = state_get_bool(r);
+		c->rotate_in_aeoi = state_get_bool(r);
+		c->special_mask = state_get_bool(r);
+		c->read_isr = state_get_bool(r);
+		c->poll = state_get_bool(r);
+		if (c->lowest > 7 || init[i] > EXPECT_ICW4)
+			return -EINVAL;
+	}
+	if (state_reader_done(r) < 0)
+		return -EINVAL;
+	pthread_mutex_lock(&p->lock);
+	for (int i = 0; i < 2; i++) {
+		struct pic_chip *c = &p->chip[i];
+
+		c->irr = s[i].irr;
+		c->isr = s[i].isr;
+		c->imr = s[i].imr;
+		c->lines = s[i].lines;
+		c->elcr = s[i].elcr & c->elcr_mask;
+		c->vector_base = s[i].vector_base;
+		c->lowest = s[i].lowest;
+		c->init = (enum init_step)init[i];
+		c->icw4_needed = s[i].icw4_needed;
+		c->single = s[i].single;
+		c->auto_eoi = s[i].auto_eoi;
+		c->sfnm = s[i].sfnm;
+		c->rotate_in_aeoi = s[i].rotate_in_aeoi;
+		c->special_mask = s[i].special_mask;
+		c->read_isr = s[i].read_isr;
+		c->poll = s[i].poll;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return 0;
 }
 
 void i8259_free(struct i8259 *p)

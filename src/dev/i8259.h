@@ -29,6 +29,14 @@ struct i8259_ops {
 struct i8259 *i8259_create(struct iobus *pio, const struct i8259_ops *ops, void *ctx);
 /* Off the bus and freed; NULL is fine. */
 void i8259_free(struct i8259 *p);
+/*
+ * Snapshots (src/state.h): the chip's registers. Load checks every field
+ * and leaves the chip as it was on -EINVAL.
+ */
+struct state_writer;
+struct state_reader;
+void i8259_save(struct i8259 *p, struct state_writer *w);
+int i8259_load(struct i8259 *p, struct state_reader *r);
 /* Power-on state (input lines keep their level: the devices driving them did not move). */
 void i8259_reset(struct i8259 *p);
 /* Drive ISA line irq (0-15) to level; edge or level by the ELCR. */

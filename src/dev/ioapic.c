@@ -33,6 +33,9 @@
 
 #include "error.h"
 #include "iobus.h"
+#include "state.h"
+
+#include <errno.h>
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -309,6 +312,39 @@ struct ioapic *ioapic_create(struct iobus *mmio, uint64_t base, const struct ioa
 		return NULL;
 	}
 	return io;
+}
+
+void ioapic_save(struct ioapic *io, struct state_writer *w)
+{
+	pthread_mutex_lock(&io->lock);
+	state_put_u32(w, io->id);
+	state_put_u32(w, io->regsel);
+	state_put_u32(w, io->lines);
+	for (int pin = 0; pin < IOAPIC_PINS; pin++)
+		state_put_u64(w, io->rte[pin]);
+	pthread_mutex_unlock(&io->lock);
+}
+
+int ioapic_load(struct ioapic *io, struct state_reader *r)
+{
+	uint32_t id, regsel, lines;
+	uint64_t rte[IOAPIC_PINS];
+
+	id = state_get_u32(r);
+	regsel = state_get_u32(r);
+	lines = state_get_u32(r);
+	for (int pin = 0; pin < IOAPIC_PINS; pin++)
+		rte[pin] = state_get_u64(r);
+	if (state_reader_done(r) < 0)
+		return -EINVAL;
+	pthread_mutex_lock(&io->lock);
+	io->id = id;
+	io->regsel = regsel;
+	io->lines = lines;
+	memcpy(io->rte, rte, sizeof(rte));
+	update_routes(io);
+	pthread_mutex_unlock(&io->lock);
+	return 0;
 }
 
 void ioapic_free(struct ioapic *io)

@@ -41,6 +41,15 @@ struct ioapic *ioapic_create(struct iobus *mmio, uint64_t base, const struct ioa
 			     void *ctx);
 /* Off the bus and freed; NULL is fine. */
 void ioapic_free(struct ioapic *io);
+/*
+ * Snapshots (src/state.h): the chip's registers. Load checks every field
+ * and leaves the chip as it was on -EINVAL.
+ */
+struct state_writer;
+struct state_reader;
+void ioapic_save(struct ioapic *io, struct state_writer *w);
+/* ... and publishes the restored level-triggered routes (set_level_routes). */
+int ioapic_load(struct ioapic *io, struct state_reader *r);
 /* Power-on state: ID 0, IOREGSEL 0, every RTE masked (lines keep their level). */
 void ioapic_reset(struct ioapic *io);
 /* Drive pin gsi (0-23) to level. */

@@ -12,6 +12,9 @@
 #include "device.h"
 #include "error.h"
 #include "iobus.h"
+#include "state.h"
+
+#include <errno.h>
 #include "x86/acpi.h"
 
 #define RESET_OFFSET (ACPI_RESET_PORT - PCI_CONFIG_PORT)
@@ -151,6 +154,30 @@ static void pci_device_reset(const struct device_host *host)
 	pthread_mutex_unlock(&pci.lock);
 }
 
+static void pci_device_save(const struct device_host *host, struct state_writer *w)
+{
+	(void)host;
+	pthread_mutex_lock(&pci.lock);
+	state_put_u32(w, pci.host.config_address);
+	state_put_u8(w, pci.host.reset_control);
+	pthread_mutex_unlock(&pci.lock);
+}
+
+static int pci_device_load(const struct device_host *host, struct state_reader *r)
+{
+	struct pci_host s;
+
+	(void)host;
+	s.config_address = state_get_u32(r);
+	s.reset_control = state_get_u8(r);
+	if (state_reader_done(r) < 0)
+		return -EINVAL;
+	pthread_mutex_lock(&pci.lock);
+	pci.host = s;
+	pthread_mutex_unlock(&pci.lock);
+	return 0;
+}
+
 static void pci_device_exit(const struct device_host *host)
 {
 	iobus_unregister(host->pio, &pci.dev);
@@ -162,6 +189,8 @@ static const struct device pci_device = {
 	.init = pci_device_init,
 	.reset = pci_device_reset,
 	.exit = pci_device_exit,
+	.save = pci_device_save,
+	.load = pci_device_load,
 };
 
 device_register(pci_device);

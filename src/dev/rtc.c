@@ -11,6 +11,9 @@
 
 #include "device.h"
 #include "iobus.h"
+#include "state.h"
+
+#include <errno.h>
 
 void rtc_reset(struct rtc *r)
 {
@@ -292,6 +295,67 @@ static void rtc_device_reset(const struct device_host *host)
 	pthread_mutex_unlock(&cmos.lock);
 }
 
+/*
+ * The guest's clock is kept as an offset from the host's, so a restored
+ * RTC goes on from the host's time now (a wall clock does not go back).
+ */
+static bool tm_sane(const struct tm *t)
+{
+	const int f[] = { t->tm_sec, t->tm_min, t->tm_hour, t->tm_mday, t->tm_mon, t->tm_year, t->tm_wday };
+
+	for (unsigned i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (f[i] < -100000 || f[i] > 100000)
+			return false;
+	return true;
+}
+
+static void rtc_device_save(const struct device_host *host, struct state_writer *w)
+{
+	const struct rtc *r = &cmos.rtc;
+	const struct tm *t = &r->set_time;
+
+	(void)host;
+	pthread_mutex_lock(&cmos.lock);
+	state_put_u8(w, r->index);
+	state_put(w, r->cmos, sizeof(r->cmos));
+	state_put_u64(w, (uint64_t)r->offset);
+	state_put_bool(w, r->frozen);
+	state_put_u32(w, (uint32_t)t->tm_sec);
+	state_put_u32(w, (uint32_t)t->tm_min);
+	state_put_u32(w, (uint32_t)t->tm_hour);
+	state_put_u32(w, (uint32_t)t->tm_mday);
+	state_put_u32(w, (uint32_t)t->tm_mon);
+	state_put_u32(w, (uint32_t)t->tm_year);
+	state_put_u32(w, (uint32_t)t->tm_wday);
+	pthread_mutex_unlock(&cmos.lock);
+}
+
+static int rtc_device_load(const struct device_host *host, struct state_reader *r)
+{
+	struct rtc s;
+
+	(void)host;
+	memset(&s, 0, sizeof(s));
+	s.index = state_get_u8(r);
+	state_get(r, s.cmos, sizeof(s.cmos));
+	s.offset = (int64_t)state_get_u64(r);
+	s.frozen = state_get_bool(r);
+	s.set_time.tm_sec = (int)state_get_u32(r);
+	s.set_time.tm_min = (int)state_get_u32(r);
+	s.set_time.tm_hour = (int)state_get_u32(r);
+	s.set_time.tm_mday = (int)state_get_u32(r);
+	s.set_time.tm_mon = (int)state_get_u32(r);
+	s.set_time.tm_year = (int)state_get_u32(r);
+	s.set_time.tm_wday = (int)state_get_u32(r);
+	/* A frozen time holds what the guest wrote (any BCD); only keep the sums in range. */
+	if (state_reader_done(r) < 0 || s.index >= RTC_CMOS_SIZE || !tm_sane(&s.set_time))
+		return -EINVAL;
+	pthread_mutex_lock(&cmos.lock);
+	cmos.rtc = s;
+	pthread_mutex_unlock(&cmos.lock);
+	return 0;
+}
+
 static void rtc_device_exit(const struct device_host *host)
 {
 	iobus_unregister(host->pio, &cmos.dev);
@@ -303,6 +367,8 @@ static const struct device rtc_device = {
 	.init = rtc_device_init,
 	.reset = rtc_device_reset,
 	.exit = rtc_device_exit,
+	.save = rtc_device_save,
+	.load = rtc_device_load,
 };
 
 device_register(rtc_device);

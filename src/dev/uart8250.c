@@ -10,6 +10,9 @@
 #include "console.h"
 #include "device.h"
 #include "iobus.h"
+#include "state.h"
+
+#include <errno.h>
 
 /* Every register as after the MR (master reset) pin, bar what a BIOS leaves. */
 static void power_on(struct uart8250 *u)
@@ -99,6 +102,68 @@ static void update_irq(struct uart8250 *u)
 		if (u->ops->set_irq)
 			u->ops->set_irq(u->ctx, level);
 	}
+}
+
+void uart8250_save(struct uart8250 *u, struct state_writer *w)
+{
+	pthread_mutex_lock(&u->lock);
+	state_put_u8(w, u->rbr);
+	state_put_u8(w, u->ier);
+	state_put_u8(w, u->fcr);
+	state_put_u8(w, u->lcr);
+	state_put_u8(w, u->mcr);
+	state_put_u8(w, u->scr);
+	state_put_u8(w, u->dll);
+	state_put_u8(w, u->dlm);
+	state_put_u8(w, u->lsr_errors);
+	state_put_u8(w, u->msr);
+	state_put_bool(w, u->thr_ipending);
+	state_put_bool(w, u->irq_level != 0);
+	state_put(w, u->loop, sizeof(u->loop));
+	state_put_u8(w, (uint8_t)u->loop_head);
+	state_put_u8(w, (uint8_t)u->loop_len);
+	pthread_mutex_unlock(&u->lock);
+}
+
+int uart8250_load(struct uart8250 *u, struct state_reader *r)
+{
+	struct uart8250 s;
+
+	s.rbr = state_get_u8(r);
+	s.ier = state_get_u8(r);
+	s.fcr = state_get_u8(r);
+	s.lcr = state_get_u8(r);
+	s.mcr = state_get_u8(r);
+	s.scr = state_get_u8(r);
+	s.dll = state_get_u8(r);
+	s.dlm = state_get_u8(r);
+	s.lsr_errors = state_get_u8(r);
+	s.msr = state_get_u8(r);
+	s.thr_ipending = state_get_bool(r);
+	s.irq_level = state_get_bool(r);
+	state_get(r, s.loop, sizeof(s.loop));
+	s.loop_head = state_get_u8(r);
+	s.loop_len = state_get_u8(r);
+	if (state_reader_done(r) < 0 || s.loop_head >= UART_LOOP_FIFO || s.loop_len > UART_LOOP_FIFO)
+		return -EINVAL;
+	pthread_mutex_lock(&u->lock);
+	u->rbr = s.rbr;
+	u->ier = s.ier;
+	u->fcr = s.fcr;
+	u->lcr = s.lcr;
+	u->mcr = s.mcr;
+	u->scr = s.scr;
+	u->dll = s.dll;
+	u->dlm = s.dlm;
+	u->lsr_errors = s.lsr_errors;
+	u->msr = s.msr;
+	u->thr_ipending = s.thr_ipending;
+	u->irq_level = s.irq_level;
+	memcpy(u->loop, s.loop, sizeof(u->loop));
+	u->loop_head = s.loop_head;
+	u->loop_len = s.loop_len;
+	pthread_mutex_unlock(&u->lock);
+	return 0;
 }
 
 void uart8250_reset(struct uart8250 *u)
@@ -385,6 +450,18 @@ static void serial_reset(const struct device_host *host)
 	uart8250_reset(&com1);
 }
 
+static void serial_save(const struct device_host *host, struct state_writer *w)
+{
+	(void)host;
+	uart8250_save(&com1, w);
+}
+
+static int serial_load(const struct device_host *host, struct state_reader *r)
+{
+	(void)host;
+	return uart8250_load(&com1, r);
+}
+
 static void serial_exit(const struct device_host *host)
 {
 	iobus_unregister(host->pio, &com1_dev);
@@ -399,6 +476,8 @@ static const struct device serial_device = {
 	.init = serial_init,
 	.reset = serial_reset,
 	.exit = serial_exit,
+	.save = serial_save,
+	.load = serial_load,
 };
 
 device_register(serial_device);

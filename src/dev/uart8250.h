@@ -126,5 +126,14 @@ uint8_t uart8250_read(struct uart8250 *u, unsigned reg);
 void uart8250_write(struct uart8250 *u, unsigned reg, uint8_t val);
 /* New input may be waiting: re-evaluate LSR.DR and the interrupt. */
 void uart8250_rx_notify(struct uart8250 *u);
+/*
+ * Snapshots (src/state.h): every register and the loopback FIFO. Load
+ * checks the FIFO's indices and leaves the UART as it was on -EINVAL; it
+ * does not drive the interrupt line (the interrupt chips keep its level).
+ */
+struct state_writer;
+struct state_reader;
+void uart8250_save(struct uart8250 *u, struct state_writer *w);
+int uart8250_load(struct uart8250 *u, struct state_reader *r);
 
 #endif

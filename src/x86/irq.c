@@ -26,6 +26,7 @@
 #include "dev/ioapic.h"
 #include "device.h"
 #include "error.h"
+#include "state.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -157,6 +158,47 @@ static void pit_irq0_pulse(void *ctx)
 static const struct i8254_ops pit_ops = { .irq0_pulse = pit_irq0_pulse };
 
 /*
+ * ---- snapshots of the chips in either mode ----
+ * The same three devices save the chips wherever they are: ours (their
+ * models' registers), or KVM's with --irqchip kernel (KVM_GET_IRQCHIP,
+ * KVM_GET_PIT2: the kernel's own structures, as it gives them). A byte
+ * says which, so a file for the other mode is refused, not misread.
+ */
+enum { CHIPS_OURS = 0, CHIPS_KVM = 1 };
+
+static void put_mode(struct state_writer *w, const struct vm *vm)
+{
+	state_put_u8(w, vm->arch.split_irqchip ? CHIPS_OURS : CHIPS_KVM);
+}
+
+static bool mode_matches(struct state_reader *r, const struct vm *vm)
+{
+	return state_get_u8(r) == (vm->arch.split_irqchip ? CHIPS_OURS : CHIPS_KVM);
+}
+
+/* One of KVM's chips (PIC master, slave, IOAPIC) as raw bytes; a failed read is saved empty. */
+static void save_kvm_chip(struct vm *vm, struct state_writer *w, uint32_t chip)
+{
+	struct kvm_irqchip c = { .chip_id = chip };
+
+	if (ioctl(vm->vm_fd, KVM_GET_IRQCHIP, &c) < 0) {
+		w->failed = true;
+		return;
+	}
+	state_put(w, &c, sizeof(c));
+}
+
+static int load_kvm_chip(struct vm *vm, struct state_reader *r, uint32_t chip)
+{
+	struct kvm_irqchip c;
+
+	state_get(r, &c, sizeof(c));
+	if (r->bad || c.chip_id != chip)
+		return -EINVAL;
+	return ioctl(vm->vm_fd, KVM_SET_IRQCHIP, &c) < 0 ? -errno : 0;
+}
+
+/*
  * ---- the chips as devices (device.h): created with --irqchip split only ----
  * The 8259 and IOAPIC come first (every other device drives their lines),
  * the PIT next; exits run the other way, so the PIT's thread has stopped
@@ -182,6 +224,41 @@ static void pic_reset(const struct device_host *host)
 	i8259_reset(vm->arch.pic);
 }
 
+static void pic_save(const struct device_host *host, struct state_writer *w)
+{
+	struct vm *vm = host->vm;
+
+	put_mode(w, vm);
+	if (!vm->arch.split_irqchip) {
+		save_kvm_chip(vm, w, KVM_IRQCHIP_PIC_MASTER);
+		save_kvm_chip(vm, w, KVM_IRQCHIP_PIC_SLAVE);
+		return;
+	}
+	/* A vector acknowledged and not yet taken by vCPU 0 is in service already. */
+	state_put_u32(w, (uint32_t)vm->arch.extint_vector);
+	i8259_save(vm->arch.pic, w);
+}
+
+static int pic_load(const struct device_host *host, struct state_reader *r)
+{
+	struct vm *vm = host->vm;
+	int32_t extint;
+
+	if (!mode_matches(r, vm))
+		return -EINVAL;
+	if (!vm->arch.split_irqchip) {
+		if (load_kvm_chip(vm, r, KVM_IRQCHIP_PIC_MASTER) < 0 ||
+		    load_kvm_chip(vm, r, KVM_IRQCHIP_PIC_SLAVE) < 0)
+			return -EINVAL;
+		return state_reader_done(r);
+	}
+	extint = (int32_t)state_get_u32(r);
+	if (extint < -1 || extint > 255 || i8259_load(vm->arch.pic, r) < 0)
+		return -EINVAL;
+	vm->arch.extint_vector = extint;
+	return 0;
+}
+
 static void pic_exit(const struct device_host *host)
 {
 	i8259_free(host->vm->arch.pic);
@@ -194,6 +271,8 @@ static const struct device pic_device = {
 	.init = pic_init,
 	.reset = pic_reset,
 	.exit = pic_exit,
+	.save = pic_save,
+	.load = pic_load,
 };
 
 device_register(pic_device);
@@ -213,6 +292,30 @@ static void ioapic_device_reset(const struct device_host *host)
 	ioapic_reset(host->vm->arch.ioapic);
 }
 
+static void ioapic_device_save(const struct device_host *host, struct state_writer *w)
+{
+	struct vm *vm = host->vm;
+
+	put_mode(w, vm);
+	if (vm->arch.split_irqchip)
+		ioapic_save(vm->arch.ioapic, w);
+	else
+		save_kvm_chip(vm, w, KVM_IRQCHIP_IOAPIC);
+}
+
+static int ioapic_device_load(const struct device_host *host, struct state_reader *r)
+{
+	struct vm *vm = host->vm;
+
+	if (!mode_matches(r, vm))
+		return -EINVAL;
+	if (vm->arch.split_irqchip)
+		return ioapic_load(vm->arch.ioapic, r);
+	if (load_kvm_chip(vm, r, KVM_IRQCHIP_IOAPIC) < 0)
+		return -EINVAL;
+	return state_reader_done(r);
+}
+
 static void ioapic_exit(const struct device_host *host)
 {
 	ioapic_free(host->vm->arch.ioapic);
@@ -225,6 +328,8 @@ static const struct device ioapic_device = {
 	.init = ioapic_init,
 	.reset = ioapic_device_reset,
 	.exit = ioapic_exit,
+	.save = ioapic_device_save,
+	.load = ioapic_device_load,
 };
 
 device_register(ioapic_device);
@@ -250,6 +355,36 @@ static void pit_stop(const struct device_host *host)
 	i8254_stop(host->vm->arch.pit);
 }
 
+static void pit_save(const struct device_host *host, struct state_writer *w)
+{
+	struct vm *vm = host->vm;
+	struct kvm_pit_state2 ps;
+
+	put_mode(w, vm);
+	if (vm->arch.split_irqchip) {
+		i8254_save(vm->arch.pit, w);
+	} else if (ioctl(vm->vm_fd, KVM_GET_PIT2, &ps) < 0) {
+		w->failed = true;
+	} else {
+		state_put(w, &ps, sizeof(ps));
+	}
+}
+
+static int pit_load(const struct device_host *host, struct state_reader *r)
+{
+	struct vm *vm = host->vm;
+	struct kvm_pit_state2 ps;
+
+	if (!mode_matches(r, vm))
+		return -EINVAL;
+	if (vm->arch.split_irqchip)
+		return i8254_load(vm->arch.pit, r);
+	state_get(r, &ps, sizeof(ps));
+	if (state_reader_done(r) < 0)
+		return -EINVAL;
+	return ioctl(vm->vm_fd, KVM_SET_PIT2, &ps) < 0 ? -errno : 0;
+}
+
 static void pit_exit(const struct device_host *host)
 {
 	i8254_free(host->vm->arch.pit);
@@ -263,6 +398,8 @@ static const struct device pit_device = {
 	.reset = pit_reset,
 	.stop = pit_stop,
 	.exit = pit_exit,
+	.save = pit_save,
+	.load = pit_load,
 };
 
 device_register(pit_device);

@@ -20,10 +20,11 @@ NEEDS_KVM = False
 SRC = os.path.join(harness.ROOT, "src")
 
 # The debugger: nothing but main.c includes its headers.
-DEBUGGER = {"debug.c", "debug_bp.c", "debug.h", "debug_internal.h", "gdb_endpoint.c",
+DEBUGGER = {"debug.c", "debug_bp.c", "debug_snapshot.c", "debug.h", "debug_internal.h", "gdb_endpoint.c",
             "gdb_endpoint.h"}
 CORE_HEADERS_FOR_DEVICES = {"vm.h", "vcpu.h", "iobus.h", "device.h", "error.h", "console.h",
-                            "guest_mem.h", "options.h", "boot.h", "arch.h", "debug_arch.h"}
+                            "guest_mem.h", "options.h", "boot.h", "arch.h", "debug_arch.h",
+                            "state.h"}
 
 
 def layer(rel):

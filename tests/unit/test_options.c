@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "test.h"
+
+#include <string.h>
 #include "error.h"
 #include "options.h"
 
@@ -163,4 +165,18 @@ TEST(usage_errors_have_messages)
 	CHECK_EQ(parse(&cfg, (const char *[]){ "--format", "elf", "--entry", "0x10", "x", NULL }),
 		 OPTIONS_ERROR);
 	CHECK(strstr(err_message(), "for raw images") != NULL);
+}
+
+TEST(loadvm_makes_the_image_optional)
+{
+	struct vm_config cfg;
+
+	CHECK_EQ(parse(&cfg, (const char *[]){ "--loadvm", "s.mkvm", "--snapshot-dir", "/tmp", NULL }),
+		 OPTIONS_RUN);
+	CHECK(cfg.image == NULL);
+	CHECK(strcmp(cfg.loadvm, "s.mkvm") == 0 && strcmp(cfg.snapshot_dir, "/tmp") == 0);
+	CHECK_EQ(parse(&cfg, (const char *[]){ "--loadvm", "s.mkvm", "k.elf", NULL }), OPTIONS_RUN);
+	CHECK(strcmp(cfg.image, "k.elf") == 0);
+	CHECK_EQ(parse(&cfg, (const char *[]){ "--snapshot-dir", "/tmp", NULL }), OPTIONS_ERROR);
+	CHECK_EQ(parse(&cfg, (const char *[]){ "k.elf", "--loadvm", NULL }), OPTIONS_ERROR);
 }
