@@ -60,6 +60,9 @@ static const struct command commands[] = {
 	{ "vCont?", NAME, false, rsp_cmd_vcont_query },
 	{ "vCont", NAME, true, rsp_cmd_vcont },
 	{ "vKill", NAME, true, rsp_cmd_vkill },
+	{ "QNonStop", NAME, false, rsp_cmd_non_stop },
+	{ "vStopped", NAME, false, rsp_cmd_vstopped },
+	{ "vCtrlC", NAME, false, rsp_cmd_vctrlc },
 	/* Everything else, e.g. qOffsets, qTStatus, vMustReplyEmpty: empty reply. */
 };
 
@@ -268,6 +271,7 @@ static void reset_protocol(struct gdb_server *s)
 	s->g_thread = 0;
 	s->c_thread = 0;
 	s->stop_reply_owed = false;
+	rsp_ns_reset(s);
 }
 
 int gdb_server_connected(struct gdb_server *s, const struct gdb_stop_event *stopped)
@@ -329,7 +333,7 @@ bool gdb_server_attached(const struct gdb_server *s)
 
 bool gdb_server_target_running(const struct gdb_server *s)
 {
-	return s->target_state == TARGET_RUNNING;
+	return s->target_state == TARGET_RUNNING && !s->non_stop;
 }
 
 void gdb_server_get_stats(const struct gdb_server *s, struct gdb_server_stats *out)
