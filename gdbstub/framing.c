@@ -183,18 +183,14 @@ static bool needs_escape(uint8_t c)
 	return c == '#' || c == '$' || c == '}' || c == '*';
 }
 
-void rsp_send_packet(struct gdb_server *s, const char *payload, size_t len)
+/* Frame payload into f starting with the byte start ('$' or '%'); returns the length. */
+static size_t encode(char *f, char start, const char *payload, size_t len)
 {
-	char *f = s->frame; /* f[0] is kept for a '+' ack */
-	size_t n = 1, i = 0;
+	size_t n = 0, i = 0;
 	uint8_t sum = 0;
 	static const char hex[] = "0123456789abcdef";
 
-	if (len > GDB_PACKET_SIZE)
-		len = GDB_PACKET_SIZE; /* cannot happen: the reply buffer is that size */
-	if (s->cfg.trace)
-		s->cfg.trace(s->cfg.io_ctx, '>', payload, len);
-	f[n++] = '$';
+	f[n++] = start;
 	while (i < len) {
 		uint8_t c = (uint8_t)payload[i];
 		size_t run = 1;
@@ -225,6 +221,19 @@ void rsp_send_packet(struct gdb_server *s, const char *payload, size_t len)
 	f[n++] = '#';
 	f[n++] = hex[sum >> 4];
 	f[n++] = hex[sum & 15];
+	return n;
+}
+
+void rsp_send_packet(struct gdb_server *s, const char *payload, size_t len)
+{
+	char *f = s->frame; /* f[0] is kept for a '+' ack */
+	size_t n;
+
+	if (len > GDB_PACKET_SIZE)
+		len = GDB_PACKET_SIZE; /* cannot happen: the reply buffer is that size */
+	if (s->cfg.trace)
+		s->cfg.trace(s->cfg.io_ctx, '>', payload, len);
+	n = 1 + encode(f + 1, '$', payload, len);
 	s->frame_len = n - 1;
 	s->naks = 0;
 	if (s->ack_pending) {
@@ -234,4 +243,20 @@ void rsp_send_packet(struct gdb_server *s, const char *payload, size_t len)
 	} else {
 		io_write(s, f + 1, n - 1);
 	}
+}
+
+/*
+ * A notification ("%Stop:T05..."): sent at any time between packets, never
+ * acknowledged nor resent, so it has its own buffer and leaves the last
+ * reply (kept for a resend) alone. A '+' owed for the packet being handled
+ * goes first: gdb reads notifications while it waits for that ack.
+ */
+void rsp_send_notification(struct gdb_server *s, const char *payload, size_t len)
+{
+	if (len > RSP_NOTIFY_MAX)
+		len = RSP_NOTIFY_MAX;
+	if (s->cfg.trace)
+		s->cfg.trace(s->cfg.io_ctx, '%', payload, len);
+	rsp_send_ack_if_pending(s);
+	io_write(s, s->notify_frame, encode(s->notify_frame, '%', payload, len));
 }

@@ -19,6 +19,8 @@
  *
  * The model is gdb's "all-stop": when the target reports a stop, every thread
  * (vCPU) is stopped; when gdb resumes, the target gets one action per thread.
+ * A target with set_non_stop also does gdb's "non-stop" mode, where each
+ * thread stops and runs on its own (see there).
  * Thread ids on the wire are vCPU index + 1 (gdb reserves 0 and -1).
  */
 #ifndef MINIKVM_GDBSTUB_H
@@ -68,10 +70,12 @@ enum gdb_bp_type {
 };
 
 enum gdb_resume_kind {
-	GDB_RESUME_STOPPED = 0, /* this thread stays stopped */
+	GDB_RESUME_STOPPED = 0, /* all-stop: this thread stays stopped; non-stop: this running
+				   thread is to stop and report it with signal (0 or INT) */
 	GDB_RESUME_CONTINUE,
 	GDB_RESUME_STEP,        /* one instruction */
 	GDB_RESUME_RANGE_STEP,  /* step while pc is in [range_start, range_end) */
+	GDB_RESUME_KEEP,        /* non-stop only: leave this thread as it is, running or stopped */
 };
 
 struct gdb_resume_action {
@@ -170,6 +174,18 @@ struct gdb_target_ops {
 	/* Advertise vCont;r: resume() accepts GDB_RESUME_RANGE_STEP. */
 	bool range_step;
 
+	/*
+	 * Non-stop mode (optional; advertised as QNonStop+). Called while
+	 * gdb has every thread stopped (all-stop) or in non-stop mode.
+	 * on: from now on each thread stops alone: every thread stays stopped
+	 * for now; resume() then gets GDB_RESUME_KEEP for the threads it must
+	 * not touch, and GDB_RESUME_STOPPED with a signal for running threads
+	 * to stop; each stop is reported by gdb_server_stop_event() for its
+	 * thread alone while the others run on. off: stop every thread before
+	 * returning (gdb then asks '?'); all-stop from now on.
+	 */
+	int (*set_non_stop)(void *ctx, bool on);
+
 	/* Text for qThreadExtraInfo, e.g. "long mode, halted" (optional). */
 	int (*thread_extra_info)(void *ctx, unsigned vcpu, char *buf, size_t size);
 
@@ -200,7 +216,8 @@ struct gdb_server_config {
 	void *io_ctx;
 	/* The register layout (e.g. &gdb_arch_x86_64). Required. */
 	const struct gdb_arch *arch;
-	/* Optional packet log: dir '<' for a packet from gdb (payload), '>' for a reply. */
+	/* Optional packet log: dir '<' for a packet from gdb (payload), '>' for a reply,
+	 * '%' for a notification. */
 	void (*trace)(void *io_ctx, char dir, const char *data, size_t len);
 };
 
@@ -241,6 +258,8 @@ void gdb_server_feed(struct gdb_server *srv, const uint8_t *data, size_t len);
 /*
  * The target stopped (all vCPUs). Sends the stop reply if gdb waits for one,
  * else remembers it for '?'. Exits end the debugging session's target.
+ * In non-stop mode: ev->vcpu alone stopped; gdb hears of it by a %Stop
+ * notification (or later in the vStopped sequence).
  */
 void gdb_server_stop_event(struct gdb_server *srv, const struct gdb_stop_event *ev);
 

@@ -7,6 +7,7 @@
  *   framing.c      bytes <-> packets: '$'..'#xx', acks, escapes, RLE, 0x03
  *   server.c       life cycle, connection state, dispatch of packets
  *   resume.c       '?', c/s/C/S, vCont, stop events and stop replies, D, k
+ *   nonstop.c      non-stop mode: QNonStop, %Stop notifications, vStopped, vCtrlC
  *   registers.c    g G p P
  *   memory.c       m M X
  *   breakpoints.c  Z z, the list of inserted breakpoints and their conditions
@@ -24,6 +25,10 @@
 
 /* A stop reply: "T05thread:ff;watch:ffffffffffffffff;" plus expedited registers. */
 #define RSP_STOP_REPLY_MAX 1024
+/* A notification's payload: "Stop:" and a stop reply. */
+#define RSP_NOTIFY_MAX (RSP_STOP_REPLY_MAX + 8)
+/* In the non-stop queue: the process's exit (W/X), not a thread's stop. */
+#define RSP_NS_EXIT GDB_MAX_THREADS
 
 enum rsp_rx_state {
 	RX_IDLE,   /* between packets: '$', '+', '-', 0x03 or noise */
@@ -105,6 +110,23 @@ struct gdb_server {
 	long g_thread, c_thread; /* Hg / Hc: -1 all, 0 any, else tid */
 	struct gdb_resume_action actions[GDB_MAX_THREADS];
 
+	/*
+	 * Non-stop mode (nonstop.c). Each thread is stopped or running on its
+	 * own; a stop gdb has not been told of waits in ns_queue (oldest
+	 * first), the head is sent as a %Stop notification and each vStopped
+	 * takes one off. notify_busy: a notification or a '?' began a
+	 * sequence that gdb has not ended with vStopped -> OK yet; new stops
+	 * only queue meanwhile.
+	 */
+	bool non_stop;
+	bool notify_busy;
+	bool ns_stopped[GDB_MAX_THREADS];
+	bool ns_queued[GDB_MAX_THREADS];
+	struct gdb_stop_event ns_stop[GDB_MAX_THREADS];
+	uint16_t ns_queue[GDB_MAX_THREADS + 1]; /* thread index, or RSP_NS_EXIT */
+	unsigned ns_head, ns_count;
+	char notify_frame[2 * RSP_NOTIFY_MAX + 8];
+
 	/* Breakpoints we inserted and their conditions (breakpoints.c). */
 	struct rsp_breakpoint bps[GDB_MAX_BREAKPOINTS];
 	unsigned nbps;
@@ -126,6 +148,7 @@ void rsp_rx_byte(struct gdb_server *s, uint8_t c);
 void rsp_rx_reset(struct gdb_server *s);
 void rsp_send_packet(struct gdb_server *s, const char *payload, size_t len);
 void rsp_send_ack_if_pending(struct gdb_server *s);
+void rsp_send_notification(struct gdb_server *s, const char *payload, size_t len);
 
 /* server.c */
 void rsp_handle_packet(struct gdb_server *s);
@@ -194,5 +217,28 @@ enum rsp_result rsp_cmd_read_mem_bin(struct gdb_server *s, struct rsp_cursor *ar
 
 /* resume.c */
 void rsp_detach_target(struct gdb_server *s);
+bool rsp_is_exit(const struct gdb_stop_event *ev);
+/* The stop reply for ev in s->stop_reply (expedited registers if they fit); its length. */
+size_t rsp_build_stop_reply(struct gdb_server *s, const struct gdb_stop_event *ev);
+/*
+ * Parse vCont's actions into s->actions: per thread the leftmost action
+ * that names it (or names all); unnamed threads get `unnamed`. False on a
+ * malformed packet; *err is then the errno to reply.
+ */
+bool rsp_parse_vcont(struct gdb_server *s, struct rsp_cursor *args, enum gdb_resume_kind unnamed,
+		     int *err);
+
+/* nonstop.c */
+enum rsp_result rsp_cmd_non_stop(struct gdb_server *s, struct rsp_cursor *args);   /* QNonStop */
+enum rsp_result rsp_cmd_vstopped(struct gdb_server *s, struct rsp_cursor *args);   /* vStopped */
+enum rsp_result rsp_cmd_vctrlc(struct gdb_server *s, struct rsp_cursor *args);     /* vCtrlC */
+/* Non-stop versions of '?', vCont and a stop event. */
+enum rsp_result rsp_ns_stop_reason(struct gdb_server *s);
+enum rsp_result rsp_ns_vcont(struct gdb_server *s, struct rsp_cursor *args);
+void rsp_ns_stop_event(struct gdb_server *s, const struct gdb_stop_event *ev);
+/* Forget non-stop state (all-stop again, or a new connection). */
+void rsp_ns_reset(struct gdb_server *s);
+/* May registers of this thread be touched (all-stop: the target is stopped)? */
+bool rsp_thread_stopped(const struct gdb_server *s, unsigned vcpu);
 
 #endif

@@ -50,6 +50,8 @@ enum rsp_result rsp_cmd_supported(struct gdb_server *s, struct rsp_cursor *args)
 	/* Conditions in Z0/Z1, evaluated by gdb_server_bp_should_stop(). */
 	if (s->ops->insert_bp && s->ops->conditional_breakpoints)
 		rsp_puts(&s->reply, ";ConditionalBreakpoints+");
+	if (s->ops->set_non_stop)
+		rsp_puts(&s->reply, ";QNonStop+");
 	return RSP_REPLY;
 }
 

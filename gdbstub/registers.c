@@ -15,6 +15,8 @@ enum rsp_result rsp_cmd_read_regs(struct gdb_server *s, struct rsp_cursor *args)
 {
 	int err;
 
+	if (!rsp_thread_stopped(s, rsp_g_vcpu(s)))
+		return rsp_error(s, ESRCH); /* non-stop: that thread runs */
 	if (!rsp_at_end(args))
 		return rsp_error(s, EINVAL);
 	err = s->ops->read_regs(s->target, rsp_g_vcpu(s), s->scratch);
@@ -28,6 +30,8 @@ enum rsp_result rsp_cmd_write_regs(struct gdb_server *s, struct rsp_cursor *args
 {
 	int err;
 
+	if (!rsp_thread_stopped(s, rsp_g_vcpu(s)))
+		return rsp_error(s, ESRCH); /* non-stop: that thread runs */
 	if (rsp_cursor_left(args) != 2 * s->regs_size ||
 	    !rsp_hex_decode(args->p, s->regs_size, s->scratch))
 		return rsp_error(s, EINVAL);
@@ -53,6 +57,8 @@ enum rsp_result rsp_cmd_read_reg(struct gdb_server *s, struct rsp_cursor *args)
 	unsigned regno;
 	int err;
 
+	if (!rsp_thread_stopped(s, rsp_g_vcpu(s)))
+		return rsp_error(s, ESRCH); /* non-stop: that thread runs */
 	if (!parse_regno(s, args, &regno) || !rsp_at_end(args))
 		return rsp_error(s, EINVAL);
 	if (s->arch->regs[regno].bitsize / 8 > sizeof(val))
@@ -71,6 +77,8 @@ enum rsp_result rsp_cmd_write_reg(struct gdb_server *s, struct rsp_cursor *args)
 	size_t size;
 	int err;
 
+	if (!rsp_thread_stopped(s, rsp_g_vcpu(s)))
+		return rsp_error(s, ESRCH); /* non-stop: that thread runs */
 	if (!parse_regno(s, args, &regno) || !rsp_eat(args, '='))
 		return rsp_error(s, EINVAL);
 	size = s->arch->regs[regno].bitsize / 8;

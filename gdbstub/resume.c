@@ -19,12 +19,12 @@
 
 #include "internal.h"
 
-static bool is_exit(const struct gdb_stop_event *ev)
+bool rsp_is_exit(const struct gdb_stop_event *ev)
 {
 	return ev->reason == GDB_STOP_EXITED || ev->reason == GDB_STOP_TERMINATED;
 }
 
-static size_t build_stop_reply(struct gdb_server *s, const struct gdb_stop_event *ev)
+size_t rsp_build_stop_reply(struct gdb_server *s, const struct gdb_stop_event *ev)
 {
 	struct rsp_buf b;
 
@@ -85,24 +85,25 @@ static size_t build_stop_reply(struct gdb_server *s, const struct gdb_stop_event
 		rsp_put_hex(&b, val, s->arch->regs[r].bitsize / 8);
 		rsp_putc(&b, ';');
 	}
-	return b.overflow ? 0 : b.len;
+	if (b.overflow) /* too many expedited registers: send it without them */
+		return (size_t)snprintf(s->stop_reply, sizeof(s->stop_reply), "T%02xthread:%x;",
+					(unsigned)ev->signal & 0xff, ev->vcpu + 1);
+	return b.len;
 }
 
 static void send_stop_reply(struct gdb_server *s)
 {
-	size_t len = build_stop_reply(s, &s->last_stop);
+	size_t len = rsp_build_stop_reply(s, &s->last_stop);
 
-	if (!len) /* too many expedited registers: send it without them */
-		len = (size_t)snprintf(s->stop_reply, sizeof(s->stop_reply), "T%02xthread:%x;",
-				       (unsigned)s->last_stop.signal & 0xff, s->last_stop.vcpu + 1);
 	/* gdb makes the stopped thread its current one (remote.c record_currthread). */
-	if (!is_exit(&s->last_stop))
+	if (!rsp_is_exit(&s->last_stop))
 		s->g_thread = (long)s->last_stop.vcpu + 1;
 	rsp_send_packet(s, s->stop_reply, len);
 }
 
 void rsp_detach_target(struct gdb_server *s)
 {
+	rsp_ns_reset(s); /* the target's detach lets every thread go, in either mode */
 	s->target_state = TARGET_DETACHED;
 	s->stop_reply_owed = false;
 	if (s->ops->detach) {
@@ -128,9 +129,9 @@ void gdb_server_stop_event(struct gdb_server *s, const struct gdb_stop_event *ev
 	if (s->detach_on_stop) {
 		/* gdb left while the target ran; this is the stop we asked for. */
 		s->detach_on_stop = false;
-		rsp_remove_all_breakpoints(s, !is_exit(&ev));
+		rsp_remove_all_breakpoints(s, !rsp_is_exit(&ev));
 		if (!s->connected) {
-			if (is_exit(&ev))
+			if (rsp_is_exit(&ev))
 				s->target_state = TARGET_DETACHED;
 			else
 				rsp_detach_target(s);
@@ -138,11 +139,15 @@ void gdb_server_stop_event(struct gdb_server *s, const struct gdb_stop_event *ev
 		}
 		/* A new debugger attached meanwhile: this stop is its first. */
 	}
+	if (s->non_stop && s->target_state != TARGET_DETACHED) {
+		rsp_ns_stop_event(s, &ev);
+		return;
+	}
 	if (s->target_state != TARGET_RUNNING)
 		return; /* not ours, or already stopped: nothing to report */
 	s->last_stop = ev;
 	s->have_stop = true;
-	if (is_exit(&ev)) {
+	if (rsp_is_exit(&ev)) {
 		/* The guest is gone: its breakpoints went with it. */
 		rsp_remove_all_breakpoints(s, false);
 		s->target_state = TARGET_DETACHED;
@@ -158,6 +163,8 @@ void gdb_server_stop_event(struct gdb_server *s, const struct gdb_stop_event *ev
 enum rsp_result rsp_cmd_stop_reason(struct gdb_server *s, struct rsp_cursor *args)
 {
 	(void)args;
+	if (s->non_stop)
+		return rsp_ns_stop_reason(s);
 	switch (s->target_state) {
 	case TARGET_RUNNING:
 		/* Attaching to a running target: answer when it has stopped. */
@@ -170,7 +177,7 @@ enum rsp_result rsp_cmd_stop_reason(struct gdb_server *s, struct rsp_cursor *arg
 		send_stop_reply(s);
 		return RSP_NO_REPLY;
 	case TARGET_DETACHED:
-		if (s->have_stop && is_exit(&s->last_stop)) {
+		if (s->have_stop && rsp_is_exit(&s->last_stop)) {
 			send_stop_reply(s);
 			return RSP_NO_REPLY;
 		}
@@ -210,6 +217,9 @@ static enum rsp_result legacy_resume(struct gdb_server *s, struct rsp_cursor *ar
 	uint64_t sig = 0, addr;
 	unsigned vcpu = c_vcpu(s);
 	int err;
+
+	if (s->non_stop)
+		return rsp_error(s, EINVAL); /* non-stop resumes with vCont only */
 
 	if (with_signal) {
 		if (!rsp_hex_u64(args, &sig) || sig > 0xff)
@@ -283,7 +293,7 @@ static bool parse_action(struct gdb_server *s, struct rsp_cursor *c, struct gdb_
 		a->kind = GDB_RESUME_STEP;
 		return true;
 	case 't':
-		/* "Stop" only matters in non-stop mode; here it means stay stopped. */
+		/* Stop: in all-stop, stay stopped; in non-stop, stop with signal 0. */
 		a->kind = GDB_RESUME_STOPPED;
 		return true;
 	case 'C':
@@ -306,29 +316,33 @@ static bool parse_action(struct gdb_server *s, struct rsp_cursor *c, struct gdb_
 
 /*
  * vCont;ACTION[:TID]...: for each vCPU the leftmost action that names it,
- * or the action without a thread id, applies; vCPUs with none stay stopped.
+ * or the action without a thread id, applies.
  */
-enum rsp_result rsp_cmd_vcont(struct gdb_server *s, struct rsp_cursor *args)
+bool rsp_parse_vcont(struct gdb_server *s, struct rsp_cursor *args, enum gdb_resume_kind unnamed,
+		     int *err)
 {
 	bool assigned[GDB_MAX_THREADS] = { false };
-	bool any_runs = false, any_action = false;
+	bool any_action = false;
 
+	*err = EINVAL;
 	for (unsigned i = 0; i < s->nthreads; i++)
-		s->actions[i] = (struct gdb_resume_action){ .kind = GDB_RESUME_STOPPED };
+		s->actions[i] = (struct gdb_resume_action){ .kind = unnamed };
 	while (!rsp_at_end(args)) {
 		struct gdb_resume_action a;
 		long tid = -1;
 
 		if (!rsp_eat(args, ';') || !parse_action(s, args, &a))
-			return rsp_error(s, EINVAL);
+			return false;
 		if (rsp_eat(args, ':') && !rsp_thread_id(args, &tid))
-			return rsp_error(s, EINVAL);
+			return false;
 		if (!rsp_at_end(args) && *args->p != ';')
-			return rsp_error(s, EINVAL);
+			return false;
 		if (tid == 0)
 			tid = (long)rsp_current_vcpu(s) + 1; /* "any thread" */
-		if (tid > (long)s->nthreads || tid < -1)
-			return rsp_error(s, ESRCH);
+		if (tid > (long)s->nthreads || tid < -1) {
+			*err = ESRCH;
+			return false;
+		}
 		any_action = true;
 		for (unsigned i = 0; i < s->nthreads; i++) {
 			if (assigned[i] || (tid != -1 && (long)i != tid - 1))
@@ -337,9 +351,22 @@ enum rsp_result rsp_cmd_vcont(struct gdb_server *s, struct rsp_cursor *args)
 			s->actions[i] = a;
 		}
 	}
+	return any_action;
+}
+
+/* All-stop: the vCPUs no action names stay stopped. */
+enum rsp_result rsp_cmd_vcont(struct gdb_server *s, struct rsp_cursor *args)
+{
+	bool any_runs = false;
+	int err;
+
+	if (s->non_stop)
+		return rsp_ns_vcont(s, args);
+	if (!rsp_parse_vcont(s, args, GDB_RESUME_STOPPED, &err))
+		return rsp_error(s, err);
 	for (unsigned i = 0; i < s->nthreads; i++)
 		any_runs |= s->actions[i].kind != GDB_RESUME_STOPPED;
-	if (!any_action || !any_runs)
+	if (!any_runs)
 		return rsp_error(s, EINVAL); /* nothing would run: no stop would ever come */
 	return resume(s);
 }
@@ -367,6 +394,7 @@ static void kill_target(struct gdb_server *s)
 		return;
 	}
 	rsp_remove_all_breakpoints(s, false);
+	rsp_ns_reset(s);
 	s->target_state = TARGET_DETACHED;
 	s->stop_reply_owed = false;
 	s->ops->kill(s->target);
@@ -404,7 +432,7 @@ enum rsp_result rsp_cmd_thread_stop_info(struct gdb_server *s, struct rsp_cursor
 	ev = s->last_stop;
 	if (ev.vcpu != (unsigned)(tid - 1))
 		ev = (struct gdb_stop_event){ .reason = GDB_STOP_SIGNAL, .vcpu = (unsigned)(tid - 1) };
-	len = build_stop_reply(s, &ev);
+	len = rsp_build_stop_reply(s, &ev);
 	if (!len)
 		len = (size_t)snprintf(s->stop_reply, sizeof(s->stop_reply), "T%02xthread:%lx;",
 				       (unsigned)ev.signal & 0xff, tid);

@@ -65,6 +65,9 @@ static const struct command commands[] = {
 	{ "qProcessInfo", NAME, false, rsp_cmd_process_info },
 	{ "qThreadStopInfo", LETTER, true, rsp_cmd_thread_stop_info },
 	{ "QListThreadsInStopReply", NAME, false, rsp_cmd_list_threads_in_stop },
+	{ "QNonStop", NAME, false, rsp_cmd_non_stop },
+	{ "vStopped", NAME, false, rsp_cmd_vstopped },
+	{ "vCtrlC", NAME, false, rsp_cmd_vctrlc },
 	/* Everything else, e.g. qOffsets, qTStatus, vMustReplyEmpty: empty reply. */
 };
 
@@ -274,6 +277,7 @@ static void reset_protocol(struct gdb_server *s)
 	s->g_thread = 0;
 	s->c_thread = 0;
 	s->stop_reply_owed = false;
+	rsp_ns_reset(s);
 }
 
 int gdb_server_connected(struct gdb_server *s, const struct gdb_stop_event *stopped)
@@ -335,7 +339,7 @@ bool gdb_server_attached(const struct gdb_server *s)
 
 bool gdb_server_target_running(const struct gdb_server *s)
 {
-	return s->target_state == TARGET_RUNNING;
+	return s->target_state == TARGET_RUNNING && !s->non_stop;
 }
 
 void gdb_server_get_stats(const struct gdb_server *s, struct gdb_server_stats *out)

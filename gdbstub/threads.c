@@ -24,7 +24,7 @@ static bool valid_tid(const struct gdb_server *s, long tid)
 static void extra_info(struct gdb_server *s, unsigned vcpu, char *buf, size_t size)
 {
 	buf[0] = '\0';
-	if (s->ops->thread_extra_info && s->target_state == TARGET_STOPPED &&
+	if (s->ops->thread_extra_info && rsp_thread_stopped(s, vcpu) &&
 	    s->ops->thread_extra_info(s->target, vcpu, buf, size) < 0)
 		buf[0] = '\0';
 	buf[size - 1] = '\0';

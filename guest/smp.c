@@ -23,7 +23,8 @@
  *         "cpu N: APIC id N\n" for N = 1..3, in whatever order the APs win the lock
  *         "smp: 4 CPUs online\n"
  * Exit status: the number of CPUs (hypercall EXIT). 99 if the ACPI tables
- * are missing or wrong, 98 if an AP does not show up in time.
+ * are missing or wrong, 98 if an AP does not show up in time. With
+ * keep_ticking set (from gdb) it never ends: see tick() below.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -87,6 +88,27 @@ extern const char smp_trampoline_start[], smp_trampoline_end[];
 
 static volatile uint32_t console_lock;
 static volatile uint32_t aps_online;
+
+/*
+ * For gdb's non-stop mode (docs/gdb.md): set keep_ticking to 1 from gdb
+ * before the guest runs, and instead of ending, every CPU counts in
+ * ticks[its vCPU] forever, through tick(), a place for breakpoints.
+ */
+volatile uint32_t keep_ticking;
+volatile uint32_t ticks[SMP_MAX_CPUS];
+
+__attribute__((noinline)) void tick(unsigned long cpu)
+{
+	ticks[cpu]++;
+}
+
+static void tick_forever(unsigned long cpu)
+{
+	if (!keep_ticking)
+		return;
+	for (;;)
+		tick(cpu);
+}
 
 static void spin_lock(volatile uint32_t *lock)
 {
@@ -278,6 +300,7 @@ void ap_main(void)
 	kprintf("cpu %lu: APIC id %u\n", vcpu, apic_id);
 	spin_unlock(&console_lock);
 	atomic_inc(&aps_online);
+	tick_forever(vcpu);
 	halt_forever();
 }
 
@@ -329,5 +352,7 @@ int main(void)
 
 	spin_lock(&console_lock);
 	kprintf("smp: %d CPU%s online\n", cpus, cpus == 1 ? "" : "s");
+	spin_unlock(&console_lock);
+	tick_forever(0);
 	hc_exit(cpus);
 }

@@ -67,30 +67,92 @@ static int op_write_reg(void *ctx, unsigned vcpu, unsigned regno, const uint8_t 
 
 /* ---- running and stopping ---- */
 
+static void set_mode(struct vcpu *v, const struct gdb_resume_action *a)
+{
+	switch (a->kind) {
+	case GDB_RESUME_STOPPED: v->mode = VCPU_STAY; break;
+	case GDB_RESUME_CONTINUE: v->mode = VCPU_CONTINUE; break;
+	case GDB_RESUME_STEP: v->mode = VCPU_STEP; break;
+	case GDB_RESUME_RANGE_STEP:
+		v->mode = VCPU_RANGE_STEP;
+		v->range_start = a->range_start;
+		v->range_end = a->range_end;
+		break;
+	case GDB_RESUME_KEEP:
+		return;
+	}
+	v->debug_dirty = true;
+}
+
+/*
+ * Non-stop: only the named vCPUs change. Every vCPU is parked meanwhile
+ * (the event loop holds the VM while it serves gdb): a vCPU to stop is
+ * marked to stay and to report, and does so when the hold ends.
+ */
+static int ns_resume(struct debug *dbg, const struct gdb_resume_action *actions, unsigned n)
+{
+	struct vm *vm = dbg->vm;
+
+	pthread_mutex_lock(&vm->run_lock);
+	for (unsigned i = 0; i < n && i < (unsigned)vm->ncpus; i++) {
+		struct vcpu *v = vm->vcpus[i];
+
+		if (actions[i].kind == GDB_RESUME_KEEP)
+			continue;
+		if (actions[i].kind == GDB_RESUME_STOPPED) {
+			if (v->mode == VCPU_STAY)
+				continue; /* stopped already, its report on the way */
+			v->stop = (struct vcpu_stop){
+				actions[i].signal == GDB_SIGNAL_INT ? VCPU_STOP_INTERRUPT : VCPU_STOP_NONE, 0 };
+			v->report_stop = true;
+			if (!v->parked)
+				vcpu_kick(v);
+		} else {
+			v->stop.kind = VCPU_STOP_NONE;
+			v->report_stop = false;
+		}
+		set_mode(v, &actions[i]);
+	}
+	vm->run_gen++;
+	pthread_mutex_unlock(&vm->run_lock);
+	pthread_cond_broadcast(&vm->run_cond);
+	dbg->started = true;
+	return 0;
+}
+
 static int op_resume(void *ctx, const struct gdb_resume_action *actions, unsigned n)
 {
 	struct debug *dbg = ctx;
 	struct vm *vm = dbg->vm;
 
-	for (unsigned i = 0; i < n && i < (unsigned)vm->ncpus; i++) {
-		struct vcpu *v = vm->vcpus[i];
-
-		switch (actions[i].kind) {
-		case GDB_RESUME_STOPPED: v->mode = VCPU_STAY; break;
-		case GDB_RESUME_CONTINUE: v->mode = VCPU_CONTINUE; break;
-		case GDB_RESUME_STEP: v->mode = VCPU_STEP; break;
-		case GDB_RESUME_RANGE_STEP:
-			v->mode = VCPU_RANGE_STEP;
-			v->range_start = actions[i].range_start;
-			v->range_end = actions[i].range_end;
-			break;
-		}
-		v->debug_dirty = true;
-	}
+	if (vm->non_stop)
+		return ns_resume(dbg, actions, n);
+	for (unsigned i = 0; i < n && i < (unsigned)vm->ncpus; i++)
+		set_mode(vm->vcpus[i], &actions[i]);
 	dbg->running = true;
 	dbg->started = true;
 	vm_resume(vm);
 	return 0;
+}
+
+/* What gdb hears of a vCPU's stop. */
+static void stop_event_of(const struct vcpu *v, struct gdb_stop_event *ev)
+{
+	const struct vcpu_stop *st = &v->stop;
+
+	*ev = (struct gdb_stop_event){ .reason = GDB_STOP_SIGNAL, .vcpu = (unsigned)v->id,
+				       .signal = GDB_SIGNAL_TRAP, .addr = st->addr };
+	switch (st->kind) {
+	case VCPU_STOP_SWBREAK: ev->reason = GDB_STOP_SWBREAK; break;
+	case VCPU_STOP_HWBREAK: ev->reason = GDB_STOP_HWBREAK; break;
+	case VCPU_STOP_WATCH: ev->reason = GDB_STOP_WATCH; break;
+	case VCPU_STOP_RWATCH: ev->reason = GDB_STOP_RWATCH; break;
+	case VCPU_STOP_AWATCH: ev->reason = GDB_STOP_AWATCH; break;
+	case VCPU_STOP_CRASH: ev->signal = GDB_SIGNAL_SEGV; break;
+	case VCPU_STOP_INTERRUPT: ev->signal = GDB_SIGNAL_INT; break;
+	case VCPU_STOP_NONE: ev->signal = GDB_SIGNAL_0; break; /* vCont;t: signal 0, as gdb wants */
+	default: break;
+	}
 }
 
 /* Every vCPU is parked: tell gdb why the VM stopped. */
@@ -99,24 +161,10 @@ static void report_stop(struct debug *dbg, int signal_if_none)
 	struct vm *vm = dbg->vm;
 	struct gdb_stop_event ev = { .reason = GDB_STOP_SIGNAL, .signal = signal_if_none };
 
-	if (vm->stopper >= 0) {
-		const struct vcpu_stop *st = &vm->vcpus[vm->stopper]->stop;
-
-		ev.vcpu = (unsigned)vm->stopper;
-		ev.signal = GDB_SIGNAL_TRAP;
-		ev.addr = st->addr;
-		switch (st->kind) {
-		case VCPU_STOP_SWBREAK: ev.reason = GDB_STOP_SWBREAK; break;
-		case VCPU_STOP_HWBREAK: ev.reason = GDB_STOP_HWBREAK; break;
-		case VCPU_STOP_WATCH: ev.reason = GDB_STOP_WATCH; break;
-		case VCPU_STOP_RWATCH: ev.reason = GDB_STOP_RWATCH; break;
-		case VCPU_STOP_AWATCH: ev.reason = GDB_STOP_AWATCH; break;
-		case VCPU_STOP_CRASH: ev.signal = GDB_SIGNAL_SEGV; break;
-		default: break;
-		}
-	} else {
+	if (vm->stopper >= 0)
+		stop_event_of(vm->vcpus[vm->stopper], &ev);
+	else
 		ev.vcpu = dbg->last_vcpu;
-	}
 	dbg->last_vcpu = ev.vcpu;
 	/* Nothing steps any more until gdb says so. */
 	for (int i = 0; i < vm->ncpus; i++)
@@ -136,18 +184,58 @@ static void op_request_stop(void *ctx)
 	report_stop(dbg, GDB_SIGNAL_INT);
 }
 
-static void hook_report_stop(void *ctx)
+static void hook_report_stop(void *ctx, struct vcpu *vcpu)
 {
 	struct debug *dbg = ctx;
 	struct vm *vm = dbg->vm;
 
 	pthread_mutex_lock(&dbg->lock);
-	if (dbg->running)
+	if (vm->non_stop) {
+		/* This vCPU alone stopped (it stays until gdb resumes it). */
+		struct gdb_stop_event ev;
+
+		stop_event_of(vcpu, &ev);
+		vcpu->stop.kind = VCPU_STOP_NONE;
+		vcpu->debug_dirty = true;
+		dbg->last_vcpu = ev.vcpu;
+		gdb_server_stop_event(dbg->srv, &ev);
+	} else if (dbg->running) {
 		report_stop(dbg, GDB_SIGNAL_TRAP);
-	else if (!gdb_server_attached(dbg->srv))
+	} else if (!gdb_server_attached(dbg->srv)) {
 		vm_resume(vm); /* nobody waits (gdb left meanwhile): the guest goes on */
+	}
 	/* else gdb already heard of a stop (a Ctrl-C won the race): this one is dropped. */
 	pthread_mutex_unlock(&dbg->lock);
+}
+
+/*
+ * gdb's non-stop mode. On: every vCPU is stopped (all-stop, gdb has it):
+ * each stays, now on its own. Off: stop every vCPU, all-stop again.
+ */
+static int op_set_non_stop(void *ctx, bool on)
+{
+	struct debug *dbg = ctx;
+	struct vm *vm = dbg->vm;
+
+	pthread_mutex_lock(&vm->run_lock);
+	for (int i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = vm->vcpus[i];
+
+		v->mode = on ? VCPU_STAY : VCPU_CONTINUE;
+		v->stop.kind = VCPU_STOP_NONE;
+		v->report_stop = false;
+		v->debug_dirty = true;
+	}
+	vm->paused = !on;
+	vm->non_stop = on;
+	vm->stopper = -1;
+	vm->run_gen++;
+	pthread_mutex_unlock(&vm->run_lock);
+	/* Off: the event loop holds the VM, so every vCPU is parked already; paused keeps them. */
+	if (!on)
+		vm_pause(vm);
+	dbg->running = false;
+	return 0;
 }
 
 static int op_thread_extra_info(void *ctx, unsigned vcpu, char *buf, size_t size)
@@ -167,10 +255,14 @@ static int op_detach(void *ctx)
 	struct debug *dbg = ctx;
 	struct vm *vm = dbg->vm;
 
+	pthread_mutex_lock(&vm->run_lock);
+	vm->non_stop = false;
 	for (int i = 0; i < vm->ncpus; i++) {
 		vm->vcpus[i]->mode = VCPU_CONTINUE;
+		vm->vcpus[i]->report_stop = false;
 		vm->vcpus[i]->debug_dirty = true;
 	}
+	pthread_mutex_unlock(&vm->run_lock);
 	dbg->running = false;
 	dbg->started = true;
 	vm_resume(vm);
@@ -318,6 +410,7 @@ static const struct gdb_target_ops debug_ops = {
 	.resume = op_resume,
 	.request_stop = op_request_stop,
 	.range_step = true,
+	.set_non_stop = op_set_non_stop,
 	.conditional_breakpoints = true,
 	.thread_extra_info = op_thread_extra_info,
 	.monitor = op_monitor,
@@ -561,10 +654,24 @@ static void hook_handle_fds(void *ctx, const struct pollfd *pfd, int n)
 {
 	struct debug *dbg = ctx;
 	uint8_t buf[65536];
+	bool any = false, hold;
 
 	if (n < PFD_COUNT)
 		return;
+	for (int i = 0; i < PFD_COUNT; i++)
+		any |= pfd[i].revents != 0;
+	if (!any)
+		return;
 	pthread_mutex_lock(&dbg->lock);
+	/*
+	 * Non-stop: gdb talks while vCPUs run. Park them all for the moment
+	 * it takes to serve it, so that breakpoints change, memory is read and
+	 * written through page tables, and registers are touched on a still
+	 * VM, as in all-stop; the ones gdb did not stop then run on.
+	 */
+	hold = dbg->vm->non_stop;
+	if (hold)
+		vm_hold(dbg->vm);
 	if (pfd[PFD_LISTEN].revents & POLLIN)
 		accept_conn(dbg);
 	/* The fds are those of the connection polled for (not one accepted meanwhile). */
@@ -590,6 +697,8 @@ static void hook_handle_fds(void *ctx, const struct pollfd *pfd, int n)
 	}
 	if (pfd[PFD_TIMER].revents & POLLIN)
 		check_outq(dbg);
+	if (hold)
+		vm_release(dbg->vm);
 	pthread_mutex_unlock(&dbg->lock);
 }
 

@@ -363,7 +363,7 @@ static void step_over_begin(struct vcpu *vcpu)
 	pthread_mutex_lock(&vm->run_lock);
 	vcpu->step_over_gen = vm->run_gen;
 	/* Another vCPU is stepping over: wait, counted as parked (it waits for that). */
-	while (vm->exclusive && !vm->paused && !atomic_load(&vm->exiting)) {
+	while (vm->exclusive && !vm->paused && !vm->held && !atomic_load(&vm->exiting)) {
 		if (!vcpu->parked) {
 			vcpu->parked = true;
 			vm->nparked++;
@@ -376,7 +376,7 @@ static void step_over_begin(struct vcpu *vcpu)
 		vm->nparked--;
 	}
 	/* Paused or reset meanwhile: the breakpoint will hit again after the resume. */
-	if (vm->paused || vm->exclusive || vm->run_gen != vcpu->step_over_gen ||
+	if (vm->paused || vm->held || vm->exclusive || vm->run_gen != vcpu->step_over_gen ||
 	    atomic_load(&vm->exiting)) {
 		pthread_mutex_unlock(&vm->run_lock);
 		return;
@@ -403,7 +403,7 @@ static bool step_over_interrupted(struct vcpu *vcpu)
 	bool stop;
 
 	pthread_mutex_lock(&vm->run_lock);
-	stop = vm->paused || atomic_load(&vm->exiting);
+	stop = vm->paused || vm->held || atomic_load(&vm->exiting);
 	pthread_mutex_unlock(&vm->run_lock);
 	return stop;
 }
@@ -584,8 +584,8 @@ static bool must_park(const struct vcpu *vcpu)
 {
 	const struct vm *vm = vcpu->vm;
 
-	return (vm->paused || vcpu->mode == VCPU_STAY || (vm->exclusive && vm->exclusive != vcpu)) &&
-	       !atomic_load(&vm->exiting);
+	return (vm->paused || vm->held || vcpu->mode == VCPU_STAY ||
+		(vm->exclusive && vm->exclusive != vcpu)) && !atomic_load(&vm->exiting);
 }
 
 /* Wait while the VM is paused or this vCPU is told to stay; false when the VM ends. */
@@ -612,12 +612,13 @@ static bool vcpu_park(struct vcpu *vcpu)
 		/*
 		 * This vCPU stopped the VM: once the others are parked too, it
 		 * tells gdb itself, sparing a hand-off to the event loop and back.
+		 * In non-stop mode it stopped alone and tells at once.
 		 */
-		if (vcpu->report_stop && vm->nparked == vm->ncpus) {
+		if (vcpu->report_stop && (vm->non_stop || vm->nparked == vm->ncpus)) {
 			vcpu->report_stop = false;
 			pthread_mutex_unlock(&vm->run_lock);
 			if (vm->hooks && vm->hooks->report_stop)
-				vm->hooks->report_stop(vm->hooks_ctx);
+				vm->hooks->report_stop(vm->hooks_ctx, vcpu);
 			pthread_mutex_lock(&vm->run_lock);
 			continue;
 		}

@@ -48,6 +48,7 @@ enum vcpu_stop_kind {
 	VCPU_STOP_WATCH,       /* write watchpoint; addr = the watched address */
 	VCPU_STOP_RWATCH,      /* read watchpoint */
 	VCPU_STOP_AWATCH,      /* access watchpoint */
+	VCPU_STOP_INTERRUPT,   /* non-stop: gdb's ^C (vCtrlC) stopped this vCPU */
 	VCPU_STOP_CRASH,       /* the guest crashed (triple fault, ...) */
 	VCPU_STOP_EXITED,      /* the guest asked to end */
 };

@@ -370,11 +370,40 @@ void vm_resume(struct vm *vm)
 	pthread_cond_broadcast(&vm->run_cond);
 }
 
+void vm_hold(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->run_lock);
+	vm->held = true;
+	for (int i = 0; i < vm->ncpus; i++)
+		if (!vm->vcpus[i]->parked)
+			vcpu_kick(vm->vcpus[i]);
+	while (vm->nparked < vm->ncpus)
+		pthread_cond_wait(&vm->run_cond, &vm->run_lock);
+	pthread_mutex_unlock(&vm->run_lock);
+}
+
+void vm_release(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->run_lock);
+	vm->held = false;
+	vm->run_gen++; /* the vCPUs that run on: their cached registers expire */
+	pthread_mutex_unlock(&vm->run_lock);
+	pthread_cond_broadcast(&vm->run_cond);
+}
+
 bool vm_debug_stop(struct vm *vm, struct vcpu *vcpu, const struct vcpu_stop *why)
 {
 	bool first;
 
 	pthread_mutex_lock(&vm->run_lock);
+	if (vm->non_stop) {
+		/* This vCPU alone: it parks and reports; the others run on. */
+		vcpu->mode = VCPU_STAY;
+		vcpu->stop = *why;
+		vcpu->report_stop = true;
+		pthread_mutex_unlock(&vm->run_lock);
+		return true;
+	}
 	first = !vm->paused;
 	if (first) {
 		vm->paused = true;

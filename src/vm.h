@@ -52,8 +52,11 @@ struct vm_hooks {
 	/* A KVM_EXIT_MMIO on RAM the debugger protected: <0 not its page, 0 done, 1 done and stop. */
 	int (*mmio)(void *ctx, struct vcpu *vcpu, uint64_t gpa, uint8_t *data, unsigned len,
 		    bool write, struct vcpu_stop *why);
-	/* Every vCPU parked after vm_debug_stop(): tell gdb (from the stopping vCPU's thread). */
-	void (*report_stop)(void *ctx);
+	/*
+	 * After vm_debug_stop(), from the stopping vCPU's thread: every vCPU is
+	 * parked (all-stop), or this one is (non-stop): tell gdb.
+	 */
+	void (*report_stop)(void *ctx, struct vcpu *vcpu);
 	/* Step-over of a breakpoint: take it out of the guest (lift) or put it back. */
 	void (*step_over)(void *ctx, struct vcpu *vcpu, bool lift);
 };
@@ -83,6 +86,8 @@ struct vm {
 	pthread_mutex_t run_lock;
 	pthread_cond_t run_cond;
 	bool paused;
+	bool non_stop;               /* gdb's non-stop mode: a vCPU stops alone (its mode VCPU_STAY) */
+	bool held;                   /* non-stop: every vCPU parks while the debugger serves gdb */
 	int nparked;                 /* vCPU threads parked (or gone) */
 	int stopper;                 /* the vCPU that stopped the VM, or -1 */
 	uint64_t run_gen;            /* +1 at every resume and reset: register caches expire */
@@ -129,10 +134,18 @@ bool vm_request_exit(struct vm *vm, int status, const char *reason);
 void vm_pause(struct vm *vm);
 void vm_resume(struct vm *vm);
 /*
+ * Non-stop: park every vCPU for a moment (vm_hold returns once all are),
+ * without stopping any for gdb: vm_release lets the running ones go on
+ * and the stopped ones (VCPU_STAY) stay.
+ */
+void vm_hold(struct vm *vm);
+void vm_release(struct vm *vm);
+/*
  * From a vCPU thread: this vCPU stops the VM for the debugger. True if it
  * was first (the others are being stopped, and this vCPU reports the stop
  * to gdb once all are parked); false if the VM was already pausing, and the
- * event is dropped (a breakpoint will hit again).
+ * event is dropped (a breakpoint will hit again). In non-stop mode only
+ * this vCPU stops (VCPU_STAY) and reports at once; always true.
  */
 bool vm_debug_stop(struct vm *vm, struct vcpu *vcpu, const struct vcpu_stop *why);
 /*

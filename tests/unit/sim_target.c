@@ -273,6 +273,15 @@ static int sim_resume(void *ctx, const struct gdb_resume_action *actions, unsign
 	return 0;
 }
 
+static int sim_set_non_stop(void *ctx, bool on)
+{
+	struct sim_target *t = T(ctx);
+
+	t->set_non_stop_calls++;
+	t->non_stop = on;
+	return 0;
+}
+
 static void sim_request_stop(void *ctx)
 {
 	struct sim_target *t = T(ctx);
@@ -377,6 +386,25 @@ const struct gdb_target_ops sim_ops_conditional = {
 	.thread_extra_info = sim_extra_info,
 	.monitor_cmds = sim_monitor_cmds,
 	.monitor = sim_monitor,
+	.kill = sim_kill,
+	.detach = sim_detach,
+};
+
+const struct gdb_target_ops sim_ops_non_stop = {
+	.num_threads = sim_num_threads,
+	.read_regs = sim_read_regs,
+	.write_regs = sim_write_regs,
+	.read_reg = sim_read_reg,
+	.write_reg = sim_write_reg,
+	.read_mem = sim_read_mem,
+	.write_mem = sim_write_mem,
+	.insert_bp = sim_insert_bp,
+	.remove_bp = sim_remove_bp,
+	.resume = sim_resume,
+	.request_stop = sim_request_stop,
+	.range_step = true,
+	.set_non_stop = sim_set_non_stop,
+	.thread_extra_info = sim_extra_info,
 	.kill = sim_kill,
 	.detach = sim_detach,
 };
@@ -537,6 +565,11 @@ int sim_next(struct sim_io *io, char *out, size_t cap, size_t *len)
 		return io->buf[io->pos++];
 	case '$':
 		return decode_frame(io->buf, io->len, &io->pos, out, cap, len);
+	case '%': {
+		int r = decode_frame(io->buf, io->len, &io->pos, out, cap, len);
+
+		return r == 'P' ? 'N' : r;
+	}
 	default:
 		return 'X';
 	}
@@ -616,8 +649,29 @@ const char *fx_reply(struct sim_fixture *fx)
 			fx->naks++;
 		else if (r == 'P')
 			return fx->reply;
-		else
+		else if (r == 'N') {
+			fx->notifications++;
+			size_t n = fx->reply_len < sizeof(fx->notification) - 1 ?
+				   fx->reply_len : sizeof(fx->notification) - 1;
+
+			memcpy(fx->notification, fx->reply, n);
+			fx->notification[n] = '\0';
+		} else
 			return NULL;
+	}
+}
+
+const char *fx_notification(struct sim_fixture *fx)
+{
+	for (;;) {
+		int r = sim_next(&fx->io, fx->reply, sizeof(fx->reply), &fx->reply_len);
+
+		if (r == '+')
+			fx->acks++;
+		else if (r == '-')
+			fx->naks++;
+		else
+			return r == 'N' ? fx->reply : NULL;
 	}
 }
 

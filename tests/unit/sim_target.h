@@ -58,6 +58,8 @@ struct sim_target {
 
 	/* What happened. */
 	unsigned resume_calls, request_stop_calls, detach_calls, kill_calls;
+	unsigned set_non_stop_calls;
+	bool non_stop;             /* what set_non_stop() said last */
 	unsigned insert_calls, remove_calls;
 	unsigned silent_hits;      /* breakpoint hits whose conditions were false */
 	struct gdb_resume_action last_actions[SIM_MAX_THREADS];
@@ -69,6 +71,8 @@ extern const struct gdb_target_ops sim_ops;
 extern const struct gdb_target_ops sim_ops_minimal;
 /* sim_ops with conditional_breakpoints (ConditionalBreakpoints+). */
 extern const struct gdb_target_ops sim_ops_conditional;
+/* sim_ops with set_non_stop (QNonStop+). */
+extern const struct gdb_target_ops sim_ops_non_stop;
 
 /* The vCPU a breakpoint hit happened on, for sim_agent_access. */
 struct sim_hit {
@@ -104,8 +108,9 @@ size_t sim_frame(const void *payload, size_t len, char *out);
 /*
  * Parse the next item in the server's output: returns '+', '-', 'P' for a
  * packet (payload decoded — run lengths expanded, escapes undone — into out,
- * NUL-terminated, length in *len), 0 at the end of the output, or 'X' for
- * output that is not valid protocol (bad checksum, bad run length, ...).
+ * NUL-terminated, length in *len), 'N' for a notification ("%...", decoded
+ * the same way), 0 at the end of the output, or 'X' for output that is not
+ * valid protocol (bad checksum, bad run length, ...).
  */
 int sim_next(struct sim_io *io, char *out, size_t cap, size_t *len);
 /* True if buf..len is a valid sequence of acks and frames (the fuzzer's oracle). */
@@ -119,6 +124,8 @@ struct sim_fixture {
 	unsigned acks, naks;
 	size_t reply_len;
 	char reply[2 * GDB_PACKET_SIZE + 16];
+	unsigned notifications;   /* notifications fx_reply() stepped over */
+	char notification[2048];  /* the last of them */
 };
 
 /* stopped: attach to a stopped target (else the target runs and request_stop is used). */
@@ -130,6 +137,8 @@ void fx_send_bin(struct sim_fixture *fx, const void *payload, size_t len);
 void fx_feed(struct sim_fixture *fx, const void *bytes, size_t len);
 /* The next packet's payload (acks are counted and skipped), or NULL if none. */
 const char *fx_reply(struct sim_fixture *fx);
+/* The next notification's payload (acks skipped), or NULL if the next item is not one. */
+const char *fx_notification(struct sim_fixture *fx);
 /* send + reply */
 const char *fx_cmd(struct sim_fixture *fx, const char *payload);
 /* Nothing more was written. */
