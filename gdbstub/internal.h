@@ -120,6 +120,7 @@ struct gdb_server {
 	 */
 	bool non_stop;
 	bool notify_busy;
+	bool ns_split;  /* a '?' sequence: its first vStopped ends it (nonstop.c) */
 	bool ns_stopped[GDB_MAX_THREADS];
 	bool ns_queued[GDB_MAX_THREADS];
 	struct gdb_stop_event ns_stop[GDB_MAX_THREADS];
@@ -238,6 +239,7 @@ enum rsp_result rsp_ns_vcont(struct gdb_server *s, struct rsp_cursor *args);
 void rsp_ns_stop_event(struct gdb_server *s, const struct gdb_stop_event *ev);
 /* Forget non-stop state (all-stop again, or a new connection). */
 void rsp_ns_reset(struct gdb_server *s);
+void rsp_ns_notify(struct gdb_server *s);
 /* May registers of this thread be touched (all-stop: the target is stopped)? */
 bool rsp_thread_stopped(const struct gdb_server *s, unsigned vcpu);
 

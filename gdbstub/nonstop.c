@@ -10,8 +10,9 @@
  *   %Stop:T05thread:2;...     a notification (never acked nor resent)
  *   vStopped                  gdb took the last one: the next queued stop
  *                             reply, or "OK" when none is left
- *   ?                         start over: every stopped thread, one per
- *                             reply ('?', then vStopped, vStopped, ...)
+ *   ?                         start over: the first stopped thread; the
+ *                             other stopped ones follow in a notification
+ *                             (see rsp_ns_stop_reason for why)
  *   vCtrlC                    what ^C is in all-stop: one thread stops
  *                             with SIGINT
  *
@@ -29,6 +30,7 @@ void rsp_ns_reset(struct gdb_server *s)
 {
 	s->non_stop = false;
 	s->notify_busy = false;
+	s->ns_split = false;
 	s->ns_head = s->ns_count = 0;
 	memset(s->ns_stopped, 0, sizeof(s->ns_stopped));
 	memset(s->ns_queued, 0, sizeof(s->ns_queued));
@@ -83,7 +85,7 @@ static size_t head_reply(struct gdb_server *s)
 }
 
 /* Tell gdb of the head of the queue, unless a sequence is already under way. */
-static void notify(struct gdb_server *s)
+void rsp_ns_notify(struct gdb_server *s)
 {
 	char payload[RSP_NOTIFY_MAX];
 	size_t len;
@@ -108,14 +110,15 @@ void rsp_ns_stop_event(struct gdb_server *s, const struct gdb_stop_event *ev)
 		s->target_state = TARGET_DETACHED;
 		queue_push(s, RSP_NS_EXIT);
 		s->notify_busy = false; /* a sequence under way ends here */
-		notify(s);
+		s->ns_split = false;
+		rsp_ns_notify(s);
 		return;
 	}
 	s->ns_stopped[ev->vcpu] = true;
 	s->ns_stop[ev->vcpu] = *ev;
 	if (!s->ns_queued[ev->vcpu])
 		queue_push(s, ev->vcpu);
-	notify(s);
+	rsp_ns_notify(s);
 }
 
 enum rsp_result rsp_ns_stop_reason(struct gdb_server *s)
@@ -136,6 +139,16 @@ enum rsp_result rsp_ns_stop_reason(struct gdb_server *s)
 	len = head_reply(s);
 	if (!len)
 		return rsp_ok(s); /* every thread runs */
+	/*
+	 * The protocol allows every stopped thread in this one sequence. But
+	 * gdb 13 takes the stops of a '?' sequence while it is not yet async
+	 * and asserts when more than two come ("remote.c: wait: Assertion
+	 * '!async_event_handler_marked' failed"). So this sequence tells the
+	 * first stopped thread only; the next vStopped ends it, and the others
+	 * follow at once in a notification, which gdb takes from its event
+	 * loop like any later stop.
+	 */
+	s->ns_split = s->ns_count > 1;
 	s->notify_busy = true;
 	rsp_put(&s->reply, s->stop_reply, len);
 	return RSP_REPLY;
@@ -152,6 +165,12 @@ enum rsp_result rsp_cmd_vstopped(struct gdb_server *s, struct rsp_cursor *args)
 	/* gdb has the head now. */
 	if (s->notify_busy)
 		queue_pop(s);
+	if (s->ns_split) {
+		/* The end of a '?' sequence: the rest in a notification after this reply. */
+		s->ns_split = false;
+		s->notify_busy = false;
+		return rsp_ok(s);
+	}
 	len = head_reply(s);
 	if (!len) {
 		s->notify_busy = false;

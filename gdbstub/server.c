@@ -114,6 +114,8 @@ void rsp_handle_packet(struct gdb_server *s)
 		rsp_error(s, E2BIG);
 	}
 	rsp_send_packet(s, s->reply.data, s->reply.len);
+	if (s->non_stop)
+		rsp_ns_notify(s); /* stops a reply had to wait for */
 }
 
 enum rsp_result rsp_error(struct gdb_server *s, int err)

@@ -94,7 +94,8 @@ static volatile uint32_t aps_online;
  * before the guest runs, and instead of ending, every CPU counts in
  * ticks[its vCPU] forever, through tick(), a place for breakpoints.
  */
-volatile uint32_t keep_ticking;
+/* In .data: _start clears .bss, which would undo gdb's write. */
+__attribute__((section(".data"))) volatile uint32_t keep_ticking;
 volatile uint32_t ticks[SMP_MAX_CPUS];
 
 __attribute__((noinline)) void tick(unsigned long cpu)

@@ -6,12 +6,14 @@ as asynchronous records while gdb keeps taking commands, which a batch
 script cannot wait for. The guest (guest/smp.c with keep_ticking set) has
 every CPU count in ticks[vcpu] forever.
 """
+import os
 import re
 import signal
 import subprocess
 import threading
 import time
 
+import harness
 from harness import GDB, Vmm, guest
 
 SMP = guest("smp.bin")
@@ -21,7 +23,8 @@ SMP_ELF = guest("smp.bin.elf")
 class Mi:
     """gdb --interpreter=mi3 on pipes: commands with tokens, records read by a thread."""
 
-    def __init__(self, elf):
+    def __init__(self, elf, vm):
+        self.vm = vm
         self.p = subprocess.Popen([GDB, "--interpreter=mi3", "-nx", "-q", elf],
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT)
@@ -42,7 +45,7 @@ class Mi:
             self.cv.notify_all()
 
     def log(self):
-        return "\n".join(self.lines[-80:])
+        return "\n".join(self.lines[-80:]) + "\n--- minikvm's stderr:\n" + self.vm.stderr()
 
     def wait(self, pattern, timeout=60):
         """The first line from here on matching pattern (a regex); lines up to it are consumed."""
@@ -107,15 +110,15 @@ def stopped_threads(mi):
 
 def test_non_stop_one_vcpu_stops_the_others_run():
     with Vmm(["-S", "-c", "3", "--format", "raw32", SMP]) as vm:
-        mi = Mi(SMP_ELF)
+        mi = Mi(SMP_ELF, vm)
         try:
             mi.cmd("-gdb-set confirm off")
-            mi.cmd("-gdb-set debug remote 1")
             mi.cmd("-gdb-set mi-async on")  # non-stop needs gdb async (an IDE sets it too)
             mi.cmd("-gdb-set non-stop on")
             mi.cmd("-target-select remote %s" % vm.sock)
-            # Attached: every vCPU stopped (at the entry, -S).
-            assert stopped_threads(mi) == [1, 2, 3]
+            # Attached: every vCPU stopped (at the entry, -S). gdb hears of
+            # the first at once, of the others just after (nonstop.c says why).
+            poll_until(mi, "all three threads stopped", lambda: stopped_threads(mi) == [1, 2, 3])
             assert mi.value("keep_ticking=1") == 1
             # A breakpoint for vCPU 1 only; the others step over it in the stub (condition false).
             mi.cmd('-break-insert -c "cpu == 1" tick')
@@ -127,18 +130,18 @@ def test_non_stop_one_vcpu_stops_the_others_run():
             # Thread 2 (vCPU 1) is stopped in tick(cpu=1); threads 1 and 3 run on.
             assert stopped_threads(mi) == [2]
             assert mi.value("cpu", thread=2) == 1
-            pc2 = mi.value("$pc", thread=2)
+            pc2 = mi.value("(unsigned long)$pc", thread=2)
             t1 = mi.value("ticks[1]", thread=2)
             t0, t2 = mi.value("ticks[0]", thread=2), mi.value("ticks[2]", thread=2)
             poll_until(mi, "vCPU 0 and 2 count on", lambda: mi.value("ticks[0]", thread=2) > t0 + 2
                        and mi.value("ticks[2]", thread=2) > t2 + 2)
             assert mi.value("ticks[1]", thread=2) == t1  # the stopped one does not
-            assert mi.value("$pc", thread=2) == pc2
+            assert mi.value("(unsigned long)$pc", thread=2) == pc2
             # Step the stopped vCPU alone while the others run.
             mi.cmd("-exec-step-instruction --thread 2")
             m = mi.wait(r'^\*stopped,reason="end-stepping-range".*?thread-id="(\d+)"')
             assert m.group(1) == "2", m.string
-            assert mi.value("$pc", thread=2) != pc2
+            assert mi.value("(unsigned long)$pc", thread=2) != pc2
             assert stopped_threads(mi) == [2]
             # Interrupt vCPU 2 (thread 3) alone: it stops with signal 0, vCPU 0 runs on.
             mi.cmd("-exec-interrupt --thread 3")
@@ -149,9 +152,9 @@ def test_non_stop_one_vcpu_stops_the_others_run():
             t0 = mi.value("ticks[0]", thread=3)
             poll_until(mi, "vCPU 0 counts on", lambda: mi.value("ticks[0]", thread=3) > t0 + 2)
             assert mi.value("ticks[2]", thread=3) == t2
-            # ^C at gdb's terminal (vCtrlC): the running vCPU stops with SIGINT.
-            mi.p.send_signal(signal.SIGINT)
-            m = mi.wait(r'^\*stopped,reason="signal-received",signal-name="SIGINT".*?thread-id="(\d+)"')
+            # And the last running one: every vCPU is stopped now.
+            mi.cmd("-exec-interrupt --thread 1")
+            m = mi.wait(r'^\*stopped,.*?thread-id="(\d+)"')
             assert m.group(1) == "1", m.string
             assert stopped_threads(mi) == [1, 2, 3]
             frozen = [mi.value("ticks[%d]" % i, thread=1) for i in range(3)]
@@ -166,3 +169,40 @@ def test_non_stop_one_vcpu_stops_the_others_run():
         finally:
             mi.close()
         assert vm.proc.poll() is None, vm.stderr()  # still ticking, undisturbed
+
+
+def test_non_stop_ctrl_c_stops_one_thread():
+    """^C at gdb's terminal in non-stop mode (vCtrlC): one running vCPU stops with SIGINT."""
+    with Vmm(["-S", "-c", "2", "--format", "raw32", SMP]) as vm:
+        p = subprocess.Popen([GDB, "-q", "-nx", SMP_ELF], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        seen = b""
+        try:
+            p.stdin.write(b"set confirm off\nset non-stop on\ntarget remote %s\n"
+                          b"set var keep_ticking=1\nthread 1\ncontinue -a\n" % vm.sock.encode())
+            p.stdin.flush()
+            end = time.monotonic() + 60
+            while b"Continuing." not in seen and time.monotonic() < end:
+                r, _, _ = harness.select.select([p.stdout], [], [], 1)
+                if r:
+                    seen += os.read(p.stdout.fileno(), 4096)
+            assert b"Continuing." in seen, seen
+            time.sleep(1)
+            p.send_signal(signal.SIGINT)
+            out, _ = p.communicate(b"info threads\np ticks[1]\nshell sleep 1\np ticks[1]\n"
+                                   b"p ticks[0]\nshell sleep 1\np ticks[0]\ndetach\nquit\n",
+                                   timeout=60)
+        finally:
+            if p.poll() is None:
+                p.kill()
+        out = (seen + out).decode(errors="replace")
+        m = re.search(r'Thread (\d) "vCPU (\d)" received signal SIGINT', out)
+        assert m, out
+        stopped, running = int(m.group(2)), 1 - int(m.group(2))
+        values = [int(v) for v in re.findall(r"^(?:\(gdb\) )*\$\d+ = (\d+)$", out, re.M)]
+        assert len(values) == 4, out
+        count = {1: values[0:2], 0: values[2:4]}  # each vCPU's ticks, 1 s apart
+        assert count[stopped][0] == count[stopped][1], out
+        assert count[running][1] > count[running][0], out
+        # gdb shows the other thread running.
+        assert re.search(r"^[ *] %d +Thread %d .*\(running\)" % (running + 1, running + 1), out, re.M), out

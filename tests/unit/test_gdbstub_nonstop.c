@@ -28,9 +28,13 @@ static struct sim_fixture *non_stop_fx(void)
 	CHECK(starts(fx_cmd(fx, "QNonStop:1"), "OK"));
 	CHECK_EQ(fx->t.set_non_stop_calls, 1);
 	CHECK(fx->t.non_stop);
-	/* Every thread is stopped: the attach stop first, then the others with signal 0. */
+	/*
+	 * Every thread is stopped: the attach stop first, alone in the '?'
+	 * sequence; the others, with signal 0, in a notification right after.
+	 */
 	CHECK(starts(fx_cmd(fx, "?"), "T05thread:1;"));
-	CHECK(starts(fx_cmd(fx, "vStopped"), "T00thread:2;"));
+	CHECK(starts(fx_cmd(fx, "vStopped"), "OK"));
+	CHECK(starts(fx_notification(fx), "Stop:T00thread:2;"));
 	CHECK(starts(fx_cmd(fx, "vStopped"), "T00thread:3;"));
 	CHECK(starts(fx_cmd(fx, "vStopped"), "T00thread:4;"));
 	CHECK(starts(fx_cmd(fx, "vStopped"), "OK"));
@@ -141,7 +145,8 @@ TEST(gdbstub_non_stop_question_mark_starts_over)
 	CHECK(fx_quiet(fx));
 	/* gdb lost track: '?' tells every stopped thread again, in thread order. */
 	CHECK(starts(fx_cmd(fx, "?"), "T05thread:2;swbreak:;"));
-	CHECK(starts(fx_cmd(fx, "vStopped"), "T05thread:4;hwbreak:;"));
+	CHECK(starts(fx_cmd(fx, "vStopped"), "OK"));
+	CHECK(starts(fx_notification(fx), "Stop:T05thread:4;hwbreak:;"));
 	CHECK(starts(fx_cmd(fx, "vStopped"), "OK"));
 	CHECK(starts(fx_cmd(fx, "vStopped"), "OK"));
 	fx_free(fx);
