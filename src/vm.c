@@ -344,16 +344,22 @@ bool vm_request_exit(struct vm *vm, int status, const char *reason)
 	return first;
 }
 
-void vm_pause(struct vm *vm)
+/* With run_lock held and a flag set that parks them: kick every vCPU and wait until all are parked. */
+static void park_all_locked(struct vm *vm)
 {
-	pthread_mutex_lock(&vm->run_lock);
-	vm->paused = true;
 	for (int i = 0; i < vm->ncpus; i++)
 		if (!vm->vcpus[i]->parked)
 			vcpu_kick(vm->vcpus[i]);
 	/* Each vCPU leaves KVM_RUN within one exit's time of the kick; no timeout needed. */
 	while (vm->nparked < vm->ncpus)
 		pthread_cond_wait(&vm->run_cond, &vm->run_lock);
+}
+
+void vm_pause(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->run_lock);
+	vm->paused = true;
+	park_all_locked(vm);
 	pthread_mutex_unlock(&vm->run_lock);
 }
 
@@ -374,11 +380,7 @@ void vm_hold(struct vm *vm)
 {
 	pthread_mutex_lock(&vm->run_lock);
 	vm->held = true;
-	for (int i = 0; i < vm->ncpus; i++)
-		if (!vm->vcpus[i]->parked)
-			vcpu_kick(vm->vcpus[i]);
-	while (vm->nparked < vm->ncpus)
-		pthread_cond_wait(&vm->run_cond, &vm->run_lock);
+	park_all_locked(vm);
 	pthread_mutex_unlock(&vm->run_lock);
 }
 

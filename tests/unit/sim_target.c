@@ -349,16 +349,20 @@ static int sim_detach(void *ctx)
 	return 0;
 }
 
+/* What every simulated target has. */
+#define SIM_BASE_OPS \
+	.num_threads = sim_num_threads, \
+	.read_regs = sim_read_regs, \
+	.write_regs = sim_write_regs, \
+	.read_reg = sim_read_reg, \
+	.write_reg = sim_write_reg, \
+	.read_mem = sim_read_mem, \
+	.write_mem = sim_write_mem, \
+	.insert_bp = sim_insert_bp, \
+	.remove_bp = sim_remove_bp
+
 const struct gdb_target_ops sim_ops = {
-	.num_threads = sim_num_threads,
-	.read_regs = sim_read_regs,
-	.write_regs = sim_write_regs,
-	.read_reg = sim_read_reg,
-	.write_reg = sim_write_reg,
-	.read_mem = sim_read_mem,
-	.write_mem = sim_write_mem,
-	.insert_bp = sim_insert_bp,
-	.remove_bp = sim_remove_bp,
+	SIM_BASE_OPS,
 	.resume = sim_resume,
 	.request_stop = sim_request_stop,
 	.range_step = true,
@@ -370,15 +374,7 @@ const struct gdb_target_ops sim_ops = {
 };
 
 const struct gdb_target_ops sim_ops_conditional = {
-	.num_threads = sim_num_threads,
-	.read_regs = sim_read_regs,
-	.write_regs = sim_write_regs,
-	.read_reg = sim_read_reg,
-	.write_reg = sim_write_reg,
-	.read_mem = sim_read_mem,
-	.write_mem = sim_write_mem,
-	.insert_bp = sim_insert_bp,
-	.remove_bp = sim_remove_bp,
+	SIM_BASE_OPS,
 	.conditional_breakpoints = true,
 	.resume = sim_resume,
 	.request_stop = sim_request_stop,
@@ -391,15 +387,7 @@ const struct gdb_target_ops sim_ops_conditional = {
 };
 
 const struct gdb_target_ops sim_ops_non_stop = {
-	.num_threads = sim_num_threads,
-	.read_regs = sim_read_regs,
-	.write_regs = sim_write_regs,
-	.read_reg = sim_read_reg,
-	.write_reg = sim_write_reg,
-	.read_mem = sim_read_mem,
-	.write_mem = sim_write_mem,
-	.insert_bp = sim_insert_bp,
-	.remove_bp = sim_remove_bp,
+	SIM_BASE_OPS,
 	.resume = sim_resume,
 	.request_stop = sim_request_stop,
 	.range_step = true,
