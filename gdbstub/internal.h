@@ -22,6 +22,13 @@
 #include "gdbstub.h"
 #include "text.h"
 
+/*
+ * The one process id we show when gdb speaks multiprocess: the VM. gdb needs
+ * a real pid (not its "fake" 42000) before it reads /proc/PID/... files
+ * through vFile (hostio.c), which its gcore does.
+ */
+#define RSP_PID 1
+
 /* A stop reply: "T05thread:ff;watch:ffffffffffffffff;" plus expedited registers. */
 #define RSP_STOP_REPLY_MAX 1024
 
@@ -77,6 +84,7 @@ struct gdb_server {
 	bool client_swbreak;  /* gdb said swbreak+ / hwbreak+ in qSupported */
 	bool client_hwbreak;
 	bool list_threads_in_stop; /* lldb's QListThreadsInStopReply */
+	bool multiprocess;    /* gdb said multiprocess+: thread ids are "pPID.TID" */
 
 	/* Receiving (framing.c). */
 	enum rsp_rx_state rx;
@@ -138,6 +146,8 @@ unsigned rsp_current_vcpu(const struct gdb_server *s);
 /* Read all registers (scratch must not be in use) or one register into out. */
 int rsp_read_one_reg(struct gdb_server *s, unsigned vcpu, unsigned regno, uint8_t *out);
 int rsp_write_one_reg(struct gdb_server *s, unsigned vcpu, unsigned regno, const uint8_t *val);
+/* Thread id tid as gdb expects it on the wire: "TID", or "pPID.TID" with multiprocess. */
+void rsp_put_thread(const struct gdb_server *s, struct rsp_buf *b, unsigned tid);
 /* Reply to a qXfer read of data[0..total) at offset/length. */
 enum rsp_result rsp_reply_xfer(struct gdb_server *s, const char *data, size_t total,
 			       uint64_t offset, uint64_t length);

@@ -173,6 +173,14 @@ int rsp_write_one_reg(struct gdb_server *s, unsigned vcpu, unsigned regno, const
 	return s->ops->write_regs(s->target, vcpu, s->scratch);
 }
 
+void rsp_put_thread(const struct gdb_server *s, struct rsp_buf *b, unsigned tid)
+{
+	if (s->multiprocess)
+		rsp_printf(b, "p%x.%x", RSP_PID, tid);
+	else
+		rsp_printf(b, "%x", tid);
+}
+
 enum rsp_result rsp_reply_xfer(struct gdb_server *s, const char *data, size_t total,
 			       uint64_t offset, uint64_t length)
 {
@@ -269,6 +277,7 @@ static void reset_protocol(struct gdb_server *s)
 	s->client_swbreak = false;
 	s->client_hwbreak = false;
 	s->list_threads_in_stop = false;
+	s->multiprocess = false;
 	s->frame_len = 0;
 	s->naks = 0;
 	s->g_thread = 0;

@@ -68,11 +68,12 @@ struct range_list {
 };
 
 /* One mapped page: grows the last range when it continues it in both address spaces. */
-static int add_page(void *ctx, uint64_t gva, uint64_t gpa, uint64_t size)
+static int add_page(void *ctx, uint64_t gva, uint64_t gpa, uint64_t size, unsigned rights)
 {
 	struct range_list *l = ctx;
 	struct core_range *last = l->n ? &l->r[l->n - 1] : NULL;
 
+	(void)rights;
 	if (!guest_mem_ptr(l->mem, gpa, size))
 		return 0; /* MMIO or nothing: not in the file */
 	if (last && last->vaddr + last->size == gva && last->gpa + last->size == gpa) {
