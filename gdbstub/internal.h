@@ -15,6 +15,7 @@
  *   query.c        qSupported, qXfer:features, QStartNoAckMode, small queries
  *   monitor.c      qRcmd and the console monitor commands print to
  *   lldb.c         packets only lldb sends: qHostInfo, qProcessInfo, x, ...
+ *   hostio.c       vFile: gdb's file I/O on the target, a tiny read-only /proc
  */
 #ifndef MINIKVM_GDBSTUB_INTERNAL_H
 #define MINIKVM_GDBSTUB_INTERNAL_H
@@ -28,6 +29,15 @@
  * through vFile (hostio.c), which its gcore does.
  */
 #define RSP_PID 1
+
+/* Files gdb may have open at once through vFile (hostio.c). */
+#define RSP_MAX_FILES 8
+
+/* A file of hostio.c's read-only /proc, open for gdb. */
+struct rsp_file {
+	bool used;
+	unsigned vcpu;      /* whose address space /proc/PID/maps describes */
+};
 
 /* A stop reply: "T05thread:ff;watch:ffffffffffffffff;" plus expedited registers. */
 #define RSP_STOP_REPLY_MAX 1024
@@ -122,6 +132,9 @@ struct gdb_server {
 	char *tdesc;
 	size_t tdesc_len;
 
+	/* vFile's open files (hostio.c). */
+	struct rsp_file files[RSP_MAX_FILES];
+
 	/* Monitor output not yet sent (monitor.c); lives in scratch. */
 	size_t console_len;
 	bool in_monitor;
@@ -196,6 +209,10 @@ enum rsp_result rsp_cmd_attached(struct gdb_server *s, struct rsp_cursor *args);
 enum rsp_result rsp_cmd_symbol(struct gdb_server *s, struct rsp_cursor *args);
 
 enum rsp_result rsp_cmd_monitor(struct gdb_server *s, struct rsp_cursor *args);
+
+enum rsp_result rsp_cmd_hostio(struct gdb_server *s, struct rsp_cursor *args);
+/* Close every file gdb left open (a new connection starts with none). */
+void rsp_hostio_reset(struct gdb_server *s);
 
 enum rsp_result rsp_cmd_host_info(struct gdb_server *s, struct rsp_cursor *args);
 enum rsp_result rsp_cmd_process_info(struct gdb_server *s, struct rsp_cursor *args);

@@ -65,6 +65,7 @@ static const struct command commands[] = {
 	{ "qProcessInfo", NAME, false, rsp_cmd_process_info },
 	{ "qThreadStopInfo", LETTER, true, rsp_cmd_thread_stop_info },
 	{ "QListThreadsInStopReply", NAME, false, rsp_cmd_list_threads_in_stop },
+	{ "vFile", NAME, true, rsp_cmd_hostio },
 	/* Everything else, e.g. qOffsets, qTStatus, vMustReplyEmpty: empty reply. */
 };
 
@@ -278,6 +279,7 @@ static void reset_protocol(struct gdb_server *s)
 	s->client_hwbreak = false;
 	s->list_threads_in_stop = false;
 	s->multiprocess = false;
+	rsp_hostio_reset(s);
 	s->frame_len = 0;
 	s->naks = 0;
 	s->g_thread = 0;
