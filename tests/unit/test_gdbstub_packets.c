@@ -139,6 +139,11 @@ TEST(gdbstub_target_xml_chunked)
 		CHECK(strstr(xml, "<feature name=\"org.gnu.gdb.i386.sse\">") != NULL);
 		CHECK(strstr(xml, "<feature name=\"org.gnu.gdb.i386.segments\">") != NULL);
 		CHECK(strstr(xml, "<reg name=\"cr3\" bitsize=\"64\"") != NULL);
+		/* gdb's x86-64 GNU/Linux support (and its gcore) wants orig_rax in this feature. */
+		CHECK(strstr(xml, "</architecture>\n<osabi>GNU/Linux</osabi>\n") != NULL);
+		CHECK(strstr(xml, "<feature name=\"org.gnu.gdb.i386.linux\">\n"
+				  "<reg name=\"orig_rax\" bitsize=\"64\" type=\"int\" regnum=\"66\"/>\n"
+				  "</feature>") != NULL);
 		check_xml_registers(xml, &gdb_arch_x86_64);
 	}
 	free(xml);
@@ -162,6 +167,9 @@ TEST(gdbstub_target_xml_i386)
 		CHECK(strstr(xml, "<architecture>i386</architecture>") != NULL);
 		/* gdb only takes org.gnu.gdb.i386.segments on amd64. */
 		CHECK(strstr(xml, "segments") == NULL);
+		CHECK(strstr(xml, "<osabi>GNU/Linux</osabi>") != NULL);
+		CHECK(strstr(xml, "<feature name=\"org.gnu.gdb.i386.linux\">\n"
+				  "<reg name=\"orig_eax\" bitsize=\"32\" type=\"int\"") != NULL);
 		check_xml_registers(xml, &gdb_arch_i386);
 	}
 	free(xml);
