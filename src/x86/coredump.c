@@ -97,16 +97,25 @@ static int add_page(void *ctx, uint64_t gva, uint64_t gpa, uint64_t size, unsign
 	return 0;
 }
 
-int arch_core_virtual_ranges(struct vcpu *vcpu, struct core_range **out, unsigned *n)
+/* The registers that define the vCPU's paging (what page_table_each() walks). */
+static int vcpu_paging_regs(struct vcpu *vcpu, struct paging_regs *p)
 {
-	struct range_list l = { .mem = &vcpu->vm->mem };
 	struct kvm_sregs s;
-	struct paging_regs p;
-	int r;
 
 	if (ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0)
 		return -errno;
-	p = (struct paging_regs){ .cr0 = s.cr0, .cr3 = s.cr3, .cr4 = s.cr4, .efer = s.efer };
+	*p = (struct paging_regs){ .cr0 = s.cr0, .cr3 = s.cr3, .cr4 = s.cr4, .efer = s.efer };
+	return 0;
+}
+
+int arch_core_virtual_ranges(struct vcpu *vcpu, struct core_range **out, unsigned *n)
+{
+	struct range_list l = { .mem = &vcpu->vm->mem };
+	struct paging_regs p;
+	int r = vcpu_paging_regs(vcpu, &p);
+
+	if (r < 0)
+		return r;
 	if (paging_mode(&p) == PAGING_NONE)
 		return 0; /* paging off: virtual is physical, the identity ranges stay */
 	r = page_table_each(&vcpu->vm->mem, &p, add_page, &l);
@@ -211,13 +220,11 @@ int arch_gdb_memory_regions(struct vcpu *vcpu, int (*fn)(void *fnctx, const stru
 {
 	const struct guest_mem *mem = &vcpu->vm->mem;
 	struct region_walk w = { .mem = mem, .fn = fn, .fnctx = fnctx };
-	struct kvm_sregs s;
 	struct paging_regs p;
-	int r;
+	int r = vcpu_paging_regs(vcpu, &p);
 
-	if (ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0)
-		return -errno;
-	p = (struct paging_regs){ .cr0 = s.cr0, .cr3 = s.cr3, .cr4 = s.cr4, .efer = s.efer };
+	if (r < 0)
+		return r;
 	if (paging_mode(&p) == PAGING_NONE) {
 		struct core_range ram[2];
 		unsigned n = coredump_ram_ranges(mem, ram);
