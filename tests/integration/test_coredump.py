@@ -216,6 +216,42 @@ R["message_bytes"] = ex("x/21xb &message")
         shutil.rmtree(d, ignore_errors=True)
 
 
+def test_gdb_gcore_of_a_32_bit_guest_with_paging_off():
+    """The i386 layout (orig_eax) and a guest without page tables: the core
+    holds RAM at its physical addresses; gdb's `set $pc` (which also writes
+    orig_eax) is harmless."""
+    elf = guest("elf32.elf")
+    d = tempfile.mkdtemp(prefix="minikvm-gcore-")
+    core = os.path.join(d, "gcore32.core")
+    try:
+        with Vmm(["-S", "-m", "16", elf]) as vm:
+            r = run_gdb(vm, elf, r'''
+ex("break main")
+ex("continue")
+R["regs"] = [ev("$eip"), ev("$esp"), ev("$ebp"), ev("$eflags")]
+R["orig_eax"] = ev("$orig_eax")
+R["maps"] = ex("info proc mappings")
+R["gcore"] = ex("gcore %s")
+ex("set $pc = $pc")
+ex("delete")
+ex("continue")
+''' % core)
+            assert vm.finish() == 5  # elf32's own exit: it ran on unharmed
+        assert r["gcore"] == "Saved corefile %s\n" % core, r["gcore"]
+        assert r["orig_eax"] == -1
+        assert "0x0  0x1000000  0x1000000        0x0  rwxp" in r["maps"], r["maps"]
+        c = gdb_on_core(elf, core, r'''
+R["regs"] = [ev("$eip"), ev("$esp"), ev("$ebp"), ev("$eflags")]
+R["bt"] = frames()
+R["data_word"] = ev("data_word")
+''')
+        assert c["regs"] == r["regs"], (c["regs"], r["regs"])
+        assert c["bt"] == ["main"]
+        assert c["data_word"] == 0xfeedc0de
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def test_dump_to_unwritable_path_is_an_error_and_the_guest_goes_on():
     d = tempfile.mkdtemp(prefix="minikvm-core-")
     try:
