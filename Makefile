@@ -72,14 +72,14 @@ include guest/guest.mk
 # scripts/onkvm runs it here when /dev/kvm works, else on Debian's kernel
 # under QEMU with emulated AMD-V (no network in there: Debian's kernel for
 # the Linux tests is fetched first, out here).
-# On the emulated host the suite takes about 3 minutes. That host's kernel
-# has been seen to freeze now and then (soft lockups of the vCPU and PIT
-# threads of a guest under the nested KVM, QEMU TCG underneath): it then
-# panics at once and onkvm exits 124, as after 8 minutes without an end
-# (the suite takes 2-3 minutes alone; the timeout also catches a freeze
-# the kernel cannot see, both CPUs stuck in the nested guest);
-# the suite then runs once more, saying so.
-ONKVM := ONKVM_TIMEOUT=480 scripts/onkvm
+# On the emulated host the suite takes about 8 minutes (Linux's gdb scripts
+# alone about 3). That host's kernel has been seen to freeze now and then
+# (soft lockups of the vCPU and PIT threads of a guest under the nested KVM,
+# QEMU TCG underneath): it then panics at once and onkvm exits 124, as after
+# 20 minutes without an end (the timeout also catches a freeze the kernel
+# cannot see, both CPUs stuck in the nested guest); the suite then runs once
+# more, saying so.
+ONKVM := ONKVM_TIMEOUT=1200 scripts/onkvm
 RUN_TESTS = MINIKVM_LINUX_ENV=$(BUILD)/linux.env $(ONKVM) python3 tests/run.py --minikvm $(1) --unit $(2)
 test: minikvm $(BUILD)/minikvm-nodebug guests $(BUILD)/unit_tests test-prereqs
 	$(call RUN_TESTS,$(BUILD)/minikvm,$(BUILD)/unit_tests) || { s=$$?; [ $$s = 124 ] || exit $$s; \

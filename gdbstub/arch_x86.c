@@ -13,6 +13,16 @@
  * accepts any feature name and makes its registers available by name
  * ("p $cr3", "info registers cr3"), so they live in "org.minikvm.x86.sys",
  * in the "system" register group, with flag types that decode their bits.
+ *
+ * Both layouts say <osabi>GNU/Linux</osabi> and carry gdb's
+ * org.gnu.gdb.i386.linux feature (one register, orig_rax / orig_eax), which
+ * no CPU has: it is Linux's "system call number being restarted" slot. gdb's
+ * x86 GNU/Linux support sets itself up only when the feature is there, and
+ * only then can gdb's own `gcore` write a core (its thread notes are the
+ * OS ABI's code). A debug stub has no system call to restart, so the
+ * register reads -1 and a write (gdb writes -1 whenever it sets the pc) is
+ * kept until the vCPU runs again. gdb picks GNU/Linux for a bare ELF anyway
+ * (Debian's default OS ABI); see docs/gdb.md, "gdb's own gcore".
  */
 #include "arch_x86.h"
 
@@ -120,22 +130,24 @@
 	"<field name=\"FFXSR\" start=\"14\" end=\"14\"/>"                      \
 	"</flags>\n"
 
-enum { F_CORE, F_SSE, F_SEGMENTS, F_SYS };
+enum { F_CORE, F_SSE, F_SEGMENTS, F_SYS, F_LINUX };
 /* i386 has no segments feature: gdb 13 only expects it on amd64 and trips
  * an internal assertion (tdesc_use_registers) when a 32-bit one has it. */
-enum { F_I386_SYS = F_SEGMENTS };
+enum { F_I386_SYS = F_SEGMENTS, F_I386_LINUX };
 
 static const struct gdb_feature x86_64_features[] = {
 	[F_CORE] = { "org.gnu.gdb.i386.core", EFLAGS_TYPE },
 	[F_SSE] = { "org.gnu.gdb.i386.sse", SSE_TYPES },
 	[F_SEGMENTS] = { "org.gnu.gdb.i386.segments", NULL },
 	[F_SYS] = { "org.minikvm.x86.sys", CR_TYPES("8") },
+	[F_LINUX] = { "org.gnu.gdb.i386.linux", NULL },
 };
 
 static const struct gdb_feature i386_features[] = {
 	[F_CORE] = { "org.gnu.gdb.i386.core", EFLAGS_TYPE },
 	[F_SSE] = { "org.gnu.gdb.i386.sse", SSE_TYPES },
 	[F_I386_SYS] = { "org.minikvm.x86.sys", CR_TYPES("4") },
+	[F_I386_LINUX] = { "org.gnu.gdb.i386.linux", NULL },
 };
 
 #define REG(n, bits, t, g, f, i) \
@@ -185,6 +197,7 @@ static const struct gdb_reg x86_64_regs[] = {
 	SYS("cr4", 64, "x86_cr4", GDB_X86_CR4),
 	SYS("cr8", 64, "int", GDB_X86_CR8),
 	SYS("efer", 64, "x86_efer", GDB_X86_EFER),
+	REG("orig_rax", 64, "int", NULL, F_LINUX, GDB_X86_ORIG_RAX),
 };
 
 static const struct gdb_reg i386_regs[] = {
@@ -205,6 +218,7 @@ static const struct gdb_reg i386_regs[] = {
 	SYS32("cr3", 32, "data_ptr", GDB_X86_CR3),
 	SYS32("cr4", 32, "x86_cr4", GDB_X86_CR4),
 	SYS32("efer", 64, "x86_efer", GDB_X86_EFER),
+	REG("orig_eax", 32, "int", NULL, F_I386_LINUX, GDB_X86_ORIG_RAX),
 };
 
 /* gdbserver sends the frame pointer, stack pointer and pc with every stop. */
@@ -215,6 +229,7 @@ static const uint16_t i386_expedite[] = { 5, 4, 8 };     /* ebp esp eip */
 
 const struct gdb_arch gdb_arch_x86_64 = {
 	.name = "i386:x86-64",
+	.osabi = "GNU/Linux",
 	.triple = "x86_64-unknown-none-elf",
 	.features = x86_64_features,
 	.nfeatures = ARRAY_LEN(x86_64_features),
@@ -227,6 +242,7 @@ const struct gdb_arch gdb_arch_x86_64 = {
 
 const struct gdb_arch gdb_arch_i386 = {
 	.name = "i386",
+	.osabi = "GNU/Linux",
 	.triple = "i386-unknown-none-elf",
 	.features = i386_features,
 	.nfeatures = ARRAY_LEN(i386_features),
@@ -281,6 +297,7 @@ static struct field state_field(struct gdb_x86_state *st, unsigned id)
 		case GDB_X86_CR4: f.u64 = &st->cr4; break;
 		case GDB_X86_CR8: f.u64 = &st->cr8; break;
 		case GDB_X86_EFER: f.u64 = &st->efer; break;
+		case GDB_X86_ORIG_RAX: f.u64 = &st->orig_rax; break;
 		default: break;
 		}
 	}

@@ -28,6 +28,7 @@ enum gdb_x86_reg {
 	GDB_X86_FS_BASE, GDB_X86_GS_BASE, GDB_X86_K_GS_BASE,
 	GDB_X86_CR0, GDB_X86_CR2, GDB_X86_CR3, GDB_X86_CR4, GDB_X86_CR8,
 	GDB_X86_EFER,
+	GDB_X86_ORIG_RAX, /* Linux's orig_rax/orig_eax: see arch_x86.c */
 	GDB_X86_NUM_IDS,
 };
 
@@ -49,6 +50,7 @@ struct gdb_x86_state {
 	uint32_t mxcsr;
 	uint64_t fs_base, gs_base, k_gs_base;
 	uint64_t cr0, cr2, cr3, cr4, cr8, efer;
+	uint64_t orig_rax;    /* no CPU register: -1 ("not in a system call") unless gdb wrote it */
 };
 
 /* State -> raw registers of the layout (gdb_arch_regs_size(arch) bytes). */

@@ -109,6 +109,13 @@ void gdb_console_write(struct gdb_console *out, const char *text, size_t len);
 void gdb_console_printf(struct gdb_console *out, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* One stretch of a vCPU's address space (gdb_target_ops.memory_regions). */
+struct gdb_mem_region {
+	uint64_t start, size;   /* [start, start + size) does not wrap */
+	bool write, exec;       /* readable, always */
+};
+typedef int (*gdb_region_fn)(void *fnctx, const struct gdb_mem_region *r);
+
 struct gdb_monitor_cmd {
 	const char *name;  /* may be several words: "info sregs" */
 	const char *args;  /* usage, e.g. "ADDR", or NULL */
@@ -206,6 +213,16 @@ struct gdb_target_ops {
 	 * resume()). Called on 'D' and when gdb goes away.
 	 */
 	int (*detach)(void *ctx);
+
+	/*
+	 * The memory a core file of the target should hold, as vcpu sees it:
+	 * fn once per region, in ascending address order, non-overlapping;
+	 * fn returning non-zero stops the walk with that value. Served to gdb
+	 * as /proc/PID/maps (hostio.c), which gdb's `gcore` reads, and gdb
+	 * reads every byte listed: keep it to memory that exists, and bounded.
+	 * Optional: without it that file does not exist.
+	 */
+	int (*memory_regions)(void *ctx, unsigned vcpu, gdb_region_fn fn, void *fnctx);
 };
 
 struct gdb_server_config {

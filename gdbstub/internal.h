@@ -16,12 +16,29 @@
  *   query.c        qSupported, qXfer:features, QStartNoAckMode, small queries
  *   monitor.c      qRcmd and the console monitor commands print to
  *   lldb.c         packets only lldb sends: qHostInfo, qProcessInfo, x, ...
+ *   hostio.c       vFile: gdb's file I/O on the target, a tiny read-only /proc
  */
 #ifndef MINIKVM_GDBSTUB_INTERNAL_H
 #define MINIKVM_GDBSTUB_INTERNAL_H
 
 #include "gdbstub.h"
 #include "text.h"
+
+/*
+ * The one process id we show when gdb speaks multiprocess: the VM. gdb needs
+ * a real pid (not its "fake" 42000) before it reads /proc/PID/... files
+ * through vFile (hostio.c), which its gcore does.
+ */
+#define RSP_PID 1
+
+/* Files gdb may have open at once through vFile (hostio.c). */
+#define RSP_MAX_FILES 8
+
+/* A file of hostio.c's read-only /proc, open for gdb. */
+struct rsp_file {
+	bool used;
+	unsigned vcpu;      /* whose address space /proc/PID/maps describes */
+};
 
 /* A stop reply: "T05thread:ff;watch:ffffffffffffffff;" plus expedited registers. */
 #define RSP_STOP_REPLY_MAX 1024
@@ -82,6 +99,7 @@ struct gdb_server {
 	bool client_swbreak;  /* gdb said swbreak+ / hwbreak+ in qSupported */
 	bool client_hwbreak;
 	bool list_threads_in_stop; /* lldb's QListThreadsInStopReply */
+	bool multiprocess;    /* gdb said multiprocess+: thread ids are "pPID.TID" */
 
 	/* Receiving (framing.c). */
 	enum rsp_rx_state rx;
@@ -137,6 +155,9 @@ struct gdb_server {
 	char *tdesc;
 	size_t tdesc_len;
 
+	/* vFile's open files (hostio.c). */
+	struct rsp_file files[RSP_MAX_FILES];
+
 	/* Monitor output not yet sent (monitor.c); lives in scratch. */
 	size_t console_len;
 	bool in_monitor;
@@ -162,6 +183,8 @@ unsigned rsp_current_vcpu(const struct gdb_server *s);
 /* Read all registers (scratch must not be in use) or one register into out. */
 int rsp_read_one_reg(struct gdb_server *s, unsigned vcpu, unsigned regno, uint8_t *out);
 int rsp_write_one_reg(struct gdb_server *s, unsigned vcpu, unsigned regno, const uint8_t *val);
+/* Thread id tid as gdb expects it on the wire: "TID", or "pPID.TID" with multiprocess. */
+void rsp_put_thread(const struct gdb_server *s, struct rsp_buf *b, unsigned tid);
 /* Reply to a qXfer read of data[0..total) at offset/length. */
 enum rsp_result rsp_reply_xfer(struct gdb_server *s, const char *data, size_t total,
 			       uint64_t offset, uint64_t length);
@@ -210,6 +233,10 @@ enum rsp_result rsp_cmd_attached(struct gdb_server *s, struct rsp_cursor *args);
 enum rsp_result rsp_cmd_symbol(struct gdb_server *s, struct rsp_cursor *args);
 
 enum rsp_result rsp_cmd_monitor(struct gdb_server *s, struct rsp_cursor *args);
+
+enum rsp_result rsp_cmd_hostio(struct gdb_server *s, struct rsp_cursor *args);
+/* Close every file gdb left open (a new connection starts with none). */
+void rsp_hostio_reset(struct gdb_server *s);
 
 enum rsp_result rsp_cmd_host_info(struct gdb_server *s, struct rsp_cursor *args);
 enum rsp_result rsp_cmd_process_info(struct gdb_server *s, struct rsp_cursor *args);

@@ -13,11 +13,15 @@
 
 #include "internal.h"
 
-/* Note gdb's features we act on: swbreak+/hwbreak+ allow those stop reasons. */
+/*
+ * Note gdb's features we act on: swbreak+/hwbreak+ allow those stop reasons;
+ * multiprocess+ makes thread ids "pPID.TID".
+ */
 static void client_features(struct gdb_server *s, struct rsp_cursor *args)
 {
 	s->client_swbreak = false;
 	s->client_hwbreak = false;
+	s->multiprocess = false;
 	if (!rsp_eat(args, ':'))
 		return;
 	while (!rsp_at_end(args)) {
@@ -31,6 +35,8 @@ static void client_features(struct gdb_server *s, struct rsp_cursor *args)
 			s->client_swbreak = true;
 		if (n == 8 && memcmp(start, "hwbreak+", 8) == 0)
 			s->client_hwbreak = true;
+		if (n == 13 && memcmp(start, "multiprocess+", 13) == 0)
+			s->multiprocess = true;
 		rsp_eat(args, ';');
 	}
 }
@@ -40,11 +46,14 @@ enum rsp_result rsp_cmd_supported(struct gdb_server *s, struct rsp_cursor *args)
 	client_features(s, args);
 	/*
 	 * Advertise only what is implemented: breakpoint stop reasons if the
-	 * target has breakpoints, target-side conditions if it evaluates them;
-	 * never multiprocess (one VM, plain thread ids).
+	 * target has breakpoints, target-side conditions if it evaluates them.
+	 * Multiprocess (one process, the VM, pid RSP_PID) when gdb offers it:
+	 * without it gdb makes up a pid and will not read /proc/PID/maps,
+	 * which its gcore needs (hostio.c). lldb does not offer it.
 	 */
 	rsp_printf(&s->reply, "PacketSize=%x;QStartNoAckMode+;qXfer:features:read+;"
-		   "qXfer:threads:read+;vContSupported+;multiprocess-", GDB_PACKET_SIZE);
+		   "qXfer:threads:read+;vContSupported+;multiprocess%c", GDB_PACKET_SIZE,
+		   s->multiprocess ? '+' : '-');
 	if (s->ops->insert_bp)
 		rsp_puts(&s->reply, ";swbreak+;hwbreak+");
 	/* Conditions in Z0/Z1, evaluated by gdb_server_bp_should_stop(). */

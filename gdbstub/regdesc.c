@@ -70,6 +70,8 @@ size_t gdb_arch_target_xml(const struct gdb_arch *arch, char *buf, size_t size)
 		     "<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n"
 		     "<target version=\"1.0\">\n");
 	rsp_printf(&b, "<architecture>%s</architecture>\n", arch->name);
+	if (arch->osabi)
+		rsp_printf(&b, "<osabi>%s</osabi>\n", arch->osabi);
 	for (unsigned f = 0; f < arch->nfeatures; f++)
 		put_feature(&b, arch, f);
 	rsp_puts(&b, "</target>\n");

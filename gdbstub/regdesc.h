@@ -31,6 +31,7 @@ struct gdb_reg {
 
 struct gdb_arch {
 	const char *name; /* tdesc <architecture>: "i386:x86-64", "i386" */
+	const char *osabi; /* tdesc <osabi>, e.g. "GNU/Linux", or NULL */
 	const char *triple; /* for lldb (qHostInfo): "x86_64-unknown-none-elf", or NULL */
 	const struct gdb_feature *features;
 	unsigned nfeatures;

@@ -24,6 +24,18 @@ bool rsp_is_exit(const struct gdb_stop_event *ev)
 	return ev->reason == GDB_STOP_EXITED || ev->reason == GDB_STOP_TERMINATED;
 }
 
+/* "TSSthread:TID;" alone: the fallback when the full reply does not fit. */
+static size_t short_stop_reply(struct gdb_server *s, int signal, unsigned tid)
+{
+	struct rsp_buf b;
+
+	rsp_buf_init(&b, s->stop_reply, RSP_STOP_REPLY_MAX);
+	rsp_printf(&b, "T%02xthread:", (unsigned)signal & 0xff);
+	rsp_put_thread(s, &b, tid);
+	rsp_putc(&b, ';');
+	return b.len;
+}
+
 size_t rsp_build_stop_reply(struct gdb_server *s, const struct gdb_stop_event *ev)
 {
 	struct rsp_buf b;
@@ -31,13 +43,19 @@ size_t rsp_build_stop_reply(struct gdb_server *s, const struct gdb_stop_event *e
 	rsp_buf_init(&b, s->stop_reply, RSP_STOP_REPLY_MAX);
 	if (ev->reason == GDB_STOP_EXITED) {
 		rsp_printf(&b, "W%02x", (unsigned)ev->exit_code & 0xff);
+		if (s->multiprocess)
+			rsp_printf(&b, ";process:%x", RSP_PID);
 		return b.len;
 	}
 	if (ev->reason == GDB_STOP_TERMINATED) {
 		rsp_printf(&b, "X%02x", (unsigned)ev->signal & 0xff);
+		if (s->multiprocess)
+			rsp_printf(&b, ";process:%x", RSP_PID);
 		return b.len;
 	}
-	rsp_printf(&b, "T%02xthread:%x;", (unsigned)ev->signal & 0xff, ev->vcpu + 1);
+	rsp_printf(&b, "T%02xthread:", (unsigned)ev->signal & 0xff);
+	rsp_put_thread(s, &b, ev->vcpu + 1);
+	rsp_putc(&b, ';');
 	switch (ev->reason) {
 	case GDB_STOP_SWBREAK:
 		/* Only if gdb asked for it (qSupported swbreak+); older gdbs choke. */
@@ -95,6 +113,8 @@ static void send_stop_reply(struct gdb_server *s)
 {
 	size_t len = rsp_build_stop_reply(s, &s->last_stop);
 
+	if (!len) /* too many expedited registers: send it without them */
+		len = short_stop_reply(s, s->last_stop.signal, s->last_stop.vcpu + 1);
 	/* gdb makes the stopped thread its current one (remote.c record_currthread). */
 	if (!rsp_is_exit(&s->last_stop))
 		s->g_thread = (long)s->last_stop.vcpu + 1;
@@ -434,8 +454,7 @@ enum rsp_result rsp_cmd_thread_stop_info(struct gdb_server *s, struct rsp_cursor
 		ev = (struct gdb_stop_event){ .reason = GDB_STOP_SIGNAL, .vcpu = (unsigned)(tid - 1) };
 	len = rsp_build_stop_reply(s, &ev);
 	if (!len)
-		len = (size_t)snprintf(s->stop_reply, sizeof(s->stop_reply), "T%02xthread:%lx;",
-				       (unsigned)ev.signal & 0xff, tid);
+		len = short_stop_reply(s, ev.signal, (unsigned)tid);
 	rsp_put(&s->reply, s->stop_reply, len);
 	return RSP_REPLY;
 }

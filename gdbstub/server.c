@@ -68,6 +68,7 @@ static const struct command commands[] = {
 	{ "QNonStop", NAME, false, rsp_cmd_non_stop },
 	{ "vStopped", NAME, false, rsp_cmd_vstopped },
 	{ "vCtrlC", NAME, false, rsp_cmd_vctrlc },
+	{ "vFile", NAME, true, rsp_cmd_hostio },
 	/* Everything else, e.g. qOffsets, qTStatus, vMustReplyEmpty: empty reply. */
 };
 
@@ -178,6 +179,14 @@ int rsp_write_one_reg(struct gdb_server *s, unsigned vcpu, unsigned regno, const
 	return s->ops->write_regs(s->target, vcpu, s->scratch);
 }
 
+void rsp_put_thread(const struct gdb_server *s, struct rsp_buf *b, unsigned tid)
+{
+	if (s->multiprocess)
+		rsp_printf(b, "p%x.%x", RSP_PID, tid);
+	else
+		rsp_printf(b, "%x", tid);
+}
+
 enum rsp_result rsp_reply_xfer(struct gdb_server *s, const char *data, size_t total,
 			       uint64_t offset, uint64_t length)
 {
@@ -274,6 +283,8 @@ static void reset_protocol(struct gdb_server *s)
 	s->client_swbreak = false;
 	s->client_hwbreak = false;
 	s->list_threads_in_stop = false;
+	s->multiprocess = false;
+	rsp_hostio_reset(s);
 	s->frame_len = 0;
 	s->naks = 0;
 	s->g_thread = 0;

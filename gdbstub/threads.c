@@ -63,7 +63,8 @@ enum rsp_result rsp_cmd_thread_alive(struct gdb_server *s, struct rsp_cursor *ar
 enum rsp_result rsp_cmd_current_thread(struct gdb_server *s, struct rsp_cursor *args)
 {
 	(void)args;
-	rsp_printf(&s->reply, "QC%x", rsp_g_vcpu(s) + 1);
+	rsp_puts(&s->reply, "QC");
+	rsp_put_thread(s, &s->reply, rsp_g_vcpu(s) + 1);
 	return RSP_REPLY;
 }
 
@@ -71,8 +72,11 @@ enum rsp_result rsp_cmd_thread_list_first(struct gdb_server *s, struct rsp_curso
 {
 	(void)args;
 	rsp_putc(&s->reply, 'm');
-	for (unsigned i = 0; i < s->nthreads; i++)
-		rsp_printf(&s->reply, i ? ",%x" : "%x", i + 1);
+	for (unsigned i = 0; i < s->nthreads; i++) {
+		if (i)
+			rsp_putc(&s->reply, ',');
+		rsp_put_thread(s, &s->reply, i + 1);
+	}
 	return RSP_REPLY;
 }
 
@@ -113,7 +117,9 @@ enum rsp_result rsp_xfer_threads(struct gdb_server *s, struct rsp_cursor *args)
 	rsp_buf_init(&xml, (char *)s->scratch, GDB_PACKET_SIZE);
 	rsp_puts(&xml, "<?xml version=\"1.0\"?>\n<threads>\n");
 	for (unsigned i = 0; i < s->nthreads; i++) {
-		rsp_printf(&xml, "<thread id=\"%x\" core=\"%u\" name=\"vCPU %u\">", i + 1, i, i);
+		rsp_puts(&xml, "<thread id=\"");
+		rsp_put_thread(s, &xml, i + 1);
+		rsp_printf(&xml, "\" core=\"%u\" name=\"vCPU %u\">", i, i);
 		extra_info(s, i, text, sizeof(text));
 		rsp_put_xml_text(&xml, text);
 		rsp_puts(&xml, "</thread>\n");

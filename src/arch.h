@@ -83,6 +83,14 @@ struct core_range;
 extern const uint16_t arch_core_machine;
 int arch_core_notes(struct vcpu *vcpu, uint8_t **notes, size_t *len);
 int arch_core_virtual_ranges(struct vcpu *vcpu, struct core_range **out, unsigned *n);
+/*
+ * The memory a core of the guest should hold as vcpu sees it, for gdb's
+ * `gcore` (gdbstub's memory_regions op; src/x86/coredump.c says what is in
+ * it): fn per region, ascending. 0, fn's non-zero value, or -errno.
+ */
+struct gdb_mem_region;
+int arch_gdb_memory_regions(struct vcpu *vcpu, int (*fn)(void *fnctx, const struct gdb_mem_region *r),
+			    void *fnctx);
 
 /*
  * Debugging (src/x86/debug_hw.c, src/x86/probe.c).

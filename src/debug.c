@@ -397,6 +397,12 @@ static int op_monitor(void *ctx, unsigned vcpu, const char *cmd, struct gdb_cons
 	return arch_monitor(debug_vcpu(dbg, vcpu), cmd, out);
 }
 
+/* What gdb's gcore should write (gdbstub's /proc/PID/maps): the arch knows the page tables. */
+static int op_memory_regions(void *ctx, unsigned vcpu, gdb_region_fn fn, void *fnctx)
+{
+	return arch_gdb_memory_regions(debug_vcpu(ctx, vcpu), fn, fnctx);
+}
+
 static const struct gdb_target_ops debug_ops = {
 	.num_threads = op_num_threads,
 	.read_regs = op_read_regs,
@@ -416,6 +422,7 @@ static const struct gdb_target_ops debug_ops = {
 	.monitor = op_monitor,
 	.kill = op_kill,
 	.detach = op_detach,
+	.memory_regions = op_memory_regions,
 };
 
 /* ---- the connection ---- */

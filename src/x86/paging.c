@@ -175,18 +175,34 @@ struct table_walk {
 	page_fn fn;
 	void *ctx;
 	unsigned bits;        /* virtual address width: 48 or 57 (sign extension), else 0 */
+	bool nx;              /* EFER.NXE: the XD bit means something */
 	unsigned long tables; /* read so far */
 };
 
-static int emit(struct table_walk *t, uint64_t va, uint64_t gpa, uint64_t size)
+static int emit(struct table_walk *t, uint64_t va, uint64_t gpa, uint64_t size, unsigned rights)
 {
 	if (t->bits && (va & (1ULL << (t->bits - 1))))
 		va |= ~((1ULL << t->bits) - 1); /* canonical: copy the top bit upwards */
-	return t->fn(t->ctx, va, gpa, size);
+	return t->fn(t->ctx, va, gpa, size, rights);
+}
+
+/* The rights left after entry e: every level must allow a right for the page to have it. */
+static unsigned entry_rights(const struct table_walk *t, uint64_t e, unsigned above)
+{
+	unsigned r = above;
+
+	if (!(e & RW))
+		r &= ~PAGE_MAP_WRITE;
+	if (!(e & US))
+		r &= ~PAGE_MAP_USER;
+	if (t->nx && (e & XD))
+		r &= ~PAGE_MAP_EXEC;
+	return r;
 }
 
 /* A table of 8-byte entries at gpa table, level counting down to 1 (PTE); base: what entry 0 maps. */
-static int each_long(struct table_walk *t, uint64_t table, int level, uint64_t base, unsigned entries)
+static int each_long(struct table_walk *t, uint64_t table, int level, uint64_t base, unsigned entries,
+		     unsigned rights)
 {
 	unsigned shift = 12 + 9 * (level - 1);
 
@@ -198,10 +214,13 @@ static int each_long(struct table_walk *t, uint64_t table, int level, uint64_t b
 
 		if (guest_mem_read(t->mem, table + i * 8ULL, &e, 8) || !(e & P))
 			continue;
+		/* PAE's PDPTEs have no R/W, U/S or XD bits (SDM vol. 3 §4.4.1). */
+		unsigned below = entries == 4 ? rights : entry_rights(t, e, rights);
+
 		if (level == 1 || ((level == 2 || level == 3) && (e & PS)))
-			r = emit(t, va, e & ADDR52 & ~((1ULL << shift) - 1), 1ULL << shift);
+			r = emit(t, va, e & ADDR52 & ~((1ULL << shift) - 1), 1ULL << shift, below);
 		else
-			r = each_long(t, e & ADDR52, level - 1, va, 512);
+			r = each_long(t, e & ADDR52, level - 1, va, 512, below);
 		if (r)
 			return r;
 	}
@@ -216,13 +235,17 @@ static int each_32(struct table_walk *t, const struct paging_regs *r)
 
 		if (guest_mem_read(t->mem, (r->cr3 & 0xFFFFF000ULL) + i * 4, &pde, 4) || !(pde & P))
 			continue;
+		unsigned rights = entry_rights(t, pde, PAGE_MAP_WRITE | PAGE_MAP_USER | PAGE_MAP_EXEC);
+
 		if ((pde & PS) && (r->cr4 & CR4_PSE)) {
-			rc = emit(t, va, (pde & 0xFFC00000ULL) | (((pde >> 13) & 0xFF) << 32), 4ULL << 20);
+			rc = emit(t, va, (pde & 0xFFC00000ULL) | (((pde >> 13) & 0xFF) << 32), 4ULL << 20,
+				  rights);
 		} else {
 			for (uint64_t j = 0; j < 1024 && !rc; j++) {
 				pte = 0;
 				if (!guest_mem_read(t->mem, (pde & 0xFFFFF000ULL) + j * 4, &pte, 4) && (pte & P))
-					rc = emit(t, va | (j << 12), pte & 0xFFFFF000ULL, 4096);
+					rc = emit(t, va | (j << 12), pte & 0xFFFFF000ULL, 4096,
+						  entry_rights(t, pte, rights));
 			}
 		}
 		if (rc)
@@ -233,21 +256,23 @@ static int each_32(struct table_walk *t, const struct paging_regs *r)
 
 int page_table_each(const struct guest_mem *mem, const struct paging_regs *r, page_fn fn, void *ctx)
 {
-	struct table_walk t = { .mem = mem, .fn = fn, .ctx = ctx };
+	struct table_walk t = { .mem = mem, .fn = fn, .ctx = ctx, .nx = (r->efer & EFER_NXE) != 0 };
+	const unsigned all = PAGE_MAP_WRITE | PAGE_MAP_USER | PAGE_MAP_EXEC;
 
 	switch (paging_mode(r)) {
 	case PAGING_NONE:
 		return -EINVAL;
 	case PAGING_32:
+		t.nx = false; /* 4-byte entries have no XD bit */
 		return each_32(&t, r);
 	case PAGING_PAE:
-		return each_long(&t, r->cr3 & 0xFFFFFFE0ULL, 3, 0, 4);
+		return each_long(&t, r->cr3 & 0xFFFFFFE0ULL, 3, 0, 4, all);
 	case PAGING_4LEVEL:
 		t.bits = 48;
-		return each_long(&t, r->cr3 & ADDR52, 4, 0, 512);
+		return each_long(&t, r->cr3 & ADDR52, 4, 0, 512, all);
 	case PAGING_5LEVEL:
 		t.bits = 57;
-		return each_long(&t, r->cr3 & ADDR52, 5, 0, 512);
+		return each_long(&t, r->cr3 & ADDR52, 5, 0, 512, all);
 	}
 	return -EINVAL;
 }

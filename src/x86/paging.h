@@ -13,6 +13,7 @@
 #define MINIKVM_X86_PAGING_H
 
 #define EFER_LMA (1ULL << 10) /* long mode active */
+#define EFER_NXE (1ULL << 11) /* the XD bit of page-table entries is in use */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -47,14 +48,20 @@ const char *paging_mode_name(enum paging_mode m);
 /* 0 with w->gpa set, or -1 with w->error; w->steps shows how far the walk got. */
 int page_walk(const struct guest_mem *mem, const struct paging_regs *r, uint64_t gva, struct walk *w);
 
+/* What a mapping allows, every level of the walk taken together (SDM vol. 3 §4.6). */
+#define PAGE_MAP_WRITE 0x1u /* R/W set at every level */
+#define PAGE_MAP_USER  0x2u /* U/S set at every level */
+#define PAGE_MAP_EXEC  0x4u /* XD clear at every level, or no-execute not enabled */
+
 /*
  * Call fn for every page the tables map (a large page once, whole), in
- * ascending table order, with canonical virtual addresses; tables outside
- * guest RAM are skipped. fn returning non-zero ends the walk with that
- * value; 0 when all were seen, -E2BIG for tables too many to be real
- * (looping back on themselves), -EINVAL with paging off (no tables).
+ * ascending table order, with canonical virtual addresses and the
+ * PAGE_MAP_* rights; tables outside guest RAM are skipped. fn returning
+ * non-zero ends the walk with that value; 0 when all were seen, -E2BIG for
+ * tables too many to be real (looping back on themselves), -EINVAL with
+ * paging off (no tables).
  */
-typedef int (*page_fn)(void *ctx, uint64_t gva, uint64_t gpa, uint64_t size);
+typedef int (*page_fn)(void *ctx, uint64_t gva, uint64_t gpa, uint64_t size, unsigned rights);
 int page_table_each(const struct guest_mem *mem, const struct paging_regs *r, page_fn fn, void *ctx);
 
 /*

@@ -73,6 +73,7 @@ struct x86_kvm_state {
 	struct kvm_fpu fpu;      /* x87/SSE state, decoded from the XSAVE area */
 	struct kvm_xsave xsave;  /* KVM_GET_XSAVE: the one source that is complete */
 	uint64_t k_gs_base;
+	uint64_t orig_rax;       /* gdb's orig_rax (no CPU register): -1 until gdb writes it */
 };
 
 /*
@@ -133,8 +134,11 @@ static struct x86_kvm_state *cache_of(struct vcpu *vcpu)
 {
 	struct x86_kvm_state *k = vcpu->arch_regs;
 
-	if (!k)
+	if (!k) {
 		k = vcpu->arch_regs = calloc(1, sizeof(*k));
+		if (k)
+			k->orig_rax = ~0ULL;
+	}
 	/*
 	 * Only a parked vCPU's registers hold still. Its own thread, reading
 	 * them at a breakpoint while running (conditions), always reads afresh.
@@ -142,6 +146,7 @@ static struct x86_kvm_state *cache_of(struct vcpu *vcpu)
 	if (k && (k->gen != vcpu->vm->run_gen || !vcpu->parked)) {
 		k->gen = vcpu->vm->run_gen;
 		k->valid = 0;
+		k->orig_rax = ~0ULL;
 	}
 	return k;
 }
@@ -177,6 +182,8 @@ static unsigned group_of(const struct gdb_arch *layout, unsigned regno)
 		return GRP_XSAVE;
 	if (id == GDB_X86_K_GS_BASE)
 		return GRP_MSR;
+	if (id == GDB_X86_ORIG_RAX)
+		return 0; /* kept here, not in KVM */
 	return GRP_SREGS;
 }
 
@@ -219,6 +226,7 @@ static void to_gdb(const struct x86_kvm_state *k, struct gdb_x86_state *g)
 	g->cr4 = s->cr4;
 	g->cr8 = s->cr8;
 	g->efer = s->efer;
+	g->orig_rax = k->orig_rax;
 }
 
 static void set_selector(struct kvm_segment *seg, uint32_t sel, bool real_mode)
@@ -240,6 +248,7 @@ static int from_gdb(struct vcpu *vcpu, struct x86_kvm_state *k, const struct gdb
 	struct kvm_fpu *f = &k->fpu;
 	bool real_mode = !(s->cr0 & 1);
 
+	k->orig_rax = g->orig_rax; /* only remembered: see gdbstub/arch_x86.c */
 	if (memcmp(old->gpr, g->gpr, sizeof(g->gpr)) || old->rip != g->rip || old->eflags != g->eflags) {
 		__u64 *dst[16] = { &r->rax, &r->rbx, &r->rcx, &r->rdx, &r->rsi, &r->rdi, &r->rbp,
 				      &r->rsp, &r->r8, &r->r9, &r->r10, &r->r11, &r->r12, &r->r13,

@@ -1,7 +1,6 @@
 # SPDX-License-Identifier: MIT
 """Guest core files: `monitor dump-guest-memory` (minikvm writes the ELF),
-opened again by gdb with the kernel's symbols; and what gdb's own `gcore`
-does with a bare-metal kernel."""
+opened again by gdb with the kernel's symbols; and gdb's own `gcore`."""
 import os
 import shutil
 import struct
@@ -150,33 +149,105 @@ R["message"] = evs("message")
         shutil.rmtree(d, ignore_errors=True)
 
 
-def test_gdb_gcore_refused_by_gdb_and_the_session_goes_on():
-    """gdb 13 writes thread notes only for an OS ABI that defines them; a
-    bare-metal ELF has none, so gcore stops in gdb before asking the stub
-    for anything (docs/gdb.md). When a gdb learns it, this test says so and
-    the docs must change; meanwhile the session must be unharmed."""
+def test_gdb_gcore_writes_a_core_gdb_opens_with_the_same_threads_and_frames():
+    """gdb's own gcore: minikvm's target description makes gdb's GNU/Linux
+    x86-64 support take it (orig_rax), multiprocess gives gdb a real pid,
+    and gdb reads /proc/1/maps (the guest's mapped RAM) through vFile to
+    know what to write; gdb writes the memory and one NT_PRSTATUS per
+    thread itself. Opened again, the core shows the live session."""
     d = tempfile.mkdtemp(prefix="minikvm-gcore-")
     core = os.path.join(d, "gcore.core")
     try:
-        with Vmm(["-S", "-m", "64", CK]) as vm:
+        with Vmm(["-S", "-c", "2", "-m", "64", CK]) as vm:
             r = run_gdb(vm, CK, r'''
 ex("break leaf")
 ex("continue")
+R["stopped"] = gdb.selected_thread().ptid[1]
+R["regs"] = {}
+for t in gdb.selected_inferior().threads():
+    t.switch()
+    R["regs"][str(t.ptid[1])] = [ev(x) for x in ("$pc", "$sp", "$rbp", "$rbx", "$rax", "$eflags")]
+for t in gdb.selected_inferior().threads():
+    if t.ptid[1] == R["stopped"]:
+        t.switch()
 R["bt"] = frames()
-try:
-    ex("gcore %s")
-    R["gcore"] = "written"
-except gdb.error as e:
-    R["gcore"] = str(e)
+R["message_addr"] = ev("(unsigned long)&message")
+R["message"] = ex("x/21xb &message")
+R["maps"] = ex("info proc mappings")
+R["orig_rax"] = ev("$orig_rax")
+R["gcore"] = ex("gcore %s")
 R["bt_after"] = frames()
 ex("delete")
 ex("continue")
 ''' % core)
             assert vm.finish() == 0
-            assert "ckernel: done" in vm.stdout()
-        assert r["gcore"] == "Can't create a corefile", r["gcore"]
-        assert r["bt"] == r["bt_after"] == FRAMES
-        assert os.listdir(d) == []
+            assert "ckernel: done" in vm.stdout()  # gcore did not disturb the guest
+        assert r["gcore"] == "Saved corefile %s\n" % core, r["gcore"]
+        assert r["bt"] == r["bt_after"] == FRAMES, r["bt"]
+        assert r["orig_rax"] == -1
+        # /proc/1/maps: all of -m 64, mapped 1:1 by the ckernel's boot tables.
+        assert "0x0" in r["maps"] and "0x4000000" in r["maps"], r["maps"]
+        hdr, phdrs, notes, data = parse_core(core)
+        assert hdr["type"] == 4 and hdr["machine"] == 62  # ET_CORE, EM_X86_64
+        loads = [(p["vaddr"], p["filesz"]) for p in phdrs if p["type"] == PT_LOAD]
+        assert loads == [(0, 64 << 20)], loads
+        at = [p for p in phdrs if p["type"] == PT_LOAD and
+              p["vaddr"] <= r["message_addr"] < p["vaddr"] + p["filesz"]][0]
+        o = at["offset"] + r["message_addr"] - at["vaddr"]
+        assert data[o:o + 21] == hexbytes(r["message"]) == b"minikvm ckernel data\0"
+        assert len([n for n in notes if n[0] == "CORE" and n[1] == NT_PRSTATUS]) == 2, notes
+        c = gdb_on_core(CK, core, r'''
+R["threads"] = len(gdb.selected_inferior().threads())
+R["regs"] = {}
+for t in gdb.selected_inferior().threads():
+    t.switch()
+    R["regs"][str(t.ptid[1])] = [ev(x) for x in ("$pc", "$sp", "$rbp", "$rbx", "$rax", "$eflags")]
+    if t.ptid[1] == %d:
+        R["bt"] = frames()
+R["message"] = evs("message")
+R["message_bytes"] = ex("x/21xb &message")
+''' % r["stopped"])
+        assert c["threads"] == 2  # one per vCPU
+        assert c["regs"] == r["regs"], (c["regs"], r["regs"])
+        assert c["bt"] == FRAMES, c["bt"]
+        assert c["message"] == '"minikvm ckernel data"'
+        assert hexbytes(c["message_bytes"]) == hexbytes(r["message"])
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_gdb_gcore_of_a_32_bit_guest_with_paging_off():
+    """The i386 layout (orig_eax) and a guest without page tables: the core
+    holds RAM at its physical addresses; gdb's `set $pc` (which also writes
+    orig_eax) is harmless."""
+    elf = guest("elf32.elf")
+    d = tempfile.mkdtemp(prefix="minikvm-gcore-")
+    core = os.path.join(d, "gcore32.core")
+    try:
+        with Vmm(["-S", "-m", "16", elf]) as vm:
+            r = run_gdb(vm, elf, r'''
+ex("break main")
+ex("continue")
+R["regs"] = [ev("$eip"), ev("$esp"), ev("$ebp"), ev("$eflags")]
+R["orig_eax"] = ev("$orig_eax")
+R["maps"] = ex("info proc mappings")
+R["gcore"] = ex("gcore %s")
+ex("set $pc = $pc")
+ex("delete")
+ex("continue")
+''' % core)
+            assert vm.finish() == 5  # elf32's own exit: it ran on unharmed
+        assert r["gcore"] == "Saved corefile %s\n" % core, r["gcore"]
+        assert r["orig_eax"] == -1
+        assert "0x0  0x1000000  0x1000000        0x0  rwxp" in r["maps"], r["maps"]
+        c = gdb_on_core(elf, core, r'''
+R["regs"] = [ev("$eip"), ev("$esp"), ev("$ebp"), ev("$eflags")]
+R["bt"] = frames()
+R["data_word"] = ev("data_word")
+''')
+        assert c["regs"] == r["regs"], (c["regs"], r["regs"])
+        assert c["bt"] == ["main"]
+        assert c["data_word"] == 0xfeedc0de
     finally:
         shutil.rmtree(d, ignore_errors=True)
 

@@ -517,7 +517,8 @@ ex("continue")
         assert r["hit_fn"] == "ap_main" and r["hit_thread"] in (2, 3, 4), r
         assert r["nthreads"] == 4
         for n in range(4):
-            assert 'Thread %d "vCPU %d"' % (n + 1, n) in r["threads"], r["threads"]
+            # gdb speaks multiprocess with minikvm (as with QEMU): process 1, thread N.
+            assert 'Thread 1.%d "vCPU %d"' % (n + 1, n) in r["threads"], r["threads"]
         assert "waiting for INIT-SIPI" in r["threads0"], r["threads0"]  # APs before SIPI
         assert r["bsp_still"] == [True, True]
         assert r["t3_name"] == "vCPU 2" and "eip" in r["t3_regs"]
@@ -624,7 +625,7 @@ def test_mi_session_like_an_ide():
         assert re.search(r'\*stopped,reason="end-stepping-range"', out), out
         assert '^done,value="1"' in out  # square
         assert '^done,value="0"' in out  # counter, before count_up
-        assert re.search(r'\^done,threads=\[\{id="1",target-id="Thread 1",'
+        assert re.search(r'\^done,threads=\[\{id="1",target-id="Thread 1\.1",'
                          r'details="vCPU 0, long mode, runnable",name="vCPU 0"', out), out
         assert re.search(r'\*stopped,reason="exited-normally"', out), out
         assert vm.finish() == 0

@@ -349,6 +349,21 @@ static int sim_detach(void *ctx)
 	return 0;
 }
 
+static int sim_memory_regions(void *ctx, unsigned vcpu, gdb_region_fn fn, void *fnctx)
+{
+	struct sim_target *t = T(ctx);
+
+	for (unsigned i = 0; i < t->nregions; i++) {
+		struct gdb_mem_region r = { .start = 0x10000ULL * (i + 1) + 0x1000ULL * vcpu,
+					    .size = 0x1000, .write = i % 2 == 0, .exec = i % 2 == 1 };
+		int rc = fn(fnctx, &r);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 /* What every simulated target has. */
 #define SIM_BASE_OPS \
 	.num_threads = sim_num_threads, \
@@ -371,6 +386,7 @@ const struct gdb_target_ops sim_ops = {
 	.monitor = sim_monitor,
 	.kill = sim_kill,
 	.detach = sim_detach,
+	.memory_regions = sim_memory_regions,
 };
 
 const struct gdb_target_ops sim_ops_conditional = {

@@ -55,6 +55,12 @@ struct sim_target {
 	 * stops at the first hit gdb_server_bp_should_stop() lets through.
 	 */
 	unsigned loop_hits, loop_regno;
+	/*
+	 * memory_regions(): nregions regions of vCPU v, region i at
+	 * 0x10000 * (i + 1) + 0x1000 * v, 0x1000 bytes, writable when i is
+	 * even, executable when odd.
+	 */
+	unsigned nregions;
 
 	/* What happened. */
 	unsigned resume_calls, request_stop_calls, detach_calls, kill_calls;

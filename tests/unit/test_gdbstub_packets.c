@@ -28,8 +28,8 @@ TEST(gdbstub_qsupported)
 			     "fork-events+;vfork-events+;exec-events+;vContSupported+;"
 			     "QThreadEvents+;no-resumed+;memory-tagging+;xmlRegisters=i386"),
 		  "PacketSize=20000;QStartNoAckMode+;qXfer:features:read+;qXfer:threads:read+;"
-		  "vContSupported+;multiprocess-;swbreak+;hwbreak+");
-	/* A target without breakpoints does not advertise their stop reasons. */
+		  "vContSupported+;multiprocess+;swbreak+;hwbreak+");
+	/* Multiprocess only when gdb offers it (lldb does not). A target without breakpoints does not advertise their stop reasons. */
 	CHECK_STR(fx_cmd(min, "qSupported"),
 		  "PacketSize=20000;QStartNoAckMode+;qXfer:features:read+;qXfer:threads:read+;"
 		  "vContSupported+;multiprocess-");
@@ -139,6 +139,11 @@ TEST(gdbstub_target_xml_chunked)
 		CHECK(strstr(xml, "<feature name=\"org.gnu.gdb.i386.sse\">") != NULL);
 		CHECK(strstr(xml, "<feature name=\"org.gnu.gdb.i386.segments\">") != NULL);
 		CHECK(strstr(xml, "<reg name=\"cr3\" bitsize=\"64\"") != NULL);
+		/* gdb's x86-64 GNU/Linux support (and its gcore) wants orig_rax in this feature. */
+		CHECK(strstr(xml, "</architecture>\n<osabi>GNU/Linux</osabi>\n") != NULL);
+		CHECK(strstr(xml, "<feature name=\"org.gnu.gdb.i386.linux\">\n"
+				  "<reg name=\"orig_rax\" bitsize=\"64\" type=\"int\" regnum=\"66\"/>\n"
+				  "</feature>") != NULL);
 		check_xml_registers(xml, &gdb_arch_x86_64);
 	}
 	free(xml);
@@ -162,6 +167,9 @@ TEST(gdbstub_target_xml_i386)
 		CHECK(strstr(xml, "<architecture>i386</architecture>") != NULL);
 		/* gdb only takes org.gnu.gdb.i386.segments on amd64. */
 		CHECK(strstr(xml, "segments") == NULL);
+		CHECK(strstr(xml, "<osabi>GNU/Linux</osabi>") != NULL);
+		CHECK(strstr(xml, "<feature name=\"org.gnu.gdb.i386.linux\">\n"
+				  "<reg name=\"orig_eax\" bitsize=\"32\" type=\"int\"") != NULL);
 		check_xml_registers(xml, &gdb_arch_i386);
 	}
 	free(xml);
@@ -191,7 +199,7 @@ TEST(gdbstub_registers_g_G_round_trip)
 	size_t size = gdb_arch_regs_size(&gdb_arch_x86_64);
 	char *hex = malloc(2 * size + 2), *cmd = malloc(2 * size + 4);
 
-	CHECK_EQ(size, 608);
+	CHECK_EQ(size, 616); /* ... efer, orig_rax */
 	to_hex(fx->t.regs[0], size, hex);
 	CHECK_STR(fx_cmd(fx, "g"), hex);
 	/* Write thread 2's registers with new values and read them back. */
@@ -233,16 +241,16 @@ TEST(gdbstub_registers_p_P)
 	CHECK_EQ(sim_pc(&fx->t, 0), 0xdeadbeef);
 	CHECK_STR(fx_cmd(fx, "Hg3"), "OK");
 	CHECK_STR(fx_cmd(fx, "p10"), "0012000000000000");
-	/* Last register (efer, 65) exists, 66 does not. */
-	CHECK(fx_cmd(fx, "p41")[0] != 'E');
-	CHECK_STR(fx_cmd(fx, "p42"), "E16");
+	/* Last register (orig_rax, 66) exists, 67 does not. */
+	CHECK(fx_cmd(fx, "p42")[0] != 'E');
+	CHECK_STR(fx_cmd(fx, "p43"), "E16");
 	CHECK_STR(fx_cmd(fx, "p"), "E16");
 	CHECK_STR(fx_cmd(fx, "pffffffffffffffffff"), "E16");
 	CHECK_STR(fx_cmd(fx, "p10,"), "E16");
 	CHECK_STR(fx_cmd(fx, "P10=00"), "E16");
 	CHECK_STR(fx_cmd(fx, "P10"), "E16");
 	CHECK_STR(fx_cmd(fx, "P10=zz00000000000000"), "E16");
-	CHECK_STR(fx_cmd(fx, "P42=00000000"), "E16");
+	CHECK_STR(fx_cmd(fx, "P43=00000000"), "E16");
 	/* Without write_reg the server reads, patches and writes all registers. */
 	CHECK_STR(fx_cmd(min, "P11=01020304"), "OK");
 	CHECK_STR(fx_cmd(min, "p11"), "01020304");

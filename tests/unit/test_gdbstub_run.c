@@ -466,7 +466,7 @@ TEST(gdbstub_x86_pack_unpack)
 	/* i386: eax is rax's low half; unpacking keeps the upper half. */
 	CHECK_EQ(eax, 0);
 	CHECK_EQ(ecx, 1);
-	CHECK_EQ(gdb_arch_regs_size(&gdb_arch_i386), 340);
+	CHECK_EQ(gdb_arch_regs_size(&gdb_arch_i386), 344); /* ... efer, orig_eax */
 	gdb_x86_pack(&gdb_arch_i386, &st, buf);
 	CHECK_EQ(buf[0], 0x11);
 	CHECK_EQ(buf[4], 0x33); /* ecx = gpr[2] */

@@ -295,9 +295,9 @@ TEST(paging_pae_pdpte_has_no_rights)
 	free(buf);
 }
 
-struct seen { uint64_t gva[8], gpa[8], size[8]; int n; };
+struct seen { uint64_t gva[8], gpa[8], size[8]; unsigned rights[8]; int n; };
 
-static int note_page(void *ctx, uint64_t gva, uint64_t gpa, uint64_t size)
+static int note_page(void *ctx, uint64_t gva, uint64_t gpa, uint64_t size, unsigned rights)
 {
 	struct seen *s = ctx;
 
@@ -305,6 +305,7 @@ static int note_page(void *ctx, uint64_t gva, uint64_t gpa, uint64_t size)
 		s->gva[s->n] = gva;
 		s->gpa[s->n] = gpa;
 		s->size[s->n] = size;
+		s->rights[s->n] = rights;
 	}
 	s->n++;
 	return 0;
@@ -329,6 +330,21 @@ TEST(paging_table_each_4level_and_self_loops)
 	CHECK_EQ(s.gva[1], 0xFFFF800000400000ULL);
 	CHECK_EQ(s.gpa[1], 0x600000);
 	CHECK_EQ(s.size[1], 2 << 20);
+	/* Rights: every level must grant them; no U/S anywhere; XD means nothing without NXE. */
+	CHECK_EQ(s.rights[0], PAGE_MAP_EXEC);
+	CHECK_EQ(s.rights[1], PAGE_MAP_WRITE | PAGE_MAP_EXEC);
+
+	/* With EFER.NXE an XD bit at any level takes execute away; U/S at every level gives user. */
+	put64(0x1000 + 256 * 8, 0x2000 | 7);
+	put64(0x2000, 0x3000 | 7);
+	put64(0x3000 + 2 * 8, 0x600000 | 0x87 | (1ULL << 63));
+	r.efer = 0xD00;
+	s.n = 0;
+	CHECK(page_table_each(&mem, &r, note_page, &s) == 0);
+	CHECK_EQ(s.n, 2);
+	CHECK_EQ(s.rights[0], PAGE_MAP_EXEC);
+	CHECK_EQ(s.rights[1], PAGE_MAP_WRITE | PAGE_MAP_USER);
+	r.efer = 0x500;
 
 	/* Every entry of every level names the same table: bounded, not 512^4 visits. */
 	for (int i = 0; i < 512; i++)
