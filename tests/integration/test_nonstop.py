@@ -205,4 +205,4 @@ def test_non_stop_ctrl_c_stops_one_thread():
         assert count[stopped][0] == count[stopped][1], out
         assert count[running][1] > count[running][0], out
         # gdb shows the other thread running.
-        assert re.search(r"^[ *] %d +Thread %d .*\(running\)" % (running + 1, running + 1), out, re.M), out
+        assert re.search(r"^[ *] %d +Thread 1\.%d .*\(running\)" % (running + 1, running + 1), out, re.M), out
