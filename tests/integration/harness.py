@@ -193,14 +193,20 @@ print("@@RESULT " + json.dumps(R))
 '''
 
 
-def run_gdb(vmm_or_target, elf, body, timeout=90, gdb_opts=()):
+def run_gdb(vmm_or_target, elf, body, timeout=90, gdb_opts=(), core=None):
     """Run a gdb Python script against a target; returns the dict R it filled.
 
     body is Python run inside gdb after "target remote"; it stores results
-    in R. Any exception inside becomes an assertion failure here.
+    in R. Any exception inside becomes an assertion failure here. With core
+    (and vmm_or_target None) gdb opens elf and that core file instead.
     """
-    target = vmm_or_target.sock if isinstance(vmm_or_target, Vmm) else vmm_or_target
-    script = GDB_PRELUDE + "    gdb.execute('target remote %s')\n" % target
+    if core:
+        script = GDB_PRELUDE + "    pass\n"
+        gdb_opts = tuple(gdb_opts) + (elf, core)
+        elf = None
+    else:
+        target = vmm_or_target.sock if isinstance(vmm_or_target, Vmm) else vmm_or_target
+        script = GDB_PRELUDE + "    gdb.execute('target remote %s')\n" % target
     script += "".join("    " + l + "\n" for l in body.strip("\n").splitlines())
     script += GDB_EPILOGUE
     fd, path = tempfile.mkstemp(suffix=".py", prefix="minikvm-gdb-")

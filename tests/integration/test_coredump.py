@@ -4,11 +4,9 @@ opened again by gdb with the kernel's symbols; and gdb's own `gcore`."""
 import os
 import shutil
 import struct
-import subprocess
 import tempfile
 
-import harness
-from harness import GDB, Vmm, guest, run_gdb
+from harness import Vmm, guest, run_gdb
 
 CK = guest("ckernel.elf")
 FRAMES = ["leaf", "accumulate", "compute", "kmain", "_start"]
@@ -17,25 +15,7 @@ PT_LOAD, PT_NOTE, NT_PRSTATUS = 1, 4, 1
 
 def gdb_on_core(elf, core, body, timeout=90):
     """Like run_gdb, but gdb opens elf and core (no target remote)."""
-    script = harness.GDB_PRELUDE + "    pass\n"
-    script += "".join("    " + l + "\n" for l in body.strip("\n").splitlines())
-    script += harness.GDB_EPILOGUE
-    fd, path = tempfile.mkstemp(suffix=".py", prefix="minikvm-core-")
-    os.write(fd, script.encode())
-    os.close(fd)
-    try:
-        proc = subprocess.run([GDB, "-nx", "-q", "-batch", elf, core, "-x", path],
-                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, timeout=timeout)
-    finally:
-        os.unlink(path)
-    out = proc.stdout.decode(errors="replace")
-    for l in out.splitlines():
-        if l.startswith("@@RESULT "):
-            r = harness.json.loads(l[9:])
-            assert "error" not in r, "gdb failed:\n%s\n%s" % (r["error"], out[-3000:])
-            return r
-    raise AssertionError("gdb gave no result:\n" + out[-3000:])
+    return run_gdb(None, elf, body, timeout=timeout, core=core)
 
 
 def parse_core(path):

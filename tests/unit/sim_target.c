@@ -642,30 +642,8 @@ void fx_send(struct sim_fixture *fx, const char *payload)
 	fx_send_bin(fx, payload, strlen(payload));
 }
 
-const char *fx_reply(struct sim_fixture *fx)
-{
-	for (;;) {
-		int r = sim_next(&fx->io, fx->reply, sizeof(fx->reply), &fx->reply_len);
-
-		if (r == '+')
-			fx->acks++;
-		else if (r == '-')
-			fx->naks++;
-		else if (r == 'P')
-			return fx->reply;
-		else if (r == 'N') {
-			fx->notifications++;
-			size_t n = fx->reply_len < sizeof(fx->notification) - 1 ?
-				   fx->reply_len : sizeof(fx->notification) - 1;
-
-			memcpy(fx->notification, fx->reply, n);
-			fx->notification[n] = '\0';
-		} else
-			return NULL;
-	}
-}
-
-const char *fx_notification(struct sim_fixture *fx)
+/* The next frame from the server that is not an ack ('P', 'N' or 0), counting acks. */
+static int next_frame(struct sim_fixture *fx)
 {
 	for (;;) {
 		int r = sim_next(&fx->io, fx->reply, sizeof(fx->reply), &fx->reply_len);
@@ -675,8 +653,31 @@ const char *fx_notification(struct sim_fixture *fx)
 		else if (r == '-')
 			fx->naks++;
 		else
-			return r == 'N' ? fx->reply : NULL;
+			return r;
 	}
+}
+
+const char *fx_reply(struct sim_fixture *fx)
+{
+	for (;;) {
+		int r = next_frame(fx);
+
+		if (r == 'P')
+			return fx->reply;
+		if (r != 'N')
+			return NULL;
+		fx->notifications++;
+		size_t n = fx->reply_len < sizeof(fx->notification) - 1 ?
+			   fx->reply_len : sizeof(fx->notification) - 1;
+
+		memcpy(fx->notification, fx->reply, n);
+		fx->notification[n] = '\0';
+	}
+}
+
+const char *fx_notification(struct sim_fixture *fx)
+{
+	return next_frame(fx) == 'N' ? fx->reply : NULL;
 }
 
 const char *fx_cmd(struct sim_fixture *fx, const char *payload)
