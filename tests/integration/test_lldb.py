@@ -160,3 +160,57 @@ def test_lldb_attach_running_guest_detach():
         # Detached, it runs on, sees stop_requested and ends by itself.
         assert vm.finish(timeout=60) == 0
         assert "ticker: stop requested after" in vm.stdout(), vm.stdout()
+
+
+def test_lldb_process_interrupt_while_the_guest_runs():
+    """Interactive lldb (commands on a pipe run asynchronously): continue, the
+    guest ticks on, `process interrupt` stops it inside its code (0x03)."""
+    sym = symbols(TICKER)
+    vm, port = start([TICKER])
+    with vm:
+        vm.wait_output("tick 1\n")
+        p = subprocess.Popen([LLDB, "--no-lldbinit", TICKER], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        seen = b""
+
+        def send(text):
+            p.stdin.write(text.encode())
+            p.stdin.flush()
+
+        def until(what, start=0):
+            nonlocal seen
+            end = time.monotonic() + 60
+            while what not in seen[start:] and time.monotonic() < end:
+                r, _, _ = harness.select.select([p.stdout], [], [], 1)
+                if r:
+                    chunk = os.read(p.stdout.fileno(), 4096)
+                    if not chunk:
+                        break
+                    seen += chunk
+            assert what in seen[start:], seen.decode(errors="replace")[-4000:]
+
+        try:
+            send("gdb-remote 127.0.0.1:%d\n" % port)
+            until(b"stop reason")
+            send("process continue\n")
+            until(b"resuming")
+            n = vm.stdout().count("tick")
+            vm.wait_output("tick %d\n" % (n + 1))  # it runs under lldb's continue
+            mark = len(seen)
+            send("process interrupt\n")
+            until(b"Process 1 stopped", mark)
+            stop = seen[mark:].decode(errors="replace")
+            send("register read rip\nmemory write --size 4 %#x 1\ndetach\nquit\n"
+                 % sym["stop_requested"])
+            out, _ = p.communicate(timeout=60)
+        finally:
+            if p.poll() is None:
+                p.kill()
+        out = (seen + out).decode(errors="replace")
+        assert "stop reason = signal SIGINT" in stop, out
+        rip = reg(out, "register read rip", "rip")
+        assert sym["_start"] <= rip < sym["_start"] + 0x10000, out
+        assert "Process 1 detached" in out, out
+        # Detached, it runs on, sees stop_requested and ends by itself.
+        assert vm.finish(timeout=60) == 0
+        assert "ticker: stop requested after" in vm.stdout(), vm.stdout()
