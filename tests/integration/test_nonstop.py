@@ -187,7 +187,7 @@ def test_non_stop_ctrl_c_stops_one_thread():
                 if r:
                     seen += os.read(p.stdout.fileno(), 4096)
             assert b"Continuing." in seen, seen
-            time.sleep(1)
+            vm.wait_output("CPUs online\n")  # both vCPUs are in their tick loops now
             p.send_signal(signal.SIGINT)
             out, _ = p.communicate(b"info threads\np ticks[1]\nshell sleep 1\np ticks[1]\n"
                                    b"p ticks[0]\nshell sleep 1\np ticks[0]\ndetach\nquit\n",
