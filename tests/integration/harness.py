@@ -40,7 +40,10 @@ def host_kind():
             shutil.rmtree(d, ignore_errors=True)
         err = proc.stderr.decode(errors="replace")
         kind = [l.split("host KVM: ", 1)[1] for l in err.splitlines() if "host KVM: " in l]
-        _host_kind.append(kind[0] if kind else "unknown (minikvm -v said: %s)" % err[-300:])
+        kind = kind[0] if kind else "unknown (minikvm -v said: %s)" % err[-300:]
+        if os.environ.get("ONKVM_QEMU_VERSION"):
+            kind += ", made by QEMU %s" % os.environ["ONKVM_QEMU_VERSION"]
+        _host_kind.append(kind)
     return _host_kind[0]
 
 
