@@ -95,8 +95,10 @@ int arch_gdb_memory_regions(struct vcpu *vcpu, int (*fn)(void *fnctx, const stru
 /*
  * Debugging (src/x86/debug_hw.c, src/x86/probe.c).
  */
-/* What this host's KVM can do for a debugger; probed once with a tiny VM. */
-int arch_debug_probe(struct vm *vm, struct debug_host_caps *caps);
+/* What this host's KVM can do for a debugger; probed once with tiny VMs, one per CPU mode. */
+int arch_debug_probe(int kvm_fd, struct debug_host_caps *caps);
+/* For --host-report: the host CPU and its KVM (model, virtualization, paging levels, KVM API). */
+void arch_host_report(FILE *out, int kvm_fd);
 /*
  * Program KVM_SET_GUEST_DEBUG from the debugger's slots and the vCPU's run
  * mode (step, range step, stepping over a breakpoint); st NULL: off.

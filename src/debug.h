@@ -22,6 +22,7 @@
 #define MINIKVM_DEBUG_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "debug_arch.h"
@@ -37,6 +38,11 @@ struct vm;
  * through those hooks, and vm_destroy() frees it. Before vm_run().
  */
 int debug_create(struct vm *vm);
+/*
+ * minikvm --host-report: what this host's KVM does for a debugger in each
+ * CPU mode and the method picked for each job, on out. 0, or -1 (error set).
+ */
+int debug_host_report(FILE *out);
 /* "hardware VT-x/AMD-V", "PVM (KVM's instruction emulator)", ... */
 const char *debug_host_kind_name(enum debug_host_kind kind);
 

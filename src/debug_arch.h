@@ -24,6 +24,13 @@ struct debug_hw_slot {
 	uint64_t addr;
 	unsigned len; /* 1, 2, 4 or 8 */
 	uint64_t kind; /* gdb's KIND (the debugger's identity of the slot; not for the arch) */
+	/*
+	 * A read watchpoint: x86 debug registers fire on reads and writes alike
+	 * (RW=11; there is no read-only kind), so the debugger keeps the value
+	 * it last saw and takes a hit that changed it for a write (not for the arch).
+	 */
+	bool seen_valid;
+	uint8_t seen[8];
 };
 
 #define DEBUG_HW_SLOTS 4
@@ -38,22 +45,44 @@ struct debug_arch_state {
 
 /*
  * The three kinds of KVM a debugger meets (probed, see src/x86/probe.c):
- * VT-x/AMD-V in hardware, where every debug exit arrives; PVM, which runs
- * guests through KVM's instruction emulator (int3 ends in an emulation
- * failure, data breakpoints never fire); and a nested KVM whose AMD-V is
- * itself emulated (QEMU TCG), where int3 goes to the guest and debug
- * registers never fire, but single steps work.
+ * one that behaves as VT-x/AMD-V hardware does, where every debug exit
+ * arrives in every CPU mode; PVM, which runs guests through KVM's
+ * instruction emulator (int3 ends in an emulation failure, data breakpoints
+ * never fire); and one where some debug exits never arrive, or only in some
+ * modes (a nested KVM on an emulated AMD-V: QEMU 7.2's gives int3 to the
+ * guest and never fires a debug register; QEMU 10's intercepts int3 in
+ * some modes only). The kind is a label for people; the methods follow the
+ * probed behaviour.
  */
 enum debug_host_kind { DEBUG_HOST_HARDWARE, DEBUG_HOST_PVM, DEBUG_HOST_EMULATED };
 
-/* What the host's KVM can do, probed once (debug_probe_host). */
+/* What the probe saw in one CPU mode (the arch names the modes). */
+struct debug_probe_row {
+	const char *mode;
+	bool tested;        /* a vCPU ran in this mode */
+	bool absent;        /* the CPU does not offer this mode */
+	bool int3;          /* an int3 exited to us */
+	bool int3_to_guest; /* ... or went to the guest's own handler */
+	bool dr_exec;       /* a debug-register execute breakpoint fired */
+	bool dr_write;      /* a write watchpoint fired */
+	bool dr_read;       /* a read/write watchpoint fired on a read */
+	bool io_exit;       /* a port I/O instruction exited to us */
+	bool step;          /* single steps ended after each instruction */
+};
+
+#define DEBUG_PROBE_ROWS 8
+
+/* What the host's KVM can do, probed once (arch_debug_probe). */
 struct debug_host_caps {
 	enum debug_host_kind kind;
-	bool sw_bp;            /* int3 in protected/long mode comes to us (a debug exit or,
-				  on PVM, an emulation failure) */
-	bool dr_exec;          /* debug-register execute breakpoints fire */
-	bool dr_write_watch;   /* debug-register write watchpoints fire */
-	bool dr_read_watch;    /* debug-register read/access watchpoints fire */
+	int nrows;
+	struct debug_probe_row rows[DEBUG_PROBE_ROWS];
+	bool step;             /* single steps work in every mode tested */
+	bool sw_bp;            /* int3 in protected/long mode comes to us (a debug exit, in
+				  every mode tested, or, on PVM, an emulation failure) */
+	bool dr_exec;          /* debug-register execute breakpoints fire (in every mode) */
+	bool dr_write_watch;   /* debug-register write watchpoints fire (in every mode) */
+	bool dr_read_watch;    /* debug-register read/access watchpoints fire (in every mode) */
 	bool readonly_mem;     /* KVM_MEM_READONLY slots (software write watchpoints) */
 	bool block_irq;        /* KVM_GUESTDBG_BLOCKIRQ */
 	bool sw_bp_real_mode;  /* a real-mode int3 exits to us (else: debug registers) */

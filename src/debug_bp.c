@@ -263,6 +263,8 @@ static int insert_hw(struct debug *dbg, enum debug_hw_type type, uint64_t addr, 
 		s->addr = addr;
 		s->kind = kind;
 		s->len = len;
+		s->seen_valid = type == DEBUG_HW_READ &&
+				access_mem(dbg, dbg->last_vcpu, addr, s->seen, len, false) == (long)len;
 		debug_mark_all_dirty(dbg->vm);
 		return 0;
 	}
@@ -571,6 +573,28 @@ static enum vcpu_verdict breakpoint_verdict(struct debug *dbg, struct vcpu *vcpu
 	return VCPU_STEP_OVER;
 }
 
+/*
+ * A read watchpoint's debug register fired: was it a read? The register
+ * fires after reads and writes alike; a write that changed the value is
+ * not a read (the new value is kept for next time). A write of the same
+ * value cannot be told from a read, and counts as one.
+ */
+static bool read_watch_was_read(struct debug *dbg, struct vcpu *vcpu, unsigned slot)
+{
+	struct debug_hw_slot *s = &dbg->arch.hw[slot];
+	uint8_t now[8];
+
+	if (access_mem(dbg, (unsigned)vcpu->id, s->addr, now, s->len, false) != (long)s->len)
+		return true;
+	if (s->seen_valid && memcmp(now, s->seen, s->len) != 0) {
+		memcpy(s->seen, now, s->len);
+		return false;
+	}
+	memcpy(s->seen, now, s->len);
+	s->seen_valid = true;
+	return true;
+}
+
 enum vcpu_verdict debug_on_event(void *ctx, struct vcpu *vcpu, const struct vcpu_debug_event *ev,
 				 struct vcpu_stop *why)
 {
@@ -593,6 +617,8 @@ enum vcpu_verdict debug_on_event(void *ctx, struct vcpu *vcpu, const struct vcpu
 		return why->kind == VCPU_STOP_NONE ? VCPU_RUN_ON : breakpoint_verdict(dbg, vcpu, why);
 	case VCPU_DEBUG_DR:
 		if (ev->slot >= DEBUG_HW_SLOTS || !(s = &dbg->arch.hw[ev->slot])->used)
+			return VCPU_RUN_ON;
+		if (s->type == DEBUG_HW_READ && !read_watch_was_read(dbg, vcpu, ev->slot))
 			return VCPU_RUN_ON;
 		if (s->type != DEBUG_HW_EXEC) {
 			*why = (struct vcpu_stop){ watch_stop[s->type], s->addr };

@@ -28,6 +28,18 @@ int main(int argc, char **argv)
 	case OPTIONS_RUN:
 		break;
 	}
+	if (cfg.host_report) {
+#ifdef MINIKVM_NO_DEBUGGER
+		fprintf(stderr, "minikvm: this minikvm was built without the debugger (build/minikvm-nodebug): "
+			"--host-report is not available\n");
+		return EXIT_USAGE;
+#else
+		if (debug_host_report(stdout) == 0)
+			return 0;
+		fprintf(stderr, "minikvm: %s\n", err_message());
+		return err_status();
+#endif
+	}
 	/* Output to a closed pipe is the console's problem, not a reason to die. */
 	signal(SIGPIPE, SIG_IGN);
 	/*

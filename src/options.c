@@ -57,6 +57,8 @@ static const char usage_text[] =
 "  -v, --verbose          say what the VMM sets up and why the VM ended\n"
 "      --trace-exits      one line per VM exit on stderr\n"
 "      --stats            per-vCPU VM exit counts on stderr at the end\n"
+"      --host-report      what this host's KVM does for a debugger in each CPU\n"
+"                         mode, and the method picked for each job; no guest\n"
 "  -h, --help             this text\n"
 "      --version          version\n"
 "\n"
@@ -157,7 +159,7 @@ static int parse_serial(const char *s, struct vm_config *cfg)
 enum {
 	OPT_FORMAT = 256, OPT_LOAD_ADDR, OPT_ENTRY, OPT_APPEND, OPT_MODULE, OPT_SERIAL,
 	OPT_TRACE_EXITS, OPT_STATS, OPT_VERSION, OPT_GDB_ARCH, OPT_INITRD, OPT_IRQCHIP,
-	OPT_SNAPSHOT_DIR, OPT_LOADVM,
+	OPT_SNAPSHOT_DIR, OPT_LOADVM, OPT_HOST_REPORT,
 };
 
 #define DEFAULT_GDB_ENDPOINT "127.0.0.1:1234"
@@ -181,6 +183,7 @@ static const struct option long_options[] = {
 	{ "gdb-arch", required_argument, NULL, OPT_GDB_ARCH },
 	{ "snapshot-dir", required_argument, NULL, OPT_SNAPSHOT_DIR },
 	{ "loadvm", required_argument, NULL, OPT_LOADVM },
+	{ "host-report", no_argument, NULL, OPT_HOST_REPORT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -316,6 +319,9 @@ enum options_result options_parse(int argc, char **argv, struct vm_config *cfg, 
 		case OPT_LOADVM:
 			cfg->loadvm = optarg;
 			break;
+		case OPT_HOST_REPORT:
+			cfg->host_report = true;
+			break;
 		case 'h':
 			fputs(usage_text, out);
 			return OPTIONS_EXIT_OK;
@@ -330,6 +336,8 @@ enum options_result options_parse(int argc, char **argv, struct vm_config *cfg, 
 			return OPTIONS_ERROR;
 		}
 	}
+	if (cfg->host_report)
+		return OPTIONS_RUN; /* no guest: main() prints the report */
 	if (optind >= argc && !cfg->loadvm) {
 		err_set(EXIT_USAGE, "no guest image given (usage: minikvm [options] IMAGE; see --help)");
 		return OPTIONS_ERROR;

@@ -48,6 +48,7 @@ struct vm_config {
 	int gdb_arch;               /* 0 auto (follows the image), 32 i386, 64 x86-64 */
 	const char *snapshot_dir;   /* --snapshot-dir: monitor savevm also writes DIR/NAME.mkvm */
 	const char *loadvm;         /* --loadvm FILE: start from a snapshot (image optional) */
+	bool host_report;           /* --host-report: print what the host's KVM does, run nothing */
 };
 
 enum options_result { OPTIONS_RUN, OPTIONS_EXIT_OK, OPTIONS_ERROR };

@@ -33,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int open_kvm(void)
+int vm_open_kvm(void)
 {
 	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 
@@ -280,7 +280,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 			(unsigned long long)vm->boot.image_end, (unsigned long long)vm->boot.entry);
 	}
 
-	vm->kvm_fd = open_kvm();
+	vm->kvm_fd = vm_open_kvm();
 	if (vm->kvm_fd < 0 || kvm_check(vm->kvm_fd) < 0)
 		return -1;
 	do

@@ -115,6 +115,8 @@ struct kvm_cap_need {
 	int cap;
 	const char *name;
 };
+/* Open /dev/kvm (O_CLOEXEC); -1 with a message saying what to do when it cannot be. */
+int vm_open_kvm(void);
 int vm_require_caps(int kvm_fd, const struct kvm_cap_need *caps, size_t n);
 
 /* Plug an observer (the debugger) in; before vm_run. */

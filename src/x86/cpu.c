@@ -127,7 +127,7 @@ int x86_msr_set(struct vcpu *vcpu, uint32_t index, uint64_t val)
 }
 
 /* A flat (base 0, limit 4 GiB) segment descriptor; SDM vol. 3 §3.4.5. */
-static uint64_t gdt_entry(uint8_t type, bool code64, bool db)
+uint64_t x86_gdt_flat_entry(uint8_t type, bool code64, bool db)
 {
 	uint64_t d = 0;
 
@@ -147,10 +147,10 @@ static int gdt_write(struct vm *vm)
 	bool long_mode = vm->boot.mode == CPU_MODE_LONG64;
 	uint64_t gdt[GDT_ENTRIES] = {
 		[0] = 0,
-		[GDT_SEL_CODE32 / 8] = gdt_entry(0xB, false, true),
-		[GDT_SEL_CODE / 8] = gdt_entry(0xB, long_mode, !long_mode),
-		[GDT_SEL_DATA / 8] = gdt_entry(0x3, false, true),
-		[GDT_SEL_CODE64 / 8] = gdt_entry(0xB, true, false),
+		[GDT_SEL_CODE32 / 8] = x86_gdt_flat_entry(0xB, false, true),
+		[GDT_SEL_CODE / 8] = x86_gdt_flat_entry(0xB, long_mode, !long_mode),
+		[GDT_SEL_DATA / 8] = x86_gdt_flat_entry(0x3, false, true),
+		[GDT_SEL_CODE64 / 8] = x86_gdt_flat_entry(0xB, true, false),
 	};
 
 	if (guest_mem_write(&vm->mem, LAYOUT_GDT, gdt, sizeof(gdt)))
@@ -167,7 +167,7 @@ int arch_boot_tables(struct vm *vm)
 	return gdt_write(vm);
 }
 
-static void seg_flat(struct kvm_segment *s, uint16_t sel, uint8_t type, bool l, bool db)
+void x86_seg_flat(struct kvm_segment *s, uint16_t sel, uint8_t type, bool l, bool db)
 {
 	memset(s, 0, sizeof(*s));
 	s->base = 0;
@@ -219,8 +219,8 @@ static int setup_sregs(struct vcpu *vcpu, struct kvm_regs *regs)
 	} else {
 		bool l = b->mode == CPU_MODE_LONG64;
 
-		seg_flat(&code, GDT_SEL_CODE, 0xB, l, !l);
-		seg_flat(&data, GDT_SEL_DATA, 0x3, false, true);
+		x86_seg_flat(&code, GDT_SEL_CODE, 0xB, l, !l);
+		x86_seg_flat(&data, GDT_SEL_DATA, 0x3, false, true);
 		sregs.cs = code;
 		sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = data;
 		sregs.gdt.base = LAYOUT_GDT;

@@ -19,6 +19,11 @@ void x86_print_sregs(FILE *out, const struct kvm_sregs *s, uint64_t apic_base);
  */
 bool x86_host_kvm_is_emulated(void);
 
+/* A flat (base 0, limit 4 GiB) code or data descriptor for a GDT: type, L, D/B. */
+uint64_t x86_gdt_flat_entry(uint8_t type, bool code64, bool db);
+/* The same segment as KVM_SET_SREGS takes it, with its selector. */
+void x86_seg_flat(struct kvm_segment *s, uint16_t sel, uint8_t type, bool l, bool db);
+
 struct vcpu;
 /* Deliver exception vector to the guest after moving RIP on by skip bytes. */
 bool x86_inject_exception(struct vcpu *vcpu, unsigned vector, unsigned skip);
