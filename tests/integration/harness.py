@@ -277,7 +277,10 @@ class Rsp:
                 continue
             payload = self.buf[start + 1:end]
             self.buf = self.buf[end + 3:]
-            self.s.sendall(b"+")
+            try:
+                self.s.sendall(b"+")
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the stub's last word (W00: the guest ended and minikvm with it)
             return self.unrle(payload)
 
     @staticmethod

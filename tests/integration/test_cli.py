@@ -210,3 +210,44 @@ def test_rtc_reads_host_time():
     year = time.gmtime().tm_year % 100
     bcd = (year // 10) << 4 | year % 10
     assert res.status == ((bcd << 1) | 1) & 0xff, (res, bcd)
+
+
+MODES = ["real mode", "protected mode, paging off", "protected mode, 32-bit paging",
+         "long mode, 4-level paging", "long mode, 5-level paging"]
+
+
+def test_host_report_table_and_methods_agree():
+    # --host-report runs no guest: it probes this KVM in every CPU mode and
+    # says which method the debugger takes for each job. A method is taken
+    # only where it worked in every mode, so the table decides the methods.
+    res = run(["--host-report"])
+    assert res.status == 0, res
+    out = res.stdout.decode()
+    rows = {}
+    for line in out.splitlines():
+        m = re.match(r"  (.+?)\s{2,}(exit|guest|lost)\s+(yes|no)\s+(yes|no)\s+(yes|no)\s+(yes|no)\s+(exit|lost)\s*$",
+                     line)
+        if m:
+            rows[m.group(1)] = m.groups()[1:]
+        elif line.startswith("  long mode, 5-level paging") and "does not offer" in line:
+            rows["long mode, 5-level paging"] = None
+    assert list(rows) == MODES, out
+    tested = [r for r in rows.values() if r]
+    assert all(r[5] == "exit" for r in tested), out   # port I/O always exits: the fallback's base
+    int3_everywhere = all(r[0] == "exit" for r in tested)
+    dr_exec_everywhere = all(r[1] == "yes" for r in tested)
+    methods = out[out.index("Methods the debugger picks here"):]
+    host_kind = re.search(r"host KVM: (.*)", methods).group(1)
+    if "PVM" not in host_kind:
+        assert ("software breakpoints: int3 (" in methods) == int3_everywhere, out
+        assert ("software breakpoints: patched `in al, dx`" in methods) == (not int3_everywhere), out
+    assert ("hardware breakpoints: debug registers" in methods) == dr_exec_everywhere, out
+    # -v says the same about the same host, before the guest runs.
+    with tempfile.TemporaryDirectory() as d:
+        v = run(["-v", "-g", "unix:" + os.path.join(d, "s"), guest("hello16.bin")])
+    expect(v, 0, stdout=HELLO)
+    said = [l for l in v.stderr.decode().splitlines() if l.startswith("minikvm:   ") or "host KVM:" in l]
+    assert said == [l for l in methods.splitlines() if l.startswith("minikvm:")], (said, methods)
+    # The build without the debugger has no probe to report.
+    nodebug = run(["--host-report"], binary=harness.MINIKVM + "-nodebug")
+    assert nodebug.status == 1 and b"without the debugger" in nodebug.stderr, nodebug
