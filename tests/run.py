@@ -10,6 +10,7 @@ reported as skipped by name (never as passed). The last line is always
 import argparse
 import concurrent.futures
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -84,12 +85,31 @@ def run_one(full, fn, alone=False, needs_kvm=True):
     return full, status, detail, time.monotonic() - start
 
 
+def load_extra_results(path, results):
+    """Results of tests run elsewhere, counted here: tests/demo_test.py runs
+    outside the emulated KVM host (it drives scripts/onkvm) and writes one JSON
+    object a line, {"name", "status": "pass"|"fail"|"skip", "detail"}. A
+    missing or unreadable file is a failure: those tests did not report."""
+    try:
+        with open(path) as f:
+            rows = [json.loads(line) for line in f if line.strip()]
+        for r in rows:
+            ok = r["status"] in ("pass", "fail", "skip")
+            results.append((r["name"], r["status"] if ok else "fail",
+                            r.get("detail", "") if ok else "unknown status %r" % r["status"]))
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        results.append(("extra-results:" + os.path.basename(path), "fail",
+                        "no results from %s: %s" % (path, e)))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--minikvm", default="build/minikvm")
     ap.add_argument("--unit", default="build/unit_tests")
     ap.add_argument("--jobs", type=int, default=int(os.environ.get("TEST_JOBS", "3")))
     ap.add_argument("-k", dest="pattern", default=None, help="run tests whose name contains this")
+    ap.add_argument("--extra-results", action="append", default=[], metavar="FILE",
+                    help="count these results of tests run elsewhere too (JSON lines)")
     args = ap.parse_args()
 
     harness.MINIKVM = os.path.abspath(args.minikvm)
@@ -124,6 +144,9 @@ def main():
             if status == "fail":
                 print("    " + detail.rstrip().replace("\n", "\n    "), flush=True)
             results.append((full, status, detail))
+
+    for path in args.extra_results:
+        load_extra_results(path, results)
 
     passed = sum(1 for r in results if r[1] == "pass")
     failed = sum(1 for r in results if r[1] == "fail")
