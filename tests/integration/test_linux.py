@@ -78,10 +78,34 @@ R["ramdisk_image"] = ev("boot_params.hdr.ramdisk_image")
 R["bt"] = frames()
 R["comm"] = gdb.parse_and_eval("init_task.comm").string()
 R["threads"] = len(gdb.selected_inferior().threads())
+R["cr4"] = ev("$cr4")
+R["translate"] = gdb.execute("monitor translate 0x%x" % ev("(long)&linux_banner"), to_string=True)
+R["banner"] = gdb.parse_and_eval("linux_banner").string()[:14]
 ex("kill")
 '''.replace("BP", bp), timeout=600)
         assert vm.finish() == 0
     return r, cmdline, initrd_size
+
+
+_la57 = []
+
+
+def la57_offered():
+    """Does this KVM offer 5-level paging to guests (minikvm --host-report)?"""
+    if not _la57:
+        out = harness.run(["--host-report"]).stdout.decode()
+        _la57.append("LA57 offered to guests yes" in out)
+    return _la57[0]
+
+
+def check_paging(r, levels):
+    """The kernel's paging as gdb sees it through minikvm: CR4.LA57, the page
+    walk of a kernel address, and the bytes read through it."""
+    assert bool(r["cr4"] & (1 << 12)) == (levels == 5), (levels, hex(r["cr4"]))
+    assert "%d-level paging" % levels in r["translate"], r["translate"]
+    assert ("PML5E at GPA" in r["translate"]) == (levels == 5), r["translate"]
+    assert "PML4E at GPA" in r["translate"] and "-> GPA 0x" in r["translate"], r["translate"]
+    assert r["banner"] == "Linux version ", r["banner"]
 
 
 def check_start_kernel(r, cmdline, initrd_size):
@@ -105,6 +129,9 @@ def test_vmlinux_pvh_to_start_kernel_with_gdb():
     r, cmdline, size = start_kernel_session(env["VMLINUX"], bp="break")
     # PVH: the kernel built boot_params from minikvm's hvm_start_info (memory map, initrd)
     check_start_kernel(r, cmdline, size)
+    # PVH enters the kernel past its decompressor, whose trampoline is what
+    # turns 5-level paging on: 4 levels, whatever the CPU offers.
+    check_paging(r, 4)
 
 
 def test_bzimage_to_start_kernel_with_gdb():
@@ -112,6 +139,9 @@ def test_bzimage_to_start_kernel_with_gdb():
     r, cmdline, size = start_kernel_session(env["VMLINUZ"])
     check_start_kernel(r, cmdline, size)
     assert r["e820_entries"] == len(memmap_for(256))  # the bzImage gets minikvm's e820 as is
+    # Where the CPU offers LA57 the decompressor switches to 5-level paging (in
+    # its trampoline below 640 KiB), and the debugger walks five levels.
+    check_paging(r, 5 if la57_offered() else 4)
 
 
 def test_bzimage_header_errors():
@@ -151,10 +181,13 @@ def test_boot_to_shell_1_cpu():
 
 def test_boot_to_shell_2_cpus():
     need_hardware("Linux SMP boot to a shell")
-    res = boot_and_run(["-c", "2"], "nproc; grep -c processor /proc/cpuinfo")
+    res = boot_and_run(["-c", "2"], "nproc; grep -c processor /proc/cpuinfo; grep -c la57 /proc/cpuinfo | sed s/^/la57=/")
     out = res.stdout.decode(errors="replace")
     assert res.status == 0, res
     assert "cpus 2" in out and re.search(r"^2\r?$", out, re.M), out
+    # Both CPUs with LA57 where it is offered (the second came up through the
+    # real-mode trampoline into the boot CPU's 5-level tables).
+    assert re.search(r"^la57=%d\r?$" % (2 if la57_offered() else 0), out, re.M), out
 
 
 def test_dmesg_has_no_device_errors():
