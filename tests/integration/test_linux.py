@@ -198,3 +198,29 @@ def test_dmesg_has_no_device_errors():
     for bad in ("ACPI Error", "timed out", "i8042: No controller found", "rtc_cmos: probe failed",
                 "PCI: Fatal"):
         assert bad not in out, (bad, out)
+
+
+def test_software_breakpoints_from_the_first_instruction_into_the_kernel():
+    # The session a kernel developer starts with: at the bzImage's first
+    # instruction (its 64-bit entry, on minikvm's identity map), `break` and
+    # `hbreak` on one kernel address the guest has not mapped yet, through the
+    # decompressor and its paging-mode switch (5-level where the CPU offers it)
+    # into the kernel; there, a second software breakpoint further on.
+    env = linux_env()
+    with Vmm(["-S", "-m", "256M", "--initrd", env["INITRD"], "--append", "console=ttyS0 nokaslr",
+              env["VMLINUZ"]]) as vm:
+        r = run_gdb(vm, env["VMLINUX"], r'''
+R["pc0"] = ev("$pc")
+ex("break start_kernel")
+ex("hbreak start_kernel")
+ex("continue")
+R["first"] = [fn(), [b.hit_count for b in gdb.breakpoints()]]
+ex("break setup_arch")
+ex("continue")
+R["second"] = [fn(), frames()[:2], [b.hit_count for b in gdb.breakpoints()]]
+ex("kill")
+''', timeout=600)
+        assert vm.finish() == 0
+    assert r["pc0"] < 0x100000000, hex(r["pc0"])  # the decompressor's entry, a physical address
+    assert r["first"] == ["start_kernel", [1, 1]], r["first"]
+    assert r["second"] == ["setup_arch", ["setup_arch", "start_kernel"], [1, 1, 1]], r["second"]
