@@ -56,7 +56,7 @@ def start_heartbeat(path, finished):
     def beat():
         while True:
             with RUNNING_LOCK:
-                now = ", ".join(sorted(RUNNING)) or "nothing"
+                now = ", ".join(sorted(RUNNING)) or "no test"
             line = "%d finished; running %s" % (finished(), now)
             try:
                 os.write(fd, (line[:400] + "\n").encode())
