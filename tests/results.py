@@ -96,12 +96,15 @@ class Results:
             self.file = None
 
     def all(self):
-        """(name, status, detail, kvm) of every test, the unit binary's one by one."""
+        """(name, status, detail) of every test, the unit binary's one by one."""
         out = []
         for rec in self.tests.values():
-            for name, status, detail in rec.get("tests") or [(rec["name"], rec["status"], rec["detail"])]:
-                out.append((name, status, detail, rec.get("kvm", False)))
+            out += [tuple(t) for t in rec.get("tests") or [(rec["name"], rec["status"], rec["detail"])]]
         return out
+
+    def on_kvm(self):
+        """How many tests ran guests on KVM (passed or failed there)."""
+        return sum(1 for rec in self.tests.values() if rec.get("kvm") and rec["status"] != "skip")
 
     def rerun(self):
         """(tests run again, runs cut short): the tests recorded by runs that

@@ -188,7 +188,7 @@ def main():
     passed = sum(1 for r in results if r[1] == "pass")
     failed = sum(1 for r in results if r[1] == "fail")
     skipped = sum(1 for r in results if r[1] == "skip")
-    on_kvm = sum(1 for r in results if r[1] in ("pass", "fail") and r[3])
+    on_kvm = done.on_kvm()
     if failed:
         print("failed: " + ", ".join(r[0] for r in results if r[1] == "fail"))
     kind = ""
