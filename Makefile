@@ -73,27 +73,42 @@ include guest/guest.mk
 # under QEMU with emulated AMD-V (no network in there: Debian's kernel for
 # the Linux tests is fetched first, out here).
 # On the emulated host the suite takes about 6 minutes (Linux's gdb scripts
-# alone about 3, alongside the others). That host's kernel has been seen to
-# freeze now and then (soft lockups of the vCPU and PIT threads of a guest
-# under the nested KVM, QEMU TCG underneath): it then panics at once and
-# onkvm exits 124, as after 12 minutes without an end (the timeout also
-# catches a freeze the kernel cannot see, both CPUs stuck in the nested
-# guest: seen twice in a row in one run). The suite then runs again, saying
-# so, up to three runs in all: a failing test fails at once, only a stalled
-# host is retried.
-ONKVM := ONKVM_TIMEOUT=720 scripts/onkvm
-RUN_TESTS = MINIKVM_LINUX_ENV=$(BUILD)/linux.env $(ONKVM) python3 tests/run.py --minikvm $(1) --unit $(2)
-# First, out here, tests/demo_test.py tries `make demo` as a user would (through
-# onkvm's --tty and --forward without /dev/kvm); its results count in the
-# suite's closing line (run.py --extra-results).
-DEMO_RESULTS := $(BUILD)/demo-results.jsonl
-test: setup minikvm $(BUILD)/minikvm-nodebug guests $(BUILD)/unit_tests test-prereqs
-	@python3 tests/demo_test.py --results $(DEMO_RESULTS) || true
-	@for run in 1 2 3; do \
-		[ $$run = 1 ] || echo "make test: the emulated KVM host stalled; running the suite again (run $$run of 3)"; \
-		$(call RUN_TESTS,$(BUILD)/minikvm,$(BUILD)/unit_tests) --extra-results $(DEMO_RESULTS); s=$$?; \
+# alone about 3, alongside the others). That host has been seen to freeze now
+# and then (soft lockups of the vCPU and PIT threads of a guest under the
+# nested KVM, QEMU TCG underneath; or both CPUs stuck with nothing printed).
+# tests/run.py sends onkvm a heartbeat every 5 s; a host silent for
+# ONKVM_SILENCE (90) seconds is stopped, as is one whose kernel panics on a
+# lockup, and onkvm exits 124 (ONKVM_TIMEOUT, 12 minutes a run, is the last
+# resort). Each finished test is recorded in $(BUILD)/test-results.jsonl, so
+# after a 124 the next run resumes: only the tests that had not finished run
+# again, and the closing line says how many. Three runs at most; a failing
+# test fails at once, only a stalled host is retried.
+# Where the host is emulated, tests/onkvm_test.py first proves that on onkvm
+# itself (a QEMU stopped with SIGSTOP; about a minute); its result goes into
+# the same file and the closing line.
+# Before that, out here too, tests/demo_test.py tries `make demo` as a user
+# would (through onkvm's --tty and --forward without /dev/kvm); its results
+# count in the closing line as well (run.py --extra-results).
+# ONKVM_QEMU=10 runs all of it on an emulated host made by QEMU 10 instead of
+# the system's QEMU (CI runs both; docs/testing.md).
+# $(1): the build tree (its minikvm, unit_tests and test-results.jsonl),
+# $(2): ONKVM_TIMEOUT, $(3): more environment for the suite, $(4): more options.
+SUITE = for run in 1 2 3; do \
+		if [ $$run = 1 ]; then echo "make: suite run 1 of 3; finished tests are recorded in $(1)/test-results.jsonl"; \
+		else echo "make: suite run $$run of 3, resumed: in run $$((run - 1)) the emulated KVM host stopped answering (onkvm exit 124); the tests that had not finished run now"; fi; \
+		$(3) MINIKVM_LINUX_ENV=$(BUILD)/linux.env ONKVM_TIMEOUT=$(2) scripts/onkvm python3 tests/run.py \
+			--minikvm $(1)/minikvm --unit $(1)/unit_tests --resume $(1)/test-results.jsonl $(4); s=$$?; \
 		[ $$s = 124 ] || exit $$s; \
 	done; exit 124
+DEMO_RESULTS := $(BUILD)/demo-results.jsonl
+test: setup minikvm $(BUILD)/minikvm-nodebug guests $(BUILD)/unit_tests test-prereqs
+	@rm -f $(BUILD)/test-results.jsonl
+	@python3 tests/demo_test.py --results $(DEMO_RESULTS) || true
+	@if scripts/onkvm --kind | grep -q '^emulated'; then \
+		python3 tests/onkvm_test.py --minikvm $(BUILD)/minikvm --scratch $(BUILD) \
+			--resume $(BUILD)/test-results.jsonl || echo "make test: tests/onkvm_test.py exited $$?"; \
+	fi
+	@$(call SUITE,$(BUILD),720,,--extra-results $(DEMO_RESULTS))
 
 .PHONY: test-prereqs
 test-prereqs:
@@ -107,8 +122,8 @@ unit: $(BUILD)/unit_tests
 # Same suite, built with AddressSanitizer and UndefinedBehaviorSanitizer.
 check: setup guests test-prereqs
 	$(MAKE) BUILD=build-san CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" build-san/minikvm build-san/minikvm-nodebug build-san/unit_tests
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
-		MINIKVM_LINUX_ENV=build/linux.env ONKVM_TIMEOUT=1800 scripts/onkvm python3 tests/run.py --minikvm build-san/minikvm --unit build-san/unit_tests
+	@rm -f build-san/test-results.jsonl
+	@$(call SUITE,build-san,1800,ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1)
 
 # The Debian/Ubuntu packages a job needs, installed when missing (sudo when
 # not root): one list, in scripts/setup.sh, for make, .ci/run and the README.

@@ -5,7 +5,14 @@
 Integration tests live in tests/integration/test_*.py as functions named
 test_*; they raise AssertionError to fail and harness.Skip("reason") to be
 reported as skipped by name (never as passed). The last line is always
-"N passed, N failed, N skipped".
+"N passed, N failed, N skipped" (then what ran on KVM, and how many tests ran
+again after a run was cut short).
+
+--resume FILE records each finished test in FILE (tests/results.py) and runs
+only the tests FILE does not hold yet: after an emulated KVM host froze and
+scripts/onkvm stopped it, the same command carries on where it was. Under
+scripts/onkvm (ONKVM_HEARTBEAT set) a thread writes a heartbeat line every few
+seconds, which is how onkvm tells a frozen host from a busy one.
 """
 import argparse
 import concurrent.futures
@@ -21,6 +28,44 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "integration"))
 import harness  # noqa: E402
+import results as results_file  # noqa: E402
+
+
+# What runs now, for the heartbeat.
+RUNNING = set()
+RUNNING_LOCK = threading.Lock()
+
+
+def running(name, now):
+    with RUNNING_LOCK:
+        (RUNNING.add if now else RUNNING.discard)(name)
+
+
+HEARTBEAT_SECONDS = 5
+
+
+def start_heartbeat(path, finished):
+    """A line every few seconds on path (scripts/onkvm's ONKVM_HEARTBEAT, a
+    serial port of the emulated host), saying how many tests have finished and
+    which run now; onkvm stops a host that falls silent and shows the last line."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    except OSError as e:
+        print("run.py: no heartbeat: %s: %s" % (path, e.strerror), flush=True)
+        return
+
+    def beat():
+        while True:
+            with RUNNING_LOCK:
+                now = ", ".join(sorted(RUNNING)) or "no test"
+            line = "%d finished; running %s" % (finished(), now)
+            try:
+                os.write(fd, (line[:400] + "\n").encode())
+            except OSError:
+                pass  # a full port: the next line will do
+            time.sleep(HEARTBEAT_SECONDS)
+
+    threading.Thread(target=beat, name="heartbeat", daemon=True).start()
 
 
 def run_unit(binary, results):
@@ -74,14 +119,18 @@ def run_one(full, fn, alone=False, needs_kvm=True):
         if alone:
             with ONE_AT_A_TIME:
                 start = time.monotonic()
+                running(full, True)
                 fn()
         else:
+            running(full, True)
             fn()
         status, detail = "pass", ""
     except harness.Skip as e:
         status, detail = "skip", str(e)
     except Exception:  # a failed assertion or an unexpected error: both are failures
         status, detail = "fail", traceback.format_exc()
+    finally:
+        running(full, False)
     return full, status, detail, time.monotonic() - start
 
 
@@ -110,16 +159,28 @@ def main():
     ap.add_argument("-k", dest="pattern", default=None, help="run tests whose name contains this")
     ap.add_argument("--extra-results", action="append", default=[], metavar="FILE",
                     help="count these results of tests run elsewhere too (JSON lines)")
+    ap.add_argument("--resume", metavar="FILE", default=None,
+                    help="record finished tests in FILE and run only those it does not hold")
     args = ap.parse_args()
 
     harness.MINIKVM = os.path.abspath(args.minikvm)
-    results = []
-    if not args.pattern or args.pattern.startswith("unit"):
-        run_unit(args.unit, results)
-        for name, status, detail in results:
+    done = results_file.Results(args.resume)
+    if done.earlier:
+        print("%s: %d finished in earlier runs, not run again" % (args.resume, done.earlier),
+              flush=True)
+    if os.environ.get("ONKVM_HEARTBEAT"):
+        start_heartbeat(os.environ["ONKVM_HEARTBEAT"], lambda: len(done.tests))
+    if (not args.pattern or args.pattern.startswith("unit")) and not done.has("unit"):
+        unit, start = [], time.monotonic()
+        running("unit", True)
+        run_unit(args.unit, unit)
+        running("unit", False)
+        for name, status, detail in unit:
             if status == "fail":
                 print(detail)
-        print("unit tests: %d run" % len(results))
+        print("unit tests: %d run" % len(unit), flush=True)
+        failed = any(r[1] == "fail" for r in unit)
+        done.add("unit", "fail" if failed else "pass", "", time.monotonic() - start, tests=unit)
 
     only_unit = (args.pattern or "").startswith("unit")
     tests = [] if only_unit else discover(args.pattern)
@@ -129,35 +190,39 @@ def main():
         # In CI a missing /dev/kvm is a failure, never a silent skip.
         ci = os.environ.get("CI") == "true"
         for full in sorted(kvm_tests):
-            results.append((full, "fail" if ci else "skip",
-                            ("no usable KVM in CI: " if ci else "no usable KVM: ") + kvm_problem))
+            if not done.has(full):
+                done.add(full, "fail" if ci else "skip",
+                         ("no usable KVM in CI: " if ci else "no usable KVM: ") + kvm_problem, 0)
         tests = [t for t in tests if not t[3]]
         kvm_tests = set()
+    tests = [t for t in tests if not done.has(t[0])]
 
+    # Each test is reported and recorded as it finishes.
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        for full, status, detail, secs in pool.map(lambda t: run_one(*t), tests):
-            tag = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP"}[status]
-            line = "%s %s (%.1fs)" % (tag, full, secs)
-            if status == "skip":
-                line += ": " + detail
-            print(line, flush=True)
-            if status == "fail":
-                print("    " + detail.rstrip().replace("\n", "\n    "), flush=True)
-            results.append((full, status, detail))
+        for future in concurrent.futures.as_completed([pool.submit(run_one, *t) for t in tests]):
+            full, status, detail, secs = future.result()
+            results_file.report(full, status, detail, secs)
+            done.add(full, status, detail, secs, kvm=status != "skip" and full in kvm_tests)
 
+    results = done.all()
     for path in args.extra_results:
         load_extra_results(path, results)
-
     passed = sum(1 for r in results if r[1] == "pass")
     failed = sum(1 for r in results if r[1] == "fail")
     skipped = sum(1 for r in results if r[1] == "skip")
-    on_kvm = sum(1 for r in results if r[1] in ("pass", "fail") and r[0] in kvm_tests)
+    on_kvm = done.on_kvm()
     if failed:
         print("failed: " + ", ".join(r[0] for r in results if r[1] == "fail"))
     kind = ""
-    if tests and on_kvm:
+    if on_kvm and not kvm_problem:
         kind = "; %d ran guests on KVM (%s)" % (on_kvm, harness.host_kind())
-    print("%d passed, %d failed, %d skipped%s" % (passed, failed, skipped, kind))
+    again, cut = done.rerun()
+    if cut:
+        kind += "; %d rerun after %d %s" % (again, cut, (
+            "freeze%s of the emulated host" if os.environ.get("ONKVM_HOST") else "run%s cut short")
+            % ("" if cut == 1 else "s"))
+    print("%d passed, %d failed, %d skipped%s" % (passed, failed, skipped, kind), flush=True)
+    done.end()
     return 1 if failed else 0
 
 

@@ -1,0 +1,117 @@
+# SPDX-License-Identifier: MIT
+"""The results file of a test run (tests/run.py --resume FILE).
+
+Each finished test is appended to it at once, flushed and synced (over 9p
+too), so that a run cut short — an emulated KVM host that froze and that
+scripts/onkvm stopped — can be resumed: the next run with the same file runs
+only the tests it does not hold, and counts them all in its closing line.
+
+One JSON object a line:
+
+  {"start": RUN}        a run began (RUN: 1, 2, ...)
+  {"name": NAME, "status": "pass" | "fail" | "skip", "detail": TEXT,
+   "seconds": S, "run": RUN, "kvm": BOOL}
+                        a test finished; "kvm": it ran guests on KVM. The unit
+                        test binary is one such line (one unit of work), its
+                        own tests in "tests": [[NAME, STATUS, DETAIL], ...]
+  {"end": RUN}          the run got to its closing line
+
+A line the freeze cut short is not JSON and is passed over. A run with a
+start and no end was cut short; the tests recorded by later runs are the ones
+run again after it.
+"""
+import json
+import os
+
+TAGS = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP"}
+
+
+def report(name, status, detail, seconds):
+    """The line (and, for a failure, the indented detail) a finished test prints."""
+    line = "%s %s (%.1fs)" % (TAGS[status], name, seconds)
+    if status == "skip":
+        line += ": " + detail
+    print(line, flush=True)
+    if status == "fail":
+        print("    " + detail.rstrip().replace("\n", "\n    "), flush=True)
+
+
+class Results:
+    """What a run has finished, and what earlier runs in the same file did.
+    path None: kept in memory only; write False: only read what path holds."""
+
+    def __init__(self, path=None, write=True):
+        self.tests = {}    # name -> its record, in the order they finished
+        self.started = []  # runs begun, in this file
+        self.ended = set()
+        self.file = None
+        text = ""
+        if path and os.path.exists(path):
+            with open(path, encoding="utf-8", errors="replace") as f:
+                text = f.read()
+        for line in text.splitlines():
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if not isinstance(rec, dict):
+                continue
+            if "start" in rec:
+                self.started.append(rec["start"])
+            elif "end" in rec:
+                self.ended.add(rec["end"])
+            elif "name" in rec:
+                self.tests[rec["name"]] = rec
+        self.earlier = len(self.tests)
+        self.run = max(self.started, default=0) + 1
+        if not write:
+            return
+        if path:
+            self.file = open(path, "a", encoding="utf-8")
+            if text and not text.endswith("\n"):
+                self.file.write("\n")  # after a torn line, start a fresh one
+        self._append({"start": self.run})
+
+    def _append(self, rec):
+        if self.file:
+            self.file.write(json.dumps(rec) + "\n")
+            self.file.flush()
+            os.fsync(self.file.fileno())
+
+    def has(self, name):
+        return name in self.tests
+
+    def add(self, name, status, detail, seconds, kvm=False, tests=None):
+        rec = {"name": name, "status": status, "detail": detail,
+               "seconds": round(seconds, 1), "run": self.run, "kvm": kvm}
+        if tests is not None:
+            rec["tests"] = [list(t) for t in tests]
+        self.tests[name] = rec
+        self._append(rec)
+
+    def end(self):
+        self._append({"end": self.run})
+        if self.file:
+            self.file.close()
+            self.file = None
+
+    def all(self):
+        """(name, status, detail) of every test, the unit binary's one by one."""
+        out = []
+        for rec in self.tests.values():
+            out += [tuple(t) for t in rec.get("tests") or [(rec["name"], rec["status"], rec["detail"])]]
+        return out
+
+    def on_kvm(self):
+        """How many tests ran guests on KVM (passed or failed there)."""
+        return sum(1 for rec in self.tests.values() if rec.get("kvm") and rec["status"] != "skip")
+
+    def rerun(self):
+        """(tests run again, runs cut short): the tests recorded by runs that
+        began after the first run that was cut short."""
+        cut = sorted(r for r in self.started if r not in self.ended and r != self.run)
+        if not cut:
+            return 0, 0
+        again = sum(len(rec.get("tests") or [rec]) for rec in self.tests.values()
+                    if rec.get("run", 0) > cut[0])
+        return again, len(cut)
