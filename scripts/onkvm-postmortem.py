@@ -28,7 +28,7 @@ import time
 ANSI = re.compile(rb"\x1b\[[0-9;]*[A-Za-z]")
 
 
-def hmp(sock_path, command, timeout=20.0):
+def hmp(sock_path, command, timeout=8.0):
     """One HMP command's output (QEMU echoes the command and ends with a prompt)."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(timeout)
@@ -64,9 +64,9 @@ class Symbols:
             with open(path) as f:
                 for line in f:
                     parts = line.split()
-                    if len(parts) == 3 and parts[1] in "tTwW":
+                    if len(parts) in (3, 4) and parts[1] in "tTwW":
                         self.addrs.append(int(parts[0], 16))
-                        self.names.append(parts[2])
+                        self.names.append(parts[2] + (" " + parts[3] if len(parts) == 4 else ""))
                     if len(parts) == 3 and parts[2] in ("_stext", "_etext"):
                         self.text = (int(parts[0], 16), self.text[1]) if parts[2] == "_stext" \
                             else (self.text[0], int(parts[0], 16))
@@ -74,13 +74,15 @@ class Symbols:
             pass
 
     def name(self, addr):
-        """symbol+offset of a host kernel text address, else None."""
-        if not self.text[0] <= addr < self.text[1]:
+        """symbol+offset of a host kernel or module text address, else None."""
+        in_kernel = self.text[0] <= addr < self.text[1]
+        if not in_kernel and addr < 0xffff800000000000:
             return None
         i = bisect.bisect_right(self.addrs, addr) - 1
-        if i < 0:
-            return None
-        return "%s+%#x" % (self.names[i], addr - self.addrs[i])
+        if i < 0 or (not in_kernel and addr - self.addrs[i] > 0x10000):
+            return None  # a kernel-half address, but none of the host's: the nested guest's
+        name, _, module = self.names[i].partition(" ")
+        return "%s+%#x%s" % (name, addr - self.addrs[i], " " + module if module else "")
 
 
 def summarize(regs, syms):
