@@ -79,7 +79,7 @@ R["bt"] = frames()
 R["comm"] = gdb.parse_and_eval("init_task.comm").string()
 R["threads"] = len(gdb.selected_inferior().threads())
 R["cr4"] = ev("$cr4")
-R["translate"] = gdb.execute("monitor translate 0x%x" % ev("(long)&linux_banner"), to_string=True)
+R["translate"] = gdb.execute("monitor translate 0x%x" % ev("(unsigned long)&linux_banner"), to_string=True)
 R["banner"] = gdb.parse_and_eval("linux_banner").string()[:14]
 ex("kill")
 '''.replace("BP", bp), timeout=600)
