@@ -80,7 +80,7 @@ R["comm"] = gdb.parse_and_eval("init_task.comm").string()
 R["threads"] = len(gdb.selected_inferior().threads())
 R["cr4"] = ev("$cr4")
 R["translate"] = gdb.execute("monitor translate 0x%x" % ev("(unsigned long)&linux_banner"), to_string=True)
-R["banner"] = gdb.parse_and_eval("linux_banner").string()[:14]
+R["banner"] = bytes(gdb.selected_inferior().read_memory(ev("(unsigned long)&linux_banner"), 14)).decode()
 ex("kill")
 '''.replace("BP", bp), timeout=600)
         assert vm.finish() == 0
