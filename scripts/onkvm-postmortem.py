@@ -17,6 +17,12 @@ keeps SVME, which AMD-V requires of a guest, so that does not tell). A RIP in
 the host kernel's text (System.map; onkvm boots the host with nokaslr) was
 the host kernel's; any other RIP, the nested guest's or host user space's
 (CPL tells those apart only roughly: a nested guest runs at its own CPL).
+Three samples are taken a second apart: a CPU whose RIP never moves while
+it is not halted is not being run at all. For each CPU, the QEMU thread that
+emulates it is looked at on this machine too (`info cpus` names it): its
+state, the CPU time it used in that second, and where in this machine's
+kernel it waits (wchan): a vCPU thread asleep in a futex while its CPU is
+not halted is QEMU itself stuck, not the host it emulates.
 Exit status 0, or 1 if the monitor could not be asked (said on stderr).
 """
 import bisect
@@ -85,6 +91,38 @@ class Symbols:
         return "%s+%#x%s" % (name, addr - self.addrs[i], " " + module if module else "")
 
 
+def thread_info(tid):
+    """(state, CPU ticks used so far, wchan) of one of QEMU's threads here."""
+    try:
+        with open("/proc/%d/status" % tid) as f:
+            tgid = int(re.search(r"^Tgid:\s*(\d+)", f.read(), re.M).group(1))
+        base = "/proc/%d/task/%d/" % (tgid, tid)  # this thread's own figures
+        with open(base + "stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        with open(base + "wchan") as f:
+            wchan = f.read().strip()
+        return fields[0], int(fields[11]) + int(fields[12]), wchan if wchan not in ("", "0") else "-"
+    except (OSError, IndexError, ValueError, AttributeError):
+        return None
+
+
+def cpu_threads(cpus):
+    """{cpu index: QEMU thread id} from `info cpus`."""
+    return {int(m.group(1)): int(m.group(2))
+            for m in re.finditer(r"CPU #(\d+):.*?thread_id=(\d+)", cpus)}
+
+
+def rips(regs):
+    """{cpu index: RIP text} of one `info registers -a`."""
+    out = {}
+    for block in re.split(r"(?m)^(?=CPU#\d+)", regs):
+        m = re.match(r"CPU#(\d+)", block)
+        f = re.search(r"\b[RE]IP=([0-9a-fA-F]+)", block)
+        if m and f:
+            out[int(m.group(1))] = f.group(1)
+    return out
+
+
 def summarize(regs, syms):
     out = []
     for block in re.split(r"(?m)^(?=CPU#\d+)", regs):
@@ -118,15 +156,37 @@ def main():
         sys.stderr.write(__doc__)
         return 2
     sock_path, sysmap, out_path = sys.argv[1:]
+    samples = []
     try:
-        regs = hmp(sock_path, "info registers -a")
         cpus = hmp(sock_path, "info cpus")
+        threads = cpu_threads(cpus)
+        before = {c: thread_info(t) for c, t in threads.items()}
+        t0 = time.monotonic()
+        for i in range(3):
+            if i:
+                time.sleep(0.5)
+            samples.append(hmp(sock_path, "info registers -a"))
+        after = {c: thread_info(t) for c, t in threads.items()}
+        elapsed = time.monotonic() - t0
     except (OSError, TimeoutError, EOFError) as e:
         sys.stderr.write("onkvm-postmortem: cannot ask QEMU's monitor at %s: %s\n" % (sock_path, e))
         return 1
+    regs = samples[-1]
     summary = summarize(regs, Symbols(sysmap))
+    seen = [rips(r) for r in samples]
+    for i, line in enumerate(summary):
+        m = re.match(r"CPU (\d+):", line)
+        c = int(m.group(1)) if m else -1
+        moved = len(set(r.get(c) for r in seen)) > 1
+        line += "; RIP %s in %.1f s" % ("moved" if moved else "did not move", elapsed)
+        if before.get(c) and after.get(c):
+            line += "; its QEMU thread %d: state %s, %d%% of a CPU meanwhile, waiting in %s" % (
+                threads[c], after[c][0], round((after[c][1] - before[c][1]) / elapsed), after[c][2])
+        summary[i] = line
     with open(out_path, "w") as f:
-        f.write("\n".join(summary) + "\n\n--- info cpus\n" + cpus + "\n--- info registers -a\n" + regs + "\n")
+        f.write("\n".join(summary) + "\n\n--- info cpus\n" + cpus + "\n")
+        for i, r in enumerate(samples):
+            f.write("--- info registers -a, sample %d of %d\n%s\n" % (i + 1, len(samples), r))
     print("\n".join(summary))
     return 0
 
