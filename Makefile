@@ -78,7 +78,7 @@ include guest/guest.mk
 # nested KVM, QEMU TCG underneath; or both CPUs stuck with nothing printed).
 # tests/run.py sends onkvm a heartbeat every 5 s; a host silent for
 # ONKVM_SILENCE (90) seconds is stopped, as is one whose kernel panics on a
-# lockup, and onkvm exits 124 (ONKVM_TIMEOUT, 12 minutes a run, is the last
+# lockup, and onkvm exits 124 (ONKVM_TIMEOUT, 30 minutes a run, is the last
 # resort). Each finished test is recorded in $(BUILD)/test-results.jsonl, so
 # after a 124 the next run resumes: only the tests that had not finished run
 # again, and the closing line says how many. Three runs at most; a failing
@@ -108,7 +108,7 @@ test: setup minikvm $(BUILD)/minikvm-nodebug guests $(BUILD)/unit_tests test-pre
 		python3 tests/onkvm_test.py --minikvm $(BUILD)/minikvm --scratch $(BUILD) \
 			--resume $(BUILD)/test-results.jsonl || echo "make test: tests/onkvm_test.py exited $$?"; \
 	fi
-	@$(call SUITE,$(BUILD),720,,--extra-results $(DEMO_RESULTS))
+	@$(call SUITE,$(BUILD),1800,,--extra-results $(DEMO_RESULTS))
 
 .PHONY: test-prereqs
 test-prereqs:
@@ -123,7 +123,7 @@ unit: $(BUILD)/unit_tests
 check: setup guests test-prereqs
 	$(MAKE) BUILD=build-san CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" build-san/minikvm build-san/minikvm-nodebug build-san/unit_tests
 	@rm -f build-san/test-results.jsonl
-	@$(call SUITE,build-san,1800,ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1)
+	@$(call SUITE,build-san,3600,ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1)
 
 # The Debian/Ubuntu packages a job needs, installed when missing (sudo when
 # not root): one list, in scripts/setup.sh, for make, .ci/run and the README.
