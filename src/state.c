@@ -108,7 +108,7 @@ const void *state_get_ptr(struct state_reader *r, size_t n)
 	if (r->bad)
 		return NULL;
 	if (n > r->len - r->off) {
-		state_reject(r, "it ends %zu bytes short", n - (r->len - r->off));
+		state_reject(r, "it ends inside a field (%zu of %zu bytes there)", r->len - r->off, n);
 		return NULL;
 	}
 	p = r->buf + r->off;
