@@ -12,6 +12,9 @@
 #include <string.h>
 
 #include "device.h"
+#include "error.h"
+#include "options.h"
+#include "snapshot.h"
 #include "state.h"
 #include "vm.h"
 #include "x86/layout.h"
@@ -220,6 +223,57 @@ TEST(devices_load_names_the_field_it_refuses)
 		state_writer_free(&w);
 	}
 	CHECK_EQ(in(&vm->pio, 0x21), 0xFB); /* the PIC kept its state */
+	devices_exit_all(vm);
+	free(vm);
+}
+
+/*
+ * What loadvm says of a hostile device state: the file, the device and the
+ * field (issue 19 item 1's IOREGSEL), on one line, exit status 1.
+ */
+TEST(devices_restore_error_names_device_and_field)
+{
+	struct vm *vm = split_vm();
+	static uint8_t ram[4096];
+	struct vm_config cfg = { .irqchip = IRQCHIP_SPLIT };
+	const struct device *const *devs;
+	const struct device_host *host;
+	struct state_writer w[32];
+	struct snapshot_view v;
+	int n = devices_list(&devs, &host);
+
+	vm->cfg = &cfg;
+	vm->mem.host = ram;
+	vm->mem.size = sizeof(ram);
+	memset(&v, 0, sizeof(v));
+	memset(w, 0, sizeof(w));
+	v.s[v.nsections++] = (struct snapshot_section){ .tag = SNAPSHOT_RAM, .name = "ram",
+							 .data = ram, .len = sizeof(ram) };
+	v.s[v.nsections++] = (struct snapshot_section){ .tag = SNAPSHOT_MACHINE, .name = "machine" };
+	v.cfg.mem_size = sizeof(ram);
+	v.cfg.irqchip = IRQCHIP_SPLIT;
+	CHECK(n <= 32);
+	for (int i = 0; i < n; i++) {
+		struct snapshot_section *s = &v.s[v.nsections++];
+
+		if (!devs[i]->load) {
+			v.nsections--;
+			continue;
+		}
+		devs[i]->save(host, &w[i]);
+		/* The IOAPIC's: the chips' mode byte, the ID register, then IOREGSEL. */
+		if (!strcmp(devs[i]->name, "IOAPIC"))
+			w[i].buf[1 + 4 + 3] = 0x80;
+		*s = (struct snapshot_section){ .tag = SNAPSHOT_DEVICE, .data = w[i].buf, .len = w[i].len };
+		strcpy(s->name, devs[i]->name);
+	}
+	err_clear();
+	CHECK(snapshot_restore(vm, &v, "x.mkvm") < 0);
+	CHECK_STR(err_message(), "x.mkvm: the state of device 'IOAPIC' is damaged (IOAPIC IOREGSEL "
+		  "0x80000000 is not a register (0-0xff)); the machine is now partly restored");
+	CHECK_EQ(err_status(), EXIT_USAGE);
+	for (int i = 0; i < n; i++)
+		state_writer_free(&w[i]);
 	devices_exit_all(vm);
 	free(vm);
 }
