@@ -322,8 +322,9 @@ int snapshot_restore(struct vm *vm, const struct snapshot_view *v, const char *w
 		s = find(v, SNAPSHOT_DEVICE, 0, devs[i]->name);
 		state_reader_init(&r, s->data, s->len);
 		if (devs[i]->load(host, &r) < 0 || state_reader_done(&r) < 0)
-			return err_set(EXIT_USAGE, "%s: the state of device '%s' is damaged; the machine "
-				       "is now partly restored", what, devs[i]->name);
+			return err_set(EXIT_USAGE, "%s: the state of device '%s' is damaged (%s); the "
+				       "machine is now partly restored", what, devs[i]->name,
+				       state_reader_error(&r));
 	}
 	for (int i = 0; i < vm->ncpus; i++) {
 		s = find(v, SNAPSHOT_VCPU, (uint32_t)i, "vcpu");

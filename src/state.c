@@ -3,6 +3,8 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,14 +85,30 @@ void state_reader_init(struct state_reader *r, const void *buf, size_t len)
 	r->len = len;
 	r->off = 0;
 	r->bad = false;
+	r->why[0] = '\0';
+}
+
+int state_reject(struct state_reader *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!r->why[0]) {
+		va_start(ap, fmt);
+		vsnprintf(r->why, sizeof(r->why), fmt, ap);
+		va_end(ap);
+	}
+	r->bad = true;
+	return -EINVAL;
 }
 
 const void *state_get_ptr(struct state_reader *r, size_t n)
 {
 	const void *p;
 
-	if (r->bad || n > r->len - r->off) {
-		r->bad = true;
+	if (r->bad)
+		return NULL;
+	if (n > r->len - r->off) {
+		state_reject(r, "it ends inside a field (%zu of %zu bytes there)", r->len - r->off, n);
 		return NULL;
 	}
 	p = r->buf + r->off;
@@ -145,7 +163,8 @@ uint64_t state_get_max(struct state_reader *r, uint64_t max)
 	uint64_t v = state_get_u64(r);
 
 	if (v > max) {
-		r->bad = true;
+		state_reject(r, "a value is %llu, at most %llu makes sense", (unsigned long long)v,
+			     (unsigned long long)max);
 		return 0;
 	}
 	return v;
@@ -156,11 +175,20 @@ bool state_get_bool(struct state_reader *r)
 	uint8_t v = state_get_u8(r);
 
 	if (v > 1)
-		r->bad = true;
+		state_reject(r, "a flag is %u, not 0 or 1", v);
 	return v == 1;
 }
 
 int state_reader_done(const struct state_reader *r)
 {
 	return r->bad || r->off != r->len ? -EINVAL : 0;
+}
+
+const char *state_reader_error(const struct state_reader *r)
+{
+	if (r->why[0])
+		return r->why;
+	if (!r->bad && r->off != r->len)
+		return "it has bytes after its last field";
+	return r->bad ? "a value out of range" : "";
 }

@@ -28,6 +28,7 @@ struct state_reader {
 	const uint8_t *buf;
 	size_t len, off;
 	bool bad;           /* too short, or a value out of range */
+	char why[128];      /* the first reason it is bad, one line (see state_reject()) */
 };
 
 /* Make room for n more bytes; a pointer to them (the writer's len moves on), or NULL. */
@@ -52,7 +53,16 @@ uint64_t state_get_u64(struct state_reader *r);
 bool state_get_bool(struct state_reader *r);
 /* A value that must be <= max (an index, an enum): else 0 and bad. */
 uint64_t state_get_max(struct state_reader *r, uint64_t max);
+/*
+ * A value read makes no sense (it would index, divide, shift or loop out of
+ * bounds): mark r bad with why, one line naming the field and its value,
+ * e.g. "IOREGSEL 0x80000010 is not a register". The first reason is kept.
+ * Returns -EINVAL, so a device's load can `return state_reject(r, ...)`.
+ */
+int state_reject(struct state_reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Every byte taken and nothing bad: 0, else -EINVAL. */
 int state_reader_done(const struct state_reader *r);
+/* Why r is bad or not at its end, one line ("" if it is fine). */
+const char *state_reader_error(const struct state_reader *r);
 
 #endif

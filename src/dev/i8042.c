@@ -380,8 +380,12 @@ static int i8042_load(const struct device_host *host, struct state_reader *r)
 	last = state_get_u8(r);
 	kbd_irq = state_get_bool(r);
 	aux_irq = state_get_bool(r);
-	if (state_reader_done(r) < 0 || head >= QUEUE_SIZE || len > QUEUE_SIZE)
+	if (state_reader_done(r) < 0)
 		return -EINVAL;
+	/* Head and length index the output queue. */
+	if (head >= QUEUE_SIZE || len > QUEUE_SIZE)
+		return state_reject(r, "i8042 output queue head %u, length %u: it holds %d bytes", head,
+				    len, QUEUE_SIZE);
 	pthread_mutex_lock(&k->lock);
 	k->ctr = ctr;
 	k->outport = outport;

@@ -558,7 +558,7 @@ void i8254_save(struct i8254 *pit, struct state_writer *w)
 		state_put_bool(w, ch->armed);
 		state_put_bool(w, ch->null_count);
 		state_put_u32(w, ch->count);
-		state_put_u64(w, now - ch->start_ns); /* may wrap: a start in the future */
+		state_put_u64(w, now - ch->start_ns); /* the clock is monotonic: never negative */
 		state_put_u64(w, ch->held_ticks);
 		state_put_bool(w, ch->write_msb_next);
 		state_put_bool(w, ch->read_msb_next);
@@ -572,6 +572,37 @@ void i8254_save(struct i8254 *pit, struct state_writer *w)
 	state_put_bool(w, pit->irq_armed);
 	state_put_u64(w, pit->irq_tick);
 	pthread_mutex_unlock(&pit->lock);
+}
+
+/*
+ * What a snapshot's IRQ 0 schedule may be, given channel 0 as loaded and t
+ * its tick count now: armed only while channel 0 counts (else the timer
+ * thread would wake at once, forever, for a tick that never comes), and due
+ * at the tick arm_irq0() or timer_due() would have chosen. A periodic
+ * schedule further off than the next period boundary (a clock that started
+ * before this host's, or a file) is moved to that boundary. 0 or -EINVAL.
+ */
+static int load_irq0_schedule(struct state_reader *r, const struct pit_channel *ch, uint64_t t,
+			      bool *armed, uint64_t *tick)
+{
+	uint64_t period = irq_period(ch);
+
+	if (!*armed)
+		return 0;
+	if (!ch->loaded || gate_triggered(ch))
+		return state_reject(r, "PIT IRQ 0 is armed but channel 0 is not counting");
+	if (!periodic(ch)) {
+		if (*tick != ch->count)
+			return state_reject(r, "PIT IRQ 0 is due at tick %llu, but channel 0 counts to %u",
+					    (unsigned long long)*tick, ch->count);
+		return 0;
+	}
+	if (*tick == 0 || *tick % period)
+		return state_reject(r, "PIT IRQ 0 is due at tick %llu, not a multiple of its period %llu",
+				    (unsigned long long)*tick, (unsigned long long)period);
+	if (*tick > (t / period + 1) * period)
+		*tick = (t / period + 1) * period;
+	return 0;
 }
 
 int i8254_load(struct i8254 *pit, struct state_reader *r)
@@ -601,21 +632,44 @@ int i8254_load(struct i8254 *pit, struct state_reader *r)
 		c->latch = state_get_u16(r);
 		c->status_latched = state_get_bool(r);
 		c->status = state_get_u8(r);
-		/* count divides and rw indexes: a file's zero or junk must not get there. */
-		if (c->mode > 7 || c->rw > RW_LOHI || c->count < 1 || c->count > 65536 || c->latch_left > 2)
-			return -EINVAL;
 	}
 	speaker = state_get_bool(r);
 	irq_armed = state_get_bool(r);
 	irq_tick = state_get_u64(r);
 	if (state_reader_done(r) < 0)
 		return -EINVAL;
+	for (int i = 0; i < 3; i++) {
+		const struct pit_channel *c = &ch[i];
+
+		/* count divides, rw and mode select, latch_left counts bytes out. */
+		if (c->mode > 7 || c->rw > RW_LOHI || c->count < 1 || c->count > 65536 || c->latch_left > 2)
+			return state_reject(r, "PIT channel %d: mode %u, access %u, count %u or %u latched "
+					    "bytes out of range", i, c->mode, c->rw, c->count, c->latch_left);
+		/* A start in the future would hold the count, and IRQ 0's wake-ups, until then. */
+		if ((int64_t)age[i] < 0)
+			return state_reject(r, "PIT channel %d started %llu ns in the future", i,
+					    (unsigned long long)-age[i]);
+	}
+	/* On a PC the gates of channels 0 and 1 are tied high; timer_due() counts on it. */
+	if (!ch[0].gate || !ch[1].gate)
+		return state_reject(r, "PIT channel %d's gate is low; it is tied high", ch[0].gate ? 1 : 0);
+	if (ch[0].loaded && ch[0].held_ticks)
+		return state_reject(r, "PIT channel 0 holds %llu ticks, but its gate never paused it",
+				    (unsigned long long)ch[0].held_ticks);
 	pthread_mutex_lock(&pit->lock);
 	now = pit_now(pit);
-	for (int i = 0; i < 3; i++) {
-		ch[i].start_ns = now - age[i];
-		pit->ch[i] = ch[i];
+	/*
+	 * Ages are kept; one older than this host's clock (a snapshot of a
+	 * machine that ran longer than this host has been up) starts at the
+	 * clock's zero instead of wrapping into the future.
+	 */
+	for (int i = 0; i < 3; i++)
+		ch[i].start_ns = age[i] > now ? 0 : now - age[i];
+	if (load_irq0_schedule(r, &ch[0], elapsed(&ch[0], now), &irq_armed, &irq_tick) < 0) {
+		pthread_mutex_unlock(&pit->lock);
+		return -EINVAL;
 	}
+	memcpy(pit->ch, ch, sizeof(ch));
 	pit->speaker = speaker;
 	pit->irq_armed = irq_armed;
 	pit->irq_tick = irq_tick;

@@ -534,11 +534,21 @@ int i8259_load(struct i8259 *p, struct state_reader *r)
 		c->special_mask = state_get_bool(r);
 		c->read_isr = state_get_bool(r);
 		c->poll = state_get_bool(r);
-		if (c->lowest > 7 || init[i] > EXPECT_ICW4)
-			return -EINVAL;
 	}
 	if (state_reader_done(r) < 0)
 		return -EINVAL;
+	for (int i = 0; i < 2; i++) {
+		const char *name = i ? "slave" : "master";
+
+		/* lowest picks the priority order (a pin), init the next ICW, vector_base | pin a vector. */
+		if (s[i].lowest > 7)
+			return state_reject(r, "8259 %s: lowest-priority pin %u is not a pin", name, s[i].lowest);
+		if (init[i] > EXPECT_ICW4)
+			return state_reject(r, "8259 %s: initialisation step %u is past ICW4", name, init[i]);
+		if (s[i].vector_base & 7)
+			return state_reject(r, "8259 %s: vector base 0x%x is not a multiple of 8", name,
+					    s[i].vector_base);
+	}
 	pthread_mutex_lock(&p->lock);
 	for (int i = 0; i < 2; i++) {
 		struct pic_chip *c = &p->chip[i];

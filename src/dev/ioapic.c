@@ -50,6 +50,8 @@
 #define REG_VERSION         0x01
 #define REG_ARBITRATION     0x02
 #define REG_RTE_FIRST       0x10
+#define IOAPIC_ID_MASK      0x0F000000u /* the ID register: bits 24-27 */
+#define IOREGSEL_MASK       0xFFu       /* IOREGSEL: bits 0-7 */
 
 #define RTE_VECTOR          0xFFull
 #define RTE_DELIVERY_MODE   (7ull << 8)
@@ -152,9 +154,21 @@ static void update_routes(struct ioapic *io)
 	/* On failure the routes stay stale and are retried at the next RTE write. */
 }
 
+/*
+ * The pin whose RTE half reg is, or IOAPIC_PINS if it is none. Unsigned all
+ * the way: reg came from the guest or a snapshot file, and a negative pin
+ * would reach the words before rte[].
+ */
+static uint32_t rte_pin(uint32_t reg)
+{
+	if (reg < REG_RTE_FIRST || reg - REG_RTE_FIRST >= 2u * IOAPIC_PINS)
+		return IOAPIC_PINS;
+	return (reg - REG_RTE_FIRST) / 2;
+}
+
 static uint32_t read_reg(struct ioapic *io, uint32_t reg)
 {
-	int pin;
+	uint32_t pin = rte_pin(reg);
 
 	switch (reg) {
 	case REG_ID:
@@ -163,23 +177,21 @@ static uint32_t read_reg(struct ioapic *io, uint32_t reg)
 	case REG_VERSION:
 		return (uint32_t)(IOAPIC_PINS - 1) << 16 | IOAPIC_VERSION;
 	}
-	pin = ((int)reg - REG_RTE_FIRST) / 2;
-	if (reg < REG_RTE_FIRST || pin >= IOAPIC_PINS)
+	if (pin >= IOAPIC_PINS)
 		return 0;
 	return (uint32_t)(reg & 1 ? io->rte[pin] >> 32 : io->rte[pin]);
 }
 
 static void write_reg(struct ioapic *io, uint32_t reg, uint32_t value)
 {
+	uint32_t pin = rte_pin(reg);
 	uint64_t old, rte;
-	int pin;
 
 	if (reg == REG_ID) {
-		io->id = value & 0x0F000000;
+		io->id = value & IOAPIC_ID_MASK;
 		return;
 	}
-	pin = ((int)reg - REG_RTE_FIRST) / 2;
-	if (reg < REG_RTE_FIRST || pin >= IOAPIC_PINS)
+	if (pin >= IOAPIC_PINS)
 		return;
 	old = io->rte[pin];
 	if (reg & 1)
@@ -194,7 +206,7 @@ static void write_reg(struct ioapic *io, uint32_t reg, uint32_t value)
 	update_routes(io);
 	/* A level line held high while masked fires once unmasked. */
 	if (rte & RTE_LEVEL)
-		service(io, pin);
+		service(io, (int)pin);
 }
 
 static void ioapic_mmio_read(void *opaque, struct vcpu *vcpu, uint64_t offset, uint8_t *data,
@@ -224,7 +236,7 @@ static void ioapic_mmio_write(void *opaque, struct vcpu *vcpu, uint64_t offset,
 	memcpy(&value, data, size < 4 ? size : 4);
 	pthread_mutex_lock(&io->lock);
 	if (offset == IOREGSEL)
-		io->regsel = value & 0xFF;
+		io->regsel = value & IOREGSEL_MASK;
 	else if (offset == IOWIN)
 		write_reg(io, io->regsel, value);
 	pthread_mutex_unlock(&io->lock);
@@ -337,6 +349,13 @@ int ioapic_load(struct ioapic *io, struct state_reader *r)
 		rte[pin] = state_get_u64(r);
 	if (state_reader_done(r) < 0)
 		return -EINVAL;
+	/* What the guest could never have written is a damaged or hostile file. */
+	if (regsel & ~IOREGSEL_MASK)
+		return state_reject(r, "IOAPIC IOREGSEL 0x%x is not a register (0-0xff)", regsel);
+	if (id & ~IOAPIC_ID_MASK)
+		return state_reject(r, "IOAPIC ID register 0x%x has bits outside 24-27", id);
+	if (lines >> IOAPIC_PINS)
+		return state_reject(r, "IOAPIC input lines 0x%x: it has only %d pins", lines, IOAPIC_PINS);
 	pthread_mutex_lock(&io->lock);
 	io->id = id;
 	io->regsel = regsel;

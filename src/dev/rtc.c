@@ -62,12 +62,15 @@ static int decode(const struct rtc *r, uint8_t v)
 /* The guest's current time: frozen while SET, else the host's plus the offset. */
 static bool guest_time(const struct rtc *r, time_t now, struct tm *tm)
 {
-	time_t t = (time_t)(now + r->offset);
+	time_t t;
 
 	if (r->frozen) {
 		*tm = r->set_time;
 		return true;
 	}
+	/* The offset may come from a snapshot file: a sum past time_t is no time at all. */
+	if (__builtin_add_overflow(now, r->offset, &t))
+		return false;
 	return gmtime_r(&t, tm) != NULL;
 }
 
@@ -149,10 +152,12 @@ static void set_field(const struct rtc *r, struct tm *tm, unsigned reg, uint8_t 
 static void commit_time(struct rtc *r, struct tm *tm, time_t now)
 {
 	time_t t = timegm(tm);
+	int64_t offset;
 
-	if (t == (time_t)-1 || tm->tm_year < 0 - 1900 || tm->tm_year > 9999 - 1900)
+	if (t == (time_t)-1 || tm->tm_year < 0 - 1900 || tm->tm_year > 9999 - 1900 ||
+	    __builtin_sub_overflow((int64_t)t, (int64_t)now, &offset))
 		return;
-	r->offset = (int64_t)t - (int64_t)now;
+	r->offset = offset;
 }
 
 static void write_time_register(struct rtc *r, unsigned reg, uint8_t val, time_t now)
@@ -299,6 +304,8 @@ static void rtc_device_reset(const struct device_host *host)
  * The guest's clock is kept as an offset from the host's, so a restored
  * RTC goes on from the host's time now (a wall clock does not go back).
  */
+#define RTC_MAX_OFFSET (10000ll * 366 * 86400)
+
 static bool tm_sane(const struct tm *t)
 {
 	const int f[] = { t->tm_sec, t->tm_min, t->tm_hour, t->tm_mday, t->tm_mon, t->tm_year, t->tm_wday };
@@ -347,9 +354,18 @@ static int rtc_device_load(const struct device_host *host, struct state_reader *
 	s.set_time.tm_mon = (int)state_get_u32(r);
 	s.set_time.tm_year = (int)state_get_u32(r);
 	s.set_time.tm_wday = (int)state_get_u32(r);
-	/* A frozen time holds what the guest wrote (any BCD); only keep the sums in range. */
-	if (state_reader_done(r) < 0 || s.index >= RTC_CMOS_SIZE || !tm_sane(&s.set_time))
+	if (state_reader_done(r) < 0)
 		return -EINVAL;
+	if (s.index >= RTC_CMOS_SIZE)
+		return state_reject(r, "RTC index register %u is past CMOS RAM (%d bytes)", s.index,
+				    RTC_CMOS_SIZE);
+	/* A frozen time holds what the guest wrote (any BCD); only keep the sums in range. */
+	if (!tm_sane(&s.set_time))
+		return state_reject(r, "RTC time being set has a field beyond +-100000");
+	/* The registers show years 0-9999 (commit_time()): the offset stays within that span. */
+	if (s.offset < -RTC_MAX_OFFSET || s.offset > RTC_MAX_OFFSET)
+		return state_reject(r, "RTC offset %lld s from the host's clock is more than 10000 years",
+				    (long long)s.offset);
 	pthread_mutex_lock(&cmos.lock);
 	cmos.rtc = s;
 	pthread_mutex_unlock(&cmos.lock);

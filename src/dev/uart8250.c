@@ -144,8 +144,12 @@ int uart8250_load(struct uart8250 *u, struct state_reader *r)
 	state_get(r, s.loop, sizeof(s.loop));
 	s.loop_head = state_get_u8(r);
 	s.loop_len = state_get_u8(r);
-	if (state_reader_done(r) < 0 || s.loop_head >= UART_LOOP_FIFO || s.loop_len > UART_LOOP_FIFO)
+	if (state_reader_done(r) < 0)
 		return -EINVAL;
+	/* Head and length index the loopback FIFO. */
+	if (s.loop_head >= UART_LOOP_FIFO || s.loop_len > UART_LOOP_FIFO)
+		return state_reject(r, "UART loopback FIFO head %u, length %u: it holds %d bytes",
+				    s.loop_head, s.loop_len, UART_LOOP_FIFO);
 	pthread_mutex_lock(&u->lock);
 	u->rbr = s.rbr;
 	u->ier = s.ier;

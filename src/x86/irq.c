@@ -173,7 +173,105 @@ static void put_mode(struct state_writer *w, const struct vm *vm)
 
 static bool mode_matches(struct state_reader *r, const struct vm *vm)
 {
-	return state_get_u8(r) == (vm->arch.split_irqchip ? CHIPS_OURS : CHIPS_KVM);
+	uint8_t mode = state_get_u8(r);
+
+	if (r->bad || mode == (vm->arch.split_irqchip ? CHIPS_OURS : CHIPS_KVM))
+		return !r->bad;
+	state_reject(r, "its chips are %s, this VM's are %s", mode == CHIPS_KVM ? "KVM's" :
+		     mode == CHIPS_OURS ? "minikvm's" : "of no known kind",
+		     vm->arch.split_irqchip ? "minikvm's (--irqchip split)" : "KVM's (--irqchip kernel)");
+	return false;
+}
+
+/*
+ * KVM_SET_IRQCHIP and KVM_SET_PIT2 take the kernel's own structures, and
+ * with --irqchip kernel those come from the snapshot file. The kernel's
+ * models (arch/x86/kvm/i8259.c, ioapic.c, i8254.c) check little of what
+ * they are handed, so what its registers could never hold is refused here.
+ */
+static int check_kvm_pic(const struct kvm_pic_state *p, bool slave, struct state_reader *r)
+{
+	const char *name = slave ? "KVM's slave 8259" : "KVM's master 8259";
+	/* What each flag is, and how big it may get: priority_add is a pin, init_state ICW1-4. */
+	const struct { const char *field; uint8_t value, max; } f[] = {
+		{ "priority_add", p->priority_add, 7 },
+		{ "read_reg_select", p->read_reg_select, 1 },
+		{ "poll", p->poll, 1 },
+		{ "special_mask", p->special_mask, 1 },
+		{ "init_state", p->init_state, 3 },
+		{ "auto_eoi", p->auto_eoi, 1 },
+		{ "rotate_on_auto_eoi", p->rotate_on_auto_eoi, 1 },
+		{ "special_fully_nested_mode", p->special_fully_nested_mode, 1 },
+		{ "init4", p->init4, 1 },
+	};
+	/* The kernel's masks (kvm_pic_init()): IRQ 0-2 and 8, 13 are edge-triggered. */
+	uint8_t elcr_mask = slave ? 0xDE : 0xF8;
+
+	for (unsigned i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (f[i].value > f[i].max)
+			return state_reject(r, "%s: %s is %u, at most %u", name, f[i].field, f[i].value,
+					    f[i].max);
+	if (p->irq_base & 7)
+		return state_reject(r, "%s: vector base 0x%x is not a multiple of 8", name, p->irq_base);
+	if (p->elcr_mask != elcr_mask || (p->elcr & ~elcr_mask))
+		return state_reject(r, "%s: ELCR 0x%x with mask 0x%x; the chip's mask is 0x%x", name,
+				    p->elcr, p->elcr_mask, elcr_mask);
+	return 0;
+}
+
+static int check_kvm_ioapic(const struct kvm_ioapic_state *io, struct state_reader *r)
+{
+	if (io->base_address != LAYOUT_IOAPIC)
+		return state_reject(r, "KVM's IOAPIC at 0x%llx; the machine's is at 0x%llx",
+				    (unsigned long long)io->base_address, (unsigned long long)LAYOUT_IOAPIC);
+	/* The registers as the kernel writes them: IOREGSEL 8 bits, ID 4, one IRR bit a pin. */
+	if (io->ioregsel > 0xFF)
+		return state_reject(r, "KVM's IOAPIC: IOREGSEL 0x%x is not a register (0-0xff)",
+				    io->ioregsel);
+	if (io->id > 0xF)
+		return state_reject(r, "KVM's IOAPIC: ID %u does not fit its 4 bits", io->id);
+	if (io->irr >> KVM_IOAPIC_NUM_PINS)
+		return state_reject(r, "KVM's IOAPIC: IRR 0x%x; it has only %d pins", io->irr,
+				    KVM_IOAPIC_NUM_PINS);
+	return 0;
+}
+
+int irq_kvm_chip_check(const struct kvm_irqchip *c, uint32_t chip, struct state_reader *r)
+{
+	if (c->chip_id != chip)
+		return state_reject(r, "KVM chip %u where chip %u belongs", c->chip_id, chip);
+	if (chip == KVM_IRQCHIP_IOAPIC)
+		return check_kvm_ioapic(&c->chip.ioapic, r);
+	return check_kvm_pic(&c->chip.pic, chip == KVM_IRQCHIP_PIC_SLAVE, r);
+}
+
+int irq_kvm_pit_check(const struct kvm_pit_state2 *ps, struct state_reader *r)
+{
+	for (int i = 0; i < 3; i++) {
+		const struct kvm_pit_channel_state *c = &ps->channels[i];
+
+		/*
+		 * The kernel's PIT: a count of 1-0x10000 (0 is loaded as 0x10000),
+		 * modes 0-5 (6 and 7 folded onto 2 and 3) or 0xff before the first
+		 * control word, access 1-3 (0 at reset), its read/write byte
+		 * states 0-4 (RW_STATE_*), and a latch of the access's bytes.
+		 */
+		if (c->count > 0x10000 || (c->mode > 5 && c->mode != 0xFF) || c->rw_mode > 3 ||
+		    c->read_state > 4 || c->write_state > 4 || c->count_latched > 3 ||
+		    c->status_latched > 1 || c->bcd > 1 || c->gate > 1)
+			return state_reject(r, "KVM's PIT channel %d: count %u, mode %u, access %u, read/write "
+					    "state %u/%u, latched %u/%u, BCD %u or gate %u out of range", i,
+					    c->count, c->mode, c->rw_mode, c->read_state, c->write_state,
+					    c->count_latched, c->status_latched, c->bcd, c->gate);
+	}
+	if (ps->flags & ~(uint32_t)(KVM_PIT_FLAGS_HPET_LEGACY | KVM_PIT_FLAGS_SPEAKER_DATA_ON))
+		return state_reject(r, "KVM's PIT: flags 0x%x include ones this kernel interface lacks",
+				    ps->flags);
+	for (unsigned i = 0; i < sizeof(ps->reserved) / sizeof(ps->reserved[0]); i++)
+		if (ps->reserved[i])
+			return state_reject(r, "KVM's PIT: reserved word %u is 0x%x, not 0", i,
+					    ps->reserved[i]);
+	return 0;
 }
 
 /* One of KVM's chips (PIC master, slave, IOAPIC) as raw bytes; a failed read is saved empty. */
@@ -188,14 +286,26 @@ static void save_kvm_chip(struct vm *vm, struct state_writer *w, uint32_t chip)
 	state_put(w, &c, sizeof(c));
 }
 
-static int load_kvm_chip(struct vm *vm, struct state_reader *r, uint32_t chip)
+/*
+ * The next n of KVM's chips (chip ids chips[0..n-1]) from r: all read and
+ * checked before KVM is handed any, so a bad slave leaves the master as it was.
+ */
+static int load_kvm_chips(struct vm *vm, struct state_reader *r, const uint32_t *chips, int n)
 {
-	struct kvm_irqchip c;
+	struct kvm_irqchip c[2];
 
-	state_get(r, &c, sizeof(c));
-	if (r->bad || c.chip_id != chip)
+	for (int i = 0; i < n; i++) {
+		state_get(r, &c[i], sizeof(c[i]));
+		if (r->bad || irq_kvm_chip_check(&c[i], chips[i], r) < 0)
+			return -EINVAL;
+	}
+	if (state_reader_done(r) < 0)
 		return -EINVAL;
-	return ioctl(vm->vm_fd, KVM_SET_IRQCHIP, &c) < 0 ? -errno : 0;
+	for (int i = 0; i < n; i++)
+		if (ioctl(vm->vm_fd, KVM_SET_IRQCHIP, &c[i]) < 0)
+			return state_reject(r, "KVM_SET_IRQCHIP refused chip %u: %s", chips[i],
+					    strerror(errno));
+	return 0;
 }
 
 /*
@@ -247,13 +357,14 @@ static int pic_load(const struct device_host *host, struct state_reader *r)
 	if (!mode_matches(r, vm))
 		return -EINVAL;
 	if (!vm->arch.split_irqchip) {
-		if (load_kvm_chip(vm, r, KVM_IRQCHIP_PIC_MASTER) < 0 ||
-		    load_kvm_chip(vm, r, KVM_IRQCHIP_PIC_SLAVE) < 0)
-			return -EINVAL;
-		return state_reader_done(r);
+		static const uint32_t pics[2] = { KVM_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_SLAVE };
+
+		return load_kvm_chips(vm, r, pics, 2);
 	}
 	extint = (int32_t)state_get_u32(r);
-	if (extint < -1 || extint > 255 || i8259_load(vm->arch.pic, r) < 0)
+	if (!r->bad && (extint < -1 || extint > 255))
+		return state_reject(r, "8259 vector %d waiting for vCPU 0 is not a vector", extint);
+	if (i8259_load(vm->arch.pic, r) < 0)
 		return -EINVAL;
 	vm->arch.extint_vector = extint;
 	return 0;
@@ -311,9 +422,7 @@ static int ioapic_device_load(const struct device_host *host, struct state_reade
 		return -EINVAL;
 	if (vm->arch.split_irqchip)
 		return ioapic_load(vm->arch.ioapic, r);
-	if (load_kvm_chip(vm, r, KVM_IRQCHIP_IOAPIC) < 0)
-		return -EINVAL;
-	return state_reader_done(r);
+	return load_kvm_chips(vm, r, &(const uint32_t){ KVM_IRQCHIP_IOAPIC }, 1);
 }
 
 static void ioapic_exit(const struct device_host *host)
@@ -380,9 +489,11 @@ static int pit_load(const struct device_host *host, struct state_reader *r)
 	if (vm->arch.split_irqchip)
 		return i8254_load(vm->arch.pit, r);
 	state_get(r, &ps, sizeof(ps));
-	if (state_reader_done(r) < 0)
+	if (state_reader_done(r) < 0 || irq_kvm_pit_check(&ps, r) < 0)
 		return -EINVAL;
-	return ioctl(vm->vm_fd, KVM_SET_PIT2, &ps) < 0 ? -errno : 0;
+	if (ioctl(vm->vm_fd, KVM_SET_PIT2, &ps) < 0)
+		return state_reject(r, "KVM_SET_PIT2 refused it: %s", strerror(errno));
+	return 0;
 }
 
 static void pit_exit(const struct device_host *host)

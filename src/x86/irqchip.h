@@ -24,6 +24,8 @@
 #ifndef MINIKVM_X86_IRQCHIP_H
 #define MINIKVM_X86_IRQCHIP_H
 
+#include <stdint.h>
+
 struct vm;
 struct vcpu;
 
@@ -45,5 +47,16 @@ int irq_vm_init(struct vm *vm);
 void irq_ioapic_eoi(struct vm *vm, int vector);
 /* Before each KVM_RUN of vCPU 0: inject the 8259's interrupt or ask for a window. */
 void irq_vcpu_pre_run(struct vcpu *vcpu);
+
+/*
+ * --irqchip kernel snapshots: KVM's chip (chip_id chip) and PIT state from
+ * a file, checked before KVM_SET_IRQCHIP / KVM_SET_PIT2 sees them. 0, or
+ * -EINVAL with r rejected (state_reject(): which field, which value).
+ */
+struct kvm_irqchip;
+struct kvm_pit_state2;
+struct state_reader;
+int irq_kvm_chip_check(const struct kvm_irqchip *c, uint32_t chip, struct state_reader *r);
+int irq_kvm_pit_check(const struct kvm_pit_state2 *ps, struct state_reader *r);
 
 #endif

@@ -6,12 +6,14 @@
 #include "test.h"
 #include "portio.h"
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "dev/i8254.h"
 #include "iobus.h"
+#include "state.h"
 
 #define PIT_HZ  1193182ull
 #define CONTROL 0x43
@@ -505,4 +507,144 @@ TEST(i8254_reset_restores_power_on_state)
 	write_count(t, 0, 500);
 	CHECK_EQ(latch(t, 0), 500);
 	pit_free(t);
+}
+
+/*
+ * What the timer thread does for span ns of the fake clock: run the timer,
+ * sleep until the time it returns. A next time not after now is one the
+ * real thread would wake for at once, forever (the state does not change):
+ * a spin, given up after 1000. Returns the wake-ups.
+ */
+static int timer_thread_for(struct pit_test *t, struct fake *f, uint64_t span)
+{
+	uint64_t end = f->now + span;
+	int wakeups = 0, spins = 0;
+
+	while (f->now < end && spins < 1000) {
+		uint64_t next = i8254_run_timer(t->pit);
+
+		wakeups++;
+		if (next == I8254_NEVER)
+			break;
+		if (next <= f->now)
+			spins++;
+		else
+			f->now = next;
+	}
+	return wakeups;
+}
+
+/* Where i8254_save() puts things: 35 bytes a channel, then speaker, IRQ 0 armed, its tick. */
+#define SAVED_CH(i)      (35 * (i))
+#define SAVED_GATE       3
+#define SAVED_LOADED     4
+#define SAVED_AGE        11
+#define SAVED_IRQ_ARMED  106
+#define SAVED_IRQ_TICK   107
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> 8 * i);
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* Load w's bytes into t's PIT; the reader stays for its error. */
+static int load(struct pit_test *t, const struct state_writer *w, struct state_reader *r)
+{
+	state_reader_init(r, w->buf, w->len);
+	return i8254_load(t->pit, r);
+}
+
+/*
+ * Issue 19 item 7: a file with IRQ 0 armed while channel 0 does not count
+ * made the timer thread wake at once forever (1.88 s of CPU in 2 s, no
+ * IRQ 0). Such a schedule is refused, and the PIT keeps its own.
+ */
+TEST(i8254_load_refuses_an_irq0_schedule_that_would_spin)
+{
+	struct fake f;
+	struct pit_test *t = pit_new(&f, true);
+	struct state_writer w = { 0 };
+	struct state_reader r;
+
+	i8254_save(t->pit, &w);                  /* power-on: channel 0 waits for a count */
+	CHECK(!w.failed && w.len == 115);
+	CHECK_EQ(w.buf[SAVED_CH(0) + SAVED_LOADED], 0);
+	w.buf[SAVED_IRQ_ARMED] = 1;
+	put64(w.buf + SAVED_IRQ_TICK, 1000);
+	put64(w.buf + SAVED_CH(0) + SAVED_AGE, 500000000); /* tick 1000 "was" 0.5 s ago */
+	CHECK_EQ(load(t, &w, &r), -EINVAL);
+	CHECK_STR(state_reader_error(&r), "PIT IRQ 0 is armed but channel 0 is not counting");
+	CHECK_EQ(timer_thread_for(t, &f, 2000000000ull), 1); /* nothing armed: it sleeps */
+	CHECK_EQ(f.pulses, 0);
+
+	/* Counting in mode 2, but due at a tick that is no period boundary. */
+	w.buf[SAVED_CH(0) + 0] = 2;
+	w.buf[SAVED_CH(0) + SAVED_LOADED] = 1;
+	put64(w.buf + SAVED_IRQ_TICK, 65537);
+	CHECK_EQ(load(t, &w, &r), -EINVAL);
+	CHECK_STR(state_reader_error(&r), "PIT IRQ 0 is due at tick 65537, not a multiple of its period 65536");
+	/* Channel 0's gate is tied high: a file saying low would freeze its count. */
+	put64(w.buf + SAVED_IRQ_TICK, 65536);
+	w.buf[SAVED_CH(0) + SAVED_GATE] = 0;
+	CHECK_EQ(load(t, &w, &r), -EINVAL);
+	CHECK_STR(state_reader_error(&r), "PIT channel 0's gate is low; it is tied high");
+	w.buf[SAVED_CH(0) + SAVED_GATE] = 1;
+	/* A start in the future. */
+	put64(w.buf + SAVED_CH(2) + SAVED_AGE, (uint64_t)-5);
+	CHECK_EQ(load(t, &w, &r), -EINVAL);
+	CHECK_STR(state_reader_error(&r), "PIT channel 2 started 5 ns in the future");
+	put64(w.buf + SAVED_CH(2) + SAVED_AGE, 0);
+	/*
+	 * And the fixed file loads and ticks at 18.2 Hz: the pulse due at
+	 * tick 65536 (0.55 s after the start, so already late) at once, then
+	 * one at each period boundary 10 to 27 up to 2 s.
+	 */
+	CHECK_EQ(load(t, &w, &r), 0);
+	CHECK_EQ(timer_thread_for(t, &f, 1000000000ull), 19);
+	CHECK_EQ(f.pulses, 19);
+	state_writer_free(&w);
+	pit_free(t);
+}
+
+/*
+ * A channel older than this host's clock: a snapshot of a machine whose PIT
+ * was programmed 9 s ago, loaded 1 s after this clock's zero. The start
+ * wrapped into the future and the timer thread spun; now the channel starts
+ * at the clock's zero and IRQ 0 comes at the next period boundary.
+ */
+TEST(i8254_load_of_a_channel_older_than_the_clock_ticks)
+{
+	struct fake f, g;
+	struct pit_test *t = pit_new(&f, true), *u = pit_new(&g, true);
+	struct state_writer w = { 0 };
+	struct state_reader r;
+
+	out(&t->pio, CONTROL, 0x34);             /* channel 0, mode 2, count 65536 */
+	write_count(t, 0, 0);
+	f.now = T0 + 9000000000ull;
+	i8254_save(t->pit, &w);
+	CHECK_EQ(get64(w.buf + SAVED_CH(0) + SAVED_AGE), 9000000000ull);
+	CHECK_EQ(load(u, &w, &r), 0);            /* g.now is 1 s */
+	/*
+	 * The pulse saved as due (tick 65536, long past) at once, then period
+	 * boundaries 19 to 54 (of 65536 ticks), which fall between 1 s and 3 s.
+	 */
+	CHECK_EQ(timer_thread_for(u, &g, 2000000000ull), 37);
+	CHECK_EQ(g.pulses, 37);
+	/* At 3 s channel 0 has counted 3579546 ticks since the clock's zero. */
+	g.now = 3000000000ull;
+	CHECK_EQ(latch(u, 0), 65536 - 3579546 % 65536);
+	state_writer_free(&w);
+	pit_free(t);
+	pit_free(u);
 }

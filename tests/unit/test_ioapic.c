@@ -5,10 +5,12 @@
  */
 #include "test.h"
 
+#include <errno.h>
 #include <stdlib.h>
 
 #include "dev/ioapic.h"
 #include "iobus.h"
+#include "state.h"
 
 #define BASE     0xFEC00000ull
 #define IOREGSEL 0x00
@@ -224,5 +226,72 @@ TEST(ioapic_reset_gives_power_on_state)
 	ioapic_set_irq(f->io, 2, 0);
 	ioapic_set_irq(f->io, 2, 1);
 	CHECK_EQ(f->nsent, 0);
+	ioapic_done(f);
+}
+
+/* The IOAPIC's saved state with its fields replaced: id, IOREGSEL, lines, RTE 0 low word. */
+static void hostile_state(struct fake *f, struct state_writer *w, uint32_t id, uint32_t regsel,
+			  uint32_t lines)
+{
+	memset(w, 0, sizeof(*w));
+	ioapic_save(f->io, w);
+	CHECK(!w->failed && w->len == 12 + 8 * IOAPIC_PINS);
+	for (int i = 0; i < 4; i++) {
+		w->buf[i] = (uint8_t)(id >> 8 * i);
+		w->buf[4 + i] = (uint8_t)(regsel >> 8 * i);
+		w->buf[8 + i] = (uint8_t)(lines >> 8 * i);
+	}
+}
+
+/*
+ * Issue 19 item 1: IOREGSEL from a file was taken as is, and IOWIN then
+ * computed a negative pin (0x80000010 -> pin -0x3FFFFFF8) that passed
+ * "pin >= 24" and reached the words before rte[]: the ops pointer.
+ */
+TEST(ioapic_load_refuses_a_register_the_guest_cannot_select)
+{
+	struct fake *f = ioapic_new();
+	static const uint32_t bad_regsel[] = { 0x80000010, 0xFFFFFFF0, 0x100, 0x80000000 };
+	struct state_writer w;
+	struct state_reader r;
+
+	reg_write(f, 0x10, 0x1A030); /* pin 0: masked level vector 0x30 */
+	CHECK_EQ(reg_read(f, 0x10), 0x1A030);
+	for (unsigned i = 0; i < sizeof(bad_regsel) / sizeof(bad_regsel[0]); i++) {
+		char want[64];
+
+		hostile_state(f, &w, 0, bad_regsel[i], 0);
+		state_reader_init(&r, w.buf, w.len);
+		CHECK_EQ(ioapic_load(f->io, &r), -EINVAL);
+		snprintf(want, sizeof(want), "IOAPIC IOREGSEL 0x%x is not a register", bad_regsel[i]);
+		CHECK(strstr(state_reader_error(&r), want) != NULL);
+		/* The chip is as it was: IOREGSEL 0x10 still selects pin 0's low word. */
+		CHECK_EQ(read32(f, IOREGSEL), 0x10);
+		CHECK_EQ(read32(f, IOWIN), 0x1A030);
+		state_writer_free(&w);
+	}
+	/* The other fields the guest cannot set either. */
+	hostile_state(f, &w, 0x10000000, 0x10, 0);
+	state_reader_init(&r, w.buf, w.len);
+	CHECK_EQ(ioapic_load(f->io, &r), -EINVAL);
+	CHECK_STR(state_reader_error(&r), "IOAPIC ID register 0x10000000 has bits outside 24-27");
+	state_writer_free(&w);
+	hostile_state(f, &w, 0, 0x10, 1u << 24);
+	state_reader_init(&r, w.buf, w.len);
+	CHECK_EQ(ioapic_load(f->io, &r), -EINVAL);
+	CHECK_STR(state_reader_error(&r), "IOAPIC input lines 0x1000000: it has only 24 pins");
+	state_writer_free(&w);
+	/* The highest legal selection still round-trips and reads the last RTE half. */
+	hostile_state(f, &w, 0x0F000000, 0x3F, 0xFFFFFF);
+	state_reader_init(&r, w.buf, w.len);
+	CHECK_EQ(ioapic_load(f->io, &r), 0);
+	CHECK_EQ(read32(f, IOREGSEL), 0x3F);
+	CHECK_EQ(read32(f, IOWIN), 0);
+	CHECK_EQ(reg_read(f, 0x00), 0x0F000000);
+	/* Past the last RTE: reads 0, writes go nowhere. */
+	reg_write(f, 0x40, 0xDEADBEEF);
+	CHECK_EQ(reg_read(f, 0x40), 0);
+	CHECK_EQ(reg_read(f, 0xFF), 0);
+	state_writer_free(&w);
 	ioapic_done(f);
 }

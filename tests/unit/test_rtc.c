@@ -2,7 +2,13 @@
 /* The RTC/CMOS model, driven through its two ports with a fixed "host" time. */
 #include "test.h"
 
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+
 #include "dev/rtc.h"
+#include "device.h"
+#include "state.h"
 
 /* Tuesday 2024-02-27 13:04:59 UTC. */
 #define T0 ((time_t)1709039099)
@@ -203,4 +209,72 @@ TEST(rtc_reset_restores_power_on_state)
 	CHECK_EQ(r.index, 0x40); /* as last selected by reg_read */
 	rtc_reset(&r);
 	CHECK_EQ(r.index, 0);
+}
+
+/*
+ * Issue 19 item 10: the offset comes from a snapshot file, and host time
+ * plus INT64_MAX was a signed overflow (an abort under UBSan). Now a sum
+ * past time_t is no time: the registers read 0.
+ */
+TEST(rtc_offset_past_time_t_reads_no_time)
+{
+	struct rtc r;
+
+	rtc_reset(&r);
+	r.offset = INT64_MAX;
+	CHECK_EQ(reg_read(&r, RTC_SECONDS, T0), 0);
+	CHECK_EQ(reg_read(&r, RTC_YEAR, T0), 0);
+	r.offset = INT64_MIN;
+	CHECK_EQ(reg_read(&r, RTC_SECONDS, -1), 0);
+	/* A guest's write does not start from a time that is not there. */
+	reg_write(&r, RTC_YEAR, 0x30, -1);
+	CHECK_EQ(r.offset, INT64_MIN);
+}
+
+static const struct device *rtc_device(void)
+{
+	const struct device *const *devs;
+	int n = devices_registered(&devs);
+
+	for (int i = 0; i < n; i++)
+		if (!strcmp(devs[i]->name, "RTC/CMOS"))
+			return devs[i];
+	CHECK(!"no RTC/CMOS device");
+	return NULL;
+}
+
+/* The saved RTC with its offset replaced; the reader is set up on it, the result of load returned. */
+static int load_with_offset(const struct device *dev, int64_t offset, struct state_writer *w,
+			    struct state_reader *r)
+{
+	uint64_t v = (uint64_t)offset;
+
+	memset(w, 0, sizeof(*w));
+	dev->save(NULL, w);
+	CHECK(!w->failed && w->len > 1 + RTC_CMOS_SIZE + 8);
+	for (int i = 0; i < 8; i++)
+		w->buf[1 + RTC_CMOS_SIZE + i] = (uint8_t)(v >> 8 * i);
+	state_reader_init(r, w->buf, w->len);
+	return dev->load(NULL, r);
+}
+
+TEST(rtc_load_refuses_an_offset_beyond_the_registers_years)
+{
+	const struct device *dev = rtc_device();
+	struct state_writer w;
+	struct state_reader r;
+
+	dev->reset(NULL);
+	CHECK_EQ(load_with_offset(dev, INT64_MAX, &w, &r), -EINVAL);
+	CHECK_STR(state_reader_error(&r),
+		  "RTC offset 9223372036854775807 s from the host's clock is more than 10000 years");
+	state_writer_free(&w);
+	CHECK_EQ(load_with_offset(dev, INT64_MIN, &w, &r), -EINVAL);
+	CHECK(strstr(state_reader_error(&r), "RTC offset -9223372036854775808 s") != NULL);
+	state_writer_free(&w);
+	/* A guest that set its clock to year 1 (about -63.8e9 s from now) still loads. */
+	CHECK_EQ(load_with_offset(dev, -63800000000ll, &w, &r), 0);
+	CHECK_EQ(state_reader_done(&r), 0);
+	state_writer_free(&w);
+	dev->reset(NULL);
 }
