@@ -13,6 +13,7 @@
 #include "vcpu.h"
 #include "vm.h"
 #include "paging.h"
+#include "core_regions.h"
 #include "../gdbstub/gdbstub.h"
 
 #include <elf.h>
@@ -110,15 +111,23 @@ static int vcpu_paging_regs(struct vcpu *vcpu, struct paging_regs *p)
 
 int arch_core_virtual_ranges(struct vcpu *vcpu, struct core_range **out, unsigned *n)
 {
-	struct range_list l = { .mem = &vcpu->vm->mem };
 	struct paging_regs p;
 	int r = vcpu_paging_regs(vcpu, &p);
 
 	if (r < 0)
 		return r;
-	if (paging_mode(&p) == PAGING_NONE)
+	return x86_core_virtual_ranges(&vcpu->vm->mem, &p, out, n);
+}
+
+int x86_core_virtual_ranges(const struct guest_mem *mem, const struct paging_regs *p,
+			    struct core_range **out, unsigned *n)
+{
+	struct range_list l = { .mem = mem };
+	int r;
+
+	if (paging_mode(p) == PAGING_NONE)
 		return 0; /* paging off: virtual is physical, the identity ranges stay */
-	r = page_table_each(&vcpu->vm->mem, &p, add_page, &l);
+	r = page_table_each(mem, p, add_page, &l);
 	if (r < 0) {
 		free(l.r);
 		return r;
@@ -148,6 +157,7 @@ struct region_walk {
 	const struct guest_mem *mem;
 	uint8_t *seen;               /* per 4 KiB page of RAM: times listed */
 	struct gdb_mem_region cur;   /* being grown; size 0: none */
+	uint64_t work;               /* pages of RAM looked at */
 	unsigned rights;
 	unsigned n;
 	int (*fn)(void *fnctx, const struct gdb_mem_region *r);
@@ -202,6 +212,7 @@ static int region_page(void *ctx, uint64_t gva, uint64_t gpa, uint64_t size, uns
 		uint8_t *count;
 		int r;
 
+		w->work++;
 		if (!guest_mem_ptr(w->mem, gpa + off, REGION_PAGE))
 			continue; /* MMIO or nothing */
 		count = &w->seen[ram_page_index(w->mem, gpa + off)];
@@ -218,14 +229,21 @@ static int region_page(void *ctx, uint64_t gva, uint64_t gpa, uint64_t size, uns
 int arch_gdb_memory_regions(struct vcpu *vcpu, int (*fn)(void *fnctx, const struct gdb_mem_region *r),
 			    void *fnctx)
 {
-	const struct guest_mem *mem = &vcpu->vm->mem;
-	struct region_walk w = { .mem = mem, .fn = fn, .fnctx = fnctx };
 	struct paging_regs p;
 	int r = vcpu_paging_regs(vcpu, &p);
 
 	if (r < 0)
 		return r;
-	if (paging_mode(&p) == PAGING_NONE) {
+	return x86_memory_regions(&vcpu->vm->mem, &p, fn, fnctx, NULL);
+}
+
+int x86_memory_regions(const struct guest_mem *mem, const struct paging_regs *p, gdb_region_fn fn,
+		       void *fnctx, uint64_t *work)
+{
+	struct region_walk w = { .mem = mem, .fn = fn, .fnctx = fnctx };
+	int r;
+
+	if (paging_mode(p) == PAGING_NONE) {
 		struct core_range ram[2];
 		unsigned n = coredump_ram_ranges(mem, ram);
 
@@ -242,9 +260,11 @@ int arch_gdb_memory_regions(struct vcpu *vcpu, int (*fn)(void *fnctx, const stru
 	w.seen = calloc(mem->size / REGION_PAGE + 1, 1);
 	if (!w.seen)
 		return -ENOMEM;
-	r = page_table_each(mem, &p, region_page, &w);
+	r = page_table_each(mem, p, region_page, &w);
 	if (r == 0)
 		r = region_flush(&w);
 	free(w.seen);
+	if (work)
+		*work = w.work;
 	return r;
 }
