@@ -17,6 +17,7 @@
  */
 #include "arch.h"
 #include "error.h"
+#include "x86.h"
 #include "state.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -59,24 +60,34 @@ static int get_record(struct vcpu *v, struct state_writer *w, unsigned long req,
 	return 0;
 }
 
+static int vcpu_msr_ioctl(void *ctx, unsigned long req, struct kvm_msrs *m)
+{
+	struct vcpu *v = ctx;
+
+	return ioctl(v->fd, req, m);
+}
+
 /*
  * KVM_GET_MSRS and KVM_SET_MSRS stop at the first MSR KVM refuses (one the
  * guest's CPUID does not have, one that cannot be written) and return how
  * many they did: skip that one and go on with the rest. entries[0..n) in,
- * done out; how many of them went through.
+ * done out; how many of them went through, or -ENOMEM.
  */
-static uint32_t msrs_io(struct vcpu *v, unsigned long req, const struct kvm_msr_entry *entries,
-			uint32_t n, struct kvm_msr_entry *done, struct kvm_msrs *scratch)
+int x86_msrs_io(x86_msr_ioctl_fn io, void *ctx, unsigned long req, const struct kvm_msr_entry *entries,
+		uint32_t n, struct kvm_msr_entry *done)
 {
+	struct kvm_msrs *scratch = calloc(1, sizeof(*scratch) + (n + 1) * sizeof(scratch->entries[0]));
 	uint32_t ndone = 0;
 
+	if (!scratch)
+		return -ENOMEM;
 	for (uint32_t i = 0; i < n;) {
 		int r;
 
 		scratch->nmsrs = n - i;
 		scratch->pad = 0;
 		memcpy(scratch->entries, entries + i, (n - i) * sizeof(entries[0]));
-		r = ioctl(v->fd, req, scratch);
+		r = io(ctx, req, scratch);
 		if (r < 0)
 			r = 0;
 		if (done)
@@ -84,7 +95,8 @@ static uint32_t msrs_io(struct vcpu *v, unsigned long req, const struct kvm_msr_
 		ndone += (uint32_t)r;
 		i += (uint32_t)r + 1;
 	}
-	return ndone;
+	free(scratch);
+	return (int)ndone;
 }
 
 /* Every MSR of KVM_GET_MSR_INDEX_LIST this vCPU lets us read. */
@@ -92,9 +104,8 @@ static int save_msrs(struct vcpu *v, struct state_writer *w)
 {
 	struct kvm_msr_list probe = { .nmsrs = 0 }, *list = NULL;
 	struct kvm_msr_entry *in = NULL, *out = NULL;
-	struct kvm_msrs *scratch = NULL;
-	uint32_t n, got;
-	int ret = -1;
+	uint32_t n;
+	int got, ret = -1;
 
 	if (ioctl(v->vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, &probe) < 0 && errno != E2BIG)
 		return err_set(EXIT_HOST, "KVM_GET_MSR_INDEX_LIST failed: %s", strerror(errno));
@@ -102,8 +113,7 @@ static int save_msrs(struct vcpu *v, struct state_writer *w)
 	list = calloc(1, sizeof(*list) + n * sizeof(list->indices[0]));
 	in = calloc(n + 1, sizeof(*in));
 	out = calloc(n + 1, sizeof(*out));
-	scratch = calloc(1, sizeof(*scratch) + n * sizeof(scratch->entries[0]));
-	if (!list || !in || !out || !scratch) {
+	if (!list || !in || !out) {
 		err_set(EXIT_HOST, "out of memory");
 		goto out;
 	}
@@ -114,14 +124,17 @@ static int save_msrs(struct vcpu *v, struct state_writer *w)
 	}
 	for (uint32_t i = 0; i < n; i++)
 		in[i].index = list->indices[i];
-	got = msrs_io(v, KVM_GET_MSRS, in, n, out, scratch);
-	put_record(w, REC_MSRS, out, got * sizeof(out[0]));
+	got = x86_msrs_io(vcpu_msr_ioctl, v, KVM_GET_MSRS, in, n, out);
+	if (got < 0) {
+		err_set(EXIT_HOST, "out of memory");
+		goto out;
+	}
+	put_record(w, REC_MSRS, out, (size_t)got * sizeof(out[0]));
 	ret = 0;
 out:
 	free(list);
 	free(in);
 	free(out);
-	free(scratch);
 	return ret;
 }
 
@@ -269,13 +282,10 @@ static int load_msrs(struct vcpu *v, const uint8_t *p, uint32_t len, bool deadli
 {
 	uint32_t n = len / sizeof(struct kvm_msr_entry), k = 0;
 	struct kvm_msr_entry *in = calloc(n + 1, sizeof(*in));
-	struct kvm_msrs *scratch = calloc(1, sizeof(*scratch) + n * sizeof(scratch->entries[0]));
+	int r;
 
-	if (!in || !scratch) {
-		free(in);
-		free(scratch);
+	if (!in)
 		return err_set(EXIT_HOST, "out of memory");
-	}
 	for (uint32_t i = 0; i < n; i++) {
 		struct kvm_msr_entry e;
 
@@ -283,10 +293,9 @@ static int load_msrs(struct vcpu *v, const uint8_t *p, uint32_t len, bool deadli
 		if ((e.index == MSR_IA32_TSC_DEADLINE) == deadline)
 			in[k++] = e;
 	}
-	msrs_io(v, KVM_SET_MSRS, in, k, NULL, scratch);
+	r = x86_msrs_io(vcpu_msr_ioctl, v, KVM_SET_MSRS, in, k, NULL);
 	free(in);
-	free(scratch);
-	return 0;
+	return r < 0 ? err_set(EXIT_HOST, "out of memory") : 0;
 }
 
 /* SREGS2 from a host that had it, on one that does not: the same fields, no PDPTRs. */
