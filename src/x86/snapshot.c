@@ -70,32 +70,40 @@ static int vcpu_msr_ioctl(void *ctx, unsigned long req, struct kvm_msrs *m)
 /*
  * KVM_GET_MSRS and KVM_SET_MSRS stop at the first MSR KVM refuses (one the
  * guest's CPUID does not have, one that cannot be written) and return how
- * many they did: skip that one and go on with the rest. entries[0..n) in,
- * done out; how many of them went through, or -ENOMEM.
+ * many they did: skip that one and go on with the rest. They refuse 256
+ * MSRs or more in one call (E2BIG: MAX_IO_MSRS in arch/x86/kvm/x86.c), so
+ * the list goes in chunks of MSRS_PER_CALL; each call moves on by at least
+ * one MSR and copies at most a chunk, so n MSRs cost O(n) whatever KVM
+ * refuses.
  */
+#define MSRS_PER_CALL 255
+
 int x86_msrs_io(x86_msr_ioctl_fn io, void *ctx, unsigned long req, const struct kvm_msr_entry *entries,
 		uint32_t n, struct kvm_msr_entry *done)
 {
-	struct kvm_msrs *scratch = calloc(1, sizeof(*scratch) + (n + 1) * sizeof(scratch->entries[0]));
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e[MSRS_PER_CALL];
+	} m;
 	uint32_t ndone = 0;
 
-	if (!scratch)
-		return -ENOMEM;
 	for (uint32_t i = 0; i < n;) {
+		uint32_t chunk = n - i < MSRS_PER_CALL ? n - i : MSRS_PER_CALL;
 		int r;
 
-		scratch->nmsrs = n - i;
-		scratch->pad = 0;
-		memcpy(scratch->entries, entries + i, (n - i) * sizeof(entries[0]));
-		r = io(ctx, req, scratch);
-		if (r < 0)
-			r = 0;
+		m.hdr.nmsrs = chunk;
+		m.hdr.pad = 0;
+		memcpy(m.e, entries + i, chunk * sizeof(entries[0]));
+		r = io(ctx, req, &m.hdr);
+		if (r < 0 || (uint32_t)r > chunk)
+			r = 0; /* the whole call refused: take it as a refusal of its first MSR */
 		if (done)
-			memcpy(done + ndone, scratch->entries, (size_t)r * sizeof(entries[0]));
+			memcpy(done + ndone, m.e, (size_t)r * sizeof(entries[0]));
 		ndone += (uint32_t)r;
-		i += (uint32_t)r + 1;
+		i += (uint32_t)r;
+		if ((uint32_t)r < chunk)
+			i++; /* entries[i] was refused */
 	}
-	free(scratch);
 	return (int)ndone;
 }
 
@@ -125,10 +133,6 @@ static int save_msrs(struct vcpu *v, struct state_writer *w)
 	for (uint32_t i = 0; i < n; i++)
 		in[i].index = list->indices[i];
 	got = x86_msrs_io(vcpu_msr_ioctl, v, KVM_GET_MSRS, in, n, out);
-	if (got < 0) {
-		err_set(EXIT_HOST, "out of memory");
-		goto out;
-	}
 	put_record(w, REC_MSRS, out, (size_t)got * sizeof(out[0]));
 	ret = 0;
 out:
@@ -251,6 +255,9 @@ static int parse_records(struct vcpu *v, struct state_reader *r, struct vcpu_rec
 			return bad_vcpu(v, "a record of the wrong size");
 		if (kind == REC_MSRS && len % sizeof(struct kvm_msr_entry))
 			return bad_vcpu(v, "MSRs of the wrong size");
+		/* No KVM lists more (save keeps at most as many): a larger record is made up. */
+		if (kind == REC_MSRS && len / sizeof(struct kvm_msr_entry) > MAX_MSRS)
+			return bad_vcpu(v, "too many MSRs");
 		if (kind == REC_XSAVE && (len < sizeof(struct kvm_xsave) || len > MAX_XSAVE))
 			return bad_vcpu(v, "an XSAVE area of the wrong size");
 		rec->p[kind] = p;
@@ -282,7 +289,6 @@ static int load_msrs(struct vcpu *v, const uint8_t *p, uint32_t len, bool deadli
 {
 	uint32_t n = len / sizeof(struct kvm_msr_entry), k = 0;
 	struct kvm_msr_entry *in = calloc(n + 1, sizeof(*in));
-	int r;
 
 	if (!in)
 		return err_set(EXIT_HOST, "out of memory");
@@ -293,9 +299,9 @@ static int load_msrs(struct vcpu *v, const uint8_t *p, uint32_t len, bool deadli
 		if ((e.index == MSR_IA32_TSC_DEADLINE) == deadline)
 			in[k++] = e;
 	}
-	r = x86_msrs_io(vcpu_msr_ioctl, v, KVM_SET_MSRS, in, k, NULL);
+	x86_msrs_io(vcpu_msr_ioctl, v, KVM_SET_MSRS, in, k, NULL);
 	free(in);
-	return r < 0 ? err_set(EXIT_HOST, "out of memory") : 0;
+	return 0;
 }
 
 /* SREGS2 from a host that had it, on one that does not: the same fields, no PDPTRs. */

@@ -33,10 +33,10 @@ int x86_get_sregs(struct vcpu *vcpu, struct kvm_sregs *sregs);
 int x86_msr_get(struct vcpu *vcpu, uint32_t index, uint64_t *val);
 int x86_msr_set(struct vcpu *vcpu, uint32_t index, uint64_t val);
 /*
- * Many MSRs through KVM_GET_MSRS or KVM_SET_MSRS (req), each MSR KVM
- * refuses skipped: the values read into done (may be NULL), and how many
- * went through, or -ENOMEM. io is the ioctl on the vCPU (a stand-in in
- * tests: src/x86/snapshot.c).
+ * Any number of MSRs through KVM_GET_MSRS or KVM_SET_MSRS (req), in
+ * chunks KVM takes, each MSR KVM refuses skipped: the values read into done
+ * (may be NULL), and how many went through. io is the ioctl on the vCPU (a
+ * stand-in in tests); src/x86/snapshot.c.
  */
 typedef int (*x86_msr_ioctl_fn)(void *ctx, unsigned long req, struct kvm_msrs *m);
 int x86_msrs_io(x86_msr_ioctl_fn io, void *ctx, unsigned long req, const struct kvm_msr_entry *entries,
