@@ -204,7 +204,8 @@ static enum rsp_result hostio_pread(struct gdb_server *s, struct rsp_cursor *arg
 		count = f->len - offset;
 	rsp_buf_reset(&s->reply);
 	rsp_printf(&s->reply, "F%llx;", (unsigned long long)count);
-	rsp_put(&s->reply, f->data + offset, (size_t)count);
+	if (count)
+		rsp_put(&s->reply, f->data + offset, (size_t)count); /* data is NULL for an empty file */
 	return RSP_REPLY;
 }
 
