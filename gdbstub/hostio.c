@@ -50,7 +50,7 @@ enum {
 #define MAX_PATH 256
 /* pread data and its "Fn;" header must fit the reply buffer. */
 #define MAX_PREAD (GDB_PACKET_SIZE - 32)
-/* 65534 regions (what a core's ELF header counts) of 57-byte lines fit in 4 MiB. */
+/* 65534 regions (what a core's ELF header counts) of up to 56-byte lines: under 4 MiB. */
 #define MAX_FILE (16u << 20)
 
 static void file_close(struct rsp_file *f)
