@@ -19,12 +19,15 @@
  *   vFile:close:FD                   F0
  *   vFile:pwrite, unlink, readlink   F-1,errno; other vFile operations: ""
  *
- * A file's contents are made again for every pread, from the stopped
- * target, so the server keeps no buffer and allocates nothing; the target
- * cannot change while gdb reads (it is stopped), so the pieces agree.
+ * A file's contents are made once per open, at its first pread, and kept
+ * with the open file until it is closed (or the connection ends): gdb reads
+ * in pieces of a few KiB, and walking a guest's page tables may take a
+ * while, so making the file for every piece could hold the event loop for
+ * minutes. A file is at most MAX_FILE bytes (EIO beyond).
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -47,10 +50,19 @@ enum {
 #define MAX_PATH 256
 /* pread data and its "Fn;" header must fit the reply buffer. */
 #define MAX_PREAD (GDB_PACKET_SIZE - 32)
+/* 65534 regions (what a core's ELF header counts) of up to 56-byte lines: under 4 MiB. */
+#define MAX_FILE (16u << 20)
+
+static void file_close(struct rsp_file *f)
+{
+	free(f->data);
+	*f = (struct rsp_file){ .used = false };
+}
 
 void rsp_hostio_reset(struct gdb_server *s)
 {
-	memset(s->files, 0, sizeof(s->files));
+	for (unsigned i = 0; i < RSP_MAX_FILES; i++)
+		file_close(&s->files[i]);
 }
 
 static enum rsp_result fio_error(struct gdb_server *s, int fio_errno)
@@ -117,30 +129,15 @@ static bool parse_fd(struct gdb_server *s, struct rsp_cursor *args, struct rsp_f
 	return true;
 }
 
-/* The window [offset, offset + count) of a file being made line by line. */
-struct window {
-	struct rsp_buf *out;
-	uint64_t offset, count;
-	uint64_t pos;        /* bytes of the file made so far */
+/* The file being made: grows by doubling up to MAX_FILE. */
+struct file_text {
+	char *data;
+	size_t len, cap;
 };
-
-/* Add text to the file; 1 once the window is full (no need to go on). */
-static int window_put(struct window *w, const char *text, size_t len)
-{
-	uint64_t end = w->offset + w->count;
-
-	if (w->pos + len > w->offset && w->pos < end) {
-		uint64_t from = w->pos < w->offset ? w->offset - w->pos : 0;
-		uint64_t to = w->pos + len > end ? end - w->pos : len;
-
-		rsp_put(w->out, text + from, (size_t)(to - from));
-	}
-	w->pos += len;
-	return w->pos >= end;
-}
 
 static int maps_line(void *ctx, const struct gdb_mem_region *r)
 {
+	struct file_text *t = ctx;
 	char line[96];
 	int n;
 
@@ -149,41 +146,66 @@ static int maps_line(void *ctx, const struct gdb_mem_region *r)
 	n = snprintf(line, sizeof(line), "%08llx-%08llx r%c%cp 00000000 00:00 0\n",
 		     (unsigned long long)r->start, (unsigned long long)(r->start + r->size),
 		     r->write ? 'w' : '-', r->exec ? 'x' : '-');
-	return window_put(ctx, line, (size_t)n);
+	if (t->len + (size_t)n > t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 4096;
+		char *p;
+
+		if (t->len + (size_t)n > MAX_FILE)
+			return -EFBIG;
+		if (cap > MAX_FILE)
+			cap = MAX_FILE;
+		p = realloc(t->data, cap);
+		if (!p)
+			return -ENOMEM;
+		t->data = p;
+		t->cap = cap;
+	}
+	memcpy(t->data + t->len, line, (size_t)n);
+	t->len += (size_t)n;
+	return 0;
+}
+
+/* The file's contents, made at its first pread from the (stopped) target. */
+static int file_make(struct gdb_server *s, struct rsp_file *f)
+{
+	struct file_text t = { .data = NULL };
+	int r;
+
+	if (f->made)
+		return 0;
+	r = s->ops->memory_regions(s->target, f->vcpu, maps_line, &t);
+	if (r) {
+		free(t.data);
+		return r < 0 ? r : -EIO;
+	}
+	f->data = t.data;
+	f->len = t.len;
+	f->made = true;
+	return 0;
 }
 
 static enum rsp_result hostio_pread(struct gdb_server *s, struct rsp_cursor *args)
 {
 	struct rsp_file *f;
 	uint64_t count, offset;
-	char head[24];
-	size_t head_len;
-	int r;
 
 	if (!parse_fd(s, args, &f))
 		return fio_error(s, FIO_EBADF);
 	if (!rsp_eat(args, ',') || !rsp_hex_u64(args, &count) || !rsp_eat(args, ',') ||
 	    !rsp_hex_u64(args, &offset) || !rsp_at_end(args))
 		return fio_error(s, FIO_EINVAL);
+	if (file_make(s, f) < 0)
+		return fio_error(s, FIO_EIO);
 	if (count > MAX_PREAD)
 		count = MAX_PREAD; /* a short read: gdb asks for the rest */
-	/*
-	 * Make the data first, after room for the "Fn;" header, then put the
-	 * header in front: its length depends on n.
-	 */
-	struct window w = { .out = &s->reply, .offset = offset, .count = count };
-
+	if (offset > f->len)
+		offset = f->len;
+	if (count > f->len - offset)
+		count = f->len - offset;
 	rsp_buf_reset(&s->reply);
-	s->reply.len = sizeof(head);
-	r = s->ops->memory_regions(s->target, f->vcpu, maps_line, &w);
-	if (r < 0)
-		return fio_error(s, FIO_EIO);
-	size_t n = s->reply.len - sizeof(head);
-
-	head_len = (size_t)snprintf(head, sizeof(head), "F%zx;", n);
-	memmove(s->reply.data + head_len, s->reply.data + sizeof(head), n);
-	memcpy(s->reply.data, head, head_len);
-	s->reply.len = head_len + n;
+	rsp_printf(&s->reply, "F%llx;", (unsigned long long)count);
+	if (count)
+		rsp_put(&s->reply, f->data + offset, (size_t)count); /* data is NULL for an empty file */
 	return RSP_REPLY;
 }
 
@@ -193,7 +215,7 @@ static enum rsp_result hostio_close(struct gdb_server *s, struct rsp_cursor *arg
 
 	if (!parse_fd(s, args, &f) || !rsp_at_end(args))
 		return fio_error(s, FIO_EBADF);
-	f->used = false;
+	file_close(f);
 	return fio_result(s, 0);
 }
 

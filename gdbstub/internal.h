@@ -38,6 +38,9 @@
 struct rsp_file {
 	bool used;
 	unsigned vcpu;      /* whose address space /proc/PID/maps describes */
+	bool made;          /* data holds the file (made at the first pread) */
+	char *data;         /* malloc'd, freed at close */
+	size_t len;
 };
 
 /* A stop reply: "T05thread:ff;watch:ffffffffffffffff;" plus expedited registers. */

@@ -265,6 +265,7 @@ void gdb_server_free(struct gdb_server *s)
 {
 	if (!s)
 		return;
+	rsp_hostio_reset(s);
 	free(s->in);
 	free(s->frame);
 	free(s->reply.data);

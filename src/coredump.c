@@ -125,10 +125,18 @@ int coredump_write_fd(int fd, const struct core_layout *c)
 	uint8_t *head, *buf = NULL;
 	Elf64_Ehdr *eh;
 	Elf64_Phdr *ph;
+	uint64_t total = 0;
 	int r = 0;
 
 	if (c->nranges > 65534)
 		return -E2BIG; /* e_phnum is 16 bits (and PN_XNUM means "look elsewhere") */
+	for (unsigned i = 0; i < c->nranges; i++) {
+		if (c->ranges[i].size > c->mem->size)
+			return -EFAULT; /* not in guest RAM; and the sum cannot overflow */
+		total += c->ranges[i].size;
+	}
+	if (total > CORE_MAX_ALIASES * c->mem->size)
+		return -EFBIG; /* more copies of RAM than a core holds: refused before writing */
 	head = calloc(1, notes_off + c->notes_len);
 	if (!head)
 		return -ENOMEM;

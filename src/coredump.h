@@ -47,6 +47,15 @@ struct core_layout {
 	unsigned npatches;
 };
 
+/*
+ * A page of guest RAM is in a core at most this many times, however often
+ * the guest's page tables map it (Linux maps RAM twice: its direct map and
+ * its kernel image; a hostile table can map it millions of times). So a
+ * core holds at most this many copies of RAM, and coredump_write_fd()
+ * refuses a layout of more bytes (-EFBIG) before writing any.
+ */
+#define CORE_MAX_ALIASES 2
+
 /* Write the core to fd (at offset 0, a fresh file); 0 or -errno. */
 int coredump_write_fd(int fd, const struct core_layout *c);
 /*

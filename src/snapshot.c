@@ -75,12 +75,10 @@ static int damaged(const char *what, const char *why)
 	return err_set(EXIT_USAGE, "%s is not a usable snapshot: %s", what, why);
 }
 
-int snapshot_parse(const uint8_t *buf, size_t len, const char *what, struct snapshot_view *v)
+int snapshot_check_header(const uint8_t *buf, size_t len, uint64_t file_len, const char *what)
 {
-	uint64_t size, off = SNAPSHOT_HEADER_SIZE;
-	uint32_t n;
+	uint64_t size;
 
-	memset(v, 0, sizeof(*v));
 	if (len < 8 || memcmp(buf, SNAPSHOT_MAGIC, 8) != 0)
 		return damaged(what, "it does not start with " SNAPSHOT_MAGIC " (not a minikvm snapshot)");
 	if (len < SNAPSHOT_HEADER_SIZE)
@@ -91,11 +89,25 @@ int snapshot_parse(const uint8_t *buf, size_t len, const char *what, struct snap
 	if (rd32(buf + 12) != SNAPSHOT_HEADER_SIZE || rd32(buf + 56) != snapshot_crc32(0, buf, 56))
 		return damaged(what, "its header is damaged (checksum)");
 	size = rd64(buf + 48);
-	if (size > len)
-		return err_set(EXIT_USAGE, "%s is not a usable snapshot: truncated (%zu bytes of %llu)",
-			       what, len, (unsigned long long)size);
-	if (size < len)
+	if (size > file_len)
+		return err_set(EXIT_USAGE, "%s is not a usable snapshot: truncated (%llu bytes of %llu)",
+			       what, (unsigned long long)file_len, (unsigned long long)size);
+	if (size < file_len)
 		return damaged(what, "bytes after its end");
+	/* Beyond RAM a snapshot holds only small things: the rest would be made up. */
+	if (size > rd64(buf + 16) + SNAPSHOT_MAX_STATE)
+		return damaged(what, "its header says it is larger than its memory and state could make it");
+	return 0;
+}
+
+int snapshot_parse(const uint8_t *buf, size_t len, const char *what, struct snapshot_view *v)
+{
+	uint64_t off = SNAPSHOT_HEADER_SIZE;
+	uint32_t n;
+
+	memset(v, 0, sizeof(*v));
+	if (snapshot_check_header(buf, len, len, what) < 0)
+		return -1;
 	v->cfg.mem_size = rd64(buf + 16);
 	v->cfg.ncpus = rd32(buf + 24);
 	v->cfg.irqchip = rd32(buf + 28);

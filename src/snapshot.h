@@ -60,6 +60,11 @@ struct state_writer;
 #define SNAPSHOT_NAME_LEN     32
 #define SNAPSHOT_MAX_SECTIONS (2 + MAX_CPUS + 32) /* RAM, machine, vCPUs, devices */
 #define SNAPSHOT_FILE_SUFFIX  ".mkvm"
+/*
+ * What a snapshot holds beyond its RAM, at most: headers, every vCPU's
+ * records (an XSAVE area of up to 1 MiB, up to 4096 MSRs) and the devices'.
+ */
+#define SNAPSHOT_MAX_STATE    ((uint64_t)MAX_CPUS * (2 << 20) + (64 << 20))
 
 enum snapshot_tag { SNAPSHOT_RAM = 1, SNAPSHOT_MACHINE = 2, SNAPSHOT_VCPU = 3, SNAPSHOT_DEVICE = 4 };
 
@@ -94,6 +99,14 @@ uint32_t snapshot_crc32(uint32_t crc, const void *buf, size_t len);
  * the message ("snapshot 'a'", a file name).
  */
 int snapshot_parse(const uint8_t *buf, size_t len, const char *what, struct snapshot_view *v);
+/*
+ * The first len bytes of an image of file_len bytes: is it a snapshot
+ * header (magic, version, checksum) that says the image is file_len bytes,
+ * no more than its memory and SNAPSHOT_MAX_STATE? 0, or -1 with err_set()
+ * (EXIT_USAGE). snapshot_parse() begins with it; a file is checked with it
+ * before it is read.
+ */
+int snapshot_check_header(const uint8_t *buf, size_t len, uint64_t file_len, const char *what);
 
 /* The VM paused: the whole machine, as an image in out (state_writer_free() it). */
 int snapshot_take(struct vm *vm, struct state_writer *out);
@@ -104,7 +117,11 @@ int snapshot_take(struct vm *vm, struct state_writer *out);
  */
 int snapshot_restore(struct vm *vm, const struct snapshot_view *v, const char *what);
 
-/* Files: write through a temporary file and rename(); read a whole file. */
+/*
+ * Files: write through a temporary file and rename(); read a whole file,
+ * which must be a regular file (a FIFO or a device is refused, without
+ * waiting in open()) whose header snapshot_check_header() takes.
+ */
 int snapshot_write_file(const char *dir, const char *name, const void *buf, size_t len);
 int snapshot_read_file(const char *path, uint8_t **buf, size_t *len);
 /* --loadvm FILE: read, parse, check and restore (before any vCPU runs). */

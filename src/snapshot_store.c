@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 /* A file larger than the largest RAM plus room for the rest is no snapshot of ours. */
-#define MAX_FILE ((256ULL << 30) + (64ULL << 20))
+#define MAX_FILE ((256ULL << 30) + SNAPSHOT_MAX_STATE)
 
 int snapshot_check_name(const char *name)
 {
@@ -87,33 +87,56 @@ int snapshot_write_file(const char *dir, const char *name, const void *buf, size
 	return 0;
 }
 
-int snapshot_read_file(const char *path, uint8_t **buf, size_t *len)
+/* Up to len bytes at off; fewer at the end of the file or on an error. */
+static size_t read_at(int fd, uint8_t *p, size_t len, uint64_t off)
 {
-	struct stat st;
-	uint8_t *b;
 	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0)
-		return err_set(EXIT_USAGE, "cannot open snapshot %s: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAX_FILE) {
-		close(fd);
-		return err_set(EXIT_USAGE, "snapshot %s is not a regular file of a possible size", path);
-	}
-	b = malloc(st.st_size ? (size_t)st.st_size : 1);
-	if (!b) {
-		close(fd);
-		return err_set(EXIT_HOST, "out of memory for snapshot %s", path);
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, b + got, (size_t)st.st_size - got);
+	while (got < len) {
+		ssize_t n = pread(fd, p + got, len - got, (off_t)(off + got));
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			break; /* shrank meanwhile: the parser calls it truncated */
+			break;
 		got += (size_t)n;
 	}
+	return got;
+}
+
+int snapshot_read_file(const char *path, uint8_t **buf, size_t *len)
+{
+	uint8_t head[SNAPSHOT_HEADER_SIZE];
+	struct stat st;
+	uint8_t *b;
+	size_t got, size;
+	/* O_NONBLOCK: a FIFO must not wait in open() for a writer; reads of a regular file ignore it. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return err_set(EXIT_USAGE, "cannot open snapshot %s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_set(EXIT_USAGE, "snapshot %s is not a regular file", path);
+	}
+	if ((uint64_t)st.st_size > MAX_FILE) {
+		close(fd);
+		return err_set(EXIT_USAGE, "snapshot %s is larger than any snapshot (%llu bytes)", path,
+			       (unsigned long long)st.st_size);
+	}
+	/* The header first: a file that is no snapshot, or not the size it says, is not read. */
+	size = (size_t)st.st_size;
+	got = read_at(fd, head, size < sizeof(head) ? size : sizeof(head), 0);
+	if (snapshot_check_header(head, got, size, path) < 0) {
+		close(fd);
+		return -1;
+	}
+	b = malloc(size);
+	if (!b) {
+		close(fd);
+		return err_set(EXIT_HOST, "out of memory for snapshot %s", path);
+	}
+	got = read_at(fd, b, size, 0); /* shorter if it shrank meanwhile: the parser calls it truncated */
 	close(fd);
 	*buf = b;
 	*len = got;

@@ -17,6 +17,7 @@
  */
 #include "arch.h"
 #include "error.h"
+#include "x86.h"
 #include "state.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -59,32 +60,51 @@ static int get_record(struct vcpu *v, struct state_writer *w, unsigned long req,
 	return 0;
 }
 
+static int vcpu_msr_ioctl(void *ctx, unsigned long req, struct kvm_msrs *m)
+{
+	struct vcpu *v = ctx;
+
+	return ioctl(v->fd, req, m);
+}
+
 /*
  * KVM_GET_MSRS and KVM_SET_MSRS stop at the first MSR KVM refuses (one the
  * guest's CPUID does not have, one that cannot be written) and return how
- * many they did: skip that one and go on with the rest. entries[0..n) in,
- * done out; how many of them went through.
+ * many they did: skip that one and go on with the rest. They refuse 256
+ * MSRs or more in one call (E2BIG: MAX_IO_MSRS in arch/x86/kvm/x86.c), so
+ * the list goes in chunks of MSRS_PER_CALL; each call moves on by at least
+ * one MSR and copies at most a chunk, so n MSRs cost O(n) whatever KVM
+ * refuses.
  */
-static uint32_t msrs_io(struct vcpu *v, unsigned long req, const struct kvm_msr_entry *entries,
-			uint32_t n, struct kvm_msr_entry *done, struct kvm_msrs *scratch)
+#define MSRS_PER_CALL 255
+
+int x86_msrs_io(x86_msr_ioctl_fn io, void *ctx, unsigned long req, const struct kvm_msr_entry *entries,
+		uint32_t n, struct kvm_msr_entry *done)
 {
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e[MSRS_PER_CALL];
+	} m;
 	uint32_t ndone = 0;
 
 	for (uint32_t i = 0; i < n;) {
+		uint32_t chunk = n - i < MSRS_PER_CALL ? n - i : MSRS_PER_CALL;
 		int r;
 
-		scratch->nmsrs = n - i;
-		scratch->pad = 0;
-		memcpy(scratch->entries, entries + i, (n - i) * sizeof(entries[0]));
-		r = ioctl(v->fd, req, scratch);
-		if (r < 0)
-			r = 0;
+		m.hdr.nmsrs = chunk;
+		m.hdr.pad = 0;
+		memcpy(m.e, entries + i, chunk * sizeof(entries[0]));
+		r = io(ctx, req, &m.hdr);
+		if (r < 0 || (uint32_t)r > chunk)
+			r = 0; /* the whole call refused: take it as a refusal of its first MSR */
 		if (done)
-			memcpy(done + ndone, scratch->entries, (size_t)r * sizeof(entries[0]));
+			memcpy(done + ndone, m.e, (size_t)r * sizeof(entries[0]));
 		ndone += (uint32_t)r;
-		i += (uint32_t)r + 1;
+		i += (uint32_t)r;
+		if ((uint32_t)r < chunk)
+			i++; /* entries[i] was refused */
 	}
-	return ndone;
+	return (int)ndone;
 }
 
 /* Every MSR of KVM_GET_MSR_INDEX_LIST this vCPU lets us read. */
@@ -92,9 +112,8 @@ static int save_msrs(struct vcpu *v, struct state_writer *w)
 {
 	struct kvm_msr_list probe = { .nmsrs = 0 }, *list = NULL;
 	struct kvm_msr_entry *in = NULL, *out = NULL;
-	struct kvm_msrs *scratch = NULL;
-	uint32_t n, got;
-	int ret = -1;
+	uint32_t n;
+	int got, ret = -1;
 
 	if (ioctl(v->vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, &probe) < 0 && errno != E2BIG)
 		return err_set(EXIT_HOST, "KVM_GET_MSR_INDEX_LIST failed: %s", strerror(errno));
@@ -102,8 +121,7 @@ static int save_msrs(struct vcpu *v, struct state_writer *w)
 	list = calloc(1, sizeof(*list) + n * sizeof(list->indices[0]));
 	in = calloc(n + 1, sizeof(*in));
 	out = calloc(n + 1, sizeof(*out));
-	scratch = calloc(1, sizeof(*scratch) + n * sizeof(scratch->entries[0]));
-	if (!list || !in || !out || !scratch) {
+	if (!list || !in || !out) {
 		err_set(EXIT_HOST, "out of memory");
 		goto out;
 	}
@@ -114,14 +132,13 @@ static int save_msrs(struct vcpu *v, struct state_writer *w)
 	}
 	for (uint32_t i = 0; i < n; i++)
 		in[i].index = list->indices[i];
-	got = msrs_io(v, KVM_GET_MSRS, in, n, out, scratch);
-	put_record(w, REC_MSRS, out, got * sizeof(out[0]));
+	got = x86_msrs_io(vcpu_msr_ioctl, v, KVM_GET_MSRS, in, n, out);
+	put_record(w, REC_MSRS, out, (size_t)got * sizeof(out[0]));
 	ret = 0;
 out:
 	free(list);
 	free(in);
 	free(out);
-	free(scratch);
 	return ret;
 }
 
@@ -238,6 +255,9 @@ static int parse_records(struct vcpu *v, struct state_reader *r, struct vcpu_rec
 			return bad_vcpu(v, "a record of the wrong size");
 		if (kind == REC_MSRS && len % sizeof(struct kvm_msr_entry))
 			return bad_vcpu(v, "MSRs of the wrong size");
+		/* No KVM lists more (save keeps at most as many): a larger record is made up. */
+		if (kind == REC_MSRS && len / sizeof(struct kvm_msr_entry) > MAX_MSRS)
+			return bad_vcpu(v, "too many MSRs");
 		if (kind == REC_XSAVE && (len < sizeof(struct kvm_xsave) || len > MAX_XSAVE))
 			return bad_vcpu(v, "an XSAVE area of the wrong size");
 		rec->p[kind] = p;
@@ -269,13 +289,9 @@ static int load_msrs(struct vcpu *v, const uint8_t *p, uint32_t len, bool deadli
 {
 	uint32_t n = len / sizeof(struct kvm_msr_entry), k = 0;
 	struct kvm_msr_entry *in = calloc(n + 1, sizeof(*in));
-	struct kvm_msrs *scratch = calloc(1, sizeof(*scratch) + n * sizeof(scratch->entries[0]));
 
-	if (!in || !scratch) {
-		free(in);
-		free(scratch);
+	if (!in)
 		return err_set(EXIT_HOST, "out of memory");
-	}
 	for (uint32_t i = 0; i < n; i++) {
 		struct kvm_msr_entry e;
 
@@ -283,9 +299,8 @@ static int load_msrs(struct vcpu *v, const uint8_t *p, uint32_t len, bool deadli
 		if ((e.index == MSR_IA32_TSC_DEADLINE) == deadline)
 			in[k++] = e;
 	}
-	msrs_io(v, KVM_SET_MSRS, in, k, NULL, scratch);
+	x86_msrs_io(vcpu_msr_ioctl, v, KVM_SET_MSRS, in, k, NULL);
 	free(in);
-	free(scratch);
 	return 0;
 }
 

@@ -32,5 +32,14 @@ int x86_get_sregs(struct vcpu *vcpu, struct kvm_sregs *sregs);
 /* One MSR of a vCPU; 0 or -EIO. */
 int x86_msr_get(struct vcpu *vcpu, uint32_t index, uint64_t *val);
 int x86_msr_set(struct vcpu *vcpu, uint32_t index, uint64_t val);
+/*
+ * Any number of MSRs through KVM_GET_MSRS or KVM_SET_MSRS (req), in
+ * chunks KVM takes, each MSR KVM refuses skipped: the values read into done
+ * (may be NULL), and how many went through. io is the ioctl on the vCPU (a
+ * stand-in in tests); src/x86/snapshot.c.
+ */
+typedef int (*x86_msr_ioctl_fn)(void *ctx, unsigned long req, struct kvm_msrs *m);
+int x86_msrs_io(x86_msr_ioctl_fn io, void *ctx, unsigned long req, const struct kvm_msr_entry *entries,
+		uint32_t n, struct kvm_msr_entry *done);
 
 #endif

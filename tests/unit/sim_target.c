@@ -353,6 +353,7 @@ static int sim_memory_regions(void *ctx, unsigned vcpu, gdb_region_fn fn, void *
 {
 	struct sim_target *t = T(ctx);
 
+	t->memory_regions_calls++;
 	for (unsigned i = 0; i < t->nregions; i++) {
 		struct gdb_mem_region r = { .start = 0x10000ULL * (i + 1) + 0x1000ULL * vcpu,
 					    .size = 0x1000, .write = i % 2 == 0, .exec = i % 2 == 1 };

@@ -64,6 +64,7 @@ struct sim_target {
 
 	/* What happened. */
 	unsigned resume_calls, request_stop_calls, detach_calls, kill_calls;
+	unsigned memory_regions_calls;
 	unsigned set_non_stop_calls;
 	bool non_stop;             /* what set_non_stop() said last */
 	unsigned insert_calls, remove_calls;

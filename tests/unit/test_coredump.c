@@ -2,6 +2,8 @@
 #include "test.h"
 #include "coredump.h"
 #include "guest_mem.h"
+#include "x86/core_regions.h"
+#include "x86/paging.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -111,4 +113,155 @@ TEST(coredump_failure_leaves_no_file)
 	snprintf(path, sizeof(path), "%s/no/such/core", dir);
 	bad.size = 4096;
 	CHECK_EQ(coredump_write_file(path, &c), -ENOENT);
+}
+
+/* ---- the paging view (src/x86/coredump.c): aliases and work bounded ---- */
+
+#define TABLES_RAM (4 << 20)
+
+static void put_entry(struct guest_mem *m, uint64_t table, unsigned i, uint64_t e)
+{
+	guest_mem_write(m, table + i * 8ULL, &e, 8);
+}
+
+/* 4-level paging, the PML4 at 0x1000. */
+static const struct paging_regs tables_regs = { .cr0 = 0x80000011, .cr3 = 0x1000, .cr4 = 0x20,
+						 .efer = 0x500 };
+
+/*
+ * Three tables that map all of RAM 512 times: 64 PML4 entries name one
+ * PDPT, 8 of its entries one PD, whose two 2 MiB pages are the 4 MiB of RAM.
+ */
+static void alias_tables(struct guest_mem *m)
+{
+	for (unsigned i = 0; i < 64; i++)
+		put_entry(m, 0x1000, i, 0x2000 | 3);
+	for (unsigned i = 0; i < 8; i++)
+		put_entry(m, 0x2000, i, 0x3000 | 3);
+	put_entry(m, 0x3000, 0, 0x000000 | 0x83);
+	put_entry(m, 0x3000, 1, 0x200000 | 0x83);
+}
+
+TEST(coredump_paging_view_lists_each_page_at_most_twice)
+{
+	uint8_t *ram = calloc(1, TABLES_RAM);
+	struct guest_mem mem;
+	struct core_range *r = NULL;
+	unsigned n = 0;
+	uint64_t total = 0;
+
+	guest_mem_wrap(&mem, ram, TABLES_RAM);
+	alias_tables(&mem);
+	CHECK_EQ(x86_core_virtual_ranges(&mem, &tables_regs, &r, &n), 0);
+	for (unsigned i = 0; i < n; i++)
+		total += r[i].size;
+	/* Was 512 PT_LOADs, 2 GiB of file: now the first two mappings, by address. */
+	CHECK(total <= CORE_MAX_ALIASES * (uint64_t)TABLES_RAM);
+	CHECK_EQ(n, 2);
+	if (n == 2) {
+		CHECK_EQ(r[0].vaddr, 0);
+		CHECK_EQ(r[0].gpa, 0);
+		CHECK_EQ(r[0].size, TABLES_RAM);
+		CHECK_EQ(r[1].vaddr, 1ULL << 30);
+		CHECK_EQ(r[1].gpa, 0);
+		CHECK_EQ(r[1].size, TABLES_RAM);
+	}
+	free(r);
+	free(ram);
+}
+
+TEST(coredump_refuses_more_than_the_aliases_allow)
+{
+	static uint8_t ram[4 * 4096];
+	struct guest_mem mem;
+	struct core_range r[CORE_MAX_ALIASES + 1];
+	char path[] = "/tmp/minikvm-coredump-XXXXXX";
+	struct stat st;
+	int fd;
+
+	guest_mem_wrap(&mem, ram, sizeof(ram));
+	for (unsigned i = 0; i < CORE_MAX_ALIASES + 1; i++)
+		r[i] = (struct core_range){ .gpa = 0, .vaddr = i * 0x100000ULL, .size = sizeof(ram) };
+	struct core_layout c = { .machine = EM_X86_64, .mem = &mem, .ranges = r,
+				 .nranges = CORE_MAX_ALIASES + 1 };
+	fd = mkstemp(path);
+	CHECK(fd >= 0);
+	CHECK_EQ(coredump_write_fd(fd, &c), -EFBIG);
+	CHECK(fstat(fd, &st) == 0 && st.st_size == 0); /* refused before a byte is written */
+	c.nranges = CORE_MAX_ALIASES;
+	CHECK_EQ(coredump_write_fd(fd, &c), 0);
+	close(fd);
+	unlink(path);
+}
+
+struct regions_seen {
+	unsigned n;
+	struct gdb_mem_region r[4];
+};
+
+static int note_region(void *ctx, const struct gdb_mem_region *r)
+{
+	struct regions_seen *s = ctx;
+
+	if (s->n < 4)
+		s->r[s->n] = *r;
+	s->n++;
+	return 0;
+}
+
+/*
+ * gcore's regions: a large page is one step, not 512 or 262144. 64 1 GiB
+ * pages of no RAM and 64 PDs' worth (32768) of 2 MiB pages of one 2 MiB of
+ * RAM used to cost 33 million page steps; now each page of RAM is looked
+ * at no more than its listings (twice), and every other leaf costs O(1).
+ */
+TEST(coredump_regions_walk_leaves_not_pages)
+{
+	uint8_t *ram = calloc(1, TABLES_RAM);
+	struct guest_mem mem;
+	struct regions_seen s = { .n = 0 };
+	uint64_t work = 0;
+
+	guest_mem_wrap(&mem, ram, TABLES_RAM);
+	put_entry(&mem, 0x1000, 0, 0x2000 | 3);
+	for (unsigned i = 0; i < 64; i++)
+		put_entry(&mem, 0x2000, i, ((1ULL << 40) + ((uint64_t)i << 30)) | 0x83);
+	for (unsigned i = 64; i < 128; i++)
+		put_entry(&mem, 0x2000, i, 0x3000 | 3);
+	for (unsigned i = 0; i < 512; i++)
+		put_entry(&mem, 0x3000, i, 0x000000 | 0x83);
+	CHECK_EQ(x86_memory_regions(&mem, &tables_regs, note_region, &s, &work), 0);
+	CHECK(work <= 2 * (2 << 20) / 4096);
+	/* What is listed is as before: the first two mappings of that 2 MiB, merged. */
+	CHECK_EQ(s.n, 1);
+	CHECK_EQ(s.r[0].start, 64ULL << 30);
+	CHECK_EQ(s.r[0].size, 4 << 20);
+	CHECK(s.r[0].write && s.r[0].exec);
+	free(ram);
+}
+
+TEST(coredump_regions_split_a_large_page_at_its_listed_part)
+{
+	uint8_t *ram = calloc(1, TABLES_RAM);
+	struct guest_mem mem;
+	struct regions_seen s = { .n = 0 };
+
+	/* 4 KiB pages map the page at 1 MiB twice; then a 2 MiB page maps all of the first 2 MiB. */
+	guest_mem_wrap(&mem, ram, TABLES_RAM);
+	put_entry(&mem, 0x1000, 0, 0x2000 | 3);
+	put_entry(&mem, 0x2000, 0, 0x3000 | 3);
+	put_entry(&mem, 0x3000, 0, 0x4000 | 3);
+	put_entry(&mem, 0x4000, 0, 0x100000 | 3);
+	put_entry(&mem, 0x4000, 1, 0x100000 | 3);
+	put_entry(&mem, 0x3000, 1, 0x000000 | 0x83);
+	CHECK_EQ(x86_memory_regions(&mem, &tables_regs, note_region, &s, NULL), 0);
+	CHECK_EQ(s.n, 3);
+	CHECK_EQ(s.r[0].start, 0);
+	CHECK_EQ(s.r[0].size, 2 * 4096);
+	/* The 2 MiB page without the page listed twice already: a hole at 3 MiB. */
+	CHECK_EQ(s.r[1].start, 2 << 20);
+	CHECK_EQ(s.r[1].size, 1 << 20);
+	CHECK_EQ(s.r[2].start, (3 << 20) + 4096);
+	CHECK_EQ(s.r[2].size, (1 << 20) - 4096);
+	free(ram);
 }

@@ -65,6 +65,48 @@ TEST(gdbstub_hostio_maps_file)
 	fx_free(fx);
 }
 
+/*
+ * The file is made once per open, at its first pread, not for every pread:
+ * a guest's page tables can take long to walk, and gdb reads in pieces.
+ */
+TEST(gdbstub_hostio_maps_made_once_per_open)
+{
+	struct sim_fixture *fx = fx_new(&gdb_arch_x86_64, &sim_ops, true);
+	const char *maps = "00010000-00011000 rw-p 00000000 00:00 0\n"
+			   "00020000-00021000 r-xp 00000000 00:00 0\n";
+	char want[64], cmd[64];
+
+	fx->t.nregions = 2;
+	CHECK_STR(open_path(fx, "/proc/1/maps", "0,0"), "F0");
+	CHECK_EQ(fx->t.memory_regions_calls, 0);
+	for (size_t off = 0; off < strlen(maps); off += 0x10) {
+		size_t n = strlen(maps) - off < 0x10 ? strlen(maps) - off : 0x10;
+
+		snprintf(cmd, sizeof(cmd), "vFile:pread:0,10,%zx", off);
+		snprintf(want, sizeof(want), "F%zx;%.*s", n, (int)n, maps + off);
+		CHECK_STR(fx_cmd(fx, cmd), want);
+	}
+	CHECK_STR(fx_cmd(fx, "vFile:pread:0,10,1000"), "F0;");
+	CHECK_EQ(fx->t.memory_regions_calls, 1);
+	/* Another open makes it again (the guest may have run in between). */
+	CHECK_STR(open_path(fx, "/proc/1/maps", "0,0"), "F1");
+	fx->t.nregions = 1;
+	CHECK_STR(fx_cmd(fx, "vFile:pread:1,1000,0"), "F28;00010000-00011000 rw-p 00000000 00:00 0\n");
+	CHECK_EQ(fx->t.memory_regions_calls, 2);
+	/* ...and the first file keeps what it had. */
+	snprintf(want, sizeof(want), "F%zx;%s", strlen(maps) - 0x28, maps + 0x28);
+	CHECK_STR(fx_cmd(fx, "vFile:pread:0,1000,28"), want);
+	CHECK_EQ(fx->t.memory_regions_calls, 2);
+	CHECK_STR(fx_cmd(fx, "vFile:close:0"), "F0");
+	/* Files still open at a disconnect or at the end are freed (ASan: make check). */
+	gdb_server_disconnected(fx->t.srv);
+	CHECK(gdb_server_connected(fx->t.srv, &(struct gdb_stop_event){ .signal = 5 }) == 0);
+	fx_reply(fx);
+	CHECK_STR(open_path(fx, "/proc/1/maps", "0,0"), "F0");
+	CHECK_STR(fx_cmd(fx, "vFile:pread:0,1,0"), "F1;0");
+	fx_free(fx);
+}
+
 TEST(gdbstub_hostio_errors)
 {
 	struct sim_fixture *fx = fx_new(&gdb_arch_x86_64, &sim_ops, true);

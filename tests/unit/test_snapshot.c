@@ -9,11 +9,22 @@
 #include "test.h"
 
 #include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "error.h"
+#include "arch.h"
 #include "snapshot.h"
+#include "state.h"
+#include "vcpu.h"
+#include "x86/x86.h"
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -199,4 +210,183 @@ TEST(snapshot_names)
 	CHECK(snapshot_check_name("../etc/passwd") < 0);
 	CHECK(snapshot_check_name("a b") < 0);
 	CHECK(snapshot_check_name("0123456789012345678901234567890123456789012345678901234567890123") < 0);
+}
+
+/* ---- snapshot files (src/snapshot_store.c) ---- */
+
+static void write_file(const char *path, const void *buf, size_t len, off_t size)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	CHECK(fd >= 0);
+	CHECK(write(fd, buf, len) == (ssize_t)len);
+	CHECK(ftruncate(fd, size) == 0);
+	close(fd);
+}
+
+static bool read_refused(const char *path, const char *text)
+{
+	uint8_t *b = NULL;
+	size_t len = 0;
+	int r;
+
+	err_clear();
+	r = snapshot_read_file(path, &b, &len);
+	free(b);
+	return r < 0 && strstr(err_message(), text) && err_status() == EXIT_USAGE;
+}
+
+/* The header is checked, and the file's size against it, before the file is read. */
+TEST(snapshot_read_file_checks_the_header_first)
+{
+	char dir[] = "/tmp/minikvm-snapshot-XXXXXX", path[64];
+	size_t len, got = 0;
+	uint8_t *b = make_image(&len), *r = NULL;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/s.mkvm", dir);
+	write_file(path, b, len, (off_t)len);
+	CHECK_EQ(snapshot_read_file(path, &r, &got), 0);
+	CHECK_EQ(got, len);
+	CHECK(r && memcmp(r, b, len) == 0);
+	free(r);
+	/* 64 MiB of nothing (sparse): no header, refused without reading it. */
+	write_file(path, "", 0, 64 << 20);
+	CHECK(read_refused(path, "does not start with MKVMSNAP"));
+	/* A file longer or shorter than its header says. */
+	write_file(path, b, len, (off_t)len + 4096);
+	CHECK(read_refused(path, "bytes after its end"));
+	write_file(path, b, len, (off_t)len - 1);
+	CHECK(read_refused(path, "truncated"));
+	/* A header that says the file is far larger than its RAM could make it. */
+	put64(b + 16, 4096);
+	put64(b + 48, 1ULL << 30);
+	rehash_header(b);
+	write_file(path, b, len, 1LL << 30);
+	CHECK(read_refused(path, "larger than"));
+	unlink(path);
+	rmdir(dir);
+	free(b);
+}
+
+/* --loadvm of a FIFO (or a device) is refused at once: open() must not wait for a writer. */
+TEST(snapshot_read_file_refuses_a_fifo_at_once)
+{
+	char dir[] = "/tmp/minikvm-snapshot-XXXXXX", path[64];
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	int status = -1;
+	pid_t pid;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	CHECK(mkfifo(path, 0600) == 0);
+	pid = fork();
+	if (pid == 0)
+		_exit(read_refused(path, "not a regular file") ? 0 : 1);
+	CHECK(pid > 0);
+	/* A watchdog, not a timing: the old open() blocked forever. */
+	for (int i = 0; i < 500 && pid > 0; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			break;
+		nanosleep(&tick, NULL);
+	}
+	if (pid > 0 && waitpid(pid, &status, WNOHANG) == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		CHECK(!"snapshot_read_file() blocked in open() on a FIFO");
+	} else {
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	unlink(path);
+	rmdir(dir);
+}
+
+/* ---- MSRs (src/x86/snapshot.c) ---- */
+
+/* KVM's MSR ioctls as the kernel does them: E2BIG for 256 or more, stop at a refused MSR. */
+struct fake_kvm {
+	unsigned calls;
+	uint32_t refuse;         /* the index it refuses */
+	uint32_t set;            /* MSRs set */
+};
+
+static int fake_msr_ioctl(void *ctx, unsigned long req, struct kvm_msrs *m)
+{
+	struct fake_kvm *k = ctx;
+
+	k->calls++;
+	if (m->nmsrs >= 256) {
+		errno = E2BIG; /* arch/x86/kvm/x86.c: msr_io(), MAX_IO_MSRS */
+		return -1;
+	}
+	for (uint32_t i = 0; i < m->nmsrs; i++) {
+		if (m->entries[i].index == k->refuse)
+			return (int)i;
+		if (req == KVM_GET_MSRS)
+			m->entries[i].data = m->entries[i].index * 3ULL;
+		else
+			k->set++;
+	}
+	return (int)m->nmsrs;
+}
+
+TEST(snapshot_msrs_in_chunks_none_dropped)
+{
+	enum { N = 1000 };
+	static struct kvm_msr_entry in[N], out[N];
+	struct fake_kvm k = { .refuse = 0x1000 + 300 };
+
+	for (uint32_t i = 0; i < N; i++)
+		in[i] = (struct kvm_msr_entry){ .index = 0x1000 + i, .data = i };
+	/* Saving: every MSR but the refused one, in a handful of calls (not one per MSR). */
+	CHECK_EQ(x86_msrs_io(fake_msr_ioctl, &k, KVM_GET_MSRS, in, N, out), N - 1);
+	CHECK(k.calls <= N / 255 + 3);
+	CHECK_EQ(out[0].index, 0x1000);
+	CHECK_EQ(out[299].index, 0x1000 + 299);
+	CHECK_EQ(out[300].index, 0x1000 + 301);
+	CHECK_EQ(out[300].data, (0x1000 + 301) * 3);
+	CHECK_EQ(out[N - 2].index, 0x1000 + N - 1);
+	/* Loading: the same. */
+	k.calls = 0;
+	CHECK_EQ(x86_msrs_io(fake_msr_ioctl, &k, KVM_SET_MSRS, in, N, NULL), N - 1);
+	CHECK_EQ(k.set, N - 1);
+	CHECK(k.calls <= N / 255 + 3);
+	/* Nothing refused but everything: one call per MSR at worst, never more. */
+	k = (struct fake_kvm){ .refuse = ~0u };
+	CHECK_EQ(x86_msrs_io(fake_msr_ioctl, &k, KVM_GET_MSRS, in, 0, out), 0);
+	CHECK_EQ(k.calls, 0);
+}
+
+static void put_record(uint8_t **p, uint32_t kind, uint32_t len)
+{
+	put32(*p, kind);
+	put32(*p + 4, len);
+	*p += 8 + len;
+}
+
+/* A vCPU record set whose MSR record is larger than any KVM's list: refused before any ioctl. */
+TEST(snapshot_vcpu_refuses_a_huge_msr_record)
+{
+	/* Record kinds of src/x86/snapshot.c: REGS 1, SREGS 2, FPU 4, LAPIC 7, MSRS 8, MP_STATE 10. */
+	uint32_t nmsrs = 4097;
+	size_t size = 6 * 8 + sizeof(struct kvm_regs) + sizeof(struct kvm_sregs) + sizeof(struct kvm_fpu) +
+		      sizeof(struct kvm_lapic_state) + sizeof(struct kvm_mp_state) +
+		      nmsrs * sizeof(struct kvm_msr_entry);
+	uint8_t *buf = calloc(1, size), *p = buf;
+	struct vcpu v = { .id = 0, .fd = -1 };
+	struct state_reader r;
+
+	put_record(&p, 1, sizeof(struct kvm_regs));
+	put_record(&p, 2, sizeof(struct kvm_sregs));
+	put_record(&p, 4, sizeof(struct kvm_fpu));
+	put_record(&p, 7, sizeof(struct kvm_lapic_state));
+	put_record(&p, 10, sizeof(struct kvm_mp_state));
+	put_record(&p, 8, nmsrs * sizeof(struct kvm_msr_entry));
+	CHECK_EQ(p - buf, size);
+	state_reader_init(&r, buf, size);
+	err_clear();
+	CHECK(arch_vcpu_load(&v, &r) < 0);
+	CHECK(strstr(err_message(), "too many MSRs") != NULL);
+	CHECK_EQ(err_status(), EXIT_USAGE);
+	free(buf);
 }
