@@ -86,11 +86,21 @@ static void event(struct sim_target *t, struct gdb_server *srv, unsigned which)
 	switch (which) {
 	case 1:
 		ev = random_stop();
-		/* An exit of a running guest takes its breakpoints along (the
-		 * server ignores stop events while the target is stopped). */
-		if ((ev.reason == GDB_STOP_EXITED || ev.reason == GDB_STOP_TERMINATED) &&
-		    gdb_server_target_running(srv))
-			t->nbps = 0;
+		/*
+		 * An exit the server takes goes with the guest's breakpoints: one
+		 * of a running guest (all-stop ignores stop events while the
+		 * target is stopped), and in non-stop mode any exit, which ends
+		 * the session (attached before, not after).
+		 */
+		if (ev.reason == GDB_STOP_EXITED || ev.reason == GDB_STOP_TERMINATED) {
+			bool running = gdb_server_target_running(srv);
+			bool attached = gdb_server_attached(srv);
+
+			gdb_server_stop_event(srv, &ev);
+			if (running || (attached && !gdb_server_attached(srv)))
+				t->nbps = 0;
+			break;
+		}
 		gdb_server_stop_event(srv, &ev);
 		break;
 	case 2:
