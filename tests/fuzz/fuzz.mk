@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # libFuzzer targets:
-#   fuzz_gdbstub  the packet parser and command dispatcher (Z0/Z1 conditions too)
+#   fuzz_gdbstub  the packet parser and command dispatcher (Z0/Z1 conditions too;
+#                 non-stop, vFile and monitor commands with mode bits 4 + 7)
 #   fuzz_agent    the agent-expression evaluator alone (the input is the bytecode)
 #   fuzz_loader   the guest image loaders: the input is an image, through format
 #                 detection and every loader (raw16/32/64, ELF, multiboot,
