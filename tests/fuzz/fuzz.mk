@@ -49,6 +49,7 @@ FUZZ_AGENT_ARGS := -max_total_time=$(FUZZ_SECONDS) -max_len=1024 -timeout=10 \
                    -artifact_prefix=build-fuzz/agent-
 
 FUZZ_SNAPSHOT_ARGS := -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+                      -dict=tests/fuzz/snapshot.dict \
                       -print_final_stats=1 -artifact_prefix=build-fuzz/snapshot-
 # The whole VMM but main() (as the unit tests link it), on the fake KVM.
 FUZZ_VMM_SRC := $(filter-out src/main.c,$(wildcard src/*.c src/*/*.c)) $(wildcard gdbstub/*.c) \
