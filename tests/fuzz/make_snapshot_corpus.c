@@ -10,13 +10,16 @@
  * and vCPU sections; its first bytes are a program for the fuzzer's
  * guest_io().
  *
- *   make_snapshot_corpus DIR     writes DIR/NAME.mkvm, one per seed
+ *   make_snapshot_corpus DIR     writes DIR/NAME.mkvm, one per seed, and
+ *                                DIR/NAME-DEVICE.mkvm, one device's section
+ *                                alone (the fuzzer's device mode)
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "fake_machine.h"
 
+#include "device.h"
 #include "error.h"
 #include "snapshot.h"
 #include "state.h"
@@ -75,6 +78,39 @@ static const uint8_t guest_program[] = {
 	0x00, 0, 0, 0, 0, 0, 0, 0,     /* end */
 };
 
+/*
+ * Each device's section alone, for the fuzzer's device mode: a byte that
+ * picks the device (its place among those with a load; bit 7 for
+ * --irqchip kernel), then what its save wrote.
+ */
+static int device_seeds(const char *dir, const char *name)
+{
+	const struct device *const *devs;
+	const struct device_host *host;
+	int ndev = devices_list(&devs, &host), k = 0;
+
+	for (int i = 0; i < ndev; i++) {
+		struct state_writer w = { 0 };
+		char file[SNAPSHOT_NAME_MAX + 1];
+		int r;
+
+		if (!devs[i]->load)
+			continue;
+		state_put_u8(&w, (uint8_t)(k++ | (host->vm->arch.split_irqchip ? 0 : 0x80)));
+		devs[i]->save(host, &w);
+		snprintf(file, sizeof(file), "%s-%s", name, devs[i]->name);
+		for (char *c = file; *c; c++)
+			if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-", *c))
+				*c = '_';
+		r = w.failed ? err_set(EXIT_HOST, "out of memory") :
+		    snapshot_write_file(dir, file, w.buf, w.len);
+		state_writer_free(&w);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int seed(const char *dir, const char *name, enum irqchip_mode irqchip, int ncpus,
 		uint64_t mem, int programmed)
 {
@@ -88,6 +124,10 @@ static int seed(const char *dir, const char *name, enum irqchip_mode irqchip, in
 		program_devices(&m.vm, programmed == 2);
 	if (programmed)
 		memcpy(m.vm.mem.host, guest_program, sizeof(guest_program));
+	if (programmed && device_seeds(dir, name) < 0) {
+		fake_machine_end(&m);
+		return -1;
+	}
 	r = snapshot_take(&m.vm, &w);
 	if (r == 0) {
 		r = snapshot_write_file(dir, name, w.buf, w.len);
