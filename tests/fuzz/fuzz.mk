@@ -13,7 +13,9 @@
 #                 records, the clock) on a machine with a fake KVM
 #                 (tests/fuzz/fake_machine.c); then a "guest" reads every
 #                 device register, runs an I/O program from the restored
-#                 RAM and lets the PIT's timer run (a timer that spins aborts)
+#                 RAM and lets the PIT's timer run (a timer that spins aborts);
+#                 an input without the magic is one device's section alone
+#                 (the first byte picks the device)
 #   make fuzz                  build all four, run each FUZZ_SECONDS
 #   make fuzz FUZZ_SECONDS=600
 #   make fuzz-gdbstub / fuzz-agent / fuzz-loader / fuzz-snapshot   one of them
