@@ -12,6 +12,8 @@
  *   any other KVM_GET_*      zeros (a kvm_irqchip keeps its chip_id)
  *   anything else            0: accepted
  *
+ * And CLOCK_MONOTONIC can run ahead (fake_clock_skew_ns), for the PIT.
+ *
  * Nothing checks what a SET hands over: KVM checks it on a real host,
  * and what the fuzzer looks for is what minikvm does before that.
  */
@@ -24,6 +26,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "device.h"
@@ -93,6 +96,23 @@ int ioctl(int fd, unsigned long req, ...)
 	if (fd >= FAKE_KVM_FD && fd < FAKE_VCPU_FD + MAX_CPUS)
 		return fake_ioctl(req, arg);
 	return (int)syscall(SYS_ioctl, fd, req, arg);
+}
+
+__thread uint64_t fake_clock_skew_ns;
+
+/* Overrides libc's (and the sanitizers' interceptor), as ioctl() above does. */
+int clock_gettime(clockid_t clock, struct timespec *ts)
+{
+	uint64_t ns;
+
+	if (syscall(SYS_clock_gettime, clock, ts) < 0)
+		return -1;
+	if (clock != CLOCK_MONOTONIC || !fake_clock_skew_ns)
+		return 0;
+	ns = (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec + fake_clock_skew_ns;
+	ts->tv_sec = (time_t)(ns / 1000000000u);
+	ts->tv_nsec = (long)(ns % 1000000000u);
+	return 0;
 }
 
 int fake_machine_resize(struct fake_machine *m, int ncpus, uint64_t mem_size)

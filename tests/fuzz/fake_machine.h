@@ -9,7 +9,8 @@
  *
  * The PIT's timer thread never starts (the devices are "stopped" once
  * initialised, so their ports still answer): whoever wants time to pass
- * calls i8254_run_timer() on vm.arch.pit.
+ * moves the clock on (fake_clock_skew_ns) and calls i8254_run_timer() on
+ * vm.arch.pit.
  */
 #ifndef MINIKVM_FAKE_MACHINE_H
 #define MINIKVM_FAKE_MACHINE_H
@@ -34,6 +35,13 @@ int fake_machine_start(struct fake_machine *m, enum irqchip_mode irqchip, int nc
 void fake_machine_end(struct fake_machine *m);
 /* Another size of RAM (zeroed) and count of vCPUs, devices untouched; 0 or -1. */
 int fake_machine_resize(struct fake_machine *m, int ncpus, uint64_t mem_size);
+
+/*
+ * CLOCK_MONOTONIC as this thread reads it runs ahead of the host's by this
+ * much (clock_gettime() is fake_machine.c's too): add to it, never take
+ * away, to let time pass without waiting.
+ */
+extern __thread uint64_t fake_clock_skew_ns;
 
 /* The MSRs a fake vCPU has (KVM_GET_MSR_INDEX_LIST); KVM_SET_MSRS refuses FAKE_MSR_REFUSED. */
 #define FAKE_MSR_REFUSED 0x40000000u

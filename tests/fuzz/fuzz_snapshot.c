@@ -19,7 +19,7 @@
  * guest goes on using), the harness is the guest: it reads every port of
  * every device, then runs a little I/O program taken from the first bytes
  * of the restored RAM (see guest_io()), then lets the PIT's timer run as
- * its thread would.
+ * its thread would, on a clock that jumps to each deadline.
  *
  * An input that does not start with the magic is one device's section
  * alone, the quicker way to its load: the first byte picks the device
@@ -48,8 +48,8 @@
 #define FUZZ_RAM_MAX (1u << 20)
 #define GUEST_IO_OPS 32
 #define TIMER_SPINS  1000 /* past-due deadlines in a row that make a spin */
-#define WAIT_MAX_NS  1000000
-#define WAITS        2
+#define JUMP_MAX_NS  1000000000u
+#define JUMPS        8
 
 static struct fake_machine machine;
 static bool machine_up;
@@ -220,31 +220,29 @@ static uint64_t now_ns(void)
 }
 
 /*
- * The PIT's timer thread, bounded: it sleeps until the deadline run_timer
- * returns, then asks again. A deadline within WAIT_MAX_NS is waited for (at
- * most WAITS times), as the thread would, so a state whose deadline passes
- * without IRQ 0 falling due shows here; a later one ends the run.
+ * The PIT's timer thread, bounded: at each deadline run_timer returns, it
+ * wakes and asks again. Time jumps there (the fake clock runs ahead; up to
+ * JUMPS times, a second at most each), so a state whose deadline comes and
+ * goes without IRQ 0 falling due shows at once: past deadlines again and
+ * again, a thread that would spin.
  */
 static void run_pit(void)
 {
 	struct i8254 *pit = machine.vm.arch.pit;
-	int spins = 0, waits = 0;
+	int spins = 0, jumps = 0;
 
 	if (!pit)
 		return;
 	for (;;) {
 		uint64_t next = i8254_run_timer(pit), now = now_ns();
-		struct timespec until;
 
 		if (next == I8254_NEVER)
 			return;
 		if (next > now) {
-			if (next - now > WAIT_MAX_NS || waits++ == WAITS)
+			if (next - now > JUMP_MAX_NS || jumps++ == JUMPS)
 				return;
 			spins = 0;
-			until.tv_sec = (time_t)(next / 1000000000u);
-			until.tv_nsec = (long)(next % 1000000000u);
-			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL);
+			fake_clock_skew_ns += next - now;
 			continue;
 		}
 		if (++spins == TIMER_SPINS) {
