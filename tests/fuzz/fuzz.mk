@@ -1,17 +1,32 @@
 # SPDX-License-Identifier: MIT
 # libFuzzer targets:
-#   fuzz_gdbstub  the packet parser and command dispatcher (Z0/Z1 conditions too)
+#   fuzz_gdbstub  the packet parser and command dispatcher (Z0/Z1 conditions too;
+#                 non-stop, vFile and monitor commands with mode bits 4 + 7)
 #   fuzz_agent    the agent-expression evaluator alone (the input is the bytecode)
 #   fuzz_loader   the guest image loaders: the input is an image, through format
 #                 detection and every loader (raw16/32/64, ELF, multiboot,
 #                 bzImage, PVH)
-#   make fuzz                  build all three, run each FUZZ_SECONDS
+#   fuzz_snapshot the snapshot loader: the input is a snapshot file, through
+#                 snapshot_parse (header, checksums, sections; a mutated file
+#                 is also tried with its checksums repaired) and
+#                 snapshot_restore (every device's load, every vCPU's
+#                 records, the clock) on a machine with a fake KVM
+#                 (tests/fuzz/fake_machine.c); then a "guest" reads every
+#                 device register, runs an I/O program from the restored
+#                 RAM and lets the PIT's timer run (a timer that spins aborts);
+#                 an input without the magic is one device's section alone
+#                 (the first byte picks the device)
+#   make fuzz                  build all four, run each FUZZ_SECONDS
 #   make fuzz FUZZ_SECONDS=600
-#   make fuzz-gdbstub / make fuzz-agent / make fuzz-loader   one of them
+#   make fuzz-gdbstub / fuzz-agent / fuzz-loader / fuzz-snapshot   one of them
+#   make fuzz-snapshot-corpus  remake tests/fuzz/corpus-snapshot (savevm files
+#                              of the fake machine: snapshot_take, as monitor
+#                              savevm does)
 # New inputs go to build-fuzz/corpus (build-fuzz/corpus-agent,
-# build-fuzz/corpus-loader); the seeds in tests/fuzz/corpus (corpus-agent,
-# corpus-loader) are read.
-# A crash leaves build-fuzz/crash-*: rerun it with build-fuzz/fuzz_gdbstub FILE.
+# build-fuzz/corpus-loader, build-fuzz/corpus-snapshot); the seeds in
+# tests/fuzz/corpus (corpus-agent, corpus-loader, corpus-snapshot) are read.
+# A crash leaves build-fuzz/crash-* (agent-, loader-, snapshot-crash-*):
+# rerun it with build-fuzz/fuzz_gdbstub FILE (fuzz_agent, ...).
 
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
@@ -35,6 +50,16 @@ FUZZ_AGENT_ARGS := -max_total_time=$(FUZZ_SECONDS) -max_len=1024 -timeout=10 \
                    -dict=tests/fuzz/agent.dict -print_final_stats=1 \
                    -artifact_prefix=build-fuzz/agent-
 
+FUZZ_SNAPSHOT_ARGS := -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+                      -dict=tests/fuzz/snapshot.dict \
+                      -print_final_stats=1 -artifact_prefix=build-fuzz/snapshot-
+# The whole VMM but main() (as the unit tests link it), on the fake KVM.
+FUZZ_VMM_SRC := $(filter-out src/main.c,$(wildcard src/*.c src/*/*.c)) $(wildcard gdbstub/*.c) \
+                tests/fuzz/fake_machine.c
+# KVM's structures end in flexible arrays that the VMM wraps (a GNU extension clang names).
+FUZZ_VMM_CFLAGS := -pthread -Wno-gnu-variable-sized-type-not-at-end -DMINIKVM_VERSION='"fuzz"'
+FUZZ_VMM_DEPS := $(FUZZ_VMM_SRC) tests/fuzz/fake_machine.h $(wildcard src/*.h src/*/*.h gdbstub/*.h)
+
 build-fuzz/sim_target.o: tests/unit/sim_target.c tests/unit/sim_target.h $(wildcard gdbstub/*.h)
 	@mkdir -p build-fuzz
 	$(FUZZ_CC) $(FUZZ_SIM_CFLAGS) -c -o $@ $<
@@ -50,8 +75,19 @@ build-fuzz/fuzz_loader: $(FUZZ_LOADER_SRC) $(wildcard src/*.h src/loader/*.h src
 	@mkdir -p build-fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -DMINIKVM_VERSION='"fuzz"' -o $@ $(FUZZ_LOADER_SRC)
 
-.PHONY: fuzz fuzz-gdbstub fuzz-agent fuzz-loader
-fuzz: fuzz-gdbstub fuzz-agent fuzz-loader
+build-fuzz/fuzz_snapshot: tests/fuzz/fuzz_snapshot.c $(FUZZ_VMM_DEPS)
+	@mkdir -p build-fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_VMM_CFLAGS) -o $@ \
+		tests/fuzz/fuzz_snapshot.c $(FUZZ_VMM_SRC)
+
+# Not a fuzzer: sanitized, no coverage.
+build-fuzz/make_snapshot_corpus: tests/fuzz/make_snapshot_corpus.c $(FUZZ_VMM_DEPS)
+	@mkdir -p build-fuzz
+	$(FUZZ_CC) $(FUZZ_SIM_CFLAGS) $(FUZZ_VMM_CFLAGS) -o $@ \
+		tests/fuzz/make_snapshot_corpus.c $(FUZZ_VMM_SRC)
+
+.PHONY: fuzz fuzz-gdbstub fuzz-agent fuzz-loader fuzz-snapshot fuzz-snapshot-corpus
+fuzz: fuzz-gdbstub fuzz-agent fuzz-loader fuzz-snapshot
 
 fuzz-gdbstub: build-fuzz/fuzz_gdbstub
 	@mkdir -p build-fuzz/corpus
@@ -64,3 +100,11 @@ fuzz-agent: build-fuzz/fuzz_agent
 fuzz-loader: build-fuzz/fuzz_loader
 	@mkdir -p build-fuzz/corpus-loader
 	build-fuzz/fuzz_loader $(FUZZ_LOADER_ARGS) build-fuzz/corpus-loader tests/fuzz/corpus-loader
+
+fuzz-snapshot: build-fuzz/fuzz_snapshot
+	@mkdir -p build-fuzz/corpus-snapshot
+	build-fuzz/fuzz_snapshot $(FUZZ_SNAPSHOT_ARGS) build-fuzz/corpus-snapshot tests/fuzz/corpus-snapshot
+
+fuzz-snapshot-corpus: build-fuzz/make_snapshot_corpus
+	@mkdir -p tests/fuzz/corpus-snapshot
+	build-fuzz/make_snapshot_corpus tests/fuzz/corpus-snapshot

@@ -11,6 +11,7 @@
  *   mode bits 1-2   1..4 vCPUs
  *   mode bit 3      the target stops synchronously inside resume()
  *   mode bit 4      minimal ops (no breakpoints, monitor, kill, detach)
+ *                   unless bit 7 is set too: see below
  *   mode bit 5      attach to a running target (else a stopped one)
  *   mode bit 6      "lines" mode: each '\n'-separated line is a packet
  *                   payload that gets framed with a correct checksum, so the
@@ -24,6 +25,17 @@
  *                   ";X" lists are stored and evaluated, by the simulated
  *                   target's continue and by event 8, with the registers and
  *                   memory the packets wrote.
+ *   mode bits 4 + 7 every op (sim_ops_all: non-stop, vFile's memory
+ *                   regions, monitor, conditions), and the next byte
+ *                   chooses a preamble, packets sent before the input's:
+ *     bit 0         non-stop: QNonStop:1, '?', vStopped until "OK"
+ *     bit 1         vFile: setfs and open of /proc/1/maps (fd 0), a pread
+ *     bit 2         monitor: qRcmd of "help" and "echo hi"
+ *     bits 3-5      the target's memory regions: 3 per step (0-21)
+ *                   (what vFile's /proc/1/maps lists)
+ *                   Without a preamble the parsers are reached from the
+ *                   dictionary alone; with it, from the state a real gdb
+ *                   leaves (non-stop mode on, a file open).
  * Every write the server makes must be valid protocol (acks and
  * well-formed frames); anything else aborts.
  */
@@ -74,11 +86,21 @@ static void event(struct sim_target *t, struct gdb_server *srv, unsigned which)
 	switch (which) {
 	case 1:
 		ev = random_stop();
-		/* An exit of a running guest takes its breakpoints along (the
-		 * server ignores stop events while the target is stopped). */
-		if ((ev.reason == GDB_STOP_EXITED || ev.reason == GDB_STOP_TERMINATED) &&
-		    gdb_server_target_running(srv))
-			t->nbps = 0;
+		/*
+		 * An exit the server takes goes with the guest's breakpoints: one
+		 * of a running guest (all-stop ignores stop events while the
+		 * target is stopped), and in non-stop mode any exit, which ends
+		 * the session (attached before, not after).
+		 */
+		if (ev.reason == GDB_STOP_EXITED || ev.reason == GDB_STOP_TERMINATED) {
+			bool running = gdb_server_target_running(srv);
+			bool attached = gdb_server_attached(srv);
+
+			gdb_server_stop_event(srv, &ev);
+			if (running || (attached && !gdb_server_attached(srv)))
+				t->nbps = 0;
+			break;
+		}
 		gdb_server_stop_event(srv, &ev);
 		break;
 	case 2:
@@ -172,30 +194,68 @@ static void feed_raw(struct sim_target *t, struct gdb_server *srv, const uint8_t
 	}
 }
 
+static void send_packet(struct gdb_server *srv, const char *payload)
+{
+	char frame[256];
+
+	gdb_server_feed(srv, (const uint8_t *)frame, sim_frame(payload, strlen(payload), frame));
+}
+
+static void preamble(struct sim_target *t, struct gdb_server *srv, uint8_t pre)
+{
+	t->nregions = 3u * (pre >> 3 & 7);
+	if (pre & 1) {
+		send_packet(srv, "QNonStop:1");
+		send_packet(srv, "?");
+		for (unsigned i = 0; i <= t->nthreads; i++) /* the stopped threads, then "OK" */
+			send_packet(srv, "vStopped");
+	}
+	if (pre & 2) {
+		send_packet(srv, "vFile:setfs:0");
+		send_packet(srv, "vFile:open:2f70726f632f312f6d617073,0,1c0"); /* /proc/1/maps */
+		send_packet(srv, "vFile:pread:0,3fff,0");
+	}
+	if (pre & 4) {
+		send_packet(srv, "qRcmd,68656c70");           /* help */
+		send_packet(srv, "qRcmd,6563686f206869");     /* echo hi */
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct gdb_stop_event stopped = { .signal = GDB_SIGNAL_TRAP };
 	struct gdb_server_config cfg = { .write = check_write };
 	struct sim_target t;
 	struct gdb_server *srv;
-	uint8_t mode;
+	uint8_t mode, pre = 0;
+	bool all_ops;
 
 	if (size < 1)
 		return 0;
 	mode = data[0];
 	data++;
 	size--;
+	all_ops = (mode & 0x90) == 0x90;
+	if (all_ops) {
+		if (size < 1)
+			return 0;
+		pre = data[0];
+		data++;
+		size--;
+	}
 	rng_state = 0x9e3779b9u ^ mode ^ (uint32_t)size << 8;
 	cfg.arch = mode & 1 ? &gdb_arch_i386 : &gdb_arch_x86_64;
 	if (sim_init(&t, cfg.arch, 1 + (mode >> 1 & 3), 0x10000) < 0)
 		abort();
 	t.sync_stop = mode & 8;
-	srv = gdb_server_new(mode & 16 ? &sim_ops_minimal :
+	srv = gdb_server_new(all_ops ? &sim_ops_all : mode & 16 ? &sim_ops_minimal :
 			     mode & 128 ? &sim_ops_conditional : &sim_ops, &t, &cfg);
 	if (!srv)
 		abort();
 	t.srv = srv;
 	gdb_server_connected(srv, mode & 32 ? NULL : &stopped);
+	if (all_ops)
+		preamble(&t, srv, pre);
 	if (mode & 64)
 		feed_lines(&t, srv, data, size);
 	else

@@ -377,30 +377,33 @@ static int sim_memory_regions(void *ctx, unsigned vcpu, gdb_region_fn fn, void *
 	.insert_bp = sim_insert_bp, \
 	.remove_bp = sim_remove_bp
 
+/* ... and what the full ones add. */
+#define SIM_FULL_OPS \
+	SIM_BASE_OPS, \
+	.resume = sim_resume, \
+	.request_stop = sim_request_stop, \
+	.range_step = true, \
+	.thread_extra_info = sim_extra_info, \
+	.monitor_cmds = sim_monitor_cmds, \
+	.monitor = sim_monitor, \
+	.kill = sim_kill, \
+	.detach = sim_detach
+
 const struct gdb_target_ops sim_ops = {
-	SIM_BASE_OPS,
-	.resume = sim_resume,
-	.request_stop = sim_request_stop,
-	.range_step = true,
-	.thread_extra_info = sim_extra_info,
-	.monitor_cmds = sim_monitor_cmds,
-	.monitor = sim_monitor,
-	.kill = sim_kill,
-	.detach = sim_detach,
+	SIM_FULL_OPS,
 	.memory_regions = sim_memory_regions,
 };
 
 const struct gdb_target_ops sim_ops_conditional = {
-	SIM_BASE_OPS,
+	SIM_FULL_OPS,
 	.conditional_breakpoints = true,
-	.resume = sim_resume,
-	.request_stop = sim_request_stop,
-	.range_step = true,
-	.thread_extra_info = sim_extra_info,
-	.monitor_cmds = sim_monitor_cmds,
-	.monitor = sim_monitor,
-	.kill = sim_kill,
-	.detach = sim_detach,
+};
+
+const struct gdb_target_ops sim_ops_all = {
+	SIM_FULL_OPS,
+	.conditional_breakpoints = true,
+	.set_non_stop = sim_set_non_stop,
+	.memory_regions = sim_memory_regions,
 };
 
 const struct gdb_target_ops sim_ops_non_stop = {

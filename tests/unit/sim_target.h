@@ -80,6 +80,8 @@ extern const struct gdb_target_ops sim_ops_minimal;
 extern const struct gdb_target_ops sim_ops_conditional;
 /* sim_ops with set_non_stop (QNonStop+). */
 extern const struct gdb_target_ops sim_ops_non_stop;
+/* Every op: non-stop, monitor, memory regions (vFile), conditions (the fuzzer's widest target). */
+extern const struct gdb_target_ops sim_ops_all;
 
 /* The vCPU a breakpoint hit happened on, for sim_agent_access. */
 struct sim_hit {
