@@ -133,6 +133,10 @@ int snapshot_parse(const uint8_t *buf, size_t len, const char *what, struct snap
 		off += SNAPSHOT_SECTION_HEAD;
 		if (s->tag < SNAPSHOT_RAM || s->tag > SNAPSHOT_DEVICE)
 			return damaged(what, "a section of unknown kind");
+		/* Names are ours ("ram", "IOAPIC", ...) and go into messages: printable only. */
+		for (const char *c = s->name; *c; c++)
+			if (*c < 0x20 || *c > 0x7e || *c == '\'')
+				return damaged(what, "a section's name is not printable");
 		if (s->len > len - off)
 			return damaged(what, "a section is longer than the file");
 		s->data = buf + off;

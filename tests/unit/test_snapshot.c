@@ -178,6 +178,10 @@ TEST(snapshot_parse_refuses_bad_sections)
 	s[SNAPSHOT_SECTION_HEAD + 100] ^= 0x10;
 	CHECK(refused(b, len, "section 'ram' is damaged (checksum)"));
 	s[SNAPSHOT_SECTION_HEAD + 100] ^= 0x10;
+	/* A name with a control byte never reaches a message (found by fuzz_snapshot). */
+	s[8 + 1] = '\n';
+	CHECK(refused(b, len, "name is not printable"));
+	s[8 + 1] = 'a';
 	/* A kind nobody knows. */
 	put32(s, 77);
 	CHECK(refused(b, len, "unknown kind"));
