@@ -104,13 +104,14 @@ int snapshot_take(struct vm *vm, struct state_writer *out);
  */
 int snapshot_restore(struct vm *vm, const struct snapshot_view *v, const char *what);
 
-/* Files: write through a temporary file and rename(); read a whole file. */
+/*
+ * Files: write dir/NAME.mkvm mode 0600 through a temporary file and rename()
+ * (host_file.h: never through a planted link); read a whole file.
+ */
 int snapshot_write_file(const char *dir, const char *name, const void *buf, size_t len);
 int snapshot_read_file(const char *path, uint8_t **buf, size_t *len);
 /* --loadvm FILE: read, parse, check and restore (before any vCPU runs). */
 int snapshot_load_file(struct vm *vm, const char *path);
-/* --snapshot-dir DIR must be a directory we can write. */
-int snapshot_check_dir(const char *dir);
 
 /* Named snapshots in memory (monitor savevm / loadvm / delvm / info snapshots). */
 #define SNAPSHOT_STORE_MAX 16

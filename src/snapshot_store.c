@@ -6,12 +6,12 @@
  */
 #include "snapshot.h"
 #include "error.h"
+#include "host_file.h"
 #include "state.h"
 #include "vm.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,68 +22,48 @@
 
 int snapshot_check_name(const char *name)
 {
-	size_t n = strlen(name);
-
-	if (n == 0 || n > SNAPSHOT_NAME_MAX || name[0] == '.' ||
-	    strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != n)
+	if (!host_file_name_ok(name) || strlen(name) > SNAPSHOT_NAME_MAX)
 		return err_set(EXIT_USAGE, "bad snapshot name '%s' (1-%d letters, digits, '_', '-', '.'; "
 			       "not starting with '.')", name, SNAPSHOT_NAME_MAX);
 	return 0;
 }
 
-int snapshot_check_dir(const char *dir)
-{
-	struct stat st;
+struct image_bytes {
+	const uint8_t *p;
+	size_t len;
+};
 
-	if (stat(dir, &st) < 0)
-		return err_set(EXIT_USAGE, "--snapshot-dir %s: %s", dir, strerror(errno));
-	if (!S_ISDIR(st.st_mode))
-		return err_set(EXIT_USAGE, "--snapshot-dir %s: not a directory", dir);
-	if (access(dir, W_OK | X_OK) < 0)
-		return err_set(EXIT_USAGE, "--snapshot-dir %s: cannot write there: %s", dir, strerror(errno));
-	return 0;
-}
-
-static int write_all(int fd, const uint8_t *p, size_t len)
+static int write_image(int fd, void *ctx)
 {
-	while (len) {
-		ssize_t n = write(fd, p, len);
+	struct image_bytes *b = ctx;
+
+	for (size_t done = 0; done < b->len;) {
+		ssize_t n = write(fd, b->p + done, b->len - done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		done += (size_t)n;
 	}
 	return 0;
 }
 
 int snapshot_write_file(const char *dir, const char *name, const void *buf, size_t len)
 {
-	char path[PATH_MAX], tmp[PATH_MAX];
-	int fd, n;
+	char file[SNAPSHOT_NAME_MAX + sizeof(SNAPSHOT_FILE_SUFFIX)];
+	struct image_bytes b = { buf, len };
+	int r;
 
-	n = snprintf(path, sizeof(path), "%s/%s%s", dir, name, SNAPSHOT_FILE_SUFFIX);
-	if (n < 0 || (size_t)n >= sizeof(path) ||
-	    snprintf(tmp, sizeof(tmp), "%s/.%s%s.%d.tmp", dir, name, SNAPSHOT_FILE_SUFFIX, (int)getpid()) >=
-		    (int)sizeof(tmp))
-		return err_set(EXIT_USAGE, "snapshot path too long in %s", dir);
-	/* A reader never sees half a file: write it aside, then rename it over the old one. */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return err_set(EXIT_HOST, "cannot create %s: %s", tmp, strerror(errno));
-	if (write_all(fd, buf, len) < 0 || fsync(fd) < 0) {
-		err_set(EXIT_HOST, "cannot write %s: %s", tmp, strerror(errno ? errno : EIO));
-		close(fd);
-		unlink(tmp);
+	if (snapshot_check_name(name) < 0)
 		return -1;
-	}
-	if (close(fd) < 0 || rename(tmp, path) < 0) {
-		err_set(EXIT_HOST, "cannot write %s: %s", path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
+	snprintf(file, sizeof(file), "%s%s", name, SNAPSHOT_FILE_SUFFIX);
+	/* A reader never sees half a file, and a link planted in dir is never followed. */
+	r = host_file_write(dir, file, write_image, &b);
+	if (r < 0)
+		return err_set(EXIT_HOST, "cannot write %s/%s: %s", dir, file, strerror(-r));
 	return 0;
 }
 
