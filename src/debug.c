@@ -283,7 +283,7 @@ static const struct gdb_monitor_cmd generic_cmds[] = {
 	{ "info version", NULL, "minikvm's version, answered like QEMU's monitor" },
 	{ "savevm", "NAME", "snapshot the whole machine as NAME (and to --snapshot-dir)" },
 	{ "loadvm", "NAME", "go back to snapshot NAME; then `flushregs` in gdb" },
-	{ "delvm", "NAME", "forget snapshot NAME" },
+	{ "delvm", "NAME", "forget snapshot NAME (and remove its --snapshot-dir file)" },
 	{ "info snapshots", NULL, "the snapshots taken" },
 	{ NULL, NULL, NULL },
 };

@@ -53,7 +53,7 @@ static const char usage_text[] =
 "\n"
 "Snapshots (docs/gdb.md):\n"
 "      --snapshot-dir DIR gdb's `monitor savevm NAME` also writes DIR/NAME.mkvm\n"
-"                         (mode 0600)\n"
+"                         (mode 0600; `monitor delvm NAME` removes it)\n"
 "      --loadvm FILE      start the machine a snapshot file saved (-m, -c and\n"
 "                         --irqchip must match it); IMAGE is then optional (it\n"
 "                         is loaded first and serves `monitor reset`)\n"

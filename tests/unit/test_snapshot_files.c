@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "error.h"
 #include "snapshot.h"
 
 static int slurp(const char *path, char *buf, size_t size)
@@ -55,4 +56,78 @@ TEST(snapshot_file_is_0600_and_its_temp_file_follows_no_link)
 	CHECK(unlink(path) == 0);
 	CHECK(rmdir(dir) == 0);
 	unlink(victim);
+}
+
+static uint8_t *image(size_t len)
+{
+	uint8_t *p = malloc(len);
+
+	memset(p, 0x5A, len);
+	return p;
+}
+
+/* savevm's bounds in memory (issue 19): a count and the bytes of all images together. */
+TEST(snapshot_store_bounds_count_and_bytes)
+{
+	struct snapshot_store st = { .max_bytes = 10000 };
+	char name[8];
+
+	CHECK_EQ(snapshot_store_put(&st, "a", image(4096), 4096, NULL), 0);
+	CHECK_EQ(snapshot_store_put(&st, "b", image(4096), 4096, NULL), 0);
+	err_clear();
+	CHECK(snapshot_store_room(&st, "c", 4096) < 0);
+	CHECK(strstr(err_message(), "needs 1 MiB and the snapshots in memory use 1 MiB of the 1 MiB") != NULL);
+	CHECK(strstr(err_message(), "monitor delvm NAME") != NULL);
+	CHECK(snapshot_store_put(&st, "c", image(4096), 4096, NULL) < 0); /* the image is freed (ASan) */
+	CHECK(snapshot_store_room(&st, "c", 1000) == 0);
+	/* Saving a name again needs room for both while the new one is taken. */
+	CHECK(snapshot_store_room(&st, "a", 4096) < 0);
+	CHECK(strstr(err_message(), "the older one of that name among them") != NULL);
+	CHECK(snapshot_store_room(&st, "a", 1000) == 0);
+	CHECK_EQ(snapshot_store_delete(&st, "a", NULL), 0);
+	CHECK_EQ(snapshot_store_put(&st, "c", image(4096), 4096, NULL), 0);
+	CHECK_EQ(st.n, 2);
+	snapshot_store_free(&st);
+
+	st.max_bytes = 1 << 30;
+	for (int i = 0; i < SNAPSHOT_STORE_MAX; i++) {
+		snprintf(name, sizeof(name), "s%d", i);
+		CHECK_EQ(snapshot_store_put(&st, name, image(16), 16, NULL), 0);
+	}
+	CHECK(snapshot_store_room(&st, "one-more", 16) < 0);
+	CHECK(strstr(err_message(), "16 snapshots in memory already") != NULL);
+	CHECK_EQ(snapshot_store_room(&st, "s3", 16), 0); /* replacing one is fine */
+	/* Without a bound set: half of this host's RAM, never the whole address space. */
+	st.max_bytes = 0;
+	CHECK(snapshot_store_room(&st, "s3", 1ULL << 62) < 0);
+	CHECK(strstr(err_message(), "half of this host's RAM") != NULL);
+	snapshot_store_free(&st);
+}
+
+/* delvm takes the file savevm wrote with it; a file never outgrows its disk's reserve. */
+TEST(snapshot_store_delete_removes_its_file_and_disk_is_bounded)
+{
+	struct snapshot_store st = { .max_bytes = 1 << 20 };
+	char dir[] = "/tmp/minikvm-snapfile-XXXXXX", path[96];
+	struct stat sb;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/a%s", dir, SNAPSHOT_FILE_SUFFIX);
+	CHECK_EQ(snapshot_store_put(&st, "a", image(4096), 4096, dir), 0);
+	CHECK(stat(path, &sb) == 0 && sb.st_size == 4096);
+	CHECK_EQ(sb.st_mode & 0777, 0600);
+	CHECK_EQ(snapshot_store_put(&st, "b", image(100), 100, NULL), 0); /* memory only */
+	CHECK_EQ(snapshot_store_delete(&st, "a", dir), 0);
+	CHECK(stat(path, &sb) < 0);
+	CHECK_EQ(snapshot_store_delete(&st, "b", dir), 0);
+	CHECK(snapshot_store_delete(&st, "a", dir) < 0);
+	CHECK(strstr(err_message(), "no snapshot named 'a'") != NULL);
+
+	err_clear();
+	CHECK(snapshot_check_disk(dir, "huge", 1ULL << 60) < 0);
+	CHECK(strstr(err_message(), "huge.mkvm: it needs") != NULL);
+	CHECK(strstr(err_message(), "5% of its file system") != NULL);
+	CHECK_EQ(snapshot_check_disk(dir, "small", 4096), 0);
+	CHECK_EQ(st.n, 0);
+	CHECK(rmdir(dir) == 0); /* nothing left there */
 }
