@@ -70,7 +70,7 @@ static uint8_t *image(size_t len)
 TEST(snapshot_store_bounds_count_and_bytes)
 {
 	struct snapshot_store st = { .max_bytes = 10000 };
-	char name[8];
+	char name[16];
 
 	CHECK_EQ(snapshot_store_put(&st, "a", image(4096), 4096, NULL), 0);
 	CHECK_EQ(snapshot_store_put(&st, "b", image(4096), 4096, NULL), 0);
