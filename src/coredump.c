@@ -7,6 +7,7 @@
 #include "coredump.h"
 #include "arch.h"
 #include "guest_mem.h"
+#include "host_file.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -199,35 +200,18 @@ out:
 	return r;
 }
 
-int coredump_write_file(const char *path, const struct core_layout *c)
+static int fill_core(int fd, void *ctx)
 {
-	size_t len = strlen(path);
-	char *tmp = malloc(len + 8);
-	int fd, r;
-
-	if (!tmp)
-		return -ENOMEM;
-	memcpy(tmp, path, len);
-	memcpy(tmp + len, ".XXXXXX", 8);
-	/* Mode 0600 (mkstemp's): the file holds all of the guest's memory. */
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		r = -errno;
-		free(tmp);
-		return r;
-	}
-	r = coredump_write_fd(fd, c);
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		unlink(tmp);
-	free(tmp);
-	return r;
+	return coredump_write_fd(fd, ctx);
 }
 
-int coredump_vm(struct vm *vm, const char *path, bool paging, unsigned sel,
+int coredump_write_file(const char *dir, const char *name, const struct core_layout *c)
+{
+	/* host_file.h: mode 0600 (all of the guest's memory), never through a planted link. */
+	return host_file_write(dir, name, fill_core, (void *)c);
+}
+
+int coredump_vm(struct vm *vm, const char *dir, const char *name, bool paging, unsigned sel,
 		const struct core_patch *patches, unsigned npatches, char *msg, size_t msg_size)
 {
 	struct core_range ram[2];
@@ -258,9 +242,9 @@ int coredump_vm(struct vm *vm, const char *path, bool paging, unsigned sel,
 	c.ranges = ranges;
 	c.notes = notes;
 	c.notes_len = notes_len;
-	r = coredump_write_file(path, &c);
+	r = coredump_write_file(dir, name, &c);
 	if (r < 0)
-		snprintf(msg, msg_size, "cannot write %s: %s", path, strerror(-r));
+		snprintf(msg, msg_size, "cannot write %s/%s: %s", dir, name, strerror(-r));
 out:
 	free(notes);
 	if (ranges != ram)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Guest core files (gdb's `monitor dump-guest-memory FILE`): an ELF64
- * ET_CORE file of the whole guest, in the shape gdb and `crash` read.
+ * Guest core files (gdb's `monitor dump-guest-memory FILE`, written as
+ * FILE in --dump-dir): an ELF64 ET_CORE file of the whole guest, in the
+ * shape gdb and `crash` read.
  *
  *   ELF header | program headers | PT_NOTE data | PT_LOAD data ...
  *
@@ -59,11 +60,12 @@ struct core_layout {
 /* Write the core to fd (at offset 0, a fresh file); 0 or -errno. */
 int coredump_write_fd(int fd, const struct core_layout *c);
 /*
- * Write the core to path: into a temporary file beside it that is renamed
- * over path only when complete, so a failure (no space, no permission)
- * leaves no partial file and any old one intact. 0 or -errno.
+ * Write the core to dir/name (name plain: host_file.h), mode 0600, through a
+ * temporary file beside it that is renamed over name only when complete, so
+ * a failure (no space, no permission) leaves no partial file and any old one
+ * intact. 0 or -errno (-EINVAL: name is not a plain name).
  */
-int coredump_write_file(const char *path, const struct core_layout *c);
+int coredump_write_file(const char *dir, const char *name, const struct core_layout *c);
 
 /*
  * Append one ELF note (name, type, desc) to the buffer at *buf of *len
@@ -76,12 +78,12 @@ int coredump_add_note(uint8_t **buf, size_t *len, const char *name, uint32_t typ
 unsigned coredump_ram_ranges(const struct guest_mem *mem, struct core_range out[2]);
 
 /*
- * Dump the whole stopped VM to path. paging: PT_LOADs by guest-virtual
+ * Dump the whole stopped VM to dir/name (--dump-dir). paging: PT_LOADs by guest-virtual
  * address through vCPU sel's page tables instead of identity. patches:
  * bytes to show instead of RAM's (the debugger's breakpoints). On failure
  * -errno and why in msg (one line).
  */
-int coredump_vm(struct vm *vm, const char *path, bool paging, unsigned sel,
+int coredump_vm(struct vm *vm, const char *dir, const char *name, bool paging, unsigned sel,
 		const struct core_patch *patches, unsigned npatches, char *msg, size_t msg_size);
 
 #endif

@@ -21,6 +21,7 @@
 #include "arch.h"
 #include "coredump.h"
 #include "error.h"
+#include "host_file.h"
 #include "loader/loader.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -277,12 +278,12 @@ static const struct gdb_monitor_cmd generic_cmds[] = {
 	{ "step-irq", "on|off", "let interrupts in while single-stepping (default off)" },
 	{ "stats", NULL, "VM exits by reason and port, per vCPU" },
 	{ "reset", NULL, "restart the guest from its image (breakpoints stay)" },
-	{ "dump-guest-memory", "[-p] FILE", "write an ELF core of the guest (-p: by virtual address)" },
+	{ "dump-guest-memory", "[-p] FILE", "write an ELF core of the guest to --dump-dir/FILE (-p: by virtual address)" },
 	{ "quit", NULL, "end the VM now" },
 	{ "info version", NULL, "minikvm's version, answered like QEMU's monitor" },
 	{ "savevm", "NAME", "snapshot the whole machine as NAME (and to --snapshot-dir)" },
 	{ "loadvm", "NAME", "go back to snapshot NAME; then `flushregs` in gdb" },
-	{ "delvm", "NAME", "forget snapshot NAME" },
+	{ "delvm", "NAME", "forget snapshot NAME (and remove its --snapshot-dir file)" },
 	{ "info snapshots", NULL, "the snapshots taken" },
 	{ NULL, NULL, NULL },
 };
@@ -331,10 +332,16 @@ static int monitor_reset(struct debug *dbg, struct gdb_console *out)
 	return 0;
 }
 
-/* The ELF core of the whole guest, with our breakpoints' original bytes (src/coredump.c). */
+/*
+ * The ELF core of the whole guest, with our breakpoints' original bytes
+ * (src/coredump.c). Whoever reaches the gdb port names the file and fills
+ * it, so it goes only into the --dump-dir the user gave, by plain name
+ * (host_file.h); without one the command is refused (issue 19).
+ */
 static int monitor_dump(struct debug *dbg, unsigned vcpu, const char *arg, struct gdb_console *out)
 {
 	struct core_patch patches[DEBUG_MAX_SW_BREAKPOINTS];
+	const char *dir = dbg->vm->cfg->dump_dir;
 	bool paging = false;
 	char msg[512];
 
@@ -345,18 +352,30 @@ static int monitor_dump(struct debug *dbg, unsigned vcpu, const char *arg, struc
 		for (arg += 3; *arg == ' '; arg++)
 			;
 	}
-	if (!*arg) {
+	if (!*arg || strcmp(arg, "-p") == 0) {
 		gdb_console_printf(out, "usage: monitor dump-guest-memory [-p] FILE\n");
+		return -EINVAL;
+	}
+	if (!dir) {
+		gdb_console_printf(out, "dump-guest-memory: refused: minikvm writes no file for a gdb client "
+				   "unless started with --dump-dir DIR (then FILE is a name in DIR); "
+				   "gdb's own `gcore FILE` writes a core on gdb's side\n");
+		return -EPERM;
+	}
+	if (!host_file_name_ok(arg)) {
+		gdb_console_printf(out, "dump-guest-memory: bad file name '%s' (1-%d letters, digits, '_', '-', "
+				   "'.'; not starting with '.'): it is written in --dump-dir %s\n", arg,
+				   HOST_FILE_NAME_MAX, dir);
 		return -EINVAL;
 	}
 	for (int i = 0; i < dbg->nbps; i++)
 		patches[i] = (struct core_patch){ dbg->bps[i].gpa, dbg->bps[i].orig };
-	if (coredump_vm(dbg->vm, arg, paging, vcpu, patches, (unsigned)dbg->nbps, msg,
+	if (coredump_vm(dbg->vm, dir, arg, paging, vcpu, patches, (unsigned)dbg->nbps, msg,
 			sizeof(msg)) < 0) {
 		gdb_console_printf(out, "dump-guest-memory: %s\n", msg);
 		return -EIO;
 	}
-	gdb_console_printf(out, "guest memory and %d vCPUs written to %s\n", dbg->vm->ncpus, arg);
+	gdb_console_printf(out, "guest memory and %d vCPUs written to %s/%s\n", dbg->vm->ncpus, dir, arg);
 	return 0;
 }
 

@@ -106,7 +106,7 @@ int debug_snapshot_monitor(struct debug *dbg, const char *cmd, struct gdb_consol
 			return savevm(dbg, name, out);
 		if (i == 1)
 			return loadvm(dbg, name, out);
-		if (snapshot_store_delete(&dbg->snaps, name) < 0)
+		if (snapshot_store_delete(&dbg->snaps, name, dbg->vm->cfg->snapshot_dir) < 0)
 			return fail(out, "delvm");
 		gdb_console_printf(out, "snapshot '%s' deleted\n", name);
 		return 0;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* minikvm: parse the command line, build the VM, run it, exit with its status. */
 #include "error.h"
+#include "host_file.h"
 #include "options.h"
 #include "snapshot.h"
 #ifndef MINIKVM_NO_DEBUGGER
@@ -61,7 +62,8 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 #endif
-	if (cfg.snapshot_dir && snapshot_check_dir(cfg.snapshot_dir) < 0) {
+	if ((cfg.snapshot_dir && host_file_check_dir("--snapshot-dir", cfg.snapshot_dir) < 0) ||
+	    (cfg.dump_dir && host_file_check_dir("--dump-dir", cfg.dump_dir) < 0)) {
 		fprintf(stderr, "minikvm: %s\n", err_message());
 		return EXIT_USAGE;
 	}

@@ -46,9 +46,14 @@ static const char usage_text[] =
 "  -S, --wait-gdb         run no vCPU until gdb connects and continues\n"
 "      --gdb-arch ARCH    auto|i386|x86-64: gdb's register layout (auto: a 64-bit\n"
 "                         image gets x86-64 in every CPU mode, others i386)\n"
+"      --dump-dir DIR     allow gdb's `monitor dump-guest-memory FILE`: it writes\n"
+"                         DIR/FILE (FILE a plain name, mode 0600). Without it the\n"
+"                         command is refused: whoever reaches the gdb port could\n"
+"                         write files as you (gdb's own `gcore` needs nothing)\n"
 "\n"
 "Snapshots (docs/gdb.md):\n"
 "      --snapshot-dir DIR gdb's `monitor savevm NAME` also writes DIR/NAME.mkvm\n"
+"                         (mode 0600; `monitor delvm NAME` removes it)\n"
 "      --loadvm FILE      start the machine a snapshot file saved (-m, -c and\n"
 "                         --irqchip must match it); IMAGE is then optional (it\n"
 "                         is loaded first and serves `monitor reset`)\n"
@@ -159,7 +164,7 @@ static int parse_serial(const char *s, struct vm_config *cfg)
 enum {
 	OPT_FORMAT = 256, OPT_LOAD_ADDR, OPT_ENTRY, OPT_APPEND, OPT_MODULE, OPT_SERIAL,
 	OPT_TRACE_EXITS, OPT_STATS, OPT_VERSION, OPT_GDB_ARCH, OPT_INITRD, OPT_IRQCHIP,
-	OPT_SNAPSHOT_DIR, OPT_LOADVM, OPT_HOST_REPORT,
+	OPT_SNAPSHOT_DIR, OPT_LOADVM, OPT_HOST_REPORT, OPT_DUMP_DIR,
 };
 
 #define DEFAULT_GDB_ENDPOINT "127.0.0.1:1234"
@@ -181,6 +186,7 @@ static const struct option long_options[] = {
 	{ "gdb", required_argument, NULL, 'g' },
 	{ "wait-gdb", no_argument, NULL, 'S' },
 	{ "gdb-arch", required_argument, NULL, OPT_GDB_ARCH },
+	{ "dump-dir", required_argument, NULL, OPT_DUMP_DIR },
 	{ "snapshot-dir", required_argument, NULL, OPT_SNAPSHOT_DIR },
 	{ "loadvm", required_argument, NULL, OPT_LOADVM },
 	{ "host-report", no_argument, NULL, OPT_HOST_REPORT },
@@ -315,6 +321,9 @@ enum options_result options_parse(int argc, char **argv, struct vm_config *cfg, 
 			break;
 		case OPT_SNAPSHOT_DIR:
 			cfg->snapshot_dir = optarg;
+			break;
+		case OPT_DUMP_DIR:
+			cfg->dump_dir = optarg;
 			break;
 		case OPT_LOADVM:
 			cfg->loadvm = optarg;

@@ -47,6 +47,7 @@ struct vm_config {
 	bool wait_gdb;              /* -S: no vCPU runs until gdb resumes */
 	int gdb_arch;               /* 0 auto (follows the image), 32 i386, 64 x86-64 */
 	const char *snapshot_dir;   /* --snapshot-dir: monitor savevm also writes DIR/NAME.mkvm */
+	const char *dump_dir;       /* --dump-dir: monitor dump-guest-memory writes DIR/FILE; else refused */
 	const char *loadvm;         /* --loadvm FILE: start from a snapshot (image optional) */
 	bool host_report;           /* --host-report: print what the host's KVM does, run nothing */
 };

@@ -43,6 +43,7 @@
 #ifndef MINIKVM_SNAPSHOT_H
 #define MINIKVM_SNAPSHOT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -118,20 +119,29 @@ int snapshot_take(struct vm *vm, struct state_writer *out);
 int snapshot_restore(struct vm *vm, const struct snapshot_view *v, const char *what);
 
 /*
- * Files: write through a temporary file and rename(); read a whole file,
- * which must be a regular file (a FIFO or a device is refused, without
- * waiting in open()) whose header snapshot_check_header() takes.
+ * Files: write dir/NAME.mkvm mode 0600 through a temporary file and rename()
+ * (host_file.h: never through a planted link); read a whole file, which must
+ * be a regular file (a FIFO or a device is refused, without waiting in
+ * open()) whose header snapshot_check_header() takes.
  */
 int snapshot_write_file(const char *dir, const char *name, const void *buf, size_t len);
 int snapshot_read_file(const char *path, uint8_t **buf, size_t *len);
 /* --loadvm FILE: read, parse, check and restore (before any vCPU runs). */
 int snapshot_load_file(struct vm *vm, const char *path);
-/* --snapshot-dir DIR must be a directory we can write. */
-int snapshot_check_dir(const char *dir);
 
-/* Named snapshots in memory (monitor savevm / loadvm / delvm / info snapshots). */
+/*
+ * Named snapshots in memory (monitor savevm / loadvm / delvm / info
+ * snapshots). Each costs the guest's RAM and a little more, so a client
+ * could exhaust the host's memory and, with --snapshot-dir, its disk:
+ * at most SNAPSHOT_STORE_MAX of them, together at most max_bytes; a file
+ * is written only for a snapshot kept (delvm removes it, a name saved
+ * again replaces it) and only while its file system keeps
+ * SNAPSHOT_DISK_KEEP of itself free. Each refusal says which bound.
+ */
 #define SNAPSHOT_STORE_MAX 16
 #define SNAPSHOT_NAME_MAX  63
+#define SNAPSHOT_EXTRA     (1ULL << 20) /* what a snapshot takes beside RAM, at most (vCPUs, devices) */
+#define SNAPSHOT_DISK_KEEP 20           /* 1/20th: 5% of a file system stays free */
 
 struct snapshot_store {
 	struct snapshot_entry {
@@ -139,16 +149,29 @@ struct snapshot_store {
 		uint8_t *image;
 		size_t len;
 		time_t when;
+		bool in_dir;    /* also written to dir/NAME.mkvm */
 	} e[SNAPSHOT_STORE_MAX];
 	int n;
+	uint64_t max_bytes; /* all images together; 0: half of this host's RAM */
 };
 
 /* A name: 1-63 of [A-Za-z0-9_.-], not starting with '.'; -1 with err_set() if not. */
 int snapshot_check_name(const char *name);
 /* Take a snapshot under name (replacing one of that name); also to dir/NAME.mkvm if dir. */
 int snapshot_store_save(struct snapshot_store *st, struct vm *vm, const char *name, const char *dir);
+/* Would one more image of need bytes under name fit the bounds above? -1 with err_set() if not. */
+int snapshot_store_room(const struct snapshot_store *st, const char *name, uint64_t need);
+/* Would dir/NAME.mkvm of need bytes leave SNAPSHOT_DISK_KEEP of dir's file system free? */
+int snapshot_check_disk(const char *dir, const char *name, uint64_t need);
+/*
+ * Keep image (malloc'd, len bytes: the store owns it from here, and frees
+ * it on a failure) under name, first writing dir/NAME.mkvm if dir.
+ */
+int snapshot_store_put(struct snapshot_store *st, const char *name, uint8_t *image, size_t len,
+		       const char *dir);
 int snapshot_store_load(struct snapshot_store *st, struct vm *vm, const char *name);
-int snapshot_store_delete(struct snapshot_store *st, const char *name);
+/* Forget name, and remove dir/NAME.mkvm if savevm wrote it there. */
+int snapshot_store_delete(struct snapshot_store *st, const char *name, const char *dir);
 void snapshot_store_list(const struct snapshot_store *st, FILE *out);
 void snapshot_store_free(struct snapshot_store *st);
 

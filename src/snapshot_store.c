@@ -6,12 +6,13 @@
  */
 #include "snapshot.h"
 #include "error.h"
+#include "host_file.h"
 #include "state.h"
 #include "vm.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,68 +23,48 @@
 
 int snapshot_check_name(const char *name)
 {
-	size_t n = strlen(name);
-
-	if (n == 0 || n > SNAPSHOT_NAME_MAX || name[0] == '.' ||
-	    strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != n)
+	if (!host_file_name_ok(name) || strlen(name) > SNAPSHOT_NAME_MAX)
 		return err_set(EXIT_USAGE, "bad snapshot name '%s' (1-%d letters, digits, '_', '-', '.'; "
 			       "not starting with '.')", name, SNAPSHOT_NAME_MAX);
 	return 0;
 }
 
-int snapshot_check_dir(const char *dir)
-{
-	struct stat st;
+struct image_bytes {
+	const uint8_t *p;
+	size_t len;
+};
 
-	if (stat(dir, &st) < 0)
-		return err_set(EXIT_USAGE, "--snapshot-dir %s: %s", dir, strerror(errno));
-	if (!S_ISDIR(st.st_mode))
-		return err_set(EXIT_USAGE, "--snapshot-dir %s: not a directory", dir);
-	if (access(dir, W_OK | X_OK) < 0)
-		return err_set(EXIT_USAGE, "--snapshot-dir %s: cannot write there: %s", dir, strerror(errno));
-	return 0;
-}
-
-static int write_all(int fd, const uint8_t *p, size_t len)
+static int write_image(int fd, void *ctx)
 {
-	while (len) {
-		ssize_t n = write(fd, p, len);
+	struct image_bytes *b = ctx;
+
+	for (size_t done = 0; done < b->len;) {
+		ssize_t n = write(fd, b->p + done, b->len - done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		done += (size_t)n;
 	}
 	return 0;
 }
 
 int snapshot_write_file(const char *dir, const char *name, const void *buf, size_t len)
 {
-	char path[PATH_MAX], tmp[PATH_MAX];
-	int fd, n;
+	char file[SNAPSHOT_NAME_MAX + sizeof(SNAPSHOT_FILE_SUFFIX)];
+	struct image_bytes b = { buf, len };
+	int r;
 
-	n = snprintf(path, sizeof(path), "%s/%s%s", dir, name, SNAPSHOT_FILE_SUFFIX);
-	if (n < 0 || (size_t)n >= sizeof(path) ||
-	    snprintf(tmp, sizeof(tmp), "%s/.%s%s.%d.tmp", dir, name, SNAPSHOT_FILE_SUFFIX, (int)getpid()) >=
-		    (int)sizeof(tmp))
-		return err_set(EXIT_USAGE, "snapshot path too long in %s", dir);
-	/* A reader never sees half a file: write it aside, then rename it over the old one. */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return err_set(EXIT_HOST, "cannot create %s: %s", tmp, strerror(errno));
-	if (write_all(fd, buf, len) < 0 || fsync(fd) < 0) {
-		err_set(EXIT_HOST, "cannot write %s: %s", tmp, strerror(errno ? errno : EIO));
-		close(fd);
-		unlink(tmp);
+	if (snapshot_check_name(name) < 0)
 		return -1;
-	}
-	if (close(fd) < 0 || rename(tmp, path) < 0) {
-		err_set(EXIT_HOST, "cannot write %s: %s", path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
+	snprintf(file, sizeof(file), "%s%s", name, SNAPSHOT_FILE_SUFFIX);
+	/* A reader never sees half a file, and a link planted in dir is never followed. */
+	r = host_file_write(dir, file, write_image, &b);
+	if (r < 0)
+		return err_set(EXIT_HOST, "cannot write %s/%s: %s", dir, file, strerror(-r));
 	return 0;
 }
 
@@ -169,33 +150,92 @@ static struct snapshot_entry *lookup(struct snapshot_store *st, const char *name
 	return NULL;
 }
 
-int snapshot_store_save(struct snapshot_store *st, struct vm *vm, const char *name, const char *dir)
+static uint64_t mib(uint64_t bytes)
+{
+	return (bytes + (1 << 20) - 1) >> 20;
+}
+
+/* What the store may hold when the debugger set no bound: half of this host's RAM. */
+static uint64_t default_max_bytes(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+
+	return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size / 2 : 1ULL << 30;
+}
+
+int snapshot_store_room(const struct snapshot_store *st, const char *name, uint64_t need)
+{
+	uint64_t used = 0, max = st->max_bytes ? st->max_bytes : default_max_bytes();
+	const struct snapshot_entry *old = lookup((struct snapshot_store *)st, name);
+
+	if (!old && st->n == SNAPSHOT_STORE_MAX)
+		return err_set(EXIT_USAGE, "%d snapshots in memory already, the most minikvm keeps: "
+			       "delete one (monitor delvm NAME)", SNAPSHOT_STORE_MAX);
+	for (int i = 0; i < st->n; i++)
+		used += st->e[i].len;
+	/* An older snapshot of the same name is freed only once the new one is taken. */
+	if (need > max || used > max - need)
+		return err_set(EXIT_USAGE, "snapshot '%s' needs %" PRIu64 " MiB and the snapshots in memory "
+			       "use %" PRIu64 " MiB%s of the %" PRIu64 " MiB minikvm allows them%s: delete one "
+			       "(monitor delvm NAME)", name, mib(need), mib(used),
+			       old ? " (the older one of that name among them)" : "", mib(max),
+			       st->max_bytes ? "" : " (half of this host's RAM)");
+	return 0;
+}
+
+int snapshot_check_disk(const char *dir, const char *name, uint64_t need)
+{
+	uint64_t avail, total, keep;
+	int r = host_file_space(dir, &avail, &total);
+
+	if (r < 0)
+		return err_set(EXIT_HOST, "cannot write %s/%s%s: %s", dir, name, SNAPSHOT_FILE_SUFFIX,
+			       strerror(-r));
+	keep = total / SNAPSHOT_DISK_KEEP;
+	if (avail < keep || need > avail - keep)
+		return err_set(EXIT_HOST, "cannot write %s/%s%s: it needs %" PRIu64 " MiB and %s has %"
+			       PRIu64 " MiB free, of which minikvm leaves %" PRIu64 " MiB (5%% of its file "
+			       "system): remove files there, or snapshots (monitor delvm NAME)", dir, name,
+			       SNAPSHOT_FILE_SUFFIX, mib(need), dir, avail >> 20, mib(keep));
+	return 0;
+}
+
+int snapshot_store_put(struct snapshot_store *st, const char *name, uint8_t *image, size_t len,
+		       const char *dir)
 {
 	struct snapshot_entry *e;
-	struct state_writer w;
 
-	if (snapshot_check_name(name) < 0)
-		return -1;
-	e = lookup(st, name);
-	if (!e && st->n == SNAPSHOT_STORE_MAX)
-		return err_set(EXIT_USAGE, "%d snapshots already: delete one (monitor delvm NAME)",
-			       SNAPSHOT_STORE_MAX);
-	if (snapshot_take(vm, &w) < 0)
-		return -1;
-	if (dir && snapshot_write_file(dir, name, w.buf, w.len) < 0) {
-		state_writer_free(&w);
+	if (snapshot_check_name(name) < 0 || snapshot_store_room(st, name, len) < 0 ||
+	    (dir && (snapshot_check_disk(dir, name, len) < 0 ||
+		     snapshot_write_file(dir, name, image, len) < 0))) {
+		free(image);
 		return -1;
 	}
+	e = lookup(st, name);
 	if (!e) {
 		e = &st->e[st->n++];
 		snprintf(e->name, sizeof(e->name), "%s", name);
 	} else {
 		free(e->image);
 	}
-	e->image = w.buf;
-	e->len = w.len;
+	e->image = image;
+	e->len = len;
 	e->when = time(NULL);
+	e->in_dir = dir != NULL;
 	return 0;
+}
+
+int snapshot_store_save(struct snapshot_store *st, struct vm *vm, const char *name, const char *dir)
+{
+	struct state_writer w;
+
+	/* Refuse before snapshot_take() allocates the guest's RAM size again. */
+	if (snapshot_check_name(name) < 0 ||
+	    snapshot_store_room(st, name, vm->cfg->mem_size + SNAPSHOT_EXTRA) < 0)
+		return -1;
+	if (snapshot_take(vm, &w) < 0)
+		return -1;
+	return snapshot_store_put(st, name, w.buf, w.len, dir);
 }
 
 int snapshot_store_load(struct snapshot_store *st, struct vm *vm, const char *name)
@@ -217,15 +257,26 @@ int snapshot_store_load(struct snapshot_store *st, struct vm *vm, const char *na
 	return r;
 }
 
-int snapshot_store_delete(struct snapshot_store *st, const char *name)
+int snapshot_store_delete(struct snapshot_store *st, const char *name, const char *dir)
 {
 	struct snapshot_entry *e = lookup(st, name);
+	char file[SNAPSHOT_NAME_MAX + sizeof(SNAPSHOT_FILE_SUFFIX)];
+	bool in_dir;
+	int r = 0;
 
 	if (!e)
 		return err_set(EXIT_USAGE, "no snapshot named '%s'", name);
+	in_dir = e->in_dir;
 	free(e->image);
 	*e = st->e[--st->n];
 	memset(&st->e[st->n], 0, sizeof(st->e[0]));
+	if (in_dir && dir) {
+		snprintf(file, sizeof(file), "%s%s", name, SNAPSHOT_FILE_SUFFIX);
+		r = host_file_remove(dir, file);
+		if (r < 0)
+			return err_set(EXIT_HOST, "snapshot '%s' is gone from memory, but %s/%s stays: %s",
+				       name, dir, file, strerror(-r));
+	}
 	return 0;
 }
 

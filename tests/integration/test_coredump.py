@@ -60,7 +60,7 @@ def test_dump_guest_memory_elf_registers_and_gdb_opens_it():
     d = tempfile.mkdtemp(prefix="minikvm-core-")
     core = os.path.join(d, "guest.core")
     try:
-        with Vmm(["-S", "-c", "2", "-m", "64", CK]) as vm:
+        with Vmm(["-S", "-c", "2", "-m", "64", "--dump-dir", d, CK]) as vm:
             r = run_gdb(vm, CK, r'''
 ex("break leaf")
 ex("continue")
@@ -74,14 +74,16 @@ R["message_addr"] = ev("(unsigned long)&message")
 R["message"] = ex("x/21xb &message")
 R["leaf_addr"] = ev("(unsigned long)&leaf")
 R["leaf"] = ex("x/16xb leaf")
-R["out"] = ex("monitor dump-guest-memory %s")
-R["out_p"] = ex("monitor dump-guest-memory -p %s.p")
+R["out"] = ex("monitor dump-guest-memory guest.core")
+R["out_p"] = ex("monitor dump-guest-memory -p guest.core.p")
 ex("delete")
 ex("continue")
-''' % (core, core))
+''')
             assert vm.finish() == 0
             assert "ckernel: done" in vm.stdout()  # the dump did not disturb the guest
         assert "written to " + core in r["out"], r["out"]
+        assert os.stat(core).st_mode & 0o777 == 0o600  # all of the guest's memory
+        assert sorted(os.listdir(d)) == ["guest.core", "guest.core.p"]
         hdr, phdrs, notes, data = parse_core(core)
         assert hdr["ident"][:4] == b"\x7fELF" and hdr["ident"][4] == 2 and hdr["ident"][5] == 1
         assert hdr["type"] == 4 and hdr["machine"] == 62  # ET_CORE, EM_X86_64
@@ -232,30 +234,57 @@ R["data_word"] = ev("data_word")
         shutil.rmtree(d, ignore_errors=True)
 
 
-def test_dump_to_unwritable_path_is_an_error_and_the_guest_goes_on():
+def test_dump_errors_are_messages_and_the_guest_goes_on():
+    """FILE is a plain name in --dump-dir: a path is refused, a name that
+    cannot be written is one line on gdb's console; nothing is left behind."""
     d = tempfile.mkdtemp(prefix="minikvm-core-")
     try:
-        with Vmm(["-S", "-m", "64", CK]) as vm:
+        os.mkdir(os.path.join(d, "sub"))
+        with Vmm(["-S", "-m", "64", "--dump-dir", d, CK]) as vm:
             r = run_gdb(vm, CK, r'''
 ex("break leaf")
 ex("continue")
 R["pc"] = ev("$pc")
 # Like every monitor command's, the error is a message on gdb's console.
-R["out"] = [ex("monitor dump-guest-memory " + p) for p in ("%s/no/such/dir/x.core", "%s")]
+R["out"] = [ex("monitor dump-guest-memory " + p) for p in ("../x.core", "%s/x.core", "-p .x", "sub")]
 R["pc_after"] = ev("$pc")
 ex("maintenance flush register-cache")
 R["pc_reread"] = ev("$pc")
 R["bt"] = frames()
 ex("delete")
 ex("continue")
-''' % (d, d))
+''' % d)
             assert vm.finish() == 0
             assert "ckernel: done" in vm.stdout()
-        assert r["out"] == [
-            "dump-guest-memory: cannot write %s/no/such/dir/x.core: No such file or directory\n" % d,
-            "dump-guest-memory: cannot write %s: Is a directory\n" % d], r["out"]
+        bad = "dump-guest-memory: bad file name '%s' (1-127 letters, digits, '_', '-', '.'; not " \
+              "starting with '.'): it is written in --dump-dir " + d + "\n"
+        assert r["out"] == [bad % "../x.core", bad % (d + "/x.core"), bad % ".x",
+                            "dump-guest-memory: cannot write %s/sub: Is a directory\n" % d], r["out"]
         assert r["pc_after"] == r["pc"] == r["pc_reread"]
         assert r["bt"] == FRAMES
-        assert os.listdir(d) == []  # no partial or temporary file left
+        assert os.listdir(d) == ["sub"]  # no partial or temporary file left
+        assert os.listdir(os.path.join(d, "sub")) == []
+        assert not os.path.exists(os.path.join(os.path.dirname(d), "x.core"))
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_dump_without_dump_dir_is_refused_and_writes_nothing():
+    """Issue 19: whoever reaches the gdb port could otherwise write any file
+    minikvm's user may (~/.ssh/authorized_keys). Without --dump-dir, no file."""
+    d = tempfile.mkdtemp(prefix="minikvm-core-")
+    target = os.path.join(d, "authorized_keys")
+    try:
+        with Vmm(["-S", "-m", "64", CK]) as vm:
+            r = run_gdb(vm, CK, r'''
+R["out"] = [ex("monitor dump-guest-memory " + p) for p in ("%s", "-p %s", "core")]
+ex("continue")
+''' % (target, target))
+            assert vm.finish() == 0
+        refused = ("dump-guest-memory: refused: minikvm writes no file for a gdb client unless "
+                   "started with --dump-dir DIR (then FILE is a name in DIR); gdb's own "
+                   "`gcore FILE` writes a core on gdb's side\n")
+        assert r["out"] == [refused] * 3, r["out"]
+        assert os.listdir(d) == []
     finally:
         shutil.rmtree(d, ignore_errors=True)

@@ -65,7 +65,7 @@ def test_help_and_version():
     out = res.stdout.decode()
     assert out.startswith("Usage: minikvm [options] IMAGE")
     for words in ("--memory", "--cpus", "--format", "--trace-exits", "--stats", "Exit status",
-                  "isa-debug-exit"):
+                  "isa-debug-exit", "--dump-dir DIR", "--snapshot-dir DIR"):
         assert words in out, words
     res = run(["--version"])
     expect(res, 0)

@@ -202,6 +202,35 @@ def test_irqchip_kernel_snapshot_passes_its_own_checks():
         shutil.rmtree(d, ignore_errors=True)
 
 
+def test_delvm_removes_the_file_savevm_wrote():
+    """Issue 19: delvm left DIR/NAME.mkvm behind, so saving new names and
+    deleting them filled the disk with RAM-sized files."""
+    d = tempfile.mkdtemp(prefix="minikvm-snap-")
+    try:
+        with Vmm(["-S", "-m", MEM, "--snapshot-dir", d, CK]) as vm:
+            r = run_gdb(vm, CK, r'''
+import os
+ex("break leaf")
+ex("continue")
+R["save"] = [ex("monitor savevm " + n) for n in ("a", "b", "a")]
+R["files_saved"] = sorted(os.listdir(%r))
+R["del"] = ex("monitor delvm a")
+R["files"] = sorted(os.listdir(%r))
+R["info"] = ex("monitor info snapshots")
+ex("delete")
+ex("continue")
+''' % (d, d), timeout=300)
+            assert vm.finish() == 0
+        assert r["save"][1] == "snapshot 'b' taken and written to %s/b\n" % d, r["save"]
+        assert r["files_saved"] == ["a.mkvm", "b.mkvm"], r
+        assert r["del"] == "snapshot 'a' deleted\n", r["del"]
+        assert r["files"] == ["b.mkvm"], r
+        assert "b " in r["info"] and "a " not in r["info"], r["info"]
+        assert os.stat(os.path.join(d, "b.mkvm")).st_mode & 0o777 == 0o600
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def test_loadvm_errors():
     d = tempfile.mkdtemp(prefix="minikvm-snap-")
     try:

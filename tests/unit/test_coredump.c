@@ -60,7 +60,7 @@ TEST(coredump_elf_layout_notes_data_and_patches)
 				 .npatches = 1 };
 	CHECK(mkdtemp(dir) != NULL);
 	snprintf(path, sizeof(path), "%s/core", dir);
-	CHECK(coredump_write_file(path, &c) == 0);
+	CHECK(coredump_write_file(dir, "core", &c) == 0);
 	f = read_file(path, &len);
 	CHECK(f != NULL);
 	if (!f)
@@ -107,12 +107,61 @@ TEST(coredump_failure_leaves_no_file)
 	struct core_layout c = { .machine = EM_X86_64, .mem = &mem, .ranges = &bad, .nranges = 1 };
 	CHECK(mkdtemp(dir) != NULL);
 	snprintf(path, sizeof(path), "%s/core", dir);
-	CHECK_EQ(coredump_write_file(path, &c), -EFAULT);
+	CHECK_EQ(coredump_write_file(dir, "core", &c), -EFAULT);
 	CHECK(stat(path, &st) < 0);
 	CHECK(rmdir(dir) == 0); /* empty: the temporary file is gone too */
-	snprintf(path, sizeof(path), "%s/no/such/core", dir);
+	snprintf(path, sizeof(path), "%s/no/such", dir);
 	bad.size = 4096;
-	CHECK_EQ(coredump_write_file(path, &c), -ENOENT);
+	CHECK_EQ(coredump_write_file(path, "core", &c), -ENOENT);
+}
+
+/*
+ * A gdb client names the file (issue 19): only a plain name in the
+ * directory, never a path out of it, never through a planted link, and
+ * readable by this user only.
+ */
+TEST(coredump_file_is_a_plain_name_in_its_directory_mode_0600)
+{
+	static uint8_t ram[4096];
+	static const char *const bad_names[] = { "../core", "a/core", ".core", "/tmp/core", "", "..",
+						 "core\n", "a core" };
+	struct guest_mem mem;
+	struct core_range all = { 0, 0, sizeof(ram) };
+	char dir[] = "/tmp/minikvm-coredump-XXXXXX", victim[] = "/tmp/minikvm-victim-XXXXXX";
+	char path[96], tmp[96];
+	struct stat st;
+	uint8_t *f;
+	size_t len = 0;
+	int fd;
+
+	memcpy(ram, "guest", 5);
+	guest_mem_wrap(&mem, ram, sizeof(ram));
+	struct core_layout c = { .machine = EM_X86_64, .mem = &mem, .ranges = &all, .nranges = 1 };
+	CHECK(mkdtemp(dir) != NULL);
+	for (unsigned i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++)
+		CHECK_EQ(coredump_write_file(dir, bad_names[i], &c), -EINVAL);
+	/* A link planted at the temporary name, and one at the name itself. */
+	fd = mkstemp(victim);
+	CHECK(fd >= 0);
+	CHECK(write(fd, "precious", 8) == 8);
+	close(fd);
+	snprintf(tmp, sizeof(tmp), "%s/.vm.core.%d.tmp", dir, (int)getpid());
+	snprintf(path, sizeof(path), "%s/vm.core", dir);
+	CHECK(symlink(victim, tmp) == 0);
+	CHECK(symlink(victim, path) == 0);
+	CHECK_EQ(coredump_write_file(dir, "vm.core", &c), 0);
+	f = read_file(victim, &len);
+	CHECK(f && len == 8 && memcmp(f, "precious", 8) == 0);
+	free(f);
+	CHECK(lstat(path, &st) == 0 && S_ISREG(st.st_mode)); /* the link at the name was replaced */
+	CHECK_EQ(st.st_mode & 0777, 0600);
+	f = read_file(path, &len);
+	CHECK(f && len == 2 * 4096 && memcmp(f + 4096, "guest", 5) == 0);
+	free(f);
+	CHECK(unlink(tmp) == 0);
+	CHECK(unlink(path) == 0);
+	CHECK(rmdir(dir) == 0); /* nothing else was written there */
+	unlink(victim);
 }
 
 /* ---- the paging view (src/x86/coredump.c): aliases and work bounded ---- */

@@ -180,3 +180,15 @@ TEST(loadvm_makes_the_image_optional)
 	CHECK_EQ(parse(&cfg, (const char *[]){ "--snapshot-dir", "/tmp", NULL }), OPTIONS_ERROR);
 	CHECK_EQ(parse(&cfg, (const char *[]){ "k.elf", "--loadvm", NULL }), OPTIONS_ERROR);
 }
+
+/* Monitor commands write host files only where the user said (issue 19). */
+TEST(dump_dir_is_unset_unless_given)
+{
+	struct vm_config cfg;
+
+	CHECK_EQ(parse(&cfg, (const char *[]){ "k.elf", NULL }), OPTIONS_RUN);
+	CHECK(cfg.dump_dir == NULL && cfg.snapshot_dir == NULL);
+	CHECK_EQ(parse(&cfg, (const char *[]){ "--dump-dir", "/srv/cores", "k.elf", NULL }), OPTIONS_RUN);
+	CHECK_STR(cfg.dump_dir, "/srv/cores");
+	CHECK_EQ(parse(&cfg, (const char *[]){ "k.elf", "--dump-dir", NULL }), OPTIONS_ERROR);
+}
