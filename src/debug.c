@@ -928,16 +928,13 @@ int debug_create(struct vm *vm)
 		gdb_endpoint_describe(&dbg->ep, where, sizeof(where));
 		fprintf(stderr, "minikvm: gdb stub listening on %s%s\n", where,
 			cfg->wait_gdb ? "; the guest waits for gdb" : "");
-		if (dbg->ep.exposed && cfg->gdb_allow.any)
+		if (dbg->ep.exposed)
 			fprintf(stderr, "minikvm: warning: %s is reachable from other machines, and the gdb "
-				"protocol has no authentication: whoever connects can read and write all "
-				"guest memory and registers (use 127.0.0.1:PORT or unix:PATH; "
-				"docs/security.md)\n", where);
-		else if (dbg->ep.exposed)
-			fprintf(stderr, "minikvm: warning: %s is reachable from other machines, and the gdb "
-				"protocol has no authentication: minikvm refuses peers on other machines, "
-				"whose uid it cannot know, unless --gdb-allow-uid any (use 127.0.0.1:PORT "
-				"or unix:PATH; docs/security.md)\n", where);
+				"protocol has no authentication: %s (use 127.0.0.1:PORT or unix:PATH; "
+				"docs/security.md)\n", where, cfg->gdb_allow.any ?
+				"whoever connects can read and write all guest memory and registers" :
+				"minikvm refuses peers on other machines (their uid cannot be known) "
+				"unless --gdb-allow-uid any");
 	}
 	return 0;
 }

@@ -144,6 +144,14 @@ def test_non_loopback_bind_warns():
                "protocol has no authentication" % port)
     with Vmm(["-S", CK], gdb_args=["-g", "0.0.0.0:%d" % port]) as vm:
         vm.wait_for(lambda: warning in vm.stderr(), "the warning")
+        # By default a peer on another machine, whose uid cannot be known, is refused.
+        assert "refuses peers on other machines (their uid cannot be known) unless " \
+            "--gdb-allow-uid any" in vm.stderr(), vm.stderr()
+    port = free_port()
+    with Vmm(["-S", CK], gdb_args=["-g", "0.0.0.0:%d" % port, "--gdb-allow-uid", "any"]) as vm:
+        vm.wait_for(lambda: "gdb stub listening on" in vm.stderr(), "the stub")
+        vm.wait_for(lambda: "whoever connects can read and write all guest memory" in vm.stderr(),
+                    "the warning for anyone")
     port = free_port()
     with Vmm(["-S", CK], gdb_args=["-g", "127.0.0.1:%d" % port]) as vm:
         vm.wait_for(lambda: "gdb stub listening on" in vm.stderr(), "the stub")
