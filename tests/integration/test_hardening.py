@@ -355,9 +355,12 @@ else:
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(20)
     s.connect(where)
-s.sendall(b"+$qSupported#37")
 data, eof = b"", False
-while True:
+try:
+    s.sendall(b"+$qSupported#37")
+except (BrokenPipeError, ConnectionResetError):  # closed before we said a word
+    eof = True
+while not eof:
     at = data.find(b"$")
     if at >= 0 and data.find(b"#", at) >= 0 and len(data) >= data.find(b"#", at) + 3:
         break
