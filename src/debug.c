@@ -22,6 +22,7 @@
 #include "coredump.h"
 #include "error.h"
 #include "host_file.h"
+#include "gdb_peer.h"
 #include "loader/loader.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -623,9 +624,21 @@ static void drop_silent(struct debug *dbg)
 static void accept_conn(struct debug *dbg)
 {
 	int fd = accept4(dbg->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK), one = 1;
+	char why[400];
 
 	if (fd < 0)
 		return;
+	/* Before anything else: a refused peer must not make an attached client give way. */
+	if (!gdb_peer_admit(fd, &dbg->vm->cfg->gdb_allow, why, sizeof(why))) {
+		static const char msg[] = "minikvm: this user may not debug this guest\n";
+
+		if (write(fd, msg, sizeof(msg) - 1) < 0) {
+			/* it is going away anyway */
+		}
+		close(fd);
+		fprintf(stderr, "minikvm: refused a gdb connection %s\n", why);
+		return;
+	}
 	/* A client that detached (D) but has not closed yet makes room for the next one. */
 	if (dbg->in_fd >= 0 && !dbg->greeted)
 		drop_silent(dbg);
@@ -936,9 +949,11 @@ int debug_create(struct vm *vm)
 			cfg->wait_gdb ? "; the guest waits for gdb" : "");
 		if (dbg->ep.exposed)
 			fprintf(stderr, "minikvm: warning: %s is reachable from other machines, and the gdb "
-				"protocol has no authentication: whoever connects can read and write all "
-				"guest memory and registers (use 127.0.0.1:PORT or unix:PATH; "
-				"docs/security.md)\n", where);
+				"protocol has no authentication: %s (use 127.0.0.1:PORT or unix:PATH; "
+				"docs/security.md)\n", where, cfg->gdb_allow.any ?
+				"whoever connects can read and write all guest memory and registers" :
+				"minikvm refuses peers on other machines (their uid cannot be known) "
+				"unless --gdb-allow-uid any");
 	}
 	return 0;
 }

@@ -44,6 +44,10 @@ static const char usage_text[] =
 "                         or stdio; a bare PORT listens on 127.0.0.1 only\n"
 "  -s                     same as --gdb 127.0.0.1:1234\n"
 "  -S, --wait-gdb         run no vCPU until gdb connects and continues\n"
+"      --gdb-allow-uid any|UID[,UID...]\n"
+"                         besides the user minikvm runs as, who may connect to\n"
+"                         gdb (default: nobody else; a peer on another machine,\n"
+"                         whose uid cannot be known, only with any); repeatable\n"
 "      --gdb-arch ARCH    auto|i386|x86-64: gdb's register layout (auto: a 64-bit\n"
 "                         image gets x86-64 in every CPU mode, others i386)\n"
 "      --dump-dir DIR     allow gdb's `monitor dump-guest-memory FILE`: it writes\n"
@@ -146,6 +150,36 @@ int parse_size(const char *s, uint64_t *bytes)
 	return 0;
 }
 
+int parse_gdb_allow(const char *s, struct gdb_allow *allow)
+{
+	const char *p = s;
+
+	if (strcmp(s, "any") == 0) {
+		allow->any = true;
+		return 0;
+	}
+	for (;;) {
+		char *end;
+		unsigned long long uid;
+
+		/* Decimal only, as id(1) prints them; (uid_t)-1 means "no uid" to the kernel. */
+		if (!isdigit((unsigned char)*p))
+			break;
+		errno = 0;
+		uid = strtoull(p, &end, 10);
+		if (errno || uid >= UINT32_MAX || (*end && *end != ','))
+			break;
+		if (allow->n == MAX_GDB_ALLOW_UIDS)
+			return err_set(EXIT_USAGE, "too many uids for --gdb-allow-uid (at most %d)",
+				       MAX_GDB_ALLOW_UIDS);
+		allow->uids[allow->n++] = (uint32_t)uid;
+		if (!*end)
+			return 0;
+		p = end + 1;
+	}
+	return err_set(EXIT_USAGE, "bad --gdb-allow-uid '%s' (any, or numeric uids: 1000,1001)", s);
+}
+
 static int parse_serial(const char *s, struct vm_config *cfg)
 {
 	if (strcmp(s, "stdio") == 0) {
@@ -164,7 +198,7 @@ static int parse_serial(const char *s, struct vm_config *cfg)
 enum {
 	OPT_FORMAT = 256, OPT_LOAD_ADDR, OPT_ENTRY, OPT_APPEND, OPT_MODULE, OPT_SERIAL,
 	OPT_TRACE_EXITS, OPT_STATS, OPT_VERSION, OPT_GDB_ARCH, OPT_INITRD, OPT_IRQCHIP,
-	OPT_SNAPSHOT_DIR, OPT_LOADVM, OPT_HOST_REPORT, OPT_DUMP_DIR,
+	OPT_SNAPSHOT_DIR, OPT_LOADVM, OPT_HOST_REPORT, OPT_DUMP_DIR, OPT_GDB_ALLOW_UID,
 };
 
 #define DEFAULT_GDB_ENDPOINT "127.0.0.1:1234"
@@ -187,6 +221,7 @@ static const struct option long_options[] = {
 	{ "wait-gdb", no_argument, NULL, 'S' },
 	{ "gdb-arch", required_argument, NULL, OPT_GDB_ARCH },
 	{ "dump-dir", required_argument, NULL, OPT_DUMP_DIR },
+	{ "gdb-allow-uid", required_argument, NULL, OPT_GDB_ALLOW_UID },
 	{ "snapshot-dir", required_argument, NULL, OPT_SNAPSHOT_DIR },
 	{ "loadvm", required_argument, NULL, OPT_LOADVM },
 	{ "host-report", no_argument, NULL, OPT_HOST_REPORT },
@@ -318,6 +353,10 @@ enum options_result options_parse(int argc, char **argv, struct vm_config *cfg, 
 				err_set(EXIT_USAGE, "unknown --gdb-arch '%s' (auto, i386, x86-64)", optarg);
 				return OPTIONS_ERROR;
 			}
+			break;
+		case OPT_GDB_ALLOW_UID:
+			if (parse_gdb_allow(optarg, &cfg->gdb_allow))
+				return OPTIONS_ERROR;
 			break;
 		case OPT_SNAPSHOT_DIR:
 			cfg->snapshot_dir = optarg;

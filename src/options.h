@@ -9,6 +9,18 @@
 
 #define MAX_CPUS    64
 #define MAX_MODULES 16
+#define MAX_GDB_ALLOW_UIDS 16
+
+/*
+ * --gdb-allow-uid: who may connect to the gdb endpoint besides the user
+ * minikvm runs as (docs/security.md). "any" also lets in peers on other
+ * machines, whose uid cannot be known.
+ */
+struct gdb_allow {
+	bool any;
+	int n;
+	uint32_t uids[MAX_GDB_ALLOW_UIDS];
+};
 
 enum image_format {
 	FORMAT_AUTO,
@@ -46,6 +58,7 @@ struct vm_config {
 	const char *gdb;            /* --gdb ENDPOINT, NULL without */
 	bool wait_gdb;              /* -S: no vCPU runs until gdb resumes */
 	int gdb_arch;               /* 0 auto (follows the image), 32 i386, 64 x86-64 */
+	struct gdb_allow gdb_allow; /* --gdb-allow-uid (default: only our own uid) */
 	const char *snapshot_dir;   /* --snapshot-dir: monitor savevm also writes DIR/NAME.mkvm */
 	const char *dump_dir;       /* --dump-dir: monitor dump-guest-memory writes DIR/FILE; else refused */
 	const char *loadvm;         /* --loadvm FILE: start from a snapshot (image optional) */
@@ -65,5 +78,7 @@ int parse_size(const char *s, uint64_t *bytes);
 /* Decimal or 0x-prefixed hex address. */
 int parse_u64(const char *s, uint64_t *v);
 const char *format_name(enum image_format f);
+/* "any" or "UID[,UID...]" (decimal) added to *allow; -1 with err_set(EXIT_USAGE) on junk or too many. */
+int parse_gdb_allow(const char *s, struct gdb_allow *allow);
 
 #endif

@@ -144,6 +144,14 @@ def test_non_loopback_bind_warns():
                "protocol has no authentication" % port)
     with Vmm(["-S", CK], gdb_args=["-g", "0.0.0.0:%d" % port]) as vm:
         vm.wait_for(lambda: warning in vm.stderr(), "the warning")
+        # By default a peer on another machine, whose uid cannot be known, is refused.
+        assert "refuses peers on other machines (their uid cannot be known) unless " \
+            "--gdb-allow-uid any" in vm.stderr(), vm.stderr()
+    port = free_port()
+    with Vmm(["-S", CK], gdb_args=["-g", "0.0.0.0:%d" % port, "--gdb-allow-uid", "any"]) as vm:
+        vm.wait_for(lambda: "gdb stub listening on" in vm.stderr(), "the stub")
+        vm.wait_for(lambda: "whoever connects can read and write all guest memory" in vm.stderr(),
+                    "the warning for anyone")
     port = free_port()
     with Vmm(["-S", CK], gdb_args=["-g", "127.0.0.1:%d" % port]) as vm:
         vm.wait_for(lambda: "gdb stub listening on" in vm.stderr(), "the stub")
@@ -329,3 +337,124 @@ def test_soak_connect_detach_and_random_sessions():
         assert rss1 - rss0 <= 1024, "RSS grew from %d KiB to %d KiB" % (rss0, rss1)
         vm.proc.send_signal(signal.SIGTERM)
         assert vm.finish() == 128 + signal.SIGTERM
+
+
+# ---- who may connect (docs/security.md, "Who may connect") -------------------
+
+NOBODY = 65534
+# The client another user runs: connects, says "+$qSupported", and reports
+# what came back (hex) and whether minikvm closed (or reset) the connection.
+OTHER_USER_CLIENT = r'''
+import json, socket, sys
+kind, where = sys.argv[1], sys.argv[2]
+if kind == "tcp":
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(20)
+    s.connect(("127.0.0.1", int(where)))
+else:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(20)
+    s.connect(where)
+data, eof = b"", False
+try:
+    s.sendall(b"+$qSupported#37")
+except (BrokenPipeError, ConnectionResetError):  # closed before we said a word
+    eof = True
+while not eof:
+    at = data.find(b"$")
+    if at >= 0 and data.find(b"#", at) >= 0 and len(data) >= data.find(b"#", at) + 3:
+        break
+    try:
+        chunk = s.recv(4096)
+    except ConnectionResetError:  # closed with our request unread: a reset, not a FIN
+        chunk = b""
+    if not chunk:
+        eof = True
+        break
+    data += chunk
+print(json.dumps({"data": data.hex(), "eof": eof}))
+'''
+
+
+def as_other_user(kind, where):
+    """Run the client as uid 65534 (a second local user); what it saw, as (bytes, eof)."""
+    if os.geteuid() != 0:
+        raise harness.Skip("needs root to connect as a second user (uid %d)" % NOBODY)
+    # The system's python, which uid 65534 can run (a python under /root it may not reach);
+    # user= and group= are set between fork and exec, with no Python in the child.
+    python = "/usr/bin/python3"
+    if not os.access(python, os.X_OK):
+        raise harness.Skip("no %s for uid %d to run" % (python, NOBODY))
+    proc = subprocess.run([python, "-I", "-c", OTHER_USER_CLIENT, kind, where], cwd="/",
+                          env={"PATH": "/usr/bin:/bin"}, user=NOBODY, group=NOBODY, extra_groups=[],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    assert proc.returncode == 0, proc
+    import json
+    r = json.loads(proc.stdout)
+    return bytes.fromhex(r["data"]), r["eof"]
+
+
+class TcpRsp(Rsp):
+    """harness.Rsp on 127.0.0.1:port."""
+
+    def __init__(self, port):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=20)
+        self.buf = b""
+
+
+def test_tcp_refuses_another_uid_by_default():
+    # Before: anyone on the machine could attach to 127.0.0.1:PORT and read,
+    # write or dump the guest. Now only minikvm's own uid, unless allowed.
+    port = free_port()
+    with Vmm(["-S", CK], gdb_args=["-g", "127.0.0.1:%d" % port]) as vm:
+        vm.wait_for(lambda: "gdb stub listening on" in vm.stderr(), "the stub")
+        data, eof = as_other_user("tcp", str(port))
+        assert eof and b"$" not in data, (data, eof)   # closed, no reply, no stop reply
+        vm.wait_for(lambda: "refused a gdb connection from uid %d (127.0.0.1:" % NOBODY in vm.stderr(),
+                    "the refusal on stderr")
+        assert "--gdb-allow-uid %d lets it in" % NOBODY in vm.stderr(), vm.stderr()
+        # The starting uid still attaches and finds the -S guest at its entry.
+        c = TcpRsp(port)
+        c.send_raw(b"+")
+        assert b"PacketSize=" in c.cmd("qSupported:swbreak+")
+        assert c.cmd("?").startswith(b"T05"), "no stop reply"
+        # A refused peer does not disturb the attached client (nor take its seat).
+        data, eof = as_other_user("tcp", str(port))
+        assert eof and b"$" not in data, (data, eof)
+        vm.wait_for(lambda: vm.stderr().count("refused a gdb connection from uid") == 2,
+                    "the second refusal")
+        assert "one debugger at a time" not in vm.stderr(), vm.stderr()
+        assert c.cmd("qC") == b"QC1"
+        c.send(b"k")
+        c.close()
+        assert vm.finish() == 0
+
+
+def test_tcp_gdb_allow_uid_lets_another_uid_in():
+    for allow in (str(NOBODY), "1000,%d" % NOBODY, "any"):
+        port = free_port()
+        with Vmm(["-S", CK], gdb_args=["-g", "127.0.0.1:%d" % port,
+                                        "--gdb-allow-uid", allow]) as vm:
+            vm.wait_for(lambda: "gdb stub listening on" in vm.stderr(), "the stub")
+            data, eof = as_other_user("tcp", str(port))
+            assert b"$PacketSize=" in data, (allow, data, eof)
+            assert "refused" not in vm.stderr(), vm.stderr()
+
+
+def test_unix_socket_refuses_another_uid_by_peer_credentials():
+    # The socket is created 0600; a user who loosens it (chmod 666) still
+    # does not let anyone else debug: SO_PEERCRED says who connected.
+    with Vmm(["-S", CK]) as vm:
+        assert os.stat(vm.sock).st_mode & 0o777 == 0o600
+        os.chmod(vm.dir, 0o711)
+        os.chmod(vm.sock, 0o666)
+        data, eof = as_other_user("unix", vm.sock)
+        assert eof and b"$" not in data, (data, eof)
+        vm.wait_for(lambda: "refused a gdb connection from uid %d (pid " % NOBODY in vm.stderr(),
+                    "the refusal on stderr")
+        c = Rsp(vm.sock)
+        c.send_raw(b"+")
+        assert c.cmd("qC") == b"QC1"
+        c.send(b"k")
+        c.close()
+        assert vm.finish() == 0

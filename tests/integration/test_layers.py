@@ -21,7 +21,7 @@ SRC = os.path.join(harness.ROOT, "src")
 
 # The debugger: nothing but main.c includes its headers.
 DEBUGGER = {"debug.c", "debug_bp.c", "debug_snapshot.c", "debug.h", "debug_internal.h", "gdb_endpoint.c",
-            "gdb_endpoint.h"}
+            "gdb_endpoint.h", "gdb_peer.c", "gdb_peer.h"}
 CORE_HEADERS_FOR_DEVICES = {"vm.h", "vcpu.h", "iobus.h", "device.h", "error.h", "console.h",
                             "guest_mem.h", "options.h", "boot.h", "arch.h", "debug_arch.h",
                             "state.h"}

@@ -192,3 +192,50 @@ TEST(dump_dir_is_unset_unless_given)
 	CHECK_STR(cfg.dump_dir, "/srv/cores");
 	CHECK_EQ(parse(&cfg, (const char *[]){ "k.elf", "--dump-dir", NULL }), OPTIONS_ERROR);
 }
+
+TEST(gdb_allow_uid)
+{
+	struct vm_config cfg;
+
+	/* Default: nobody but the user minikvm runs as. */
+	CHECK_EQ(parse(&cfg, (const char *[]){ "k.elf", NULL }), OPTIONS_RUN);
+	CHECK(!cfg.gdb_allow.any && cfg.gdb_allow.n == 0);
+	/* A list, and the option again adds to it. */
+	CHECK_EQ(parse(&cfg, (const char *[]){ "--gdb-allow-uid", "1000,0", "--gdb-allow-uid", "65534",
+					       "k.elf", NULL }), OPTIONS_RUN);
+	CHECK(!cfg.gdb_allow.any);
+	CHECK_EQ(cfg.gdb_allow.n, 3);
+	CHECK_EQ(cfg.gdb_allow.uids[0], 1000);
+	CHECK_EQ(cfg.gdb_allow.uids[1], 0);
+	CHECK_EQ(cfg.gdb_allow.uids[2], 65534);
+	CHECK_EQ(parse(&cfg, (const char *[]){ "--gdb-allow-uid", "any", "k.elf", NULL }), OPTIONS_RUN);
+	CHECK(cfg.gdb_allow.any);
+	CHECK_EQ(parse(&cfg, (const char *[]){ "--gdb-allow-uid", "4294967294", "k.elf", NULL }),
+		 OPTIONS_RUN);
+	CHECK_EQ(cfg.gdb_allow.uids[0], 4294967294u);
+}
+
+TEST(gdb_allow_uid_rejects)
+{
+	static const char *const bad[] = {
+		"", "x", "1000,", ",1000", "1000,,1", "-1", "+5", " 5", "0x10", "1000 ", "any,1000",
+		"4294967295", /* (uid_t)-1: "no uid" to the kernel */
+		"99999999999999999999", "root",
+	};
+	struct gdb_allow allow;
+	struct vm_config cfg;
+
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&allow, 0, sizeof(allow));
+		if (parse_gdb_allow(bad[i], &allow) == 0)
+			test_fail(__FILE__, __LINE__, "'%s' accepted", bad[i]);
+		CHECK(!allow.any);
+	}
+	CHECK_STR(err_message(), "bad --gdb-allow-uid 'root' (any, or numeric uids: 1000,1001)");
+	CHECK_EQ(err_status(), EXIT_USAGE);
+	memset(&allow, 0, sizeof(allow));
+	CHECK(parse_gdb_allow("1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16", &allow) == 0);
+	CHECK(parse_gdb_allow("17", &allow) < 0);
+	CHECK(strstr(err_message(), "at most 16") != NULL);
+	CHECK_EQ(parse(&cfg, (const char *[]){ "--gdb-allow-uid", "me", "k.elf", NULL }), OPTIONS_ERROR);
+}
