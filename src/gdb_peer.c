@@ -127,7 +127,8 @@ static int netlink_query(int family, const struct tcp_socket *want, struct tcp_s
 	socklen_t from_len = sizeof(from);
 	size_t alen = family == AF_INET ? 4 : 16, aoff = family == AF_INET ? 12 : 0;
 	ssize_t got;
-	int fd, len;
+	size_t off;
+	int fd;
 
 	memset(&msg, 0, sizeof(msg));
 	msg.nlh.nlmsg_len = sizeof(msg);
@@ -158,8 +159,13 @@ static int netlink_query(int family, const struct tcp_socket *want, struct tcp_s
 		errno = EPROTO; /* not the kernel's word */
 		return -1;
 	}
-	len = (int)got;
-	for (struct nlmsghdr *nlh = &reply.nlh; NLMSG_OK(nlh, len); nlh = NLMSG_NEXT(nlh, len)) {
+	/* NLMSG_OK/NEXT by hand: the macros mix signed and unsigned lengths. */
+	for (off = 0; off + sizeof(struct nlmsghdr) <= (size_t)got;) {
+		struct nlmsghdr *nlh = (struct nlmsghdr *)(reply.bytes + off);
+
+		if (nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > (size_t)got - off)
+			break;
+		off += NLMSG_ALIGN(nlh->nlmsg_len);
 		if (nlh->nlmsg_type == NLMSG_ERROR && nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(struct nlmsgerr))) {
 			const struct nlmsgerr *err = NLMSG_DATA(nlh);
 

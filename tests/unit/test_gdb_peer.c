@@ -2,6 +2,8 @@
 #include "test.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <sys/socket.h>
@@ -168,13 +170,26 @@ static void check_found_both_ways(int server)
 		want.local_port = ntohs(((struct sockaddr_in6 *)&them)->sin6_port);
 		want.remote_port = ntohs(((struct sockaddr_in6 *)&us)->sin6_port);
 	}
-	CHECK_EQ(tcp_socket_find_netlink(&want, &a), 1);
-	CHECK_EQ(a.uid, geteuid());
-	CHECK(a.inode != 0);
-	CHECK_EQ(a.local_port, want.local_port);
 	CHECK_EQ(tcp_socket_find_proc(&want, &b), 1);
 	CHECK_EQ(b.uid, geteuid());
-	CHECK_EQ(b.inode, a.inode);
+	CHECK(b.inode != 0);
+	/*
+	 * sock_diag answers "not found" (0) where the kernel has no tcp_diag
+	 * (a module nobody loaded); then the caller uses /proc, as above.
+	 * Where it answers, it must name the same socket.
+	 */
+	switch (tcp_socket_find_netlink(&want, &a)) {
+	case 1:
+		CHECK_EQ(a.uid, geteuid());
+		CHECK_EQ(a.inode, b.inode);
+		CHECK_EQ(a.local_port, want.local_port);
+		break;
+	case 0:
+		CHECK(access("/sys/module/tcp_diag", F_OK) != 0);
+		break;
+	default:
+		test_fail(__FILE__, __LINE__, "sock_diag failed: %s", strerror(errno));
+	}
 	/* Our own uid is always let in. */
 	CHECK(gdb_peer_admit(server, &(struct gdb_allow){ 0 }, why, sizeof(why)));
 	/* Nobody has the other end (the server's port as the client's): not found. */
