@@ -81,7 +81,7 @@ include guest/guest.mk
 # lockup, and onkvm exits 124 (ONKVM_TIMEOUT, 30 minutes a run, is the last
 # resort). Each finished test is recorded in $(BUILD)/test-results.jsonl, so
 # after a 124 the next run resumes: only the tests that had not finished run
-# again, and the closing line says how many. Three runs at most; a failing
+# again, and the closing line says how many. Six runs at most (a freeze costs one, about two minutes; one suite run has seen three); a failing
 # test fails at once, only a stalled host is retried.
 # Where the host is emulated, tests/onkvm_test.py first proves that on onkvm
 # itself (a QEMU stopped with SIGSTOP; about a minute); its result goes into
@@ -93,9 +93,9 @@ include guest/guest.mk
 # the system's QEMU (CI runs both; docs/testing.md).
 # $(1): the build tree (its minikvm, unit_tests and test-results.jsonl),
 # $(2): ONKVM_TIMEOUT, $(3): more environment for the suite, $(4): more options.
-SUITE = for run in 1 2 3; do \
-		if [ $$run = 1 ]; then echo "make: suite run 1 of 3; finished tests are recorded in $(1)/test-results.jsonl"; \
-		else echo "make: suite run $$run of 3, resumed: in run $$((run - 1)) the emulated KVM host stopped answering (onkvm exit 124); the tests that had not finished run now"; fi; \
+SUITE = for run in 1 2 3 4 5 6; do \
+		if [ $$run = 1 ]; then echo "make: suite run 1 of 6 at most; finished tests are recorded in $(1)/test-results.jsonl"; \
+		else echo "make: suite run $$run of 6 at most, resumed: in run $$((run - 1)) the emulated KVM host stopped answering (onkvm exit 124); the tests that had not finished run now"; fi; \
 		$(3) MINIKVM_LINUX_ENV=$(BUILD)/linux.env ONKVM_TIMEOUT=$(2) scripts/onkvm python3 tests/run.py \
 			--minikvm $(1)/minikvm --unit $(1)/unit_tests --resume $(1)/test-results.jsonl $(4); s=$$?; \
 		[ $$s = 124 ] || exit $$s; \

@@ -84,8 +84,11 @@ class Symbols:
         in_kernel = self.text[0] <= addr < self.text[1]
         if not in_kernel and addr < 0xffff800000000000:
             return None
+        # The module area (x86-64: 0xffffffffc0000000 up): the host's modules,
+        # whose functions (KVM's among them) can be long.
+        in_modules = 0xffffffffc0000000 <= addr < 0xffffffffff000000
         i = bisect.bisect_right(self.addrs, addr) - 1
-        if i < 0 or (not in_kernel and addr - self.addrs[i] > 0x10000):
+        if i < 0 or (not in_kernel and not in_modules and addr - self.addrs[i] > 0x10000):
             return None  # a kernel-half address, but none of the host's: the nested guest's
         name, _, module = self.names[i].partition(" ")
         return "%s+%#x%s" % (name, addr - self.addrs[i], " " + module if module else "")

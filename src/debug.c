@@ -854,7 +854,7 @@ int debug_host_report(FILE *out)
 		return -1;
 	}
 	close(kvm_fd);
-	fprintf(out, "\nWhat this KVM did for a debugger, by CPU mode (a throwaway VM each):\n");
+	fprintf(out, "\nWhat this KVM did for a debugger, by CPU mode (a vCPU each, in one throwaway VM):\n");
 	fprintf(out, "  %-32s %-6s %-8s %-8s %-8s %-5s %-8s\n", "mode", "int3", "DR exec", "DR write",
 		"DR read", "step", "port I/O");
 	for (int i = 0; i < caps.nrows; i++) {

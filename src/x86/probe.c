@@ -3,7 +3,7 @@
  * Ask the host what its KVM does for a debugger, by trying it in every CPU
  * mode the debugger meets: real mode, protected mode without and with
  * paging, long mode with 4-level and (where the CPU offers LA57) 5-level
- * paging. In each mode a throwaway vCPU runs
+ * paging. In each mode a vCPU of its own (one throwaway VM for all) runs
  *
  *     nop                     ; DR2: execute breakpoint
  *     mov byte [0x2000], 1    ; DR0 watches writes to 0x2000
@@ -302,30 +302,22 @@ static struct kvm_cpuid2 *supported_cpuid(int kvm_fd)
 	return c;
 }
 
-/* One mode in a fresh VM: a vCPU's state after a failed entry is no guide to the next. */
-static void probe_mode(int kvm_fd, int run_size, const struct kvm_cpuid2 *cpuid, enum probe_mode m,
-		       struct debug_probe_row *row)
+/*
+ * One mode on a vCPU of its own (a vCPU's state after a failed entry is no
+ * guide to the next), all in one VM: each VM that comes and goes can make
+ * the host's kernel patch its own code (KVM's static keys), which some
+ * emulated hosts take badly (docs/testing.md), so the probe makes one.
+ */
+static void probe_mode(int vm_fd, uint8_t *mem, int run_size, const struct kvm_cpuid2 *cpuid,
+		       enum probe_mode m, struct debug_probe_row *row)
 {
-	struct kvm_userspace_memory_region slot = { .memory_size = PROBE_MEM };
 	struct kvm_run *r = MAP_FAILED;
-	uint8_t *mem;
-	int vm_fd, fd = -1;
+	int fd;
 
 	row->mode = mode_names[m];
-	vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
-	if (vm_fd < 0)
-		return;
-	mem = mmap(NULL, PROBE_MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mem == MAP_FAILED)
-		goto out_vm;
-	probe_tables(mem);
-	slot.userspace_addr = (uintptr_t)mem;
-	if (ioctl(vm_fd, KVM_SET_TSS_ADDR, 0xFFFBD000UL) < 0 ||
-	    ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0)
-		goto out;
-	fd = ioctl(vm_fd, KVM_CREATE_VCPU, 0UL);
+	fd = ioctl(vm_fd, KVM_CREATE_VCPU, (unsigned long)m);
 	if (fd < 0)
-		goto out;
+		return;
 	r = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (r == MAP_FAILED || (cpuid && ioctl(fd, KVM_SET_CPUID2, cpuid) < 0))
 		goto out;
@@ -338,17 +330,38 @@ static void probe_mode(int kvm_fd, int run_size, const struct kvm_cpuid2 *cpuid,
 out:
 	if (r != MAP_FAILED)
 		munmap(r, run_size);
-	if (fd >= 0)
-		close(fd);
-	munmap(mem, PROBE_MEM);
-out_vm:
-	close(vm_fd);
+	close(fd);
+}
+
+/* The probe's VM: its memory (tables in place) and one slot; -1 if KVM refused. */
+static int probe_vm(int kvm_fd, uint8_t **mem)
+{
+	struct kvm_userspace_memory_region slot = { .memory_size = PROBE_MEM };
+	int vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
+
+	if (vm_fd < 0)
+		return -1;
+	*mem = mmap(NULL, PROBE_MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (*mem == MAP_FAILED) {
+		close(vm_fd);
+		return -1;
+	}
+	probe_tables(*mem);
+	slot.userspace_addr = (uintptr_t)*mem;
+	if (ioctl(vm_fd, KVM_SET_TSS_ADDR, 0xFFFBD000UL) < 0 ||
+	    ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0) {
+		munmap(*mem, PROBE_MEM);
+		close(vm_fd);
+		return -1;
+	}
+	return vm_fd;
 }
 
 int arch_debug_probe(int kvm_fd, struct debug_host_caps *caps)
 {
 	struct kvm_cpuid2 *cpuid;
-	int flags, run_size;
+	uint8_t *mem;
+	int flags, run_size, vm_fd;
 	bool all_int3 = true, real_int3 = false, any = false;
 
 	memset(caps, 0, sizeof(*caps));
@@ -359,6 +372,11 @@ int arch_debug_probe(int kvm_fd, struct debug_host_caps *caps)
 	if (run_size <= 0)
 		return err_set(EXIT_HOST, "KVM_GET_VCPU_MMAP_SIZE (debug probe) failed: %s", strerror(errno));
 	cpuid = supported_cpuid(kvm_fd);
+	vm_fd = probe_vm(kvm_fd, &mem);
+	if (vm_fd < 0) {
+		free(cpuid);
+		return err_set(EXIT_HOST, "KVM_CREATE_VM (debug probe) failed: %s", strerror(errno));
+	}
 	caps->dr_exec = caps->dr_write_watch = caps->dr_read_watch = caps->step = true;
 	for (int m = 0; m < M_COUNT; m++) {
 		struct debug_probe_row *row = &caps->rows[caps->nrows++];
@@ -368,7 +386,7 @@ int arch_debug_probe(int kvm_fd, struct debug_host_caps *caps)
 			row->absent = true; /* the CPU has no LA57: nothing to test */
 			continue;
 		}
-		probe_mode(kvm_fd, run_size, cpuid, (enum probe_mode)m, row);
+		probe_mode(vm_fd, mem, run_size, cpuid, (enum probe_mode)m, row);
 		if (!row->tested)
 			continue;
 		any = true;
@@ -383,6 +401,8 @@ int arch_debug_probe(int kvm_fd, struct debug_host_caps *caps)
 			all_int3 &= row->int3;
 	}
 	free(cpuid);
+	munmap(mem, PROBE_MEM);
+	close(vm_fd);
 	if (!any)
 		return err_set(EXIT_HOST, "the debug probe could not run a vCPU in any mode: is KVM working?");
 	if (x86_host_kvm_is_emulated()) {
