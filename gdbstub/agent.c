@@ -200,7 +200,11 @@ static int jump(size_t len, uint64_t offset, size_t *pc)
 	return 0;
 }
 
-/* One instruction at code[*pc] (pc already past the opcode byte). 1: "end". */
+/*
+ * The bytecode interpreter proper: one instruction at code[*pc] (pc already
+ * past the opcode byte). 1: "end". One switch over the manual's opcodes,
+ * kept whole like a table, so each opcode reads beside its stack effect.
+ */
 static int step(uint8_t op, const uint8_t *code, size_t len, size_t *pc,
 		struct agent_stack *st, const struct gdb_agent_access *acc, void *ctx)
 {

@@ -11,6 +11,9 @@
  * Input is a byte-at-a-time state machine, so any fragmentation works; the
  * payload is unescaped into one fixed buffer as it arrives. A 0x03 inside a
  * packet is data (binary 'X' writes may contain it), not an interrupt.
+ * rsp_rx_byte() tells its caller (the dispatcher, server.c) when a whole
+ * good packet is in s->in; framing itself answers only what is wrong with
+ * the frame: '-' for a bad checksum, "E xx" for a packet too long or cut.
  * Output escapes and run-length encodes into one fixed frame buffer, and
  * every reply goes to the write callback in one call, with the '+' that
  * acknowledges the request in front of it.
@@ -46,7 +49,8 @@ void rsp_rx_reset(struct gdb_server *s)
 	s->in_len = 0;
 }
 
-static void packet_complete(struct gdb_server *s)
+/* The checksum has arrived. True: s->in holds a good packet to handle. */
+static bool packet_complete(struct gdb_server *s)
 {
 	bool good_sum = s->rx_sum == s->rx_sum_given;
 
@@ -56,7 +60,7 @@ static void packet_complete(struct gdb_server *s)
 		s->stats.bad_checksums++;
 		if (s->ack_mode)
 			io_write(s, "-", 1);
-		return;
+		return false;
 	}
 	/* gdb received our last reply, or it would not send a new packet. */
 	s->frame_len = 0;
@@ -68,13 +72,12 @@ static void packet_complete(struct gdb_server *s)
 		rsp_buf_reset(&s->reply);
 		rsp_error(s, s->rx_overflow ? 7 /* E2BIG */ : 22 /* EINVAL */);
 		rsp_send_packet(s, s->reply.data, s->reply.len);
-		return;
+		return false;
 	}
 	s->stats.packets++;
 	if (s->cfg.trace)
 		s->cfg.trace(s->cfg.io_ctx, '<', s->in, s->in_len);
-	rsp_handle_packet(s);
-	rsp_send_ack_if_pending(s);
+	return true;
 }
 
 static void rx_idle(struct gdb_server *s, uint8_t c)
@@ -133,7 +136,7 @@ static void rx_data(struct gdb_server *s, uint8_t c)
 		s->rx_overflow = true;
 }
 
-void rsp_rx_byte(struct gdb_server *s, uint8_t c)
+bool rsp_rx_byte(struct gdb_server *s, uint8_t c)
 {
 	int d;
 
@@ -157,12 +160,12 @@ void rsp_rx_byte(struct gdb_server *s, uint8_t c)
 		if (s->rx == RX_SUM1) {
 			s->rx_sum_given = (uint8_t)(d << 4);
 			s->rx = RX_SUM2;
-		} else {
-			s->rx_sum_given |= (uint8_t)d;
-			packet_complete(s);
+			break;
 		}
-		break;
+		s->rx_sum_given |= (uint8_t)d;
+		return packet_complete(s);
 	}
+	return false;
 }
 
 /*

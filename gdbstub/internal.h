@@ -3,20 +3,28 @@
  * The server object and the functions gdbstub's files share. Not for users
  * of the library: they see gdbstub.h only.
  *
- * Who does what:
- *   framing.c      bytes <-> packets: '$'..'#xx', acks, escapes, RLE, 0x03
- *   server.c       life cycle, connection state, dispatch of packets
- *   resume.c       '?', c/s/C/S, vCont, stop events and stop replies, D, k
- *   nonstop.c      non-stop mode: QNonStop, %Stop notifications, vStopped, vCtrlC
+ * Who does what, from the top down; a file calls only files below it:
+ *   server.c       the top: life cycle, entry points, dispatch of packets
+ *   resume.c       all-stop: '?', c/s/C/S, vCont, stop replies owed, D, k
+ *   nonstop.c      non-stop mode: QNonStop, %Stop notifications, vStopped,
+ *                  vCtrlC, and its own '?' and vCont
  *   registers.c    g G p P
  *   memory.c       m M X
  *   breakpoints.c  Z z, the list of inserted breakpoints and their conditions
- *   agent.c        the agent-expression evaluator for those conditions
  *   threads.c      H T qC qfThreadInfo qThreadExtraInfo qXfer:threads
  *   query.c        qSupported, qXfer:features, QStartNoAckMode, small queries
  *   monitor.c      qRcmd and the console monitor commands print to
  *   lldb.c         packets only lldb sends: qHostInfo, qProcessInfo, x, ...
  *   hostio.c       vFile: gdb's file I/O on the target, a tiny read-only /proc
+ *   -- below every handler --
+ *   run_control.c  what resume.c and nonstop.c share: stop replies, vCont's
+ *                  actions, detaching the target
+ *   framing.c      bytes <-> packets: '$'..'#xx', acks, escapes, RLE, 0x03;
+ *                  tells server.c a packet is complete by returning true
+ *   reply.c        the replies handlers give (OK, E xx, qXfer chunks), thread
+ *                  ids, the vCPU a packet means, one register read or written
+ *   agent.c        the agent-expression evaluator for breakpoint conditions
+ *   text.c, regdesc.c  packet text; register descriptions and target.xml
  */
 #ifndef MINIKVM_GDBSTUB_INTERNAL_H
 #define MINIKVM_GDBSTUB_INTERNAL_H
@@ -169,28 +177,46 @@ struct gdb_server {
 };
 
 /* framing.c */
-void rsp_rx_byte(struct gdb_server *s, uint8_t c);
+/* Take one byte from gdb. True: s->in holds a complete, good packet to handle. */
+bool rsp_rx_byte(struct gdb_server *s, uint8_t c);
 void rsp_rx_reset(struct gdb_server *s);
 void rsp_send_packet(struct gdb_server *s, const char *payload, size_t len);
 void rsp_send_ack_if_pending(struct gdb_server *s);
 void rsp_send_notification(struct gdb_server *s, const char *payload, size_t len);
 
-/* server.c */
-void rsp_handle_packet(struct gdb_server *s);
+/* reply.c */
 /* "E xx" with xx = |err| (an errno; 0 gives E00). */
 enum rsp_result rsp_error(struct gdb_server *s, int err);
 enum rsp_result rsp_ok(struct gdb_server *s);
-/* The vCPU that register and memory packets address (Hg, else the last stop). */
-unsigned rsp_g_vcpu(const struct gdb_server *s);
-unsigned rsp_current_vcpu(const struct gdb_server *s);
-/* Read all registers (scratch must not be in use) or one register into out. */
-int rsp_read_one_reg(struct gdb_server *s, unsigned vcpu, unsigned regno, uint8_t *out);
-int rsp_write_one_reg(struct gdb_server *s, unsigned vcpu, unsigned regno, const uint8_t *val);
-/* Thread id tid as gdb expects it on the wire: "TID", or "pPID.TID" with multiprocess. */
-void rsp_put_thread(const struct gdb_server *s, struct rsp_buf *b, unsigned tid);
 /* Reply to a qXfer read of data[0..total) at offset/length. */
 enum rsp_result rsp_reply_xfer(struct gdb_server *s, const char *data, size_t total,
 			       uint64_t offset, uint64_t length);
+/* Thread id tid as gdb expects it on the wire: "TID", or "pPID.TID" with multiprocess. */
+void rsp_put_thread(const struct gdb_server *s, struct rsp_buf *b, unsigned tid);
+/* The vCPU that register and memory packets address (Hg, else the last stop). */
+unsigned rsp_g_vcpu(const struct gdb_server *s);
+unsigned rsp_current_vcpu(const struct gdb_server *s);
+/* May registers of this thread be touched (all-stop: the target is stopped)? */
+bool rsp_thread_stopped(const struct gdb_server *s, unsigned vcpu);
+/* Read all registers (scratch must not be in use) or one register into out. */
+int rsp_read_one_reg(struct gdb_server *s, unsigned vcpu, unsigned regno, uint8_t *out);
+int rsp_write_one_reg(struct gdb_server *s, unsigned vcpu, unsigned regno, const uint8_t *val);
+
+/* run_control.c */
+bool rsp_is_exit(const struct gdb_stop_event *ev);
+/* The stop reply for ev in s->stop_reply (expedited registers if they fit); its length. */
+size_t rsp_build_stop_reply(struct gdb_server *s, const struct gdb_stop_event *ev);
+/*
+ * Parse vCont's actions into s->actions: per thread the leftmost action
+ * that names it (or names all); unnamed threads get `unnamed`. False on a
+ * malformed packet; *err is then the errno to reply.
+ */
+bool rsp_parse_vcont(struct gdb_server *s, struct rsp_cursor *args, enum gdb_resume_kind unnamed,
+		     int *err);
+/* Forget non-stop state (all-stop again, or a new connection). */
+void rsp_ns_reset(struct gdb_server *s);
+/* Let the target go (its detach op, else resume every vCPU); forget non-stop state. */
+void rsp_detach_target(struct gdb_server *s);
 
 /* Packet handlers: args points just past the command name. */
 typedef enum rsp_result (*rsp_handler)(struct gdb_server *s, struct rsp_cursor *args);
@@ -246,31 +272,19 @@ enum rsp_result rsp_cmd_process_info(struct gdb_server *s, struct rsp_cursor *ar
 enum rsp_result rsp_cmd_list_threads_in_stop(struct gdb_server *s, struct rsp_cursor *args);
 enum rsp_result rsp_cmd_read_mem_bin(struct gdb_server *s, struct rsp_cursor *args);
 
-/* resume.c */
-void rsp_detach_target(struct gdb_server *s);
-bool rsp_is_exit(const struct gdb_stop_event *ev);
-/* The stop reply for ev in s->stop_reply (expedited registers if they fit); its length. */
-size_t rsp_build_stop_reply(struct gdb_server *s, const struct gdb_stop_event *ev);
-/*
- * Parse vCont's actions into s->actions: per thread the leftmost action
- * that names it (or names all); unnamed threads get `unnamed`. False on a
- * malformed packet; *err is then the errno to reply.
- */
-bool rsp_parse_vcont(struct gdb_server *s, struct rsp_cursor *args, enum gdb_resume_kind unnamed,
-		     int *err);
+/* resume.c: all-stop */
+/* A stop event (normalised, not non-stop): record it, send the stop reply owed. */
+void rsp_stop_event(struct gdb_server *s, const struct gdb_stop_event *ev);
 
 /* nonstop.c */
 enum rsp_result rsp_cmd_non_stop(struct gdb_server *s, struct rsp_cursor *args);   /* QNonStop */
 enum rsp_result rsp_cmd_vstopped(struct gdb_server *s, struct rsp_cursor *args);   /* vStopped */
 enum rsp_result rsp_cmd_vctrlc(struct gdb_server *s, struct rsp_cursor *args);     /* vCtrlC */
 /* Non-stop versions of '?', vCont and a stop event. */
-enum rsp_result rsp_ns_stop_reason(struct gdb_server *s);
+enum rsp_result rsp_ns_stop_reason(struct gdb_server *s, struct rsp_cursor *args);
 enum rsp_result rsp_ns_vcont(struct gdb_server *s, struct rsp_cursor *args);
 void rsp_ns_stop_event(struct gdb_server *s, const struct gdb_stop_event *ev);
-/* Forget non-stop state (all-stop again, or a new connection). */
-void rsp_ns_reset(struct gdb_server *s);
+/* Send the oldest stop gdb has not heard of, unless a sequence is under way. */
 void rsp_ns_notify(struct gdb_server *s);
-/* May registers of this thread be touched (all-stop: the target is stopped)? */
-bool rsp_thread_stopped(const struct gdb_server *s, unsigned vcpu);
 
 #endif

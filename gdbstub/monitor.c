@@ -23,7 +23,8 @@ struct gdb_console {
 	struct gdb_server *s;
 };
 
-static void console_flush(struct gdb_server *s)
+/* Send the output collected so far as one "O HEX(text)" packet; the command goes on. */
+static void send_console_output(struct gdb_server *s)
 {
 	if (!s->console_len)
 		return;
@@ -50,7 +51,7 @@ void gdb_console_write(struct gdb_console *out, const char *text, size_t len)
 		text += n;
 		len -= n;
 		if (s->console_len == CONSOLE_MAX)
-			console_flush(s);
+			send_console_output(s);
 	}
 }
 

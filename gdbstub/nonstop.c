@@ -20,28 +20,15 @@
  * it. Its stop waits in a queue until gdb has been told; a thread whose stop
  * gdb has not heard of yet is not resumed by a vCont meant for the threads
  * gdb knows to be stopped.
+ *
+ * The dispatcher (server.c) sends '?' and vCont here instead of resume.c
+ * while non-stop is on, and a stop event comes as rsp_ns_stop_event(). The
+ * stop replies and vCont's parsing are run_control.c's, shared with resume.c.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "internal.h"
-
-void rsp_ns_reset(struct gdb_server *s)
-{
-	s->non_stop = false;
-	s->notify_busy = false;
-	s->ns_split = false;
-	s->ns_head = s->ns_count = 0;
-	memset(s->ns_stopped, 0, sizeof(s->ns_stopped));
-	memset(s->ns_queued, 0, sizeof(s->ns_queued));
-}
-
-bool rsp_thread_stopped(const struct gdb_server *s, unsigned vcpu)
-{
-	if (s->non_stop)
-		return vcpu < s->nthreads && s->ns_stopped[vcpu];
-	return s->target_state == TARGET_STOPPED;
-}
 
 static void queue_push(struct gdb_server *s, unsigned entry)
 {
@@ -121,10 +108,11 @@ void rsp_ns_stop_event(struct gdb_server *s, const struct gdb_stop_event *ev)
 	rsp_ns_notify(s);
 }
 
-enum rsp_result rsp_ns_stop_reason(struct gdb_server *s)
+enum rsp_result rsp_ns_stop_reason(struct gdb_server *s, struct rsp_cursor *args)
 {
 	size_t len;
 
+	(void)args;
 	/* Begin again: every stopped thread, whether gdb heard of it or not. */
 	queue_clear(s);
 	s->notify_busy = false;

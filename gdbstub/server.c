@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The server object: creation, the connection's life cycle and the table
- * that routes each packet to its handler.
+ * The top of the library: the server object's creation, the connection's
+ * life cycle, the entry points the target calls (bytes from gdb, a stop
+ * event) and the table that routes each packet to its handler. Nothing
+ * below calls back up here: framing.c reports a complete packet by its
+ * return value, and handlers answer through reply.c.
  *
  * Every handler follows one pattern: parse its arguments from a cursor over
  * the packet (nothing is copied), check every number, call the target,
@@ -72,24 +75,42 @@ static const struct command commands[] = {
 	/* Everything else, e.g. qOffsets, qTStatus, vMustReplyEmpty: empty reply. */
 };
 
-static const struct command *find_command(const char *pkt, size_t len)
-{
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		const struct command *cmd = &commands[i];
-		size_t n = strlen(cmd->name);
+/* Looked up first in non-stop mode: the packets nonstop.c answers its own way. */
+static const struct command non_stop_commands[] = {
+	{ "?", LETTER, false, rsp_ns_stop_reason },
+	{ "vCont", NAME, true, rsp_ns_vcont },
+};
 
-		if (len < n || memcmp(pkt, cmd->name, n) != 0)
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct command *lookup(const struct command *table, size_t n, const char *pkt,
+				    size_t len)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct command *cmd = &table[i];
+		size_t name_len = strlen(cmd->name);
+
+		if (len < name_len || memcmp(pkt, cmd->name, name_len) != 0)
 			continue;
-		if (cmd->match == LETTER || len == n || strchr(":,;", pkt[n]))
+		if (cmd->match == LETTER || len == name_len || strchr(":,;", pkt[name_len]))
 			return cmd;
 	}
 	return NULL;
 }
 
-void rsp_handle_packet(struct gdb_server *s)
+static const struct command *find_command(const struct gdb_server *s)
+{
+	const struct command *cmd = NULL;
+
+	if (s->non_stop)
+		cmd = lookup(non_stop_commands, COUNT(non_stop_commands), s->in, s->in_len);
+	return cmd ? cmd : lookup(commands, COUNT(commands), s->in, s->in_len);
+}
+
+static void handle_packet(struct gdb_server *s)
 {
 	struct rsp_cursor args = { s->in, s->in + s->in_len };
-	const struct command *cmd = find_command(s->in, s->in_len);
+	const struct command *cmd = find_command(s);
 	enum rsp_result res = RSP_REPLY;
 
 	rsp_buf_reset(&s->reply);
@@ -117,93 +138,6 @@ void rsp_handle_packet(struct gdb_server *s)
 	rsp_send_packet(s, s->reply.data, s->reply.len);
 	if (s->non_stop)
 		rsp_ns_notify(s); /* stops a reply had to wait for */
-}
-
-enum rsp_result rsp_error(struct gdb_server *s, int err)
-{
-	if (err < 0)
-		err = -err;
-	if (err > 0xff)
-		err = EIO;
-	rsp_buf_reset(&s->reply);
-	rsp_printf(&s->reply, "E%02x", err);
-	s->stats.errors++;
-	return RSP_REPLY;
-}
-
-enum rsp_result rsp_ok(struct gdb_server *s)
-{
-	rsp_buf_reset(&s->reply);
-	rsp_puts(&s->reply, "OK");
-	return RSP_REPLY;
-}
-
-unsigned rsp_current_vcpu(const struct gdb_server *s)
-{
-	return s->have_stop && s->last_stop.vcpu < s->nthreads ? s->last_stop.vcpu : 0;
-}
-
-unsigned rsp_g_vcpu(const struct gdb_server *s)
-{
-	if (s->g_thread > 0 && s->g_thread <= (long)s->nthreads)
-		return (unsigned)(s->g_thread - 1);
-	return rsp_current_vcpu(s);
-}
-
-int rsp_read_one_reg(struct gdb_server *s, unsigned vcpu, unsigned regno, uint8_t *out)
-{
-	const struct gdb_reg *reg = &s->arch->regs[regno];
-	int err;
-
-	if (s->ops->read_reg)
-		return s->ops->read_reg(s->target, vcpu, regno, out);
-	err = s->ops->read_regs(s->target, vcpu, s->scratch);
-	if (err < 0)
-		return err;
-	memcpy(out, s->scratch + gdb_arch_reg_offset(s->arch, regno), reg->bitsize / 8);
-	return 0;
-}
-
-int rsp_write_one_reg(struct gdb_server *s, unsigned vcpu, unsigned regno, const uint8_t *val)
-{
-	const struct gdb_reg *reg = &s->arch->regs[regno];
-	int err;
-
-	if (s->ops->write_reg)
-		return s->ops->write_reg(s->target, vcpu, regno, val);
-	/* Read, patch, write back: the target only knows "all registers". */
-	err = s->ops->read_regs(s->target, vcpu, s->scratch);
-	if (err < 0)
-		return err;
-	memmove(s->scratch + gdb_arch_reg_offset(s->arch, regno), val, reg->bitsize / 8);
-	return s->ops->write_regs(s->target, vcpu, s->scratch);
-}
-
-void rsp_put_thread(const struct gdb_server *s, struct rsp_buf *b, unsigned tid)
-{
-	if (s->multiprocess)
-		rsp_printf(b, "p%x.%x", RSP_PID, tid);
-	else
-		rsp_printf(b, "%x", tid);
-}
-
-enum rsp_result rsp_reply_xfer(struct gdb_server *s, const char *data, size_t total,
-			       uint64_t offset, uint64_t length)
-{
-	size_t left, n;
-
-	/* Reply "m DATA" while more follows, "l DATA" for the last part. */
-	if (offset > total || length == 0)
-		return rsp_error(s, EINVAL);
-	left = total - (size_t)offset;
-	n = left;
-	if (n > length)
-		n = (size_t)length;
-	if (n > GDB_PACKET_SIZE - 1)
-		n = GDB_PACKET_SIZE - 1;
-	rsp_putc(&s->reply, n < left ? 'm' : 'l');
-	rsp_put(&s->reply, data + offset, n);
-	return RSP_REPLY;
 }
 
 static bool arch_valid(const struct gdb_arch *arch)
@@ -294,6 +228,36 @@ static void reset_protocol(struct gdb_server *s)
 	rsp_ns_reset(s);
 }
 
+void gdb_server_stop_event(struct gdb_server *s, const struct gdb_stop_event *event)
+{
+	struct gdb_stop_event ev = *event;
+
+	if (ev.vcpu >= s->nthreads)
+		ev.vcpu = 0;
+	if (ev.reason > GDB_STOP_TERMINATED)
+		ev.reason = GDB_STOP_SIGNAL;
+	if (ev.signal == 0 && ev.reason >= GDB_STOP_SWBREAK && ev.reason <= GDB_STOP_AWATCH)
+		ev.signal = GDB_SIGNAL_TRAP;
+
+	if (s->detach_on_stop) {
+		/* gdb left while the target ran; this is the stop we asked for. */
+		s->detach_on_stop = false;
+		rsp_remove_all_breakpoints(s, !rsp_is_exit(&ev));
+		if (!s->connected) {
+			if (rsp_is_exit(&ev))
+				s->target_state = TARGET_DETACHED;
+			else
+				rsp_detach_target(s);
+			return;
+		}
+		/* A new debugger attached meanwhile: this stop is its first. */
+	}
+	if (s->non_stop && s->target_state != TARGET_DETACHED)
+		rsp_ns_stop_event(s, &ev);
+	else
+		rsp_stop_event(s, &ev);
+}
+
 int gdb_server_connected(struct gdb_server *s, const struct gdb_stop_event *stopped)
 {
 	unsigned n;
@@ -342,8 +306,12 @@ void gdb_server_disconnected(struct gdb_server *s)
 
 void gdb_server_feed(struct gdb_server *s, const uint8_t *data, size_t len)
 {
-	for (size_t i = 0; i < len && s->connected && !s->io_broken; i++)
-		rsp_rx_byte(s, data[i]);
+	for (size_t i = 0; i < len && s->connected && !s->io_broken; i++) {
+		if (!rsp_rx_byte(s, data[i]))
+			continue;
+		handle_packet(s);
+		rsp_send_ack_if_pending(s);
+	}
 }
 
 bool gdb_server_attached(const struct gdb_server *s)

@@ -1,12 +1,20 @@
 # SPDX-License-Identifier: MIT
-"""The layers of src/ (docs/architecture.md, "Layers"), checked on the code.
+"""The layers of src/ and gdbstub/ (docs/architecture.md, "Layers"), checked on the code.
 
-Two checks, no KVM needed:
-- includes: each layer includes only the headers its rule allows;
-- calls: the symbol-level dependency graph of the built objects (who calls
-  or reads what `nm` says another object defines) has no circle through
-  src/loader/, src/dev/ or the debugger. What stays mutual is the core and
-  the arch (src/*.c <-> src/x86/*.c), as in kvmtool.
+Three checks, no KVM needed:
+- includes: each layer of src/ and gdbstub/ includes only the headers its
+  rule allows;
+- calls in src/: the symbol-level dependency graph of the built objects (who
+  calls or reads what `nm` says another object defines) has no circle
+  through src/loader/, src/dev/ or the debugger. What stays mutual is the
+  core and the arch (src/*.c <-> src/x86/*.c), as in kvmtool;
+- calls in gdbstub/: the same graph of build/gdbstub/*.o has no circle at
+  all, and keeps three layers (gdbstub/internal.h): the dispatcher
+  (server.c) on top, the packet handlers (GDBSTUB_HANDLERS) below it, the
+  helpers (framing.c, reply.c, run_control.c, text.c, ...) below every
+  handler. No handler calls the dispatcher, framing reports a complete
+  packet by returning it instead of calling the dispatcher, and no helper
+  calls a handler or the dispatcher.
 """
 import collections
 import os
@@ -165,5 +173,41 @@ def test_no_circle_through_loaders_devices_or_debugger():
     assert "src/vm" in nodes and "src/debug" in nodes and "src/dev/uart8250" in nodes, sorted(nodes)
     for comp in circles(nodes, edges):
         outside = [m for m in comp if layer(m + ".c") not in ("core", "arch")]
-        assert not outside, "a circle through %s:\n  %s" % (", ".join(outside), "\n  ".join(
-            "%s -> %s" % (a, b) for a in comp for b in sorted(edges[a]) if b in comp))
+        assert not outside, (
+            "a circle in src/ through %s (only the core and the arch, src/*.c and src/x86/*.c, "
+            "may call each other; see docs/architecture.md, \"Layers\"); the calls that make "
+            "it:\n  %s" % (", ".join(outside), "\n  ".join(
+                "%s -> %s" % (a, b) for a in comp for b in sorted(edges[a]) if b in comp)))
+
+
+# gdbstub/, top down: the dispatcher, then the packet handlers, then every other
+# file (the helpers the handlers share: framing, replies, run control, text, ...).
+GDBSTUB_DISPATCHER = "gdbstub/server"
+GDBSTUB_HANDLERS = {"gdbstub/" + f for f in ("query", "registers", "memory", "breakpoints",
+                                            "threads", "monitor", "hostio", "lldb", "resume",
+                                            "nonstop")}
+
+
+def test_gdbstub_has_no_circle_and_keeps_its_layers():
+    objdir = os.path.join(os.path.dirname(harness.MINIKVM), "gdbstub")
+    assert os.path.isdir(objdir), "%s is missing: build first" % objdir
+    nodes, edges = call_graph(objdir)
+    missing = sorted(({GDBSTUB_DISPATCHER, "gdbstub/framing"} | GDBSTUB_HANDLERS) - nodes)
+    assert not missing, "not built (renamed? update this test): %s" % missing
+
+    def calls(mods, targets):
+        return ["%s -> %s" % (a, b) for a in sorted(mods) for b in sorted(edges[a]) if b in targets]
+
+    found = circles(nodes, edges)
+    assert not found, "circles in gdbstub/:\n" + "\n".join(
+        "  through %s:\n    %s" % (", ".join(comp), "\n    ".join(calls(comp, comp)))
+        for comp in found)
+    up = calls(GDBSTUB_HANDLERS, {GDBSTUB_DISPATCHER})
+    assert not up, ("a handler calls the dispatcher (server.c); put what it needs in a helper "
+                    "below the handlers (reply.c, run_control.c):\n  " + "\n  ".join(up))
+    up = calls({"gdbstub/framing"}, {GDBSTUB_DISPATCHER})
+    assert not up, ("framing calls the dispatcher; it reports a complete packet by "
+                    "rsp_rx_byte()'s return value:\n  " + "\n  ".join(up))
+    helpers = nodes - GDBSTUB_HANDLERS - {GDBSTUB_DISPATCHER}
+    up = calls(helpers, GDBSTUB_HANDLERS | {GDBSTUB_DISPATCHER})
+    assert not up, "a helper calls a handler or the dispatcher:\n  " + "\n  ".join(up)
