@@ -130,7 +130,7 @@ struct gdb_server {
 	uint8_t *stop_regs;   /* regs_size bytes for expedited registers */
 	char stop_reply[RSP_STOP_REPLY_MAX + 1];
 
-	/* The target (resume.c). */
+	/* The target (resume.c; run_control.c detaches it). */
 	enum rsp_target_state target_state;
 	bool stop_reply_owed;   /* gdb waits for a stop reply */
 	bool detach_on_stop;    /* gdb left while the target ran */
