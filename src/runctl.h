@@ -10,34 +10,32 @@
  * A vCPU's states (its fields in struct vcpu, the VM's in struct vm, all
  * under vm->run_lock unless said otherwise):
  *
- *                         must_park: vm->paused, vm->held,
- *                         its mode VCPU_STAY, another vCPU ALONE
- *                         (vm_pause, vm_hold, vm_debug_stop kick it out)
- *      +------------------+ ------------------------------------> +------------------+
- *      | RUNNING          |                                       | PARKED           |
- *      | in or near       |                                       | waits on         |
- *      | KVM_RUN          | <------------------------------------ | vm->run_cond;    |
- *      +------------------+   nothing parks it any more           | vcpu->parked,    |
- *        |       ^   ^        (vm_resume, vm_release,             | counted in       |
- *        |       |   |        vm_resume_vcpus, runctl_alone_end)  | vm->nparked      |
- *        |       |   |                                            +------------------+
- *        |       |   |  step_over_end: the step's debug exit,          ^
- *        |       |   |  or a pause or the end meanwhile                | another vCPU is ALONE:
- *        |       |   +---------------------------+                     | waits its turn parked
- *        |       |                               |                     | (runctl_alone_begin)
- *        |       | the others may not park it    |                     |
- *        |  verdict VCPU_STEP_OVER               |                     |
- *        |  (runctl_alone_begin)                 |                     |
- *        v       |                               |                     |
- *      +------------------+  20 ms and not  +------------------+       |
- *      | ALONE            |  done: timer    | FINISHING        |       |
- *      | vm->exclusive;   | --------------> | its step, the    | ------+
- *      | the breakpoint   | runctl_alone_end| others run again |
- *      | lifted, others   |                 | (stepping_over,  |
- *      | all PARKED       |                 |  not step_lifted)|
- *      | (stepping_over,  |                 +------------------+
- *      |  step_lifted)    |
- *      +------------------+
+ *                  something parks it (must_park): vm->paused, vm->held,
+ *                  its mode VCPU_STAY, or another vCPU is ALONE;
+ *                  vm_pause, vm_hold, vm_debug_stop kick it out of KVM_RUN
+ *   +-------------+ ----------------------------------------> +-------------+
+ *   | RUNNING     |                                           | PARKED      |
+ *   | in or near  |                                           | waits on    |
+ *   | KVM_RUN     | <---------------------------------------- | run_cond;   |
+ *   +-------------+  nothing parks it any more: vm_resume,    | vcpu->parked|
+ *     |   ^    ^     vm_release, vm_resume_vcpus,             | counted in  |
+ *     |   |    |     vm_detach, runctl_alone_end              | vm->nparked |
+ *     |   |    |                                              +-------------+
+ *     |   |    | step_over_end: the step's debug exit, or a pause
+ *     |   |    | or the end meanwhile (step_over_kicked)
+ *     |   |    +------------------------------+
+ *     |   | step_over_end (the same)          |
+ *     |   |                                   |
+ *     | verdict VCPU_STEP_OVER: runctl_alone_begin, once every other
+ *     | vCPU is PARKED (while another is ALONE, it waits its turn PARKED)
+ *     v   |                                   |
+ *   +-------------+   20 ms and not done:   +-------------+
+ *   | ALONE       |   the timer kicks it    | FINISHING   |
+ *   | breakpoint  | ----------------------> | its step,   |
+ *   | lifted;     |   breakpoint back,      | the others  |
+ *   | vm->exclusive   runctl_alone_end      | run again   |
+ *   +-------------+                         +-------------+
+ *   (stepping_over and step_lifted)         (stepping_over only)
  *
  *   any state --- the thread ends (the VM ends, the guest crashed) ---> GONE
  *   (counted in vm->nparked, so that nobody waits for it: runctl_gone)
@@ -48,7 +46,9 @@
  * (a stop parks one vCPU, its mode VCPU_STAY, and it reports at once),
  * vm->exclusive (the ALONE vCPU), vm->exiting (nothing parks any more).
  * vcpu->mode, vcpu->stop and vcpu->report_stop are gdb's orders and their
- * answer; vcpu->mode changes only while the vCPU is parked.
+ * answer; the debugger changes vcpu->mode only while the vCPU is parked
+ * (its own thread sets VCPU_STAY when it stops in non-stop mode).
+ * stepping_over and step_lifted belong to the vCPU's own thread.
  *
  * Kicking a vCPU out of KVM_RUN: VCPU_KICK_SIGNAL is blocked in every
  * thread and unblocked only *inside* KVM_RUN (KVM_SET_SIGNAL_MASK, set in
