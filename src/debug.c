@@ -70,71 +70,48 @@ static int op_write_reg(void *ctx, unsigned vcpu, unsigned regno, const uint8_t 
 
 /* ---- running and stopping ---- */
 
-static void set_mode(struct vcpu *v, const struct gdb_resume_action *a)
+/* gdb's action for one vCPU, in the core's words (src/debug_contract.h). */
+static struct vcpu_order order_of(const struct gdb_resume_action *a)
 {
+	struct vcpu_order o = { .mode = VCPU_CONTINUE };
+
 	switch (a->kind) {
-	case GDB_RESUME_STOPPED: v->mode = VCPU_STAY; break;
-	case GDB_RESUME_CONTINUE: v->mode = VCPU_CONTINUE; break;
-	case GDB_RESUME_STEP: v->mode = VCPU_STEP; break;
+	case GDB_RESUME_STOPPED:
+		o.mode = VCPU_STAY;
+		o.stop_kind = a->signal == GDB_SIGNAL_INT ? VCPU_STOP_INTERRUPT : VCPU_STOP_NONE;
+		break;
+	case GDB_RESUME_CONTINUE: o.mode = VCPU_CONTINUE; break;
+	case GDB_RESUME_STEP: o.mode = VCPU_STEP; break;
 	case GDB_RESUME_RANGE_STEP:
-		v->mode = VCPU_RANGE_STEP;
-		v->range_start = a->range_start;
-		v->range_end = a->range_end;
+		o.mode = VCPU_RANGE_STEP;
+		o.range_start = a->range_start;
+		o.range_end = a->range_end;
 		break;
 	case GDB_RESUME_KEEP:
-		return;
+		o.keep = true;
+		break;
 	}
-	v->debug_dirty = true;
+	return o;
 }
 
 /*
- * Non-stop: only the named vCPUs change. Every vCPU is parked meanwhile
- * (the event loop holds the VM while it serves gdb): a vCPU to stop is
- * marked to stay and to report, and does so when the hold ends.
+ * All-stop: each vCPU gets its action and the VM resumes. Non-stop: only
+ * the named vCPUs change (vm_resume_vcpus says how).
  */
-static int ns_resume(struct debug *dbg, const struct gdb_resume_action *actions, unsigned n)
-{
-	struct vm *vm = dbg->vm;
-
-	pthread_mutex_lock(&vm->run_lock);
-	for (unsigned i = 0; i < n && i < (unsigned)vm->ncpus; i++) {
-		struct vcpu *v = vm->vcpus[i];
-
-		if (actions[i].kind == GDB_RESUME_KEEP)
-			continue;
-		if (actions[i].kind == GDB_RESUME_STOPPED) {
-			if (v->mode == VCPU_STAY)
-				continue; /* stopped already, its report on the way */
-			v->stop = (struct vcpu_stop){
-				actions[i].signal == GDB_SIGNAL_INT ? VCPU_STOP_INTERRUPT : VCPU_STOP_NONE, 0 };
-			v->report_stop = true;
-			if (!v->parked)
-				vcpu_kick(v);
-		} else {
-			v->stop.kind = VCPU_STOP_NONE;
-			v->report_stop = false;
-		}
-		set_mode(v, &actions[i]);
-	}
-	vm->run_gen++;
-	pthread_mutex_unlock(&vm->run_lock);
-	pthread_cond_broadcast(&vm->run_cond);
-	dbg->started = true;
-	return 0;
-}
-
 static int op_resume(void *ctx, const struct gdb_resume_action *actions, unsigned n)
 {
 	struct debug *dbg = ctx;
 	struct vm *vm = dbg->vm;
+	struct vcpu_order orders[MAX_CPUS];
 
-	if (vm->non_stop)
-		return ns_resume(dbg, actions, n);
-	for (unsigned i = 0; i < n && i < (unsigned)vm->ncpus; i++)
-		set_mode(vm->vcpus[i], &actions[i]);
-	dbg->running = true;
+	if (n > (unsigned)vm->ncpus)
+		n = (unsigned)vm->ncpus;
+	for (unsigned i = 0; i < n; i++)
+		orders[i] = order_of(&actions[i]);
+	if (!vm->non_stop)
+		dbg->running = true;
 	dbg->started = true;
-	vm_resume(vm);
+	vm_resume_vcpus(vm, orders, n);
 	return 0;
 }
 
@@ -218,25 +195,8 @@ static void hook_report_stop(void *ctx, struct vcpu *vcpu)
 static int op_set_non_stop(void *ctx, bool on)
 {
 	struct debug *dbg = ctx;
-	struct vm *vm = dbg->vm;
 
-	pthread_mutex_lock(&vm->run_lock);
-	for (int i = 0; i < vm->ncpus; i++) {
-		struct vcpu *v = vm->vcpus[i];
-
-		v->mode = on ? VCPU_STAY : VCPU_CONTINUE;
-		v->stop.kind = VCPU_STOP_NONE;
-		v->report_stop = false;
-		v->debug_dirty = true;
-	}
-	vm->paused = !on;
-	vm->non_stop = on;
-	vm->stopper = -1;
-	vm->run_gen++;
-	pthread_mutex_unlock(&vm->run_lock);
-	/* Off: the event loop holds the VM, so every vCPU is parked already; paused keeps them. */
-	if (!on)
-		vm_pause(vm);
+	vm_set_non_stop(dbg->vm, on);
 	dbg->running = false;
 	return 0;
 }
@@ -256,19 +216,10 @@ static void op_kill(void *ctx)
 static int op_detach(void *ctx)
 {
 	struct debug *dbg = ctx;
-	struct vm *vm = dbg->vm;
 
-	pthread_mutex_lock(&vm->run_lock);
-	vm->non_stop = false;
-	for (int i = 0; i < vm->ncpus; i++) {
-		vm->vcpus[i]->mode = VCPU_CONTINUE;
-		vm->vcpus[i]->report_stop = false;
-		vm->vcpus[i]->debug_dirty = true;
-	}
-	pthread_mutex_unlock(&vm->run_lock);
 	dbg->running = false;
 	dbg->started = true;
-	vm_resume(vm);
+	vm_detach(dbg->vm);
 	return 0;
 }
 
@@ -936,7 +887,7 @@ int debug_create(struct vm *vm)
 		return err_set(EXIT_HOST, "cannot create the gdb server: %s", strerror(errno));
 	debug_mark_all_dirty(vm);
 	if (cfg->wait_gdb)
-		vm->paused = true; /* the vCPUs park at once; gdb's first resume starts them */
+		vm_pause_at_start(vm); /* the vCPUs park at once; gdb's first resume starts them */
 
 	if (dbg->ep.kind != GDB_EP_STDIO) {
 		char where[300];

@@ -25,7 +25,7 @@
 #include <stdio.h>
 #include <stdint.h>
 
-#include "debug_arch.h"
+#include "debug_contract.h"
 
 #define DEBUG_MAX_SW_BREAKPOINTS 256
 #define DEBUG_MAX_WATCH 64

@@ -9,7 +9,8 @@
  *   GPA 4 GiB .. 4 GiB + high  -> host + low_size
  *
  * This file knows nothing about KVM: loaders and their unit tests use it with
- * a plain buffer. Guest data is untrusted, so every access goes through
+ * a plain buffer. Telling KVM that this memory is the guest's RAM (memory
+ * slots, KVM_SET_USER_MEMORY_REGION) is src/memslot.c's job. Guest data is untrusted, so every access goes through
  * guest_mem_ptr(), which checks the whole range.
  */
 #ifndef MINIKVM_GUEST_MEM_H

@@ -1,20 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vCPUs: one host thread each, looping on KVM_RUN. Every return from
- * KVM_RUN is a "VM exit" whose reason is in the shared kvm_run page; this
- * file dispatches it (port I/O and MMIO to the device buses, the rest to
- * the end of the VM) and keeps the counters behind --stats.
+ * vCPUs: one host thread each, looping on KVM_RUN (kvmtool's kvm-cpu.c is
+ * the model: this file is the loop). Every return from KVM_RUN is a "VM
+ * exit" whose reason is in the shared kvm_run page; vcpu_handle_exit()
+ * dispatches it: port I/O and MMIO to the device buses (iobus.c), debug
+ * exits and the debugger's own breakpoints to the debugger's hooks, whose
+ * verdict apply_verdict() carries out (stop the VM, step over the
+ * breakpoint: step_over.c, or give the guest its exception), exits only
+ * the arch knows to arch_handle_exit(), the rest to the end of the VM. It
+ * also keeps the counters behind --stats and --trace-exits.
  *
- * Kicking: SIGUSR1 is blocked in every thread and unblocked only *inside*
- * KVM_RUN (KVM_SET_SIGNAL_MASK). A kick sent while the thread is elsewhere
- * stays pending and makes the next KVM_RUN return -EINTR at once, so a kick
- * is never lost and needs no timing. Because the signal is blocked again in
- * user space, it stays pending after that -EINTR: the vCPU consumes it
- * (sigtimedwait) or every later KVM_RUN would fail the same way.
+ * Whether the vCPU may run at all (paused, held, parked while another steps
+ * over a breakpoint) is run control's, in runctl.c, which also kicks vCPUs
+ * out of KVM_RUN; the loop asks it before each KVM_RUN (runctl_park).
  */
 #include "vcpu.h"
 #include "arch.h"
+#include "debug_contract.h"
 #include "error.h"
+#include "runctl.h"
+#include "step_over.h"
 #include "vm.h"
 
 #include <errno.h>
@@ -26,8 +31,6 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
-
-#define SIG_KICK SIGUSR1
 
 static const char *const exit_names[] = {
 	[KVM_EXIT_UNKNOWN] = "UNKNOWN", [KVM_EXIT_EXCEPTION] = "EXCEPTION", [KVM_EXIT_IO] = "IO",
@@ -46,23 +49,6 @@ const char *vcpu_exit_name(unsigned reason)
 	if (reason < sizeof(exit_names) / sizeof(exit_names[0]) && exit_names[reason])
 		return exit_names[reason];
 	return "?";
-}
-
-static void kick_handler(int sig)
-{
-	(void)sig; /* only here to make KVM_RUN return -EINTR */
-}
-
-/* Take a pending kick off this thread, without waiting. */
-static void consume_kick(void)
-{
-	static const struct timespec zero;
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIG_KICK);
-	while (sigtimedwait(&set, NULL, &zero) == SIG_KICK)
-		;
 }
 
 int vcpu_create(struct vm *vm, int id, struct vcpu **out)
@@ -89,9 +75,9 @@ int vcpu_create(struct vm *vm, int id, struct vcpu **out)
 		free(vcpu);
 		return err_set(EXIT_HOST, "mmap of vCPU %d's kvm_run failed: %s", id, strerror(errno));
 	}
-	/* The mask KVM applies while in KVM_RUN: ours minus SIG_KICK. */
+	/* The mask KVM applies while in KVM_RUN: ours minus the kick. */
 	pthread_sigmask(SIG_BLOCK, NULL, &blocked);
-	sigdelset(&blocked, SIG_KICK);
+	sigdelset(&blocked, VCPU_KICK_SIGNAL);
 	mask.hdr.len = 8; /* the kernel's sigset_t is 64 bits */
 	memcpy(mask.set, &blocked, 8);
 	if (ioctl(vcpu->fd, KVM_SET_SIGNAL_MASK, &mask) < 0) {
@@ -110,8 +96,7 @@ void vcpu_destroy(struct vcpu *vcpu)
 		munmap(vcpu->run, vcpu->vm->run_size);
 	if (vcpu->fd >= 0)
 		close(vcpu->fd);
-	if (vcpu->step_timer_made)
-		timer_delete(vcpu->step_timer);
+	step_over_free(vcpu);
 	free(vcpu->arch_regs);
 	free(vcpu->arch_debug);
 	free(vcpu);
@@ -241,8 +226,8 @@ static void guest_crash(struct vcpu *vcpu, const char *fmt, ...)
 	funlockfile(stderr);
 }
 
-static void carry_out(struct vcpu *vcpu, const struct vcpu_debug_event *ev,
-		      enum vcpu_verdict verdict, const struct vcpu_stop *why);
+static void apply_verdict(struct vcpu *vcpu, const struct vcpu_debug_event *ev,
+			  enum vcpu_verdict verdict, const struct vcpu_stop *why);
 
 /* False when the guest is dead. */
 static bool handle_internal_error(struct vcpu *vcpu)
@@ -264,8 +249,9 @@ static bool handle_internal_error(struct vcpu *vcpu)
 		case ARCH_EMULATED:
 			return true;
 		case ARCH_DEBUG_EVENT:
-			carry_out(vcpu, &ev, vm->hooks && vm->hooks->debug_event ?
-				  vm->hooks->debug_event(vm->hooks_ctx, vcpu, &ev, &why) : VCPU_REINJECT, &why);
+			apply_verdict(vcpu, &ev, vm->hooks && vm->hooks->debug_event ?
+				      vm->hooks->debug_event(vm->hooks_ctx, vcpu, &ev, &why) : VCPU_REINJECT,
+				      &why);
 			return true;
 		case ARCH_NOT_EMULATED:
 			break;
@@ -298,128 +284,9 @@ static void handle_system_event(struct vcpu *vcpu)
 	}
 }
 
-/*
- * Stepping over a breakpoint (its condition was false): every other vCPU
- * parks first, so none can run past the lifted breakpoint unseen; then
- * the debugger lifts it and this vCPU runs one instruction in the run loop
- * below with guest debug set to "single step" only. The step ends at the
- * next debug exit (I/O the instruction does is served on the way), or is
- * abandoned when the VM is paused or ends meanwhile: the breakpoint goes
- * back and the instruction, not yet run, will hit it again.
- *
- * Bounded: an instruction that does not finish at once (`hlt` with
- * interrupts off) must not keep the other vCPUs parked. After
- * STEP_OVER_ALONE_MS a timer kicks this vCPU: the breakpoint goes back and
- * the others run on, while this one finishes its step. That is safe either
- * way: if the instruction had begun (the vCPU is halted in it) the restored
- * byte changes nothing; if not, it fetches the breakpoint and hits it again.
- */
-#define STEP_OVER_ALONE_MS 20
-
-static void step_timer_arm(struct vcpu *vcpu, long ms)
-{
-	struct itimerspec t = { .it_value = { ms / 1000, (ms % 1000) * 1000000 } };
-
-	if (!vcpu->step_timer_made) {
-		struct sigevent ev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIG_KICK };
-
-		ev._sigev_un._tid = gettid(); /* sigev_notify_thread_id, which this glibc does not name */
-		if (timer_create(CLOCK_MONOTONIC, &ev, &vcpu->step_timer) < 0)
-			return; /* then only a pause ends a step that does not finish: still correct */
-		vcpu->step_timer_made = true;
-	}
-	timer_settime(vcpu->step_timer, 0, &t, NULL);
-}
-
-static bool step_timer_expired(struct vcpu *vcpu)
-{
-	struct itimerspec t;
-
-	return vcpu->step_timer_made && timer_gettime(vcpu->step_timer, &t) == 0 &&
-	       !t.it_value.tv_sec && !t.it_value.tv_nsec;
-}
-
-/* Put the breakpoint back and let the other vCPUs go. */
-static void step_over_release(struct vcpu *vcpu)
-{
-	struct vm *vm = vcpu->vm;
-
-	if (!vcpu->step_lifted)
-		return;
-	vcpu->step_lifted = false;
-	step_timer_arm(vcpu, 0);
-	if (vm->hooks->step_over)
-		vm->hooks->step_over(vm->hooks_ctx, vcpu, false);
-	pthread_mutex_lock(&vm->run_lock);
-	vm->exclusive = NULL;
-	pthread_mutex_unlock(&vm->run_lock);
-	pthread_cond_broadcast(&vm->run_cond);
-}
-
-static void step_over_begin(struct vcpu *vcpu)
-{
-	struct vm *vm = vcpu->vm;
-
-	pthread_mutex_lock(&vm->run_lock);
-	vcpu->step_over_gen = vm->run_gen;
-	/* Another vCPU is stepping over: wait, counted as parked (it waits for that). */
-	while (vm->exclusive && !vm->paused && !vm->held && !atomic_load(&vm->exiting)) {
-		if (!vcpu->parked) {
-			vcpu->parked = true;
-			vm->nparked++;
-			pthread_cond_broadcast(&vm->run_cond);
-		}
-		pthread_cond_wait(&vm->run_cond, &vm->run_lock);
-	}
-	if (vcpu->parked) {
-		vcpu->parked = false;
-		vm->nparked--;
-	}
-	/* Paused or reset meanwhile: the breakpoint will hit again after the resume. */
-	if (vm->paused || vm->held || vm->exclusive || vm->run_gen != vcpu->step_over_gen ||
-	    atomic_load(&vm->exiting)) {
-		pthread_mutex_unlock(&vm->run_lock);
-		return;
-	}
-	vm->exclusive = vcpu;
-	for (int i = 0; i < vm->ncpus; i++)
-		if (vm->vcpus[i] != vcpu && !vm->vcpus[i]->parked)
-			vcpu_kick(vm->vcpus[i]);
-	while (vm->nparked < vm->ncpus - 1 && !atomic_load(&vm->exiting))
-		pthread_cond_wait(&vm->run_cond, &vm->run_lock);
-	pthread_mutex_unlock(&vm->run_lock);
-	if (vm->hooks->step_over)
-		vm->hooks->step_over(vm->hooks_ctx, vcpu, true);
-	vcpu->stepping_over = true;
-	vcpu->step_lifted = true;
-	vcpu->debug_dirty = true;
-	step_timer_arm(vcpu, STEP_OVER_ALONE_MS);
-}
-
-/* A kick during a step-over: is the VM pausing or ending? */
-static bool step_over_interrupted(struct vcpu *vcpu)
-{
-	struct vm *vm = vcpu->vm;
-	bool stop;
-
-	pthread_mutex_lock(&vm->run_lock);
-	stop = vm->paused || vm->held || atomic_load(&vm->exiting);
-	pthread_mutex_unlock(&vm->run_lock);
-	return stop;
-}
-
-static void step_over_end(struct vcpu *vcpu)
-{
-	if (!vcpu->stepping_over)
-		return;
-	step_over_release(vcpu);
-	vcpu->stepping_over = false;
-	vcpu->debug_dirty = true;
-}
-
 /* Do what the debugger decided about a debug event. */
-static void carry_out(struct vcpu *vcpu, const struct vcpu_debug_event *ev,
-		      enum vcpu_verdict verdict, const struct vcpu_stop *why)
+static void apply_verdict(struct vcpu *vcpu, const struct vcpu_debug_event *ev,
+			  enum vcpu_verdict verdict, const struct vcpu_stop *why)
 {
 	switch (verdict) {
 	case VCPU_RUN_ON:
@@ -451,7 +318,7 @@ static void handle_debug(struct vcpu *vcpu)
 	}
 	/* Guest debug is only ever enabled by a debugger: without one, nothing to do. */
 	if (vm->hooks && vm->hooks->debug_exit)
-		carry_out(vcpu, NULL, vm->hooks->debug_exit(vm->hooks_ctx, vcpu, &why), &why);
+		apply_verdict(vcpu, NULL, vm->hooks->debug_exit(vm->hooks_ctx, vcpu, &why), &why);
 }
 
 static int run_immediate_exit(struct vcpu *vcpu);
@@ -476,7 +343,7 @@ static bool io_breakpoint(struct vcpu *vcpu)
 		vm_request_exit(vm, EXIT_HOST, err_message());
 		return true;
 	}
-	carry_out(vcpu, &ev, vm->hooks->debug_event(vm->hooks_ctx, vcpu, &ev, &why), &why);
+	apply_verdict(vcpu, &ev, vm->hooks->debug_event(vm->hooks_ctx, vcpu, &ev, &why), &why);
 	return true;
 }
 
@@ -521,6 +388,14 @@ bool vcpu_handle_exit(struct vcpu *vcpu)
 		/* Only without an in-kernel LAPIC; ours has one, so a halted guest never gets here. */
 		guest_crash(vcpu, "HLT exit without an in-kernel irqchip");
 		return false;
+	case KVM_EXIT_HYPERCALL:
+		/*
+		 * KVM's own hypercall exit (vmcall with KVM_CAP_EXIT_HYPERCALL
+		 * enabled, which the core never asks for). minikvm's teaching
+		 * hypercalls are an OUT to port 0x510: a KVM_EXIT_IO that the port
+		 * bus hands to src/dev/hypercall.c (docs/hypercalls.md, the ABI).
+		 */
+		__attribute__((fallthrough));
 	default:
 		if (arch_handle_exit(vcpu))
 			return true;
@@ -547,11 +422,11 @@ static int run_immediate_exit(struct vcpu *vcpu)
 	if (errno != EINTR)
 		return err_set(EXIT_HOST, "KVM_RUN (completing an I/O exit) on vCPU %d failed: %s",
 			       vcpu->id, strerror(errno));
-	consume_kick();
+	vcpu_consume_kick();
 	return 0;
 }
 
-/* Before parking: the registers a debugger reads are those after the I/O instruction. */
+/* Before parking (runctl_park): the registers a debugger reads are those after the I/O instruction. */
 static void complete_pending_io(struct vcpu *vcpu)
 {
 	if (!vcpu->io_pending)
@@ -579,61 +454,6 @@ static bool apply_debug(struct vcpu *vcpu)
 	return true;
 }
 
-/* Under run_lock: paused, told to stay, or another vCPU steps over a breakpoint alone. */
-static bool must_park(const struct vcpu *vcpu)
-{
-	const struct vm *vm = vcpu->vm;
-
-	return (vm->paused || vm->held || vcpu->mode == VCPU_STAY ||
-		(vm->exclusive && vm->exclusive != vcpu)) && !atomic_load(&vm->exiting);
-}
-
-/* Wait while the VM is paused or this vCPU is told to stay; false when the VM ends. */
-static bool vcpu_park(struct vcpu *vcpu)
-{
-	struct vm *vm = vcpu->vm;
-	bool go;
-
-	/* The instruction stepped over a breakpoint runs first (unless abandoned, in the loop). */
-	if (vcpu->stepping_over)
-		return !atomic_load(&vm->exiting) && apply_debug(vcpu);
-	pthread_mutex_lock(&vm->run_lock);
-	if (must_park(vcpu)) {
-		pthread_mutex_unlock(&vm->run_lock);
-		complete_pending_io(vcpu);
-		pthread_mutex_lock(&vm->run_lock);
-	}
-	while (must_park(vcpu)) {
-		if (!vcpu->parked) {
-			vcpu->parked = true;
-			vm->nparked++;
-			pthread_cond_broadcast(&vm->run_cond);
-		}
-		/*
-		 * This vCPU stopped the VM: once the others are parked too, it
-		 * tells gdb itself, sparing a hand-off to the event loop and back.
-		 * In non-stop mode it stopped alone and tells at once.
-		 */
-		if (vcpu->report_stop && (vm->non_stop || vm->nparked == vm->ncpus)) {
-			vcpu->report_stop = false;
-			pthread_mutex_unlock(&vm->run_lock);
-			if (vm->hooks && vm->hooks->report_stop)
-				vm->hooks->report_stop(vm->hooks_ctx, vcpu);
-			pthread_mutex_lock(&vm->run_lock);
-			continue;
-		}
-		pthread_cond_wait(&vm->run_cond, &vm->run_lock);
-	}
-	vcpu->report_stop = false;
-	if (vcpu->parked) {
-		vcpu->parked = false;
-		vm->nparked--;
-	}
-	go = !atomic_load(&vm->exiting);
-	pthread_mutex_unlock(&vm->run_lock);
-	return go && apply_debug(vcpu);
-}
-
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
@@ -642,19 +462,15 @@ static void *vcpu_thread(void *arg)
 
 	snprintf(name, sizeof(name), "vcpu%d", vcpu->id);
 	pthread_setname_np(pthread_self(), name);
-	while (vcpu_park(vcpu)) {
+	while (runctl_park(vcpu, complete_pending_io) && apply_debug(vcpu)) {
 		vcpu->io_pending = false;
 		/* No interrupt injected into the one instruction stepped over a breakpoint. */
 		if (!vcpu->stepping_over)
 			arch_vcpu_pre_run(vcpu);
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR) {
-				consume_kick();
-				/* A pause (or the end) does not wait for a step-over: abandon it. */
-				if (vcpu->stepping_over && step_over_interrupted(vcpu))
-					step_over_end(vcpu);
-				else if (vcpu->step_lifted && step_timer_expired(vcpu))
-					step_over_release(vcpu); /* a long instruction: the others go on */
+				vcpu_consume_kick();
+				step_over_kicked(vcpu);
 				continue;
 			}
 			if (errno == EAGAIN)
@@ -670,28 +486,8 @@ static void *vcpu_thread(void *arg)
 			break;
 	}
 	step_over_end(vcpu);
-	/* Gone threads count as parked, so vm_pause() never waits for them. */
-	pthread_mutex_lock(&vm->run_lock);
-	if (!vcpu->parked) {
-		vcpu->parked = true;
-		vm->nparked++;
-	}
-	pthread_cond_broadcast(&vm->run_cond);
-	pthread_mutex_unlock(&vm->run_lock);
+	runctl_gone(vcpu);
 	return NULL;
-}
-
-void vcpu_signals_init(void)
-{
-	struct sigaction sa;
-	sigset_t set;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = kick_handler; /* no SA_RESTART: KVM_RUN must return */
-	sigaction(SIG_KICK, &sa, NULL);
-	sigemptyset(&set);
-	sigaddset(&set, SIG_KICK);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
 int vcpu_start(struct vcpu *vcpu)
@@ -702,12 +498,6 @@ int vcpu_start(struct vcpu *vcpu)
 		return err_set(EXIT_HOST, "cannot start vCPU %d's thread: %s", vcpu->id, strerror(e));
 	vcpu->thread_started = true;
 	return 0;
-}
-
-void vcpu_kick(struct vcpu *vcpu)
-{
-	if (vcpu->thread_started)
-		pthread_kill(vcpu->thread, SIG_KICK);
 }
 
 void vcpu_join(struct vcpu *vcpu)

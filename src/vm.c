@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The VM: open /dev/kvm, create the VM file descriptor, give it memory
- * (KVM_SET_USER_MEMORY_REGION: "guest-physical range X is this host
- * memory"), interrupt controllers, devices and vCPUs; then run the event
- * loop that owns the console and decides when the VM is over.
+ * (memory slots, KVM_SET_USER_MEMORY_REGION: "guest-physical range X is
+ * this host memory"; memslot.c), interrupt controllers, devices and vCPUs;
+ * then run the event loop that owns the console and decides when the VM is
+ * over. Which vCPUs may run (pause, resume, ...) is runctl.c's.
  *
  * Threads: one per vCPU (vcpu.c) and this one. The event loop sleeps in
  * ppoll() on: the VM's exit eventfd, SIGINT/SIGTERM (signalfd), console
@@ -13,7 +14,10 @@
 #include "arch.h"
 #include "device.h"
 #include "error.h"
+#include "debug_contract.h"
 #include "loader/loader.h"
+#include "memslot.h"
+#include "runctl.h"
 #include "vcpu.h"
 
 #include <errno.h>
@@ -74,97 +78,6 @@ static int kvm_check(int kvm_fd)
 		return err_set(EXIT_HOST, "KVM_GET_API_VERSION returned %d, expected %d", v,
 			       KVM_API_VERSION);
 	return vm_require_caps(kvm_fd, needed, sizeof(needed) / sizeof(needed[0]));
-}
-
-static int set_slot(struct vm *vm, int slot, uint64_t gpa, uint64_t size, uint64_t host_off,
-		    bool readonly)
-{
-	struct kvm_userspace_memory_region r = {
-		.slot = (uint32_t)slot,
-		.flags = readonly ? KVM_MEM_READONLY : 0,
-		.guest_phys_addr = gpa,
-		.memory_size = size,
-		.userspace_addr = (uintptr_t)vm->mem.host + host_off,
-	};
-
-	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
-		return err_set(EXIT_HOST, "KVM_SET_USER_MEMORY_REGION (slot %d at %#llx) failed: %s",
-			       slot, (unsigned long long)gpa, strerror(errno));
-	return 0;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/*
- * Memory slots: one for RAM below the hole, one for RAM above 4 GiB, each
- * cut around the pages that must be read-only or unmapped (for software
- * watchpoints and patched hardware breakpoints; see vm_protect_pages).
- */
-static int map_ram(struct vm *vm, const uint64_t *ro_sorted, int nro)
-{
-	const struct {
-		uint64_t gpa, size, host_off;
-	} regions[2] = {
-		{ 0, vm->mem.low_size, 0 },
-		{ GUEST_MEM_HIGH_START, guest_mem_high_size(&vm->mem), vm->mem.low_size },
-	};
-	int slot = 0, k = 0;
-
-	for (int i = 0; i < 2; i++) {
-		uint64_t at = regions[i].gpa, end = regions[i].gpa + regions[i].size;
-
-		for (; k < nro && ro_sorted[k] < end; k++) {
-			uint64_t p = ro_sorted[k];
-
-			if (p < at)
-				continue;
-			bool no_access = p & VM_PAGE_NO_ACCESS;
-
-			p &= ~VM_PAGE_NO_ACCESS;
-			if (p > at && set_slot(vm, slot++, at, p - at, regions[i].host_off + at - regions[i].gpa, false) < 0)
-				return -1;
-			if (!no_access &&
-			    set_slot(vm, slot++, p, 0x1000, regions[i].host_off + p - regions[i].gpa, true) < 0)
-				return -1;
-			at = p + 0x1000;
-		}
-		if (end > at && set_slot(vm, slot++, at, end - at, regions[i].host_off + at - regions[i].gpa, false) < 0)
-			return -1;
-	}
-	vm->nslots = slot;
-	return 0;
-}
-
-static int set_memory(struct vm *vm)
-{
-	return map_ram(vm, NULL, 0);
-}
-
-int vm_protect_pages(struct vm *vm, const uint64_t *pages, int n)
-{
-	uint64_t sorted[256];
-	int m = 0;
-
-	if (n > (int)(sizeof(sorted) / sizeof(sorted[0])))
-		return err_set(EXIT_HOST, "too many protected pages");
-	memcpy(sorted, pages, (size_t)n * sizeof(*pages));
-	qsort(sorted, (size_t)n, sizeof(*sorted), cmp_u64);
-	/* One entry a page; "no access" (sorted after) wins over read-only. */
-	for (int i = 0; i < n; i++) {
-		if (m > 0 && (sorted[m - 1] & ~VM_PAGE_NO_ACCESS) == (sorted[i] & ~VM_PAGE_NO_ACCESS))
-			m--;
-		sorted[m++] = sorted[i];
-	}
-	/* Slots may not overlap even for a moment: drop them all, then map anew. */
-	for (int i = 0; i < vm->nslots; i++)
-		if (set_slot(vm, i, 0, 0, 0, false) < 0)
-			return -1;
-	return map_ram(vm, sorted, m);
 }
 
 /* A file monitor reset reads again must be a regular file: a pipe would block or be empty. */
@@ -263,10 +176,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	vm->pio.name = "pio";
 	vm->mmio.name = "mmio";
 	vm->ncpus = cfg->cpus;
-	vm->stopper = -1;
 	pthread_mutex_init(&vm->exit_lock, NULL);
-	pthread_mutex_init(&vm->run_lock, NULL);
-	pthread_cond_init(&vm->run_cond, NULL);
+	runctl_init(vm);
 
 	/* Image first: a bad image is the user's error and needs no KVM to report. */
 	if (guest_mem_alloc(&vm->mem, cfg->mem_size) < 0)
@@ -291,7 +202,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	vm->run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (vm->run_size <= 0)
 		return err_set(EXIT_HOST, "KVM_GET_VCPU_MMAP_SIZE failed: %s", strerror(errno));
-	if (arch_vm_init(vm) < 0 || set_memory(vm) < 0)
+	if (arch_vm_init(vm) < 0 || memslot_map_ram(vm) < 0)
 		return -1;
 	verbose(vm, "%llu MiB of RAM (%llu below the 3 GiB hole), %d vCPU%s",
 		(unsigned long long)(vm->mem.size >> 20), (unsigned long long)(vm->mem.low_size >> 20),
@@ -334,89 +245,11 @@ bool vm_request_exit(struct vm *vm, int status, const char *reason)
 	pthread_mutex_unlock(&vm->exit_lock);
 	if (first) {
 		/* Parked vCPUs must see it too. */
-		pthread_mutex_lock(&vm->run_lock);
-		pthread_cond_broadcast(&vm->run_cond);
-		pthread_mutex_unlock(&vm->run_lock);
+		runctl_wake_all(vm);
 		if (write(vm->event_fd, &one, sizeof(one)) < 0) {
 			/* An eventfd counter cannot overflow from one write. */
 		}
 	}
-	return first;
-}
-
-/* With run_lock held and a flag set that parks them: kick every vCPU and wait until all are parked. */
-static void park_all_locked(struct vm *vm)
-{
-	for (int i = 0; i < vm->ncpus; i++)
-		if (!vm->vcpus[i]->parked)
-			vcpu_kick(vm->vcpus[i]);
-	/* Each vCPU leaves KVM_RUN within one exit's time of the kick; no timeout needed. */
-	while (vm->nparked < vm->ncpus)
-		pthread_cond_wait(&vm->run_cond, &vm->run_lock);
-}
-
-void vm_pause(struct vm *vm)
-{
-	pthread_mutex_lock(&vm->run_lock);
-	vm->paused = true;
-	park_all_locked(vm);
-	pthread_mutex_unlock(&vm->run_lock);
-}
-
-void vm_resume(struct vm *vm)
-{
-	pthread_mutex_lock(&vm->run_lock);
-	vm->paused = false;
-	vm->stopper = -1;
-	vm->run_gen++;
-	for (int i = 0; i < vm->ncpus; i++)
-		vm->vcpus[i]->stop.kind = VCPU_STOP_NONE;
-	pthread_mutex_unlock(&vm->run_lock);
-	/* After the unlock: a woken vCPU then finds the mutex free instead of sleeping on it again. */
-	pthread_cond_broadcast(&vm->run_cond);
-}
-
-void vm_hold(struct vm *vm)
-{
-	pthread_mutex_lock(&vm->run_lock);
-	vm->held = true;
-	park_all_locked(vm);
-	pthread_mutex_unlock(&vm->run_lock);
-}
-
-void vm_release(struct vm *vm)
-{
-	pthread_mutex_lock(&vm->run_lock);
-	vm->held = false;
-	vm->run_gen++; /* the vCPUs that run on: their cached registers expire */
-	pthread_mutex_unlock(&vm->run_lock);
-	pthread_cond_broadcast(&vm->run_cond);
-}
-
-bool vm_debug_stop(struct vm *vm, struct vcpu *vcpu, const struct vcpu_stop *why)
-{
-	bool first;
-
-	pthread_mutex_lock(&vm->run_lock);
-	if (vm->non_stop) {
-		/* This vCPU alone: it parks and reports; the others run on. */
-		vcpu->mode = VCPU_STAY;
-		vcpu->stop = *why;
-		vcpu->report_stop = true;
-		pthread_mutex_unlock(&vm->run_lock);
-		return true;
-	}
-	first = !vm->paused;
-	if (first) {
-		vm->paused = true;
-		vm->stopper = vcpu->id;
-		vcpu->stop = *why;
-		vcpu->report_stop = true; /* in vcpu_park(), once every vCPU is parked */
-		for (int i = 0; i < vm->ncpus; i++)
-			if (vm->vcpus[i] != vcpu && !vm->vcpus[i]->parked)
-				vcpu_kick(vm->vcpus[i]);
-	}
-	pthread_mutex_unlock(&vm->run_lock);
 	return first;
 }
 
@@ -548,6 +381,5 @@ void vm_destroy(struct vm *vm)
 		close(vm->kvm_fd);
 	guest_mem_free(&vm->mem);
 	pthread_mutex_destroy(&vm->exit_lock);
-	pthread_mutex_destroy(&vm->run_lock);
-	pthread_cond_destroy(&vm->run_cond);
+	runctl_destroy(vm);
 }

@@ -28,7 +28,7 @@
  * src/x86/emulate.c turns into our breakpoint.
  */
 #include "arch.h"
-#include "debug_arch.h"
+#include "debug_contract.h"
 #include "error.h"
 #include "x86.h"
 
