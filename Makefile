@@ -43,7 +43,7 @@ $(BUILD)/minikvm: $(BUILD)/src/main.o $(LIB_OBJ) $(GDB_LIB)
 
 # The VMM without the debugger (proof that the core does not need it: the
 # debugger plugs in through struct vm_hooks). `make test` builds and runs it.
-DEBUGGER_SRC := src/debug.c src/debug_bp.c src/debug_snapshot.c src/gdb_endpoint.c src/gdb_peer.c src/x86/debug_hw.c src/x86/regs.c \
+DEBUGGER_SRC := src/debug.c src/debug_bp.c src/debug_mem.c src/debug_report.c src/debug_snapshot.c src/debug_verdict.c src/gdb_conn.c src/gdb_endpoint.c src/gdb_peer.c src/x86/debug_hw.c src/x86/regs.c \
 		src/x86/probe.c
 $(BUILD)/minikvm-nodebug: $(BUILD)/src/main-nodebug.o $(filter-out $(DEBUGGER_SRC:%.c=$(BUILD)/%.o),$(LIB_OBJ))
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
