@@ -109,13 +109,29 @@ static int write_chunk(int fd, const struct core_layout *c, uint64_t gpa, uint8_
 	return run < len ? write_all(fd, buf + run, len - run, off + run) : 0;
 }
 
+/* An ET_CORE header: the program headers follow it, one PT_NOTE and a PT_LOAD per range. */
+static void elf_header(Elf64_Ehdr *eh, const struct core_layout *c)
+{
+	memcpy(eh->e_ident, ELFMAG, SELFMAG);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	eh->e_ident[EI_DATA] = ELFDATA2LSB;
+	eh->e_ident[EI_VERSION] = EV_CURRENT;
+	eh->e_ident[EI_OSABI] = ELFOSABI_NONE;
+	eh->e_type = ET_CORE;
+	eh->e_machine = c->machine;
+	eh->e_version = EV_CURRENT;
+	eh->e_phoff = sizeof(Elf64_Ehdr);
+	eh->e_ehsize = sizeof(Elf64_Ehdr);
+	eh->e_phentsize = sizeof(Elf64_Phdr);
+	eh->e_phnum = (Elf64_Half)(c->nranges + 1);
+}
+
 int coredump_write_fd(int fd, const struct core_layout *c)
 {
 	size_t phdrs_size = (c->nranges + 1) * sizeof(Elf64_Phdr);
 	uint64_t notes_off = sizeof(Elf64_Ehdr) + phdrs_size;
 	uint64_t data_off = align_up(notes_off + c->notes_len, CORE_PAGE);
 	uint8_t *head, *buf = NULL;
-	Elf64_Ehdr *eh;
 	Elf64_Phdr *ph;
 	uint64_t total = 0;
 	int r = 0;
@@ -132,19 +148,7 @@ int coredump_write_fd(int fd, const struct core_layout *c)
 	head = calloc(1, notes_off + c->notes_len);
 	if (!head)
 		return -ENOMEM;
-	eh = (Elf64_Ehdr *)head;
-	memcpy(eh->e_ident, ELFMAG, SELFMAG);
-	eh->e_ident[EI_CLASS] = ELFCLASS64;
-	eh->e_ident[EI_DATA] = ELFDATA2LSB;
-	eh->e_ident[EI_VERSION] = EV_CURRENT;
-	eh->e_ident[EI_OSABI] = ELFOSABI_NONE;
-	eh->e_type = ET_CORE;
-	eh->e_machine = c->machine;
-	eh->e_version = EV_CURRENT;
-	eh->e_phoff = sizeof(Elf64_Ehdr);
-	eh->e_ehsize = sizeof(Elf64_Ehdr);
-	eh->e_phentsize = sizeof(Elf64_Phdr);
-	eh->e_phnum = (Elf64_Half)(c->nranges + 1);
+	elf_header((Elf64_Ehdr *)head, c);
 
 	ph = (Elf64_Phdr *)(head + sizeof(Elf64_Ehdr));
 	ph[0] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_offset = notes_off,
