@@ -21,8 +21,9 @@ SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 
 # The VMM's objects (all of src/ but main), and gdbstub/ as a static library:
 # the protocol layer knows nothing of KVM and links on its own.
+# src/nodebug.c stands in for the debugger's options in build/minikvm-nodebug only.
 SRC      := $(wildcard src/*.c src/*/*.c)
-LIB_SRC  := $(filter-out src/main.c,$(SRC))
+LIB_SRC  := $(filter-out src/main.c src/nodebug.c,$(SRC))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 GDB_SRC  := $(wildcard gdbstub/*.c)
 GDB_LIB  := $(BUILD)/libgdbstub.a
@@ -42,15 +43,12 @@ $(BUILD)/minikvm: $(BUILD)/src/main.o $(LIB_OBJ) $(GDB_LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The VMM without the debugger (proof that the core does not need it: the
-# debugger plugs in through struct vm_hooks). `make test` builds and runs it.
-DEBUGGER_SRC := src/debug.c src/debug_bp.c src/debug_snapshot.c src/gdb_endpoint.c src/gdb_peer.c src/x86/debug_hw.c src/x86/regs.c \
+# debugger plugs in through struct vm_hooks, its options through
+# options.h's modules). `make test` builds and runs it.
+DEBUGGER_SRC := src/debug.c src/debug_bp.c src/debug_mem.c src/debug_options.c src/debug_report.c src/debug_snapshot.c src/debug_verdict.c src/gdb_conn.c src/gdb_endpoint.c src/gdb_peer.c src/x86/debug_hw.c src/x86/regs.c \
 		src/x86/probe.c
-$(BUILD)/minikvm-nodebug: $(BUILD)/src/main-nodebug.o $(filter-out $(DEBUGGER_SRC:%.c=$(BUILD)/%.o),$(LIB_OBJ))
+$(BUILD)/minikvm-nodebug: $(BUILD)/src/main.o $(BUILD)/src/nodebug.o $(filter-out $(DEBUGGER_SRC:%.c=$(BUILD)/%.o),$(LIB_OBJ))
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-
-$(BUILD)/src/main-nodebug.o: src/main.c
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -DMINIKVM_NO_DEBUGGER -MMD -MP -c -o $@ $<
 
 $(BUILD)/unit_tests: $(UNIT_OBJ) $(LIB_OBJ) $(GDB_LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

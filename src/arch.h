@@ -74,13 +74,14 @@ unsigned long long arch_vcpu_ip(struct vcpu *vcpu);
 
 /*
  * Guest core files (src/coredump.c; the arch's part in src/x86/coredump.c):
- * the ELF machine, a vCPU's notes (registers) appended to *notes, and the
+ * the ELF machine, a vCPU's notes (registers) given to the notes writer, and the
  * RAM seen through a vCPU's page tables as ranges (malloc'd into *out; left
  * as they are when paging is off). 0 or -errno.
  */
 struct core_range;
+struct core_note_writer;
 extern const uint16_t arch_core_machine;
-int arch_core_notes(struct vcpu *vcpu, uint8_t **notes, size_t *len);
+int arch_core_notes(struct vcpu *vcpu, const struct core_note_writer *notes);
 int arch_core_virtual_ranges(struct vcpu *vcpu, struct core_range **out, unsigned *n);
 
 #endif

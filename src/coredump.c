@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Guest core files; see coredump.h. Facts: the System V ABI's ELF chapter
+ * Guest core files; see coredump.h. The arch gives its part (the notes of
+ * each vCPU, the paging view of RAM) through arch.h; it puts its notes
+ * through the core_note_writer it is handed, so calls go one way only:
+ * from here to the arch. Facts: the System V ABI's ELF chapter
  * (ELF header, program headers, note format: namesz, descsz, type, then
  * name and descriptor, each padded to 4 bytes) and elf(5).
  */
@@ -46,18 +49,6 @@ int coredump_add_note(uint8_t **buf, size_t *len, const char *name, uint32_t typ
 	memcpy(p + sizeof(h) + align_up(namesz, 4), desc, desc_len);
 	*len += size;
 	return 0;
-}
-
-unsigned coredump_ram_ranges(const struct guest_mem *mem, struct core_range out[2])
-{
-	unsigned n = 0;
-
-	if (mem->low_size)
-		out[n++] = (struct core_range){ 0, 0, mem->low_size };
-	if (guest_mem_high_size(mem))
-		out[n++] = (struct core_range){ GUEST_MEM_HIGH_START, GUEST_MEM_HIGH_START,
-						guest_mem_high_size(mem) };
-	return n;
 }
 
 static int write_all(int fd, const void *buf, size_t len, uint64_t off)
@@ -118,13 +109,29 @@ static int write_chunk(int fd, const struct core_layout *c, uint64_t gpa, uint8_
 	return run < len ? write_all(fd, buf + run, len - run, off + run) : 0;
 }
 
+/* An ET_CORE header: the program headers follow it, one PT_NOTE and a PT_LOAD per range. */
+static void elf_header(Elf64_Ehdr *eh, const struct core_layout *c)
+{
+	memcpy(eh->e_ident, ELFMAG, SELFMAG);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	eh->e_ident[EI_DATA] = ELFDATA2LSB;
+	eh->e_ident[EI_VERSION] = EV_CURRENT;
+	eh->e_ident[EI_OSABI] = ELFOSABI_NONE;
+	eh->e_type = ET_CORE;
+	eh->e_machine = c->machine;
+	eh->e_version = EV_CURRENT;
+	eh->e_phoff = sizeof(Elf64_Ehdr);
+	eh->e_ehsize = sizeof(Elf64_Ehdr);
+	eh->e_phentsize = sizeof(Elf64_Phdr);
+	eh->e_phnum = (Elf64_Half)(c->nranges + 1);
+}
+
 int coredump_write_fd(int fd, const struct core_layout *c)
 {
 	size_t phdrs_size = (c->nranges + 1) * sizeof(Elf64_Phdr);
 	uint64_t notes_off = sizeof(Elf64_Ehdr) + phdrs_size;
 	uint64_t data_off = align_up(notes_off + c->notes_len, CORE_PAGE);
 	uint8_t *head, *buf = NULL;
-	Elf64_Ehdr *eh;
 	Elf64_Phdr *ph;
 	uint64_t total = 0;
 	int r = 0;
@@ -141,19 +148,7 @@ int coredump_write_fd(int fd, const struct core_layout *c)
 	head = calloc(1, notes_off + c->notes_len);
 	if (!head)
 		return -ENOMEM;
-	eh = (Elf64_Ehdr *)head;
-	memcpy(eh->e_ident, ELFMAG, SELFMAG);
-	eh->e_ident[EI_CLASS] = ELFCLASS64;
-	eh->e_ident[EI_DATA] = ELFDATA2LSB;
-	eh->e_ident[EI_VERSION] = EV_CURRENT;
-	eh->e_ident[EI_OSABI] = ELFOSABI_NONE;
-	eh->e_type = ET_CORE;
-	eh->e_machine = c->machine;
-	eh->e_version = EV_CURRENT;
-	eh->e_phoff = sizeof(Elf64_Ehdr);
-	eh->e_ehsize = sizeof(Elf64_Ehdr);
-	eh->e_phentsize = sizeof(Elf64_Phdr);
-	eh->e_phnum = (Elf64_Half)(c->nranges + 1);
+	elf_header((Elf64_Ehdr *)head, c);
 
 	ph = (Elf64_Phdr *)(head + sizeof(Elf64_Ehdr));
 	ph[0] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_offset = notes_off,
@@ -211,6 +206,19 @@ int coredump_write_file(const char *dir, const char *name, const struct core_lay
 	return host_file_write(dir, name, fill_core, (void *)c);
 }
 
+/* The notes buffer behind a core_note_writer. */
+struct note_buf {
+	uint8_t *data;
+	size_t len;
+};
+
+static int add_to_buf(void *ctx, const char *name, uint32_t type, const void *desc, size_t desc_len)
+{
+	struct note_buf *b = ctx;
+
+	return coredump_add_note(&b->data, &b->len, name, type, desc, desc_len);
+}
+
 int coredump_vm(struct vm *vm, const char *dir, const char *name, bool paging, unsigned sel,
 		const struct core_patch *patches, unsigned npatches, char *msg, size_t msg_size)
 {
@@ -218,8 +226,8 @@ int coredump_vm(struct vm *vm, const char *dir, const char *name, bool paging, u
 	struct core_range *ranges = ram;
 	struct core_layout c = { .machine = arch_core_machine, .mem = &vm->mem,
 				 .patches = patches, .npatches = npatches };
-	uint8_t *notes = NULL;
-	size_t notes_len = 0;
+	struct note_buf notes = { NULL, 0 };
+	const struct core_note_writer writer = { add_to_buf, &notes };
 	int r = 0;
 
 	if (sel >= (unsigned)vm->ncpus)
@@ -234,19 +242,19 @@ int coredump_vm(struct vm *vm, const char *dir, const char *name, bool paging, u
 		}
 	}
 	for (int i = 0; i < vm->ncpus && r == 0; i++)
-		r = arch_core_notes(vm->vcpus[i], &notes, &notes_len);
+		r = arch_core_notes(vm->vcpus[i], &writer);
 	if (r < 0) {
 		snprintf(msg, msg_size, "cannot read the registers of the vCPUs: %s", strerror(-r));
 		goto out;
 	}
 	c.ranges = ranges;
-	c.notes = notes;
-	c.notes_len = notes_len;
+	c.notes = notes.data;
+	c.notes_len = notes.len;
 	r = coredump_write_file(dir, name, &c);
 	if (r < 0)
 		snprintf(msg, msg_size, "cannot write %s/%s: %s", dir, name, strerror(-r));
 out:
-	free(notes);
+	free(notes.data);
 	if (ranges != ram)
 		free(ranges);
 	return r;

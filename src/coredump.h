@@ -23,7 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct guest_mem;
+#include "guest_mem.h"
+
 struct vm;
 
 /* A PT_LOAD: size bytes of guest RAM at gpa, shown at vaddr. */
@@ -74,8 +75,32 @@ int coredump_write_file(const char *dir, const char *name, const struct core_lay
 int coredump_add_note(uint8_t **buf, size_t *len, const char *name, uint32_t type,
 		      const void *desc, size_t desc_len);
 
-/* One identity range per piece of guest RAM (below the 3 GiB hole, above 4 GiB); how many. */
-unsigned coredump_ram_ranges(const struct guest_mem *mem, struct core_range out[2]);
+/*
+ * Where the arch puts a vCPU's notes (arch_core_notes): coredump_vm() hands
+ * it one, so the arch calls back through it and never into this file.
+ */
+struct core_note_writer {
+	/* One ELF note; 0 or -errno. */
+	int (*add)(void *ctx, const char *name, uint32_t type, const void *desc, size_t desc_len);
+	void *ctx;
+};
+
+/*
+ * One identity range per piece of guest RAM (below the 3 GiB hole, above
+ * 4 GiB); how many. Inline: the arch's gcore regions need it too, and the
+ * arch calls nothing in this file.
+ */
+static inline unsigned coredump_ram_ranges(const struct guest_mem *mem, struct core_range out[2])
+{
+	unsigned n = 0;
+
+	if (mem->low_size)
+		out[n++] = (struct core_range){ 0, 0, mem->low_size };
+	if (guest_mem_high_size(mem))
+		out[n++] = (struct core_range){ GUEST_MEM_HIGH_START, GUEST_MEM_HIGH_START,
+						guest_mem_high_size(mem) };
+	return n;
+}
 
 /*
  * Dump the whole stopped VM to dir/name (--dump-dir). paging: PT_LOADs by guest-virtual

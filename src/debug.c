@@ -1,45 +1,33 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The debugger: gdbstub's target operations done with KVM, and the gdb
- * connection; see debug.h. gdb's packets are read and served in the
- * event-loop thread; a stop is reported by the vCPU thread that caused it,
- * once every vCPU is parked. dbg->lock keeps the two apart.
+ * The debugger's target operations: what gdbstub's "read registers",
+ * "resume", "stop", "monitor ..." mean for a KVM guest, and the debugger's
+ * setup (debug_create). Memory and breakpoints are in debug_mem.c and
+ * debug_bp.c, the verdict on each debug event in debug_verdict.c, the
+ * connection to gdb in gdb_conn.c, --host-report in debug_report.c.
+ *
+ * Threads: gdb's packets are read and served in the event-loop thread; a
+ * stop is reported by the vCPU thread that caused it, once every vCPU is
+ * parked. dbg->lock keeps the two apart.
  *
  * All-stop: a stop (breakpoint, step, Ctrl-C) parks every vCPU outside
  * KVM_RUN (vm_pause) before gdb hears of it; a resume gives each vCPU its
  * action (continue, step, range-step, stay) and lets them go (vm_resume).
- *
- * Breakpoints: software ones are the arch's breakpoint instruction written
- * into guest memory through the guest's own page tables; memory reads show
- * the original bytes. Hardware breakpoints and watchpoints use the debug
- * registers where the host's KVM makes them fire; where it does not (data
- * breakpoints on PVM hosts), write watchpoints make the watched page
- * read-only to the guest (a KVM_MEM_READONLY slot), so each write to it
- * comes to us as an MMIO exit: we do the write, then check the watched range.
+ * Non-stop: the event loop holds the VM (every vCPU parked) while it serves
+ * a packet; only the vCPUs gdb names change.
  */
 #include "debug_internal.h"
 #include "arch.h"
 #include "coredump.h"
 #include "error.h"
 #include "host_file.h"
-#include "gdb_peer.h"
-#include "loader/loader.h"
 #include "vcpu.h"
 #include "vm.h"
 
 #include <errno.h>
-#include <netinet/in.h>
-#include <stddef.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <sys/socket.h>
-#include <sys/timerfd.h>
-#include <time.h>
-#include <unistd.h>
 
 /* ---- registers ---- */
 
@@ -397,301 +385,6 @@ static const struct gdb_target_ops debug_ops = {
 	.memory_regions = op_memory_regions,
 };
 
-/* ---- the connection ---- */
-
-/*
- * Output to gdb never blocks: what the connection does not take at once
- * waits in a queue that the event loop drains when the fd is writable. A
- * client that stops reading (a gdb suspended with Ctrl-Z, a script that
- * only sends) is dropped when the queue passes OUTQ_MAX or nothing could be
- * written for WRITE_TIMEOUT_SEC; the guest then runs on, as on any
- * disconnect. So no client can hold dbg->lock, and with it the vCPUs'
- * stop reports and the event loop's signals, for longer than one write().
- */
-#define OUTQ_MAX          (4U << 20)
-#define WRITE_TIMEOUT_SEC 10
-
-static int64_t now_msec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The event loop looks at the queue in msec ms (0: at once; -1: never). */
-static void arm_timer(struct debug *dbg, int64_t msec)
-{
-	struct itimerspec t = { .it_value = { msec / 1000, (msec % 1000) * 1000000 + (msec == 0) } };
-
-	if (msec < 0)
-		t.it_value.tv_nsec = 0;
-	timerfd_settime(dbg->timer_fd, 0, &t, NULL);
-}
-
-/* Drop the client at the next turn of the event loop (not inside the server's callback). */
-static void drop_later(struct debug *dbg, const char *why)
-{
-	if (!dbg->drop)
-		fprintf(stderr, "minikvm: dropping the gdb connection: %s\n", why);
-	dbg->drop = true;
-	arm_timer(dbg, 0);
-}
-
-/* Write what the connection takes now; false on a broken connection. */
-static bool flush_some(struct debug *dbg, const uint8_t *p, size_t len, size_t *done)
-{
-	*done = 0;
-	while (*done < len) {
-		ssize_t n = write(dbg->out_fd, p + *done, len - *done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return true;
-		if (n <= 0)
-			return false;
-		*done += (size_t)n;
-	}
-	return true;
-}
-
-static int conn_write(void *io, const void *buf, size_t len)
-{
-	struct debug *dbg = io;
-	size_t done = 0;
-
-	if (dbg->out_fd < 0 || dbg->drop)
-		return -EPIPE;
-	if (!dbg->outq_len && !flush_some(dbg, buf, len, &done)) {
-		drop_later(dbg, "it went away");
-		return -EPIPE;
-	}
-	if (done == len)
-		return 0;
-	if (dbg->outq_len + (len - done) > OUTQ_MAX) {
-		drop_later(dbg, "it does not read its replies (more than 4 MiB waiting)");
-		return -EPIPE;
-	}
-	if (dbg->outq_len + (len - done) > dbg->outq_cap) {
-		size_t cap = dbg->outq_cap ? dbg->outq_cap : 65536;
-		uint8_t *q;
-
-		while (cap < dbg->outq_len + (len - done))
-			cap *= 2;
-		q = realloc(dbg->outq, cap);
-		if (!q) {
-			drop_later(dbg, "out of memory for its replies");
-			return -EPIPE;
-		}
-		dbg->outq = q;
-		dbg->outq_cap = cap;
-	}
-	if (!dbg->outq_len) {
-		/* Wake the event loop (this may be a vCPU thread): it waits for POLLOUT from now on. */
-		dbg->write_deadline = now_msec() + WRITE_TIMEOUT_SEC * 1000;
-		arm_timer(dbg, 0);
-	}
-	memcpy(dbg->outq + dbg->outq_len, (const uint8_t *)buf + done, len - done);
-	dbg->outq_len += len - done;
-	return 0;
-}
-
-/* The connection is writable: send what waits; any progress restarts the timeout. */
-static void drain_outq(struct debug *dbg)
-{
-	size_t done;
-
-	if (!dbg->outq_len || dbg->drop)
-		return;
-	if (!flush_some(dbg, dbg->outq, dbg->outq_len, &done)) {
-		drop_later(dbg, "it went away");
-		return;
-	}
-	memmove(dbg->outq, dbg->outq + done, dbg->outq_len - done);
-	dbg->outq_len -= done;
-	if (done)
-		dbg->write_deadline = now_msec() + WRITE_TIMEOUT_SEC * 1000;
-	if (!dbg->outq_len)
-		arm_timer(dbg, -1);
-}
-
-static void disconnect(struct debug *dbg);
-
-/* The timer fired: drop a client marked for it, or one that took nothing for too long. */
-static void check_outq(struct debug *dbg)
-{
-	uint64_t ticks;
-	int64_t left = dbg->write_deadline - now_msec();
-
-	if (read(dbg->timer_fd, &ticks, sizeof(ticks)) < 0) {
-		/* not expired after all (re-armed meanwhile) */
-	}
-	if (!dbg->drop && dbg->outq_len && left <= 0)
-		drop_later(dbg, "it has not read its replies for 10 seconds");
-	if (dbg->drop)
-		disconnect(dbg);
-	else if (dbg->outq_len)
-		arm_timer(dbg, left);
-}
-
-static void connect_gdb(struct debug *dbg)
-{
-	/* With -S the guest has not run yet: gdb finds it stopped at its entry. */
-	struct gdb_stop_event entry = { .reason = GDB_STOP_SIGNAL, .vcpu = 0, .signal = GDB_SIGNAL_TRAP };
-
-	if (!dbg->started && dbg->vm->paused) {
-		vm_pause(dbg->vm);
-		gdb_server_connected(dbg->srv, &entry);
-	} else {
-		gdb_server_connected(dbg->srv, NULL);
-	}
-}
-
-static void disconnect(struct debug *dbg)
-{
-	if (dbg->in_fd < 0)
-		return;
-	gdb_server_disconnected(dbg->srv);
-	if (dbg->ep.kind != GDB_EP_STDIO)
-		close(dbg->in_fd);
-	dbg->in_fd = dbg->out_fd = -1;
-	dbg->outq_len = 0;
-	dbg->drop = false;
-	arm_timer(dbg, -1);
-	if (dbg->vm->cfg->verbose)
-		fprintf(stderr, "minikvm: gdb disconnected; the guest runs on\n");
-}
-
-/* A connection that never said a word goes away: nothing was attached. */
-static void drop_silent(struct debug *dbg)
-{
-	close(dbg->in_fd);
-	dbg->in_fd = dbg->out_fd = -1;
-	dbg->outq_len = 0;
-	dbg->drop = false;
-}
-
-static void accept_conn(struct debug *dbg)
-{
-	int fd = accept4(dbg->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK), one = 1;
-	char why[400];
-
-	if (fd < 0)
-		return;
-	/* Before anything else: a refused peer must not make an attached client give way. */
-	if (!gdb_peer_admit(fd, &dbg->vm->cfg->gdb_allow, why, sizeof(why))) {
-		static const char msg[] = "minikvm: this user may not debug this guest\n";
-
-		if (write(fd, msg, sizeof(msg) - 1) < 0) {
-			/* it is going away anyway */
-		}
-		close(fd);
-		fprintf(stderr, "minikvm: refused a gdb connection %s\n", why);
-		return;
-	}
-	/* A client that detached (D) but has not closed yet makes room for the next one. */
-	if (dbg->in_fd >= 0 && !dbg->greeted)
-		drop_silent(dbg);
-	else if (dbg->in_fd >= 0 && !gdb_server_attached(dbg->srv))
-		disconnect(dbg);
-	if (dbg->in_fd >= 0) {
-		/* One debugger at a time: the new one is turned away, the first is untouched. */
-		static const char msg[] = "minikvm: another debugger is attached; one at a time\n";
-
-		if (write(fd, msg, sizeof(msg) - 1) < 0) {
-			/* it is going away anyway */
-		}
-		close(fd);
-		fprintf(stderr, "minikvm: refused a second gdb connection (one debugger at a time)\n");
-		return;
-	}
-	if (dbg->ep.kind == GDB_EP_TCP)
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	dbg->in_fd = dbg->out_fd = fd;
-	/*
-	 * Attach (stop the guest, tell the server) at the client's first byte:
-	 * a connection that closes without a word (another minikvm checking
-	 * whether this socket is alive) must not look like a gdb that came and
-	 * left, which would let a -S guest run.
-	 */
-	dbg->greeted = false;
-}
-
-enum { PFD_LISTEN, PFD_IN, PFD_OUT, PFD_TIMER, PFD_COUNT };
-
-static int hook_poll_fds(void *ctx, struct pollfd *pfd, int max)
-{
-	struct debug *dbg = ctx;
-	bool queued;
-
-	if (max < PFD_COUNT)
-		return 0;
-	pthread_mutex_lock(&dbg->lock);
-	queued = dbg->outq_len && !dbg->drop;
-	pfd[PFD_LISTEN] = (struct pollfd){ .fd = dbg->listen_fd, .events = POLLIN };
-	pfd[PFD_IN] = (struct pollfd){ .fd = dbg->in_fd, .events = POLLIN };
-	/* A socket is both ends: one entry. */
-	pfd[PFD_OUT] = (struct pollfd){ .fd = queued && dbg->out_fd != dbg->in_fd ? dbg->out_fd : -1,
-					.events = POLLOUT };
-	if (queued && dbg->out_fd == dbg->in_fd)
-		pfd[PFD_IN].events |= POLLOUT;
-	pfd[PFD_TIMER] = (struct pollfd){ .fd = dbg->timer_fd, .events = POLLIN };
-	pthread_mutex_unlock(&dbg->lock);
-	return PFD_COUNT;
-}
-
-static void hook_handle_fds(void *ctx, const struct pollfd *pfd, int n)
-{
-	struct debug *dbg = ctx;
-	uint8_t buf[65536];
-	bool any = false, hold;
-
-	if (n < PFD_COUNT)
-		return;
-	for (int i = 0; i < PFD_COUNT; i++)
-		any |= pfd[i].revents != 0;
-	if (!any)
-		return;
-	pthread_mutex_lock(&dbg->lock);
-	/*
-	 * Non-stop: gdb talks while vCPUs run. Park them all for the moment
-	 * it takes to serve it, so that breakpoints change, memory is read and
-	 * written through page tables, and registers are touched on a still
-	 * VM, as in all-stop; the ones gdb did not stop then run on.
-	 */
-	hold = dbg->vm->non_stop;
-	if (hold)
-		vm_hold(dbg->vm);
-	if (pfd[PFD_LISTEN].revents & POLLIN)
-		accept_conn(dbg);
-	/* The fds are those of the connection polled for (not one accepted meanwhile). */
-	if (pfd[PFD_IN].fd >= 0 && pfd[PFD_IN].fd == dbg->in_fd &&
-	    (pfd[PFD_OUT].revents | (pfd[PFD_IN].revents & ~POLLIN)) & (POLLOUT | POLLERR | POLLHUP))
-		drain_outq(dbg);
-	if (pfd[PFD_IN].fd >= 0 && pfd[PFD_IN].fd == dbg->in_fd &&
-	    pfd[PFD_IN].revents & (POLLIN | POLLERR | POLLHUP | POLLNVAL)) {
-		ssize_t r = read(dbg->in_fd, buf, sizeof(buf));
-
-		if (r > 0 && !dbg->greeted) {
-			dbg->greeted = true;
-			if (dbg->vm->cfg->verbose)
-				fprintf(stderr, "minikvm: gdb connected\n");
-			connect_gdb(dbg);
-		}
-		if (r > 0)
-			gdb_server_feed(dbg->srv, buf, (size_t)r);
-		else if ((r == 0 || (errno != EINTR && errno != EAGAIN)) && !dbg->greeted)
-			drop_silent(dbg);
-		else if (r == 0 || (errno != EINTR && errno != EAGAIN))
-			disconnect(dbg);
-	}
-	if (pfd[PFD_TIMER].revents & POLLIN)
-		check_outq(dbg);
-	if (hold)
-		vm_release(dbg->vm);
-	pthread_mutex_unlock(&dbg->lock);
-}
 
 static void hook_ending(void *ctx, int status, bool crashed)
 {
@@ -714,129 +407,22 @@ static void hook_ending(void *ctx, int status, bool crashed)
 
 /* ---- setup ---- */
 
-const char *debug_host_kind_name(enum debug_host_kind kind)
+static void hook_free(void *ctx)
 {
-	switch (kind) {
-	case DEBUG_HOST_HARDWARE: return "hardware VT-x/AMD-V";
-	case DEBUG_HOST_PVM: return "PVM (guests run through KVM's instruction emulator)";
-	case DEBUG_HOST_EMULATED: return "emulated AMD-V (a nested KVM on QEMU TCG)";
-	}
-	return "?";
+	struct debug *dbg = ctx;
+
+	snapshot_store_free(&dbg->snaps);
+	if (dbg->srv)
+		gdb_server_free(dbg->srv);
+	gdb_conn_close(dbg);
+	pthread_mutex_destroy(&dbg->lock);
+	free(dbg);
 }
-
-/* The modes of the probe where a row's field is false ("; "-separated), or "". */
-static const char *modes_without(const struct debug_host_caps *c, size_t field, char *buf, size_t n)
-{
-	size_t used = 0;
-
-	buf[0] = 0;
-	for (int i = 0; i < c->nrows; i++) {
-		const struct debug_probe_row *r = &c->rows[i];
-
-		if (!r->tested || *(const bool *)((const char *)r + field))
-			continue;
-		used += (size_t)snprintf(buf + used, used < n ? n - used : 0, "%s%s", used ? "; " : "",
-					 r->mode);
-	}
-	return buf;
-}
-
-#define WITHOUT(c, f, b) modes_without(c, offsetof(struct debug_probe_row, f), b, sizeof(b))
-
-/*
- * Which method the debugger uses for each job on this host, and why, one
- * line each: what -v prints, and the end of --host-report.
- */
-static void print_methods(FILE *out, const struct debug_host_caps *c)
-{
-	char why[512];
-
-	fprintf(out, "minikvm: host KVM: %s\n", debug_host_kind_name(c->kind));
-	if (c->kind == DEBUG_HOST_PVM)
-		fprintf(out, "minikvm:   software breakpoints: int3; in protected and long mode it ends in an "
-			"emulation failure that minikvm takes for the breakpoint (PVM); in real mode by %s\n",
-			c->sw_bp_real_mode ? "int3" : c->dr_exec ? "debug registers" : "patched `in al, dx`");
-	else if (c->sw_bp)
-		fprintf(out, "minikvm:   software breakpoints: int3 (it exited to minikvm in every CPU mode tested)\n");
-	else
-		fprintf(out, "minikvm:   software breakpoints: patched `in al, dx`, a port I/O exit "
-			"(int3 did not exit in: %s)\n", WITHOUT(c, int3, why));
-	if (c->dr_exec)
-		fprintf(out, "minikvm:   hardware breakpoints: debug registers (they fired in every mode tested)\n");
-	else
-		fprintf(out, "minikvm:   hardware breakpoints: patched `in al, dx` on a write-protected page, "
-			"four at most (execute debug registers did not fire in: %s)\n", WITHOUT(c, dr_exec, why));
-	if (c->dr_write_watch)
-		fprintf(out, "minikvm:   write watchpoints: debug registers\n");
-	else
-		fprintf(out, "minikvm:   write watchpoints: %s (write debug registers did not fire in: %s)\n",
-			c->readonly_mem ? "read-only memory slots" : "none (no KVM_CAP_READONLY_MEM)",
-			WITHOUT(c, dr_write, why));
-	if (c->dr_read_watch)
-		fprintf(out, "minikvm:   read/access watchpoints: debug registers\n");
-	else
-		fprintf(out, "minikvm:   read/access watchpoints: unmapped pages, whose reads exit as MMIO "
-			"(read debug registers did not fire in: %s)\n", WITHOUT(c, dr_read, why));
-	if (c->step)
-		fprintf(out, "minikvm:   single steps: KVM_GUESTDBG_SINGLESTEP (one instruction each, in every mode tested)\n");
-	else
-		fprintf(out, "minikvm:   single steps: KVM_GUESTDBG_SINGLESTEP, but they did not end after one "
-			"instruction in: %s\n", WITHOUT(c, step, why));
-	fprintf(out, "minikvm:   interrupts while stepping: %s\n",
-		c->block_irq ? "held back (KVM_GUESTDBG_BLOCKIRQ)" : "not held back (no KVM_GUESTDBG_BLOCKIRQ)");
-}
-
-static const char *yes_no(bool tested, bool v)
-{
-	return !tested ? "-" : v ? "yes" : "no";
-}
-
-int debug_host_report(FILE *out)
-{
-	struct debug_host_caps caps;
-	int kvm_fd = vm_open_kvm();
-
-	if (kvm_fd < 0)
-		return -1;
-	fprintf(out, "minikvm %s host report\n", MINIKVM_VERSION);
-	arch_host_report(out, kvm_fd);
-	if (arch_debug_probe(kvm_fd, &caps) < 0) {
-		close(kvm_fd);
-		return -1;
-	}
-	close(kvm_fd);
-	fprintf(out, "\nWhat this KVM did for a debugger, by CPU mode (a vCPU each, in one throwaway VM):\n");
-	fprintf(out, "  %-32s %-6s %-8s %-8s %-8s %-5s %-8s\n", "mode", "int3", "DR exec", "DR write",
-		"DR read", "step", "port I/O");
-	for (int i = 0; i < caps.nrows; i++) {
-		const struct debug_probe_row *r = &caps.rows[i];
-
-		if (r->absent) {
-			fprintf(out, "  %-32s (the CPU does not offer it)\n", r->mode);
-			continue;
-		}
-		if (!r->tested) {
-			fprintf(out, "  %-32s (KVM refused the mode)\n", r->mode);
-			continue;
-		}
-		fprintf(out, "  %-32s %-6s %-8s %-8s %-8s %-5s %-8s\n", r->mode,
-			r->int3 ? "exit" : r->int3_to_guest ? "guest" : "lost",
-			yes_no(true, r->dr_exec), yes_no(true, r->dr_write), yes_no(true, r->dr_read),
-			yes_no(true, r->step), r->io_exit ? "exit" : "lost");
-	}
-	fprintf(out, "  (int3: exit = to minikvm, as VT-x and AMD-V do; guest = the guest's own #BP handler "
-		"ran; lost = neither)\n\nMethods the debugger picks here, and why:\n");
-	print_methods(out, &caps);
-	return 0;
-}
-
-static void hook_free(void *ctx);
-static void hook_started(void *ctx);
 
 static const struct vm_hooks debug_hooks = {
-	.poll_fds = hook_poll_fds,
-	.handle_fds = hook_handle_fds,
-	.started = hook_started,
+	.poll_fds = gdb_conn_poll_fds,
+	.handle_fds = gdb_conn_handle_fds,
+	.started = gdb_conn_start,
 	.ending = hook_ending,
 	.free = hook_free,
 	.apply_debug = debug_on_apply,
@@ -860,8 +446,7 @@ int debug_create(struct vm *vm)
 		return err_set(EXIT_HOST, "out of memory");
 	dbg->vm = vm;
 	pthread_mutex_init(&dbg->lock, NULL);
-	dbg->listen_fd = dbg->in_fd = dbg->out_fd = -1;
-	dbg->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	gdb_conn_init(dbg);
 	vm_set_hooks(vm, &debug_hooks, dbg);
 	if (gdb_endpoint_parse(cfg->gdb, &dbg->ep) < 0)
 		return -1;
@@ -869,7 +454,7 @@ int debug_create(struct vm *vm)
 		return -1;
 	dbg->arch.block_irq = dbg->caps.block_irq;
 	if (cfg->verbose)
-		print_methods(stderr, &dbg->caps);
+		debug_print_methods(stderr, &dbg->caps);
 	for (const struct gdb_monitor_cmd *c = generic_cmds; c->name; c++)
 		dbg->cmds[n++] = *c;
 	for (const struct gdb_monitor_cmd *c = arch_monitor_cmds; c->name && n < MAX_MONITOR_CMDS - 1; c++)
@@ -879,7 +464,7 @@ int debug_create(struct vm *vm)
 	ops = debug_ops;
 	ops.monitor_cmds = dbg->cmds;
 	memset(&scfg, 0, sizeof(scfg));
-	scfg.write = conn_write;
+	scfg.write = gdb_conn_write;
 	scfg.io_ctx = dbg;
 	scfg.arch = arch_gdb_layout(vm);
 	dbg->srv = gdb_server_new(&ops, dbg, &scfg);
@@ -889,58 +474,6 @@ int debug_create(struct vm *vm)
 	if (cfg->wait_gdb)
 		vm_pause_at_start(vm); /* the vCPUs park at once; gdb's first resume starts them */
 
-	if (dbg->ep.kind != GDB_EP_STDIO) {
-		char where[300];
-
-		dbg->listen_fd = gdb_endpoint_listen(&dbg->ep);
-		if (dbg->listen_fd < 0)
-			return -1;
-		gdb_endpoint_describe(&dbg->ep, where, sizeof(where));
-		fprintf(stderr, "minikvm: gdb stub listening on %s%s\n", where,
-			cfg->wait_gdb ? "; the guest waits for gdb" : "");
-		if (dbg->ep.exposed)
-			fprintf(stderr, "minikvm: warning: %s is reachable from other machines, and the gdb "
-				"protocol has no authentication: %s (use 127.0.0.1:PORT or unix:PATH; "
-				"docs/security.md)\n", where, cfg->gdb_allow.any ?
-				"whoever connects can read and write all guest memory and registers" :
-				"minikvm refuses peers on other machines (their uid cannot be known) "
-				"unless --gdb-allow-uid any");
-	}
-	return 0;
+	return gdb_conn_listen(dbg);
 }
 
-static void hook_started(void *ctx)
-{
-	struct debug *dbg = ctx;
-
-	/* gdb on the other end of a pipe is there from the start. */
-	if (dbg->ep.kind == GDB_EP_STDIO) {
-		pthread_mutex_lock(&dbg->lock);
-		dbg->in_fd = STDIN_FILENO;
-		dbg->out_fd = STDOUT_FILENO;
-		dbg->greeted = true;
-		fcntl(STDOUT_FILENO, F_SETFL, fcntl(STDOUT_FILENO, F_GETFL) | O_NONBLOCK);
-		connect_gdb(dbg);
-		pthread_mutex_unlock(&dbg->lock);
-	}
-}
-
-static void hook_free(void *ctx)
-{
-	struct debug *dbg = ctx;
-
-	snapshot_store_free(&dbg->snaps);
-	if (dbg->srv)
-		gdb_server_free(dbg->srv);
-	if (dbg->in_fd >= 0 && dbg->ep.kind != GDB_EP_STDIO)
-		close(dbg->in_fd);
-	if (dbg->timer_fd >= 0)
-		close(dbg->timer_fd);
-	free(dbg->outq);
-	if (dbg->listen_fd >= 0) {
-		close(dbg->listen_fd);
-		gdb_endpoint_unlink(&dbg->ep);
-	}
-	pthread_mutex_destroy(&dbg->lock);
-	free(dbg);
-}

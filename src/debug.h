@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The debugger: minikvm's implementation of gdbstub's target operations
- * with KVM, and the connection to gdb. gdbstub/ speaks the protocol; this
- * file's debug.c decides what "stop", "step", "read memory at a virtual
- * address" and "insert a breakpoint" mean for a KVM guest (debug.c: the
- * connection, run control, monitor commands; debug_bp.c: memory,
- * breakpoints, watchpoints and the verdict on each debug event). x86
- * specifics are in src/x86/regs.c (registers), debug_hw.c (debug
- * registers, debug exits, translation) and probe.c.
+ * with KVM, and the connection to gdb. gdbstub/ speaks the protocol; the
+ * debugger decides what "stop", "step", "read memory at a virtual address"
+ * and "insert a breakpoint" mean for a KVM guest. Its files: debug.c
+ * (target operations, run control, monitor commands, setup), debug_mem.c
+ * (guest memory at gdb's addresses), debug_bp.c (breakpoints and
+ * watchpoints), debug_verdict.c (the verdict on each debug event),
+ * debug_snapshot.c (monitor savevm/loadvm), gdb_conn.c (the connection),
+ * gdb_endpoint.c and gdb_peer.c (where gdb connects, who may),
+ * debug_report.c (--host-report), debug_options.c (its command-line
+ * options). x86 specifics are in src/x86/regs.c (registers), debug_hw.c
+ * (debug registers, debug exits, translation) and probe.c.
  *
  * The core (vm.c, vcpu.c) does not know the debugger: it calls the hooks
  * the debugger registered (struct vm_hooks). Exit handlers report facts

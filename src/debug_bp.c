@@ -1,46 +1,37 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The debugger's view of guest memory: reads and writes at gdb's addresses
- * (guest-virtual through the vCPU's page tables, or physical), software
- * breakpoints, debug-register breakpoints and watchpoints, and write
- * watchpoints done with read-only memory slots where the host's debug
- * registers do not fire. See debug.c for the rest of the debugger.
+ * Breakpoints and watchpoints: gdb's Z and z packets, by the method this
+ * host allows (debug.h's probe, struct debug_host_caps).
+ *
+ * Software breakpoints are the arch's breakpoint instruction (int3) written
+ * into guest memory at the guest-physical address gdb's address maps to;
+ * where int3 does not reach us (a nested KVM on emulated AMD-V gives it to
+ * the guest), the one-byte `in al, dx` instead, whose port I/O exit does.
+ * In real mode on PVM hosts they take a debug register.
+ *
+ * Hardware breakpoints and watchpoints take the debug registers (four
+ * slots, struct debug_arch_state) where the host's KVM makes them fire.
+ * Where execute ones never fire, a hardware breakpoint is a patched
+ * `in al, dx` on a page kept read-only to the guest, so that code the guest
+ * writes there keeps it. Where write ones do not fire, a write watchpoint
+ * makes its page read-only (a KVM_MEM_READONLY slot); where read ones do
+ * not, read and access watchpoints take their page out of the memory slots
+ * altogether (the no-access slot, VM_PAGE_NO_ACCESS). Either way the
+ * guest's accesses there come back as MMIO exits, which debug_verdict.c
+ * judges.
+ *
+ * Also here: taking the patched bytes out and back (step-over, snapshots,
+ * monitor reset), and loading the debug registers into a vCPU.
  */
 #include "arch.h"
 #include "debug_internal.h"
 #include "vcpu.h"
 #include "vm.h"
-#include "error.h"
-#include "../gdbstub/agent.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <stdlib.h>
-#include <string.h>
-
-void debug_mark_all_dirty(struct vm *vm)
-{
-	for (int i = 0; i < vm->ncpus; i++)
-		vm->vcpus[i]->debug_dirty = true;
-}
-
-struct vcpu *debug_vcpu(struct debug *dbg, unsigned i)
-{
-	return dbg->vm->vcpus[i < (unsigned)dbg->vm->ncpus ? i : 0];
-}
-
-/* The guest-physical address of a gdb address, for one page. */
-static int to_gpa(struct debug *dbg, unsigned vcpu, uint64_t addr, uint64_t *gpa)
-{
-	if (dbg->phys) {
-		*gpa = addr;
-		return 0;
-	}
-	return arch_translate(debug_vcpu(dbg, vcpu), addr, gpa);
-}
 
 /*
- * For a breakpoint: as to_gpa, and where the guest has not mapped the
+ * For a breakpoint: as debug_to_gpa, and where the guest has not mapped the
  * address yet (a kernel before its own page tables), where the image said
  * it would map it (struct boot_state). "hbreak start_kernel" at the first
  * instruction then works on hosts whose breakpoints must be patched in.
@@ -49,7 +40,7 @@ static int breakpoint_gpa(struct debug *dbg, uint64_t addr, uint64_t *gpa)
 {
 	const struct boot_state *b = &dbg->vm->boot;
 
-	if (to_gpa(dbg, dbg->last_vcpu, addr, gpa) == 0 && guest_mem_ptr(&dbg->vm->mem, *gpa, 1))
+	if (debug_to_gpa(dbg, dbg->last_vcpu, addr, gpa) == 0 && guest_mem_ptr(&dbg->vm->mem, *gpa, 1))
 		return 0;
 	for (int i = 0; i < b->nvirt_map && !dbg->phys; i++) {
 		if (addr - b->virt_map[i].virt < b->virt_map[i].size) {
@@ -58,65 +49,6 @@ static int breakpoint_gpa(struct debug *dbg, uint64_t addr, uint64_t *gpa)
 		}
 	}
 	return -EFAULT;
-}
-
-/* Copy between gdb and guest memory page by page; returns bytes done or -EFAULT. */
-static long access_mem(struct debug *dbg, unsigned vcpu, uint64_t addr, uint8_t *buf, size_t len,
-		       bool write)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		uint64_t a = addr + done, gpa;
-		size_t chunk = PAGE - (a & (PAGE - 1));
-		uint8_t *host;
-
-		if (chunk > len - done)
-			chunk = len - done;
-		if (to_gpa(dbg, vcpu, a, &gpa) < 0)
-			break;
-		host = guest_mem_ptr(&dbg->vm->mem, gpa, chunk);
-		if (!host)
-			break;
-		for (int i = 0; i < dbg->nbps; i++) {
-			struct sw_breakpoint *bp = &dbg->bps[i];
-
-			if (bp->gpa < gpa || bp->gpa >= gpa + chunk)
-				continue;
-			/* Keep our breakpoint in place; gdb sees and edits the original byte. */
-			if (write)
-				bp->orig = buf[done + (bp->gpa - gpa)];
-		}
-		if (write)
-			memcpy(host, buf + done, chunk);
-		else
-			memcpy(buf + done, host, chunk);
-		for (int i = 0; i < dbg->nbps; i++) {
-			struct sw_breakpoint *bp = &dbg->bps[i];
-
-			if (bp->gpa < gpa || bp->gpa >= gpa + chunk)
-				continue;
-			if (write)
-				host[bp->gpa - gpa] = bp->insn;
-			else
-				buf[done + (bp->gpa - gpa)] = bp->orig;
-		}
-		done += chunk;
-	}
-	return done ? (long)done : -EFAULT;
-}
-
-long debug_op_read_mem(void *ctx, unsigned vcpu, uint64_t addr, uint8_t *buf, size_t len)
-{
-	return access_mem(ctx, vcpu, addr, buf, len, false);
-}
-
-long debug_op_write_mem(void *ctx, unsigned vcpu, uint64_t addr, const uint8_t *buf, size_t len)
-{
-	long n = access_mem(ctx, vcpu, addr, (uint8_t *)buf, len, true);
-
-	/* A write must be whole: gdb does not retry the rest. */
-	return n == (long)len ? n : -EFAULT;
 }
 
 static int insert_hw(struct debug *dbg, enum debug_hw_type type, uint64_t addr, uint64_t kind,
@@ -264,7 +196,7 @@ static int insert_hw(struct debug *dbg, enum debug_hw_type type, uint64_t addr, 
 		s->kind = kind;
 		s->len = len;
 		s->seen_valid = type == DEBUG_HW_READ &&
-				access_mem(dbg, dbg->last_vcpu, addr, s->seen, len, false) == (long)len;
+				debug_access_mem(dbg, dbg->last_vcpu, addr, s->seen, len, false) == (long)len;
 		debug_mark_all_dirty(dbg->vm);
 		return 0;
 	}
@@ -291,16 +223,11 @@ static int remove_hw(struct debug *dbg, enum debug_hw_type type, uint64_t addr, 
 	return -ENOENT;
 }
 
-static bool in_page_of(uint64_t gpa, uint64_t start, uint64_t len)
-{
-	return gpa >= (start & ~(PAGE - 1)) && gpa < ((start + len + PAGE - 1) & ~(PAGE - 1));
-}
-
 /*
  * Make read-only to the guest the pages under software write watchpoints
  * and under patched hardware breakpoints, and take the pages under read
  * and access watchpoints out of its memory slots: its writes (and reads)
- * there come to debug_watched_access().
+ * there come back as MMIO exits (debug_on_mmio, debug_verdict.c).
  */
 static int apply_protected_pages(struct debug *dbg)
 {
@@ -330,12 +257,12 @@ static int insert_sw_watch(struct debug *dbg, uint64_t addr, unsigned len, enum 
 	if (len == 0 || len > PAGE)
 		return -EINVAL;
 	/* The watched range must stay in one contiguous guest-physical run. */
-	if (to_gpa(dbg, dbg->last_vcpu, addr, &gpa) < 0 || !guest_mem_ptr(&dbg->vm->mem, gpa, len))
+	if (debug_to_gpa(dbg, dbg->last_vcpu, addr, &gpa) < 0 || !guest_mem_ptr(&dbg->vm->mem, gpa, len))
 		return -EFAULT;
 	if ((addr & (PAGE - 1)) + len > PAGE) {
 		uint64_t gpa2;
 
-		if (to_gpa(dbg, dbg->last_vcpu, addr + len - 1, &gpa2) < 0 || gpa2 != gpa + len - 1)
+		if (debug_to_gpa(dbg, dbg->last_vcpu, addr + len - 1, &gpa2) < 0 || gpa2 != gpa + len - 1)
 			return -EINVAL;
 	}
 	w = &dbg->watches[dbg->nwatches++];
@@ -410,79 +337,6 @@ int debug_op_remove_bp(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t
 	return -EOPNOTSUPP;
 }
 
-/* gdb's software breakpoint wins over its hbreak at the same place. */
-static enum vcpu_stop_kind patch_kind_at(const struct debug *dbg, uint64_t pc, uint8_t insn)
-{
-	enum vcpu_stop_kind kind = VCPU_STOP_NONE;
-
-	for (int i = 0; i < dbg->nbps; i++) {
-		const struct sw_breakpoint *bp = &dbg->bps[i];
-
-		if (bp->addr == pc && bp->insn == insn && (kind == VCPU_STOP_NONE || !bp->hw))
-			kind = bp->hw ? VCPU_STOP_HWBREAK : VCPU_STOP_SWBREAK;
-	}
-	return kind;
-}
-
-bool debug_on_claim_io(void *ctx, struct vcpu *vcpu, struct vcpu_debug_event *ev)
-{
-	struct debug *dbg = ctx;
-	uint64_t pc;
-
-	if (!dbg->nio_bps || arch_io_exit_pc(vcpu, &pc) < 0 ||
-	    patch_kind_at(dbg, pc, arch_io_breakpoint_insn) == VCPU_STOP_NONE)
-		return false; /* the guest's own `in al, dx`, or some other I/O */
-	*ev = (struct vcpu_debug_event){ VCPU_DEBUG_IO_INSN, pc, 0 };
-	return true;
-}
-
-int debug_on_mmio(void *ctx, struct vcpu *vcpu, uint64_t gpa, uint8_t *data, unsigned len,
-		  bool write, struct vcpu_stop *why)
-{
-	static const enum vcpu_stop_kind stop_of[] = {
-		[DEBUG_HW_WRITE] = VCPU_STOP_WATCH, [DEBUG_HW_READ] = VCPU_STOP_RWATCH,
-		[DEBUG_HW_ACCESS] = VCPU_STOP_AWATCH,
-	};
-	struct debug *dbg = ctx;
-	bool watched_page = false;
-
-	(void)vcpu;
-	for (int i = 0; i < dbg->nwatches; i++)
-		watched_page |= in_page_of(gpa, dbg->watches[i].gpa, dbg->watches[i].len);
-	for (int i = 0; i < dbg->nbps; i++)
-		watched_page |= dbg->bps[i].hw && in_page_of(gpa, dbg->bps[i].gpa, 1);
-	if (!watched_page)
-		return -1;
-	/* Do what the guest meant to do, then see whether it touched a watched range. */
-	if (!write) {
-		if (guest_mem_read(&dbg->vm->mem, gpa, data, len) < 0)
-			memset(data, 0xFF, len);
-	} else {
-		guest_mem_write(&dbg->vm->mem, gpa, data, len);
-	}
-	/* Code written over a hardware breakpoint (a kernel loading itself) keeps it. */
-	for (int i = 0; i < dbg->nbps && write; i++) {
-		struct sw_breakpoint *bp = &dbg->bps[i];
-		uint8_t *host;
-
-		if (bp->hw && bp->gpa >= gpa && bp->gpa < gpa + len &&
-		    (host = guest_mem_ptr(&dbg->vm->mem, bp->gpa, 1))) {
-			bp->orig = *host;
-			*host = bp->insn;
-		}
-	}
-	for (int i = 0; i < dbg->nwatches; i++) {
-		const struct sw_watch *w = &dbg->watches[i];
-
-		if (gpa < w->gpa + w->len && w->gpa < gpa + len &&
-		    w->type != (write ? DEBUG_HW_READ : DEBUG_HW_WRITE)) {
-			*why = (struct vcpu_stop){ stop_of[w->type], w->addr };
-			return 1;
-		}
-	}
-	return 0;
-}
-
 void debug_lift_breakpoints(struct debug *dbg)
 {
 	for (int i = 0; i < dbg->nbps; i++) {
@@ -503,148 +357,6 @@ void debug_reinsert_breakpoints(struct debug *dbg)
 			*host = dbg->bps[i].insn;
 		}
 	}
-}
-
-/* ---- conditions: evaluated in the vCPU thread that hit the breakpoint ---- */
-
-#define MAX_REGS_BYTES 2048
-
-struct cond_ctx {
-	struct debug *dbg;
-	struct vcpu *vcpu;
-	bool have_regs;           /* read lazily: most conditions need one or two */
-	uint8_t regs[MAX_REGS_BYTES];
-};
-
-static int cond_read_reg(void *ctx, unsigned regno, uint8_t *buf, size_t *size)
-{
-	struct cond_ctx *c = ctx;
-	const struct gdb_arch *layout = arch_gdb_layout(c->vcpu->vm);
-	size_t off, len;
-
-	if (regno >= layout->nregs || gdb_arch_regs_size(layout) > sizeof(c->regs))
-		return -EINVAL;
-	if (!c->have_regs) {
-		int r = arch_gdb_read_regs(c->vcpu, c->regs);
-
-		if (r < 0)
-			return r;
-		c->have_regs = true;
-	}
-	off = gdb_arch_reg_offset(layout, regno);
-	len = gdb_arch_reg_offset(layout, regno + 1) - off;
-	memcpy(buf, c->regs + off, len);
-	*size = len;
-	return 0;
-}
-
-static long cond_read_mem(void *ctx, uint64_t addr, uint8_t *buf, size_t len)
-{
-	struct cond_ctx *c = ctx;
-
-	return access_mem(c->dbg, (unsigned)c->vcpu->id, addr, buf, len, false);
-}
-
-/*
- * One of our breakpoints was hit: gdb's condition for it, if any, is
- * evaluated right here in the vCPU thread. If it holds (or there is none)
- * the VM stops for gdb; if not, the run loop steps over the breakpoint and
- * gdb never hears of it.
- */
-static enum vcpu_verdict breakpoint_verdict(struct debug *dbg, struct vcpu *vcpu,
-					    const struct vcpu_stop *why)
-{
-	static const struct gdb_agent_access access = { cond_read_reg, cond_read_mem };
-	struct cond_ctx *c;
-	int stop;
-
-	c = malloc(sizeof(*c)); /* a vCPU thread's stack is precious; this is not a hot path for gdb */
-	if (!c)
-		return VCPU_STOP_VM;
-	c->dbg = dbg;
-	c->vcpu = vcpu;
-	c->have_regs = false;
-	stop = gdb_server_bp_should_stop(dbg->srv, why->kind == VCPU_STOP_SWBREAK ? GDB_BP_SW : GDB_BP_HW,
-					 why->addr, &access, c);
-	free(c);
-	if (stop)
-		return VCPU_STOP_VM;
-	dbg->step_over_addr[vcpu->id] = why->addr;
-	return VCPU_STEP_OVER;
-}
-
-/*
- * A read watchpoint's debug register fired: was it a read? The register
- * fires after reads and writes alike; a write that changed the value is
- * not a read (the new value is kept for next time). A write of the same
- * value cannot be told from a read, and counts as one.
- */
-static bool read_watch_was_read(struct debug *dbg, struct vcpu *vcpu, unsigned slot)
-{
-	struct debug_hw_slot *s = &dbg->arch.hw[slot];
-	uint8_t now[8];
-
-	if (access_mem(dbg, (unsigned)vcpu->id, s->addr, now, s->len, false) != (long)s->len)
-		return true;
-	if (s->seen_valid && memcmp(now, s->seen, s->len) != 0) {
-		memcpy(s->seen, now, s->len);
-		return false;
-	}
-	memcpy(s->seen, now, s->len);
-	s->seen_valid = true;
-	return true;
-}
-
-enum vcpu_verdict debug_on_event(void *ctx, struct vcpu *vcpu, const struct vcpu_debug_event *ev,
-				 struct vcpu_stop *why)
-{
-	static const enum vcpu_stop_kind watch_stop[] = {
-		[DEBUG_HW_WRITE] = VCPU_STOP_WATCH, [DEBUG_HW_READ] = VCPU_STOP_RWATCH,
-		[DEBUG_HW_ACCESS] = VCPU_STOP_AWATCH,
-	};
-	struct debug *dbg = ctx;
-	const struct debug_hw_slot *s;
-
-	switch (ev->kind) {
-	case VCPU_DEBUG_BREAK_INSN:
-		/* Not ours: the guest's own int3, which the guest must see. */
-		if (patch_kind_at(dbg, ev->pc, arch_breakpoint_insn) != VCPU_STOP_SWBREAK)
-			return VCPU_REINJECT;
-		*why = (struct vcpu_stop){ VCPU_STOP_SWBREAK, ev->pc };
-		return breakpoint_verdict(dbg, vcpu, why);
-	case VCPU_DEBUG_IO_INSN:
-		*why = (struct vcpu_stop){ patch_kind_at(dbg, ev->pc, arch_io_breakpoint_insn), ev->pc };
-		return why->kind == VCPU_STOP_NONE ? VCPU_RUN_ON : breakpoint_verdict(dbg, vcpu, why);
-	case VCPU_DEBUG_DR:
-		if (ev->slot >= DEBUG_HW_SLOTS || !(s = &dbg->arch.hw[ev->slot])->used)
-			return VCPU_RUN_ON;
-		if (s->type == DEBUG_HW_READ && !read_watch_was_read(dbg, vcpu, ev->slot))
-			return VCPU_RUN_ON;
-		if (s->type != DEBUG_HW_EXEC) {
-			*why = (struct vcpu_stop){ watch_stop[s->type], s->addr };
-			return VCPU_STOP_VM;
-		}
-		*why = (struct vcpu_stop){ s->for_sw ? VCPU_STOP_SWBREAK : VCPU_STOP_HWBREAK, s->addr };
-		return breakpoint_verdict(dbg, vcpu, why);
-	case VCPU_DEBUG_STEP:
-		/* Range stepping: keep stepping inside the range without a round trip to gdb. */
-		if (vcpu->mode == VCPU_RANGE_STEP && ev->pc >= vcpu->range_start &&
-		    ev->pc < vcpu->range_end)
-			return VCPU_RUN_ON;
-		*why = (struct vcpu_stop){ VCPU_STOP_STEP, 0 };
-		return VCPU_STOP_VM;
-	case VCPU_DEBUG_NONE:
-		break;
-	}
-	return VCPU_RUN_ON;
-}
-
-enum vcpu_verdict debug_on_exit(void *ctx, struct vcpu *vcpu, struct vcpu_stop *why)
-{
-	struct vcpu_debug_event ev;
-
-	arch_debug_exit(vcpu, &ev);
-	return debug_on_event(ctx, vcpu, &ev, why);
 }
 
 /*

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The debugger's state, shared by src/debug.c (gdb connection, run control,
- * monitor commands) and src/debug_bp.c (memory, breakpoints, watchpoints).
- * Nothing outside those two files includes this.
+ * The debugger's state (struct debug), shared by its files (debug.h lists
+ * them), and what each of them offers the others. Nothing outside the
+ * debugger includes this.
  */
 #ifndef MINIKVM_DEBUG_INTERNAL_H
 #define MINIKVM_DEBUG_INTERNAL_H
@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "debug.h"
 #include "gdb_endpoint.h"
@@ -39,6 +40,8 @@ struct sw_watch {
 	enum debug_hw_type type;
 };
 
+struct pollfd;
+
 struct debug {
 	struct vm *vm;
 	/* The gdb server and connection: the event loop (packets) or a vCPU (its stop report). */
@@ -46,12 +49,12 @@ struct debug {
 	struct gdb_server *srv;
 	struct gdb_endpoint ep;
 	int listen_fd, in_fd, out_fd; /* in/out: the connection (both the socket, or stdin/stdout) */
-	int timer_fd;       /* wakes the event loop to drain or drop a slow client (debug.c) */
+	int timer_fd;       /* wakes the event loop to drain or drop a slow client (gdb_conn.c) */
 	uint8_t *outq;      /* replies gdb has not taken yet */
 	size_t outq_len, outq_cap;
 	int64_t write_deadline; /* CLOCK_MONOTONIC ms: no progress by then and the client is dropped */
 	bool drop;          /* drop the client at the event loop's next turn */
-	bool greeted;       /* the client has sent a byte: it is attached (debug.c) */
+	bool greeted;       /* the client has sent a byte: it is attached (gdb_conn.c) */
 	struct debug_host_caps caps;
 	struct debug_arch_state arch;
 	struct sw_breakpoint bps[DEBUG_MAX_SW_BREAKPOINTS];
@@ -69,12 +72,32 @@ struct debug {
 };
 
 
+/* gdb_conn.c: the connection to gdb (its fields above), its I/O and vm_hooks' fd hooks. */
+void gdb_conn_init(struct debug *dbg);
+/* Listen where --gdb says (nothing for stdio) and tell the user; -1 with err_set(). */
+int gdb_conn_listen(struct debug *dbg);
+void gdb_conn_close(struct debug *dbg);
+/* gdbstub's write callback: never blocks; what the client does not take at once waits. */
+int gdb_conn_write(void *io, const void *buf, size_t len);
+int gdb_conn_poll_fds(void *ctx, struct pollfd *pfd, int max);
+void gdb_conn_handle_fds(void *ctx, const struct pollfd *pfd, int n);
+/* vm_hooks.started: gdb over stdio is attached from the start. */
+void gdb_conn_start(void *ctx);
+
+/* debug_report.c: the method picked for each job on this host, one line each (-v). */
+void debug_print_methods(FILE *out, const struct debug_host_caps *caps);
+
 void debug_mark_all_dirty(struct vm *vm);
 struct vcpu *debug_vcpu(struct debug *dbg, unsigned i);
 
-/* gdbstub target operations implemented in debug_bp.c */
+/* debug_mem.c: gdb's addresses (virtual, or physical with monitor phys on). */
+int debug_to_gpa(struct debug *dbg, unsigned vcpu, uint64_t addr, uint64_t *gpa);
+/* Copy between gdb and guest memory page by page, breakpoints hidden; bytes done or -EFAULT. */
+long debug_access_mem(struct debug *dbg, unsigned vcpu, uint64_t addr, uint8_t *buf, size_t len,
+		      bool write);
 long debug_op_read_mem(void *ctx, unsigned vcpu, uint64_t addr, uint8_t *buf, size_t len);
 long debug_op_write_mem(void *ctx, unsigned vcpu, uint64_t addr, const uint8_t *buf, size_t len);
+/* debug_bp.c: gdb's Z and z packets */
 int debug_op_insert_bp(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t kind);
 int debug_op_remove_bp(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t kind);
 /* After the image was reloaded over them (monitor reset): write our breakpoints again. */
@@ -84,14 +107,15 @@ void debug_lift_breakpoints(struct debug *dbg);
 /* monitor savevm/loadvm/delvm/info snapshots (debug_snapshot.c); -ENOENT: not one of them. */
 int debug_snapshot_monitor(struct debug *dbg, const char *cmd, struct gdb_console *out);
 
-/* The debugger's side of the VM's debug events (struct vm_hooks), in debug_bp.c; ctx is the debug. */
+/* The VM's debug events (struct vm_hooks); ctx is the debug. debug_bp.c: */
 int debug_on_apply(void *ctx, struct vcpu *vcpu);
+void debug_on_step_over(void *ctx, struct vcpu *vcpu, bool lift);
+/* debug_verdict.c: */
 enum vcpu_verdict debug_on_exit(void *ctx, struct vcpu *vcpu, struct vcpu_stop *why);
 enum vcpu_verdict debug_on_event(void *ctx, struct vcpu *vcpu, const struct vcpu_debug_event *ev,
 				 struct vcpu_stop *why);
 bool debug_on_claim_io(void *ctx, struct vcpu *vcpu, struct vcpu_debug_event *ev);
 int debug_on_mmio(void *ctx, struct vcpu *vcpu, uint64_t gpa, uint8_t *data, unsigned len,
 		  bool write, struct vcpu_stop *why);
-void debug_on_step_over(void *ctx, struct vcpu *vcpu, bool lift);
 
 #endif

@@ -1,4 +1,10 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Whether a gdb client may attach (see gdb_peer.h): a unix peer's uid from
+ * SO_PEERCRED; a TCP peer's from its own socket on this machine, asked of
+ * the kernel by 4-tuple (sock_diag netlink: diag_request, diag_reply) or
+ * read from /proc/net/tcp and tcp6.
+ */
 #include "gdb_peer.h"
 
 #include <arpa/inet.h>
@@ -113,57 +119,39 @@ int tcp_socket_find_proc(const struct tcp_socket *want, struct tcp_socket *found
 /* ---- sock_diag netlink ------------------------------------------------- */
 
 /* Ask the kernel for the one socket with want's ends, in family's table. */
-static int netlink_query(int family, const struct tcp_socket *want, struct tcp_socket *found)
+/* One socket by its exact 4-tuple (not a dump), as SOCK_DIAG_BY_FAMILY asks for it. */
+struct diag_request {
+	struct nlmsghdr nlh;
+	struct inet_diag_req_v2 req;
+};
+
+static void diag_request(struct diag_request *msg, int family, const struct tcp_socket *want)
 {
-	struct {
-		struct nlmsghdr nlh;
-		struct inet_diag_req_v2 req;
-	} msg;
-	union {
-		struct nlmsghdr nlh;
-		uint8_t bytes[8192];
-	} reply;
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK }, from;
-	socklen_t from_len = sizeof(from);
 	size_t alen = family == AF_INET ? 4 : 16, aoff = family == AF_INET ? 12 : 0;
-	ssize_t got;
-	size_t off;
-	int fd;
 
-	memset(&msg, 0, sizeof(msg));
-	msg.nlh.nlmsg_len = sizeof(msg);
-	msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	msg.nlh.nlmsg_flags = NLM_F_REQUEST; /* one socket by its exact 4-tuple, not a dump */
-	msg.req.sdiag_family = (uint8_t)family;
-	msg.req.sdiag_protocol = IPPROTO_TCP;
-	msg.req.idiag_states = ~0u;
-	msg.req.id.idiag_sport = htons(want->local_port);
-	msg.req.id.idiag_dport = htons(want->remote_port);
-	memcpy(msg.req.id.idiag_src, want->local + aoff, alen);
-	memcpy(msg.req.id.idiag_dst, want->remote + aoff, alen);
-	msg.req.id.idiag_cookie[0] = msg.req.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	memset(msg, 0, sizeof(*msg));
+	msg->nlh.nlmsg_len = sizeof(*msg);
+	msg->nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	msg->nlh.nlmsg_flags = NLM_F_REQUEST; /* one socket by its exact 4-tuple, not a dump */
+	msg->req.sdiag_family = (uint8_t)family;
+	msg->req.sdiag_protocol = IPPROTO_TCP;
+	msg->req.idiag_states = ~0u;
+	msg->req.id.idiag_sport = htons(want->local_port);
+	msg->req.id.idiag_dport = htons(want->remote_port);
+	memcpy(msg->req.id.idiag_src, want->local + aoff, alen);
+	memcpy(msg->req.id.idiag_dst, want->remote + aoff, alen);
+	msg->req.id.idiag_cookie[0] = msg->req.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+}
 
-	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	if (fd < 0)
-		return -1;
-	if (sendto(fd, &msg, sizeof(msg), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
-		close(fd);
-		return -1;
-	}
-	/* The kernel answers inside sendto(): nothing to wait for, and the event loop must not. */
-	got = recvfrom(fd, &reply, sizeof(reply), MSG_DONTWAIT, (struct sockaddr *)&from, &from_len);
-	close(fd);
-	if (got < 0)
-		return -1;
-	if (from_len < sizeof(from) || from.nl_pid != 0) {
-		errno = EPROTO; /* not the kernel's word */
-		return -1;
-	}
+/* The kernel's answer, got bytes: 1 found (and it is want), 0 not there, -1 with errno. */
+static int diag_reply(const uint8_t *bytes, size_t got, const struct tcp_socket *want,
+		      struct tcp_socket *found)
+{
 	/* NLMSG_OK/NEXT by hand: the macros mix signed and unsigned lengths. */
-	for (off = 0; off + sizeof(struct nlmsghdr) <= (size_t)got;) {
-		struct nlmsghdr *nlh = (struct nlmsghdr *)(reply.bytes + off);
+	for (size_t off = 0; off + sizeof(struct nlmsghdr) <= got;) {
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)(bytes + off);
 
-		if (nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > (size_t)got - off)
+		if (nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > got - off)
 			break;
 		off += NLMSG_ALIGN(nlh->nlmsg_len);
 		if (nlh->nlmsg_type == NLMSG_ERROR && nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(struct nlmsgerr))) {
@@ -198,6 +186,38 @@ static int netlink_query(int family, const struct tcp_socket *want, struct tcp_s
 	}
 	errno = EPROTO;
 	return -1;
+}
+
+static int netlink_query(int family, const struct tcp_socket *want, struct tcp_socket *found)
+{
+	struct diag_request msg;
+	union {
+		struct nlmsghdr nlh;
+		uint8_t bytes[8192];
+	} reply;
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK }, from;
+	socklen_t from_len = sizeof(from);
+	ssize_t got;
+	int fd;
+
+	diag_request(&msg, family, want);
+	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (fd < 0)
+		return -1;
+	if (sendto(fd, &msg, sizeof(msg), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
+		close(fd);
+		return -1;
+	}
+	/* The kernel answers inside sendto(): nothing to wait for, and the event loop must not. */
+	got = recvfrom(fd, &reply, sizeof(reply), MSG_DONTWAIT, (struct sockaddr *)&from, &from_len);
+	close(fd);
+	if (got < 0)
+		return -1;
+	if (from_len < sizeof(from) || from.nl_pid != 0) {
+		errno = EPROTO; /* not the kernel's word */
+		return -1;
+	}
+	return diag_reply(reply.bytes, (size_t)got, want, found);
 }
 
 int tcp_socket_find_netlink(const struct tcp_socket *want, struct tcp_socket *found)

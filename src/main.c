@@ -1,18 +1,45 @@
 /* SPDX-License-Identifier: MIT */
-/* minikvm: parse the command line, build the VM, run it, exit with its status. */
+/*
+ * minikvm: parse the command line, build the VM, let the modules linked in
+ * (the debugger; options.h) plug into it, run it, exit with its status.
+ */
 #include "error.h"
 #include "host_file.h"
 #include "options.h"
 #include "snapshot.h"
-#ifndef MINIKVM_NO_DEBUGGER
-#include "debug.h"
-#endif
 #include "vcpu.h"
 #include "vm.h"
 
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+
+/* --host-report: the modules' reports, in turn. */
+static int host_report(void)
+{
+	size_t n;
+	const struct option_module *const *mods = options_modules(&n);
+
+	for (size_t i = 0; i < n; i++) {
+		if (mods[i]->host_report && mods[i]->host_report(stdout) < 0) {
+			fprintf(stderr, "minikvm: %s\n", err_message());
+			return err_status();
+		}
+	}
+	return 0;
+}
+
+/* Each module plugs into the made VM; -1 with err_set(). */
+static int setup_modules(struct vm *vm)
+{
+	size_t n;
+	const struct option_module *const *mods = options_modules(&n);
+
+	for (size_t i = 0; i < n; i++)
+		if (mods[i]->setup && mods[i]->setup(vm) < 0)
+			return -1;
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -29,18 +56,8 @@ int main(int argc, char **argv)
 	case OPTIONS_RUN:
 		break;
 	}
-	if (cfg.host_report) {
-#ifdef MINIKVM_NO_DEBUGGER
-		fprintf(stderr, "minikvm: this minikvm was built without the debugger (build/minikvm-nodebug): "
-			"--host-report is not available\n");
-		return EXIT_USAGE;
-#else
-		if (debug_host_report(stdout) == 0)
-			return 0;
-		fprintf(stderr, "minikvm: %s\n", err_message());
-		return err_status();
-#endif
-	}
+	if (cfg.host_report)
+		return host_report();
 	/* Output to a closed pipe is the console's problem, not a reason to die. */
 	signal(SIGPIPE, SIG_IGN);
 	/*
@@ -55,23 +72,13 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	vcpu_signals_init();
 
-#ifdef MINIKVM_NO_DEBUGGER
-	if (cfg.gdb) {
-		fprintf(stderr, "minikvm: this minikvm was built without the debugger (build/minikvm-nodebug): "
-			"--gdb and -S are not available\n");
-		return EXIT_USAGE;
-	}
-#endif
 	if ((cfg.snapshot_dir && host_file_check_dir("--snapshot-dir", cfg.snapshot_dir) < 0) ||
 	    (cfg.dump_dir && host_file_check_dir("--dump-dir", cfg.dump_dir) < 0)) {
 		fprintf(stderr, "minikvm: %s\n", err_message());
 		return EXIT_USAGE;
 	}
-	if (vm_create(&vm, &cfg) < 0 || (cfg.loadvm && snapshot_load_file(&vm, cfg.loadvm) < 0)
-#ifndef MINIKVM_NO_DEBUGGER
-	    || (cfg.gdb && debug_create(&vm) < 0)
-#endif
-	) {
+	if (vm_create(&vm, &cfg) < 0 || (cfg.loadvm && snapshot_load_file(&vm, cfg.loadvm) < 0) ||
+	    setup_modules(&vm) < 0) {
 		status = err_status();
 		fprintf(stderr, "minikvm: %s\n", err_message());
 	} else {

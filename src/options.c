@@ -1,4 +1,10 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The command line: the core's options, each with its usage lines and a
+ * handler (core_options), and those of the modules linked in (options.h),
+ * read with getopt_long from one table built of both; --help is their
+ * usage lines in the order of enum help_place.
+ */
 #include "options.h"
 #include "error.h"
 
@@ -10,66 +16,14 @@
 
 #define MIN_MEMORY (2ULL << 20)   /* room for the boot area, ACPI and a little guest */
 #define MAX_MEMORY (256ULL << 30) /* one PML4 entry of identity map covers it */
+#define MAX_OPTIONS 64            /* the core's and every module's */
 
-static const char usage_text[] =
+static const char usage_head[] =
 "Usage: minikvm [options] IMAGE\n"
 "       minikvm [options] --loadvm FILE [IMAGE]\n"
-"Run IMAGE in a KVM virtual machine, or the machine a snapshot FILE saved.\n"
-"\n"
-"Machine:\n"
-"  -m, --memory SIZE      guest RAM, with K/M/G suffix; a bare number is MiB\n"
-"                         (default 128M)\n"
-"  -c, --cpus N           number of vCPUs (default 1, at most 64)\n"
-"      --irqchip MODE     split|kernel: the 8259 PICs, IOAPIC and PIT emulated\n"
-"                         by minikvm (split, default; KVM keeps the local APICs)\n"
-"                         or all of them by KVM (kernel)\n"
-"\n"
-"Image:\n"
-"      --format FMT       auto|raw16|raw32|raw64|elf|multiboot|linux|pvh (default\n"
-"                         auto: ELF, multiboot and Linux bzImage are recognised\n"
-"                         by their headers, a vmlinux by its PVH note, a *.bin\n"
-"                         file is raw16)\n"
-"      --load-addr ADDR   where a raw image is loaded (raw16 0x7c00, else 0x100000)\n"
-"      --entry ADDR       first instruction of a raw image (default: load address)\n"
-"      --append CMDLINE   kernel command line (Linux, multiboot)\n"
-"      --initrd FILE      Linux initial ramdisk\n"
-"      --module FILE      multiboot module (repeatable)\n"
-"\n"
-"Console:\n"
-"      --serial MODE      stdio|none|file:PATH (default stdio). On a terminal,\n"
-"                         input is raw: Ctrl-C goes to the guest, Ctrl-A x quits.\n"
-"\n"
-"Debugging (gdb remote protocol):\n"
-"  -g, --gdb ENDPOINT     serve gdb at PORT, HOST:PORT, tcp:HOST:PORT, unix:PATH\n"
-"                         or stdio; a bare PORT listens on 127.0.0.1 only\n"
-"  -s                     same as --gdb 127.0.0.1:1234\n"
-"  -S, --wait-gdb         run no vCPU until gdb connects and continues\n"
-"      --gdb-allow-uid any|UID[,UID...]\n"
-"                         besides the user minikvm runs as, who may connect to\n"
-"                         gdb (default: nobody else; a peer on another machine,\n"
-"                         whose uid cannot be known, only with any); repeatable\n"
-"      --gdb-arch ARCH    auto|i386|x86-64: gdb's register layout (auto: a 64-bit\n"
-"                         image gets x86-64 in every CPU mode, others i386)\n"
-"      --dump-dir DIR     allow gdb's `monitor dump-guest-memory FILE`: it writes\n"
-"                         DIR/FILE (FILE a plain name, mode 0600). Without it the\n"
-"                         command is refused: whoever reaches the gdb port could\n"
-"                         write files as you (gdb's own `gcore` needs nothing)\n"
-"\n"
-"Snapshots (docs/gdb.md):\n"
-"      --snapshot-dir DIR gdb's `monitor savevm NAME` also writes DIR/NAME.mkvm\n"
-"                         (mode 0600; `monitor delvm NAME` removes it)\n"
-"      --loadvm FILE      start the machine a snapshot file saved (-m, -c and\n"
-"                         --irqchip must match it); IMAGE is then optional (it\n"
-"                         is loaded first and serves `monitor reset`)\n"
-"\n"
-"Diagnostics:\n"
-"  -v, --verbose          say what the VMM sets up and why the VM ended\n"
-"      --trace-exits      one line per VM exit on stderr\n"
-"      --stats            per-vCPU VM exit counts on stderr at the end\n"
-"      --host-report      what this host's KVM does for a debugger in each CPU\n"
-"                         mode, and the method picked for each job; no guest\n"
-"  -h, --help             this text\n"
-"      --version          version\n"
+"Run IMAGE in a KVM virtual machine, or the machine a snapshot FILE saved.\n";
+
+static const char usage_tail[] =
 "\n"
 "Exit status:\n"
 "  0    the guest shut down cleanly (i8042 reset, hypercall exit 0)\n"
@@ -150,36 +104,6 @@ int parse_size(const char *s, uint64_t *bytes)
 	return 0;
 }
 
-int parse_gdb_allow(const char *s, struct gdb_allow *allow)
-{
-	const char *p = s;
-
-	if (strcmp(s, "any") == 0) {
-		allow->any = true;
-		return 0;
-	}
-	for (;;) {
-		char *end;
-		unsigned long long uid;
-
-		/* Decimal only, as id(1) prints them; (uid_t)-1 means "no uid" to the kernel. */
-		if (!isdigit((unsigned char)*p))
-			break;
-		errno = 0;
-		uid = strtoull(p, &end, 10);
-		if (errno || uid >= UINT32_MAX || (*end && *end != ','))
-			break;
-		if (allow->n == MAX_GDB_ALLOW_UIDS)
-			return err_set(EXIT_USAGE, "too many uids for --gdb-allow-uid (at most %d)",
-				       MAX_GDB_ALLOW_UIDS);
-		allow->uids[allow->n++] = (uint32_t)uid;
-		if (!*end)
-			return 0;
-		p = end + 1;
-	}
-	return err_set(EXIT_USAGE, "bad --gdb-allow-uid '%s' (any, or numeric uids: 1000,1001)", s);
-}
-
 static int parse_serial(const char *s, struct vm_config *cfg)
 {
 	if (strcmp(s, "stdio") == 0) {
@@ -195,51 +119,293 @@ static int parse_serial(const char *s, struct vm_config *cfg)
 	return 0;
 }
 
-enum {
-	OPT_FORMAT = 256, OPT_LOAD_ADDR, OPT_ENTRY, OPT_APPEND, OPT_MODULE, OPT_SERIAL,
-	OPT_TRACE_EXITS, OPT_STATS, OPT_VERSION, OPT_GDB_ARCH, OPT_INITRD, OPT_IRQCHIP,
-	OPT_SNAPSHOT_DIR, OPT_LOADVM, OPT_HOST_REPORT, OPT_DUMP_DIR, OPT_GDB_ALLOW_UID,
-};
+/* ---- the core's options ---- */
 
-#define DEFAULT_GDB_ENDPOINT "127.0.0.1:1234"
-
-static const struct option long_options[] = {
-	{ "memory", required_argument, NULL, 'm' },
-	{ "cpus", required_argument, NULL, 'c' },
-	{ "irqchip", required_argument, NULL, OPT_IRQCHIP },
-	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "load-addr", required_argument, NULL, OPT_LOAD_ADDR },
-	{ "entry", required_argument, NULL, OPT_ENTRY },
-	{ "append", required_argument, NULL, OPT_APPEND },
-	{ "module", required_argument, NULL, OPT_MODULE },
-	{ "initrd", required_argument, NULL, OPT_INITRD },
-	{ "serial", required_argument, NULL, OPT_SERIAL },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "trace-exits", no_argument, NULL, OPT_TRACE_EXITS },
-	{ "stats", no_argument, NULL, OPT_STATS },
-	{ "gdb", required_argument, NULL, 'g' },
-	{ "wait-gdb", no_argument, NULL, 'S' },
-	{ "gdb-arch", required_argument, NULL, OPT_GDB_ARCH },
-	{ "dump-dir", required_argument, NULL, OPT_DUMP_DIR },
-	{ "gdb-allow-uid", required_argument, NULL, OPT_GDB_ALLOW_UID },
-	{ "snapshot-dir", required_argument, NULL, OPT_SNAPSHOT_DIR },
-	{ "loadvm", required_argument, NULL, OPT_LOADVM },
-	{ "host-report", no_argument, NULL, OPT_HOST_REPORT },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, OPT_VERSION },
-	{ NULL, 0, NULL, 0 },
-};
-
-static const char *option_name(int opt)
+static enum option_status opt_memory(struct vm_config *cfg, const char *arg, FILE *out)
 {
-	for (const struct option *o = long_options; o->name; o++)
-		if (o->val == opt) {
-			static __thread char buf[32];
+	(void)out;
+	if (parse_size(arg, &cfg->mem_size))
+		return OPTION_BAD_VALUE;
+	if (cfg->mem_size < MIN_MEMORY || cfg->mem_size > MAX_MEMORY) {
+		err_set(EXIT_USAGE, "--memory %s is out of range (2M to 256G)", arg);
+		return OPTION_FAILED;
+	}
+	if (cfg->mem_size & 0xfff) {
+		err_set(EXIT_USAGE, "--memory %s is not a multiple of 4K", arg);
+		return OPTION_FAILED;
+	}
+	return OPTION_OK;
+}
 
-			snprintf(buf, sizeof(buf), "--%s", o->name);
-			return buf;
+static enum option_status opt_cpus(struct vm_config *cfg, const char *arg, FILE *out)
+{
+	uint64_t v;
+
+	(void)out;
+	if (parse_u64(arg, &v))
+		return OPTION_BAD_VALUE;
+	if (v < 1 || v > MAX_CPUS) {
+		err_set(EXIT_USAGE, "--cpus %s is out of range (1 to %d)", arg, MAX_CPUS);
+		return OPTION_FAILED;
+	}
+	cfg->cpus = (int)v;
+	return OPTION_OK;
+}
+
+static enum option_status opt_irqchip(struct vm_config *cfg, const char *arg, FILE *out)
+{
+	(void)out;
+	if (!strcmp(arg, "split")) {
+		cfg->irqchip = IRQCHIP_SPLIT;
+	} else if (!strcmp(arg, "kernel")) {
+		cfg->irqchip = IRQCHIP_KERNEL;
+	} else {
+		err_set(EXIT_USAGE, "bad --irqchip '%s' (split or kernel)", arg);
+		return OPTION_FAILED;
+	}
+	return OPTION_OK;
+}
+
+static enum option_status opt_format(struct vm_config *cfg, const char *arg, FILE *out)
+{
+	(void)out;
+	return parse_format(arg, &cfg->format) ? OPTION_FAILED : OPTION_OK;
+}
+
+static enum option_status opt_load_addr(struct vm_config *cfg, const char *arg, FILE *out)
+{
+	(void)out;
+	if (parse_u64(arg, &cfg->load_addr))
+		return OPTION_BAD_VALUE;
+	cfg->load_addr_set = true;
+	return OPTION_OK;
+}
+
+static enum option_status opt_entry(struct vm_config *cfg, const char *arg, FILE *out)
+{
+	(void)out;
+	if (parse_u64(arg, &cfg->entry))
+		return OPTION_BAD_VALUE;
+	cfg->entry_set = true;
+	return OPTION_OK;
+}
+
+static enum option_status opt_append(struct vm_config *cfg, const char *arg, FILE *out)
+{
+	(void)out;
+	cfg->append = arg;
+	return OPTION_OK;
+}
+
+static enum option_status opt_initrd(struct vm_config *cfg, const char *arg, FILE *out)
+{
+	(void)out;
+	cfg->initrd = arg;
+	return OPTION_OK;
+}
+
+static enum option_status opt_module(struct vm_config *cfg, const char *arg, FILE *out)
+{
+	(void)out;
+	if (cfg->nmodules == MAX_MODULES) {
+		err_set(EXIT_USAGE, "too many --module options (at most %d)", MAX_MODULES);
+		return OPTION_FAILED;
+	}
+	cfg->modules[cfg->nmodules++] = arg;
+	return OPTION_OK;
+}
+
+static enum option_status opt_serial(struct vm_config *cfg, const char *arg, FILE *out)
+{
+	(void)out;
+	return parse_serial(arg, cfg) ? OPTION_FAILED : OPTION_OK;
+}
+
+static enum option_status opt_loadvm(struct vm_config *cfg, const char *arg, FILE *out)
+{
+	(void)out;
+	cfg->loadvm = arg;
+	return OPTION_OK;
+}
+
+static enum option_status opt_verbose(struct vm_config *cfg, const char *arg, FILE *out)
+{
+	(void)arg;
+	(void)out;
+	cfg->verbose++;
+	return OPTION_OK;
+}
+
+static enum option_status opt_trace_exits(struct vm_config *cfg, const char *arg, FILE *out)
+{
+	(void)arg;
+	(void)out;
+	cfg->trace_exits = true;
+	return OPTION_OK;
+}
+
+static enum option_status opt_stats(struct vm_config *cfg, const char *arg, FILE *out)
+{
+	(void)arg;
+	(void)out;
+	cfg->stats = true;
+	return OPTION_OK;
+}
+
+static void print_help(FILE *out);
+
+static enum option_status opt_help(struct vm_config *cfg, const char *arg, FILE *out)
+{
+	(void)cfg;
+	(void)arg;
+	print_help(out);
+	return OPTION_DONE;
+}
+
+static enum option_status opt_version(struct vm_config *cfg, const char *arg, FILE *out)
+{
+	(void)cfg;
+	(void)arg;
+	fprintf(out, "minikvm %s\n", MINIKVM_VERSION);
+	return OPTION_DONE;
+}
+
+static const struct option_spec core_options[] = {
+	{ "memory", 'm', true, HELP_MACHINE + 1,
+	  "\nMachine:\n"
+	  "  -m, --memory SIZE      guest RAM, with K/M/G suffix; a bare number is MiB\n"
+	  "                         (default 128M)\n", opt_memory },
+	{ "cpus", 'c', true, HELP_MACHINE + 2,
+	  "  -c, --cpus N           number of vCPUs (default 1, at most 64)\n", opt_cpus },
+	{ "irqchip", 0, true, HELP_MACHINE + 3,
+	  "      --irqchip MODE     split|kernel: the 8259 PICs, IOAPIC and PIT emulated\n"
+	  "                         by minikvm (split, default; KVM keeps the local APICs)\n"
+	  "                         or all of them by KVM (kernel)\n", opt_irqchip },
+	{ "format", 0, true, HELP_IMAGE + 1,
+	  "\nImage:\n"
+	  "      --format FMT       auto|raw16|raw32|raw64|elf|multiboot|linux|pvh (default\n"
+	  "                         auto: ELF, multiboot and Linux bzImage are recognised\n"
+	  "                         by their headers, a vmlinux by its PVH note, a *.bin\n"
+	  "                         file is raw16)\n", opt_format },
+	{ "load-addr", 0, true, HELP_IMAGE + 2,
+	  "      --load-addr ADDR   where a raw image is loaded (raw16 0x7c00, else 0x100000)\n",
+	  opt_load_addr },
+	{ "entry", 0, true, HELP_IMAGE + 3,
+	  "      --entry ADDR       first instruction of a raw image (default: load address)\n", opt_entry },
+	{ "append", 0, true, HELP_IMAGE + 4,
+	  "      --append CMDLINE   kernel command line (Linux, multiboot)\n", opt_append },
+	{ "initrd", 0, true, HELP_IMAGE + 5,
+	  "      --initrd FILE      Linux initial ramdisk\n", opt_initrd },
+	{ "module", 0, true, HELP_IMAGE + 6,
+	  "      --module FILE      multiboot module (repeatable)\n", opt_module },
+	{ "serial", 0, true, HELP_CONSOLE + 1,
+	  "\nConsole:\n"
+	  "      --serial MODE      stdio|none|file:PATH (default stdio). On a terminal,\n"
+	  "                         input is raw: Ctrl-C goes to the guest, Ctrl-A x quits.\n", opt_serial },
+	{ NULL, 0, false, HELP_SNAPSHOTS, "\nSnapshots (docs/gdb.md):\n", NULL }, /* a heading only */
+	{ "loadvm", 0, true, HELP_SNAPSHOTS + 20,
+	  "      --loadvm FILE      start the machine a snapshot file saved (-m, -c and\n"
+	  "                         --irqchip must match it); IMAGE is then optional (it\n"
+	  "                         is loaded first and serves `monitor reset`)\n", opt_loadvm },
+	{ "verbose", 'v', false, HELP_DIAGNOSTICS + 1,
+	  "\nDiagnostics:\n"
+	  "  -v, --verbose          say what the VMM sets up and why the VM ended\n", opt_verbose },
+	{ "trace-exits", 0, false, HELP_DIAGNOSTICS + 2,
+	  "      --trace-exits      one line per VM exit on stderr\n", opt_trace_exits },
+	{ "stats", 0, false, HELP_DIAGNOSTICS + 3,
+	  "      --stats            per-vCPU VM exit counts on stderr at the end\n", opt_stats },
+	{ "help", 'h', false, HELP_DIAGNOSTICS + 90, "  -h, --help             this text\n", opt_help },
+	{ "version", 0, false, HELP_DIAGNOSTICS + 91, "      --version          version\n", opt_version },
+	{ 0 },
+};
+
+/* ---- the table of the core and the modules ---- */
+
+extern const struct option_module *const __start_minikvm_option_modules[] __attribute__((weak));
+extern const struct option_module *const __stop_minikvm_option_modules[] __attribute__((weak));
+
+const struct option_module *const *options_modules(size_t *n)
+{
+	*n = (size_t)(__stop_minikvm_option_modules - __start_minikvm_option_modules);
+	return __start_minikvm_option_modules;
+}
+
+/* A table ends with an entry of no name, no short name and no usage lines. */
+static bool spec_end(const struct option_spec *o)
+{
+	return !o->name && !o->short_name && !o->usage;
+}
+
+/* Every option spec, the core's first (its Snapshots heading too); how many. */
+static int all_specs(const struct option_spec **specs)
+{
+	size_t nmod;
+	const struct option_module *const *mods = options_modules(&nmod);
+	int n = 0;
+
+	for (const struct option_spec *o = core_options; !spec_end(o) && n < MAX_OPTIONS; o++)
+		specs[n++] = o;
+	for (size_t m = 0; m < nmod; m++)
+		for (const struct option_spec *o = mods[m]->options; !spec_end(o) && n < MAX_OPTIONS; o++)
+			specs[n++] = o;
+	return n;
+}
+
+static int by_help_place(const void *a, const void *b)
+{
+	const struct option_spec *x = *(const struct option_spec *const *)a;
+	const struct option_spec *y = *(const struct option_spec *const *)b;
+
+	return (x->help_place > y->help_place) - (x->help_place < y->help_place);
+}
+
+static void print_help(FILE *out)
+{
+	const struct option_spec *specs[MAX_OPTIONS];
+	int n = all_specs(specs);
+
+	qsort(specs, (size_t)n, sizeof(specs[0]), by_help_place);
+	fputs(usage_head, out);
+	for (int i = 0; i < n; i++)
+		if (specs[i]->usage)
+			fputs(specs[i]->usage, out);
+	fputs(usage_tail, out);
+}
+
+/*
+ * getopt_long's view of the specs: a long option's val is its short name,
+ * or 256 + its index; optstring lists the short names (':' first: a missing
+ * value is reported as ':').
+ */
+static void getopt_tables(const struct option_spec **specs, int n, struct option *longs, char *shorts)
+{
+	int nl = 0, ns = 0;
+
+	shorts[ns++] = ':';
+	for (int i = 0; i < n; i++) {
+		const struct option_spec *o = specs[i];
+
+		if (o->name)
+			longs[nl++] = (struct option){ o->name, o->has_arg ? required_argument : no_argument,
+						       NULL, o->short_name ? o->short_name : 256 + i };
+		if (o->short_name) {
+			shorts[ns++] = o->short_name;
+			if (o->has_arg)
+				shorts[ns++] = ':';
 		}
-	return "option";
+	}
+	longs[nl] = (struct option){ NULL, 0, NULL, 0 };
+	shorts[ns] = '\0';
+}
+
+static const struct option_spec *spec_of(const struct option_spec **specs, int n, int opt)
+{
+	if (opt >= 256)
+		return opt - 256 < n ? specs[opt - 256] : NULL;
+	for (int i = 0; i < n; i++)
+		if (specs[i]->short_name && specs[i]->short_name == opt)
+			return specs[i];
+	return NULL;
 }
 
 static void defaults(struct vm_config *cfg)
@@ -251,141 +417,23 @@ static void defaults(struct vm_config *cfg)
 	cfg->serial = SERIAL_STDIO;
 }
 
-enum options_result options_parse(int argc, char **argv, struct vm_config *cfg, FILE *out)
+/* Each module's last word on what was given; false with err_set(). */
+static bool modules_finish(struct vm_config *cfg)
 {
-	int opt;
-	uint64_t v;
+	size_t n;
+	const struct option_module *const *mods = options_modules(&n);
 
-	defaults(cfg);
-	/* getopt keeps global state; a caller (unit tests) may parse several times. */
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":m:c:vhg:sS", long_options, NULL)) != -1) {
-		switch (opt) {
-		case 'm':
-			if (parse_size(optarg, &cfg->mem_size))
-				goto bad_value;
-			if (cfg->mem_size < MIN_MEMORY || cfg->mem_size > MAX_MEMORY) {
-				err_set(EXIT_USAGE, "--memory %s is out of range (2M to 256G)", optarg);
-				return OPTIONS_ERROR;
-			}
-			if (cfg->mem_size & 0xfff) {
-				err_set(EXIT_USAGE, "--memory %s is not a multiple of 4K", optarg);
-				return OPTIONS_ERROR;
-			}
-			break;
-		case 'c':
-			if (parse_u64(optarg, &v))
-				goto bad_value;
-			if (v < 1 || v > MAX_CPUS) {
-				err_set(EXIT_USAGE, "--cpus %s is out of range (1 to %d)", optarg, MAX_CPUS);
-				return OPTIONS_ERROR;
-			}
-			cfg->cpus = (int)v;
-			break;
-		case OPT_IRQCHIP:
-			if (!strcmp(optarg, "split")) {
-				cfg->irqchip = IRQCHIP_SPLIT;
-			} else if (!strcmp(optarg, "kernel")) {
-				cfg->irqchip = IRQCHIP_KERNEL;
-			} else {
-				err_set(EXIT_USAGE, "bad --irqchip '%s' (split or kernel)", optarg);
-				return OPTIONS_ERROR;
-			}
-			break;
-		case OPT_FORMAT:
-			if (parse_format(optarg, &cfg->format))
-				return OPTIONS_ERROR;
-			break;
-		case OPT_LOAD_ADDR:
-			if (parse_u64(optarg, &cfg->load_addr))
-				goto bad_value;
-			cfg->load_addr_set = true;
-			break;
-		case OPT_ENTRY:
-			if (parse_u64(optarg, &cfg->entry))
-				goto bad_value;
-			cfg->entry_set = true;
-			break;
-		case OPT_APPEND:
-			cfg->append = optarg;
-			break;
-		case OPT_INITRD:
-			cfg->initrd = optarg;
-			break;
-		case OPT_MODULE:
-			if (cfg->nmodules == MAX_MODULES) {
-				err_set(EXIT_USAGE, "too many --module options (at most %d)", MAX_MODULES);
-				return OPTIONS_ERROR;
-			}
-			cfg->modules[cfg->nmodules++] = optarg;
-			break;
-		case OPT_SERIAL:
-			if (parse_serial(optarg, cfg))
-				return OPTIONS_ERROR;
-			break;
-		case 'v':
-			cfg->verbose++;
-			break;
-		case OPT_TRACE_EXITS:
-			cfg->trace_exits = true;
-			break;
-		case OPT_STATS:
-			cfg->stats = true;
-			break;
-		case 'g':
-			cfg->gdb = optarg;
-			break;
-		case 's':
-			cfg->gdb = DEFAULT_GDB_ENDPOINT;
-			break;
-		case 'S':
-			cfg->wait_gdb = true;
-			break;
-		case OPT_GDB_ARCH:
-			if (strcmp(optarg, "auto") == 0)
-				cfg->gdb_arch = 0;
-			else if (strcmp(optarg, "i386") == 0)
-				cfg->gdb_arch = 32;
-			else if (strcmp(optarg, "x86-64") == 0 || strcmp(optarg, "x86_64") == 0)
-				cfg->gdb_arch = 64;
-			else {
-				err_set(EXIT_USAGE, "unknown --gdb-arch '%s' (auto, i386, x86-64)", optarg);
-				return OPTIONS_ERROR;
-			}
-			break;
-		case OPT_GDB_ALLOW_UID:
-			if (parse_gdb_allow(optarg, &cfg->gdb_allow))
-				return OPTIONS_ERROR;
-			break;
-		case OPT_SNAPSHOT_DIR:
-			cfg->snapshot_dir = optarg;
-			break;
-		case OPT_DUMP_DIR:
-			cfg->dump_dir = optarg;
-			break;
-		case OPT_LOADVM:
-			cfg->loadvm = optarg;
-			break;
-		case OPT_HOST_REPORT:
-			cfg->host_report = true;
-			break;
-		case 'h':
-			fputs(usage_text, out);
-			return OPTIONS_EXIT_OK;
-		case OPT_VERSION:
-			fprintf(out, "minikvm %s\n", MINIKVM_VERSION);
-			return OPTIONS_EXIT_OK;
-		case ':':
-			err_set(EXIT_USAGE, "option '%s' needs a value", argv[optind - 1]);
-			return OPTIONS_ERROR;
-		default:
-			err_set(EXIT_USAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
-			return OPTIONS_ERROR;
-		}
-	}
+	for (size_t i = 0; i < n; i++)
+		if (mods[i]->finish && mods[i]->finish(cfg) < 0)
+			return false;
+	return true;
+}
+
+/* After the options: the guest image and what no single option can check. */
+static enum options_result check_args(int argc, char **argv, struct vm_config *cfg)
+{
 	if (cfg->host_report)
-		return OPTIONS_RUN; /* no guest: main() prints the report */
+		return modules_finish(cfg) ? OPTIONS_RUN : OPTIONS_ERROR; /* no guest: main() prints the report */
 	if (optind >= argc && !cfg->loadvm) {
 		err_set(EXIT_USAGE, "no guest image given (usage: minikvm [options] IMAGE; see --help)");
 		return OPTIONS_ERROR;
@@ -396,19 +444,48 @@ enum options_result options_parse(int argc, char **argv, struct vm_config *cfg, 
 		return OPTIONS_ERROR;
 	}
 	cfg->image = optind < argc ? argv[optind] : NULL;
-	if (cfg->wait_gdb && !cfg->gdb)
-		cfg->gdb = DEFAULT_GDB_ENDPOINT; /* QEMU's -S alone waits forever; we also listen */
-	if (cfg->gdb && strcmp(cfg->gdb, "stdio") == 0 && cfg->serial == SERIAL_STDIO)
-		cfg->serial = SERIAL_STDERR; /* stdout carries the protocol */
 	if ((cfg->load_addr_set || cfg->entry_set) &&
 	    (cfg->format == FORMAT_ELF || cfg->format == FORMAT_MULTIBOOT)) {
 		err_set(EXIT_USAGE, "--load-addr and --entry are for raw images; %s images say where they go",
 			format_name(cfg->format));
 		return OPTIONS_ERROR;
 	}
-	return OPTIONS_RUN;
+	return modules_finish(cfg) ? OPTIONS_RUN : OPTIONS_ERROR;
+}
 
-bad_value:
-	err_set(EXIT_USAGE, "bad value '%s' for %s", optarg, option_name(opt));
-	return OPTIONS_ERROR;
+enum options_result options_parse(int argc, char **argv, struct vm_config *cfg, FILE *out)
+{
+	const struct option_spec *specs[MAX_OPTIONS], *spec;
+	struct option longs[MAX_OPTIONS + 1];
+	char shorts[3 * MAX_OPTIONS + 2];
+	int n = all_specs(specs), opt;
+
+	defaults(cfg);
+	getopt_tables(specs, n, longs, shorts);
+	/* getopt keeps global state; a caller (unit tests) may parse several times. */
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+		if (opt == ':') {
+			err_set(EXIT_USAGE, "option '%s' needs a value", argv[optind - 1]);
+			return OPTIONS_ERROR;
+		}
+		spec = spec_of(specs, n, opt);
+		if (!spec) {
+			err_set(EXIT_USAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
+			return OPTIONS_ERROR;
+		}
+		switch (spec->handle(cfg, spec->has_arg ? optarg : NULL, out)) {
+		case OPTION_OK:
+			break;
+		case OPTION_DONE:
+			return OPTIONS_EXIT_OK;
+		case OPTION_BAD_VALUE:
+			err_set(EXIT_USAGE, "bad value '%s' for --%s", optarg, spec->name);
+			return OPTIONS_ERROR;
+		case OPTION_FAILED:
+			return OPTIONS_ERROR;
+		}
+	}
+	return check_args(argc, argv, cfg);
 }

@@ -1,9 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* The command line, parsed into a vm_config. No KVM here: unit-tested. */
+/*
+ * The command line, parsed into a vm_config. No KVM here: unit-tested.
+ *
+ * options.c knows the core's options (machine, image, console, snapshots,
+ * diagnostics); a module linked in (the debugger: src/debug_options.c)
+ * declares its own in a table of struct option_spec, with its usage lines
+ * and a handler that fills its part of the vm_config, as Solo5's modules
+ * do. A build without the module simply has no such table.
+ */
 #ifndef MINIKVM_OPTIONS_H
 #define MINIKVM_OPTIONS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -67,6 +76,54 @@ struct vm_config {
 
 enum options_result { OPTIONS_RUN, OPTIONS_EXIT_OK, OPTIONS_ERROR };
 
+/* What an option's handler says. */
+enum option_status {
+	OPTION_OK,
+	OPTION_DONE,      /* it printed what was asked (--help, --version): exit 0 */
+	OPTION_FAILED,    /* err_set() says why */
+	OPTION_BAD_VALUE, /* options.c says "bad value 'ARG' for --NAME" */
+};
+
+/* Where an option's usage lines go in --help: the sections in this order, then HELP_x + rank. */
+enum help_place {
+	HELP_MACHINE = 100, HELP_IMAGE = 200, HELP_CONSOLE = 300, HELP_DEBUGGING = 400,
+	HELP_SNAPSHOTS = 500, HELP_DIAGNOSTICS = 600,
+};
+
+struct vm;
+
+struct option_spec {
+	const char *name;   /* long name without "--", or NULL */
+	char short_name;    /* 0: none */
+	bool has_arg;
+	int help_place;     /* enum help_place plus a rank within the section */
+	const char *usage;  /* its lines in --help (a section's first opens with its heading); may be NULL */
+	/* arg: NULL without has_arg; out: where --help and --version print. NULL: a heading only. */
+	enum option_status (*handle)(struct vm_config *cfg, const char *arg, FILE *out);
+};
+
+/* A module's part of the command line and of main()'s run; any hook may be NULL. */
+struct option_module {
+	const struct option_spec *options; /* ends with { 0 } */
+	/* After every option was read and checked; -1 with err_set(EXIT_USAGE). */
+	int (*finish)(struct vm_config *cfg);
+	/* --host-report: print it on out; 0, or -1 with err_set(). */
+	int (*host_report)(FILE *out);
+	/* The VM is made (and a --loadvm snapshot loaded): plug into it; -1 with err_set(). */
+	int (*setup)(struct vm *vm);
+};
+
+/*
+ * A module declares itself with OPTION_MODULE(its struct option_module):
+ * the linker gathers the pointers into one section, which options.c walks.
+ */
+#define OPTION_MODULE(m) \
+	static const struct option_module *const option_module_##m \
+	__attribute__((section("minikvm_option_modules"), used)) = &(m)
+
+/* The modules linked in: *n of them. */
+const struct option_module *const *options_modules(size_t *n);
+
 /*
  * Parse argv. OPTIONS_EXIT_OK means --help/--version was printed to out;
  * OPTIONS_ERROR means err_set() holds a one-line message.
@@ -78,7 +135,5 @@ int parse_size(const char *s, uint64_t *bytes);
 /* Decimal or 0x-prefixed hex address. */
 int parse_u64(const char *s, uint64_t *v);
 const char *format_name(enum image_format f);
-/* "any" or "UID[,UID...]" (decimal) added to *allow; -1 with err_set(EXIT_USAGE) on junk or too many. */
-int parse_gdb_allow(const char *s, struct gdb_allow *allow);
 
 #endif

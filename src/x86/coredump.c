@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The x86 part of guest core files (src/coredump.c): per vCPU an
- * NT_PRSTATUS note in Linux's x86-64 layout (struct elf_prstatus, its
+ * The x86 part of guest core files (src/coredump.c, which calls in here;
+ * nothing here calls back: the notes go through the writer it hands over):
+ * per vCPU an NT_PRSTATUS note in Linux's x86-64 layout (struct elf_prstatus, its
  * registers in struct user_regs_struct order) and an NT_PRFPREG note (the
  * FXSAVE image), which gdb and crash read as one thread per vCPU; the
  * guest-virtual view of RAM through a vCPU's page tables (the paging option);
@@ -32,7 +33,7 @@ const uint16_t arch_core_machine = EM_X86_64;
 #define PRSTATUS_FPVALID 328
 #define FXSAVE_SIZE     512
 
-int arch_core_notes(struct vcpu *vcpu, uint8_t **notes, size_t *len)
+int arch_core_notes(struct vcpu *vcpu, const struct core_note_writer *notes)
 {
 	struct kvm_regs r;
 	struct kvm_sregs s;
@@ -57,9 +58,9 @@ int arch_core_notes(struct vcpu *vcpu, uint8_t **notes, size_t *len)
 	if (!xs || ioctl(vcpu->fd, KVM_GET_XSAVE, xs) < 0)
 		fpvalid = 0;
 	memcpy(st + PRSTATUS_FPVALID, &fpvalid, 4);
-	rc = coredump_add_note(notes, len, "CORE", NT_PRSTATUS, st, sizeof(st));
+	rc = notes->add(notes->ctx, "CORE", NT_PRSTATUS, st, sizeof(st));
 	if (rc == 0 && fpvalid)
-		rc = coredump_add_note(notes, len, "CORE", NT_PRFPREG, xs->region, FXSAVE_SIZE);
+		rc = notes->add(notes->ctx, "CORE", NT_PRFPREG, xs->region, FXSAVE_SIZE);
 	free(xs);
 	return rc;
 }

@@ -3,6 +3,7 @@
 
 #include <string.h>
 #include "error.h"
+#include "debug_options.h"
 #include "options.h"
 
 static enum options_result parse(struct vm_config *cfg, const char *const *args)
