@@ -10,6 +10,7 @@
 #include "vcpu.h"
 #include "vm.h"
 #include "acpi.h"
+#include "bits.h"
 #include "features.h"
 #include "irqchip.h"
 #include "layout.h"
@@ -22,18 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-
-#define CR0_PE (1U << 0)
-#define CR0_MP (1U << 1)
-#define CR0_ET (1U << 4)
-#define CR0_NE (1U << 5)
-#define CR0_WP (1U << 16)
-#define CR0_PG (1U << 31)
-#define CR4_PAE (1U << 5)
-#define CR4_OSFXSR (1U << 9)
-#define CR4_OSXMMEXCPT (1U << 10)
-#define EFER_LME (1U << 8)
-#define EFER_LMA (1U << 10)
 
 #define CPUID_MAX_ENTRIES 256
 
@@ -333,15 +322,15 @@ static int setup_msrs(struct vcpu *vcpu)
 		uint32_t index;
 		uint64_t value;
 	} init[] = {
-		{ 0x1A0, 1 },        /* IA32_MISC_ENABLE: fast-string operations enabled */
-		{ 0x174, 0 },        /* IA32_SYSENTER_CS */
-		{ 0x175, 0 },        /* IA32_SYSENTER_ESP */
-		{ 0x176, 0 },        /* IA32_SYSENTER_EIP */
-		{ 0xC0000081, 0 },   /* STAR */
-		{ 0xC0000082, 0 },   /* LSTAR */
-		{ 0xC0000083, 0 },   /* CSTAR */
-		{ 0xC0000084, 0 },   /* SFMASK */
-		{ 0xC0000102, 0 },   /* KERNEL_GS_BASE */
+		{ MSR_IA32_MISC_ENABLE, 1 }, /* fast-string operations enabled */
+		{ MSR_IA32_SYSENTER_CS, 0 },
+		{ MSR_IA32_SYSENTER_ESP, 0 },
+		{ MSR_IA32_SYSENTER_EIP, 0 },
+		{ MSR_STAR, 0 },
+		{ MSR_LSTAR, 0 },
+		{ MSR_CSTAR, 0 },
+		{ MSR_SFMASK, 0 },
+		{ MSR_KERNEL_GS_BASE, 0 },
 	};
 	enum { N = sizeof(init) / sizeof(init[0]) };
 	struct {
