@@ -1,7 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * x86 machine and CPU setup: in-kernel interrupt controllers, CPUID, the GDT
- * and page tables a boot mode needs, and each vCPU's initial registers.
+ * The x86 machine and its CPUs, as arch.h asks of an architecture:
+ *  - the VM (arch_vm_init): the KVM capabilities x86 needs, the pages KVM
+ *    takes for real mode on VT-x (TSS, identity map), the CPUID KVM
+ *    supports; the interrupt controllers are irq.c's (irq_vm_init);
+ *  - the boot tables (arch_boot_tables): ACPI (acpi.c) and the GDT;
+ *  - each vCPU (arch_vcpu_init, arch_vcpu_reset): its CPUID (APIC IDs, the
+ *    features hidden on emulating KVMs: hidden_features.c), MSRs, and the
+ *    registers of the boot mode, with the long-mode page tables
+ *    (pagetable.c);
+ *  - the exits only x86 has (arch_handle_exit): IRQ window open, IOAPIC EOI;
+ *    and before each KVM_RUN (arch_vcpu_pre_run) irq.c's 8259 injection.
  * Facts from the Intel SDM vol. 3 (ch. 9, "Processor management and
  * initialization") and the KVM API document.
  */
@@ -11,7 +20,7 @@
 #include "vm.h"
 #include "acpi.h"
 #include "bits.h"
-#include "features.h"
+#include "hidden_features.h"
 #include "irqchip.h"
 #include "layout.h"
 #include "pagetable.h"
@@ -267,7 +276,7 @@ bool x86_host_kvm_is_emulated(void)
 	return cached;
 }
 
-/* The words the table in features.c gives, where this host needs them. */
+/* The words the table in hidden_features.c gives, where this host needs them. */
 const char *arch_kernel_cmdline_extra(const char *user_cmdline)
 {
 	return x86_linux_cmdline_extra(x86_host_kvm_is_emulated(), user_cmdline);

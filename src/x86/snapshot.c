@@ -19,7 +19,7 @@
 #include "error.h"
 #include "bits.h"
 #include "x86.h"
-#include "state.h"
+#include "snapshot_state.h"
 #include "vcpu.h"
 #include "vm.h"
 
