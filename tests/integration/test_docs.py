@@ -4,8 +4,8 @@
 - docs/architecture.md and docs/learning.md name only files that exist
   (src/..., gdbstub/..., tests/..., guest/..., scripts/..., docs/...).
 - Every command docs/learning.md gives (a ```sh block) runs, and prints
-  every line of the ```text block that follows it (each somewhere in stdout
-  or stderr, in any order). Commands that run build/minikvm need KVM: on a
+  every line of the ```text block that follows it (each somewhere in its
+  stdout or its stderr, in any order). Commands that run build/minikvm need KVM: on a
   host without it they are skipped, or fail in CI, as run.py does for the
   NEEDS_KVM modules; the unit-test ones run anywhere.
 
@@ -91,9 +91,11 @@ def run_script(script):
     if re.search(r"^\s*gdb\b", script, re.M) and not shutil.which("gdb"):
         raise harness.Skip("no gdb")
     script = script.replace("build/minikvm", harness.MINIKVM).replace("build/unit_tests", unit)
+    # stdout and stderr apart: with --trace-exits a trace line would otherwise
+    # land inside a line the guest is printing.
     proc = subprocess.run(["bash", "-c", script], cwd=harness.ROOT, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=180)
-    return proc.stdout.decode(errors="replace")
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=180)
+    return (proc.stdout + b"\n" + proc.stderr).decode(errors="replace")
 
 
 def make_test(script, expected):
