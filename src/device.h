@@ -90,7 +90,7 @@ struct device {
 	/* Undo init: ranges off the buses, memory freed. Only called if init succeeded. */
 	void (*exit)(const struct device_host *host);
 	/*
-	 * Snapshots (src/state.h), with the VM paused. save appends the
+	 * Snapshots (src/snapshot_state.h), with the VM paused. save appends the
 	 * device's state to w; load takes it back from r, which may come from
 	 * a file: every field is checked, and on -EINVAL (or a reader left
 	 * bad or not at its end) the device keeps the state it had.

@@ -11,7 +11,7 @@
 #include "boot.h"
 #include "device.h"
 #include "error.h"
-#include "state.h"
+#include "snapshot_state.h"
 #include "vcpu.h"
 #include "vm.h"
 

@@ -7,7 +7,7 @@
 #include "snapshot.h"
 #include "error.h"
 #include "host_file.h"
-#include "state.h"
+#include "snapshot_state.h"
 #include "vm.h"
 
 #include <errno.h>

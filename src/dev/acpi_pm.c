@@ -13,7 +13,7 @@
 #include "device.h"
 #include "error.h"
 #include "iobus.h"
-#include "state.h"
+#include "snapshot_state.h"
 
 #include <errno.h>
 #include "x86/acpi.h"

@@ -24,7 +24,7 @@
 #include "device.h"
 #include "error.h"
 #include "iobus.h"
-#include "state.h"
+#include "snapshot_state.h"
 
 #include <errno.h>
 

@@ -34,7 +34,7 @@
 
 #include "error.h"
 #include "iobus.h"
-#include "state.h"
+#include "snapshot_state.h"
 
 #include <errno.h>
 

@@ -44,7 +44,7 @@ void i8254_stop(struct i8254 *pit);
 /* Stopped, off the bus and freed; NULL is fine. */
 void i8254_free(struct i8254 *pit);
 /*
- * Snapshots (src/state.h): the chip's registers. Load checks every field
+ * Snapshots (src/snapshot_state.h): the chip's registers. Load checks every field
  * and leaves the chip as it was on -EINVAL.
  */
 struct state_writer;

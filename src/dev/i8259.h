@@ -30,7 +30,7 @@ struct i8259 *i8259_create(struct iobus *pio, const struct i8259_ops *ops, void 
 /* Off the bus and freed; NULL is fine. */
 void i8259_free(struct i8259 *p);
 /*
- * Snapshots (src/state.h): the chip's registers. Load checks every field
+ * Snapshots (src/snapshot_state.h): the chip's registers. Load checks every field
  * and leaves the chip as it was on -EINVAL.
  */
 struct state_writer;

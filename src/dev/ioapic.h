@@ -42,7 +42,7 @@ struct ioapic *ioapic_create(struct iobus *mmio, uint64_t base, const struct ioa
 /* Off the bus and freed; NULL is fine. */
 void ioapic_free(struct ioapic *io);
 /*
- * Snapshots (src/state.h): the chip's registers. Load checks every field
+ * Snapshots (src/snapshot_state.h): the chip's registers. Load checks every field
  * and leaves the chip as it was on -EINVAL.
  */
 struct state_writer;

@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Ports that PC software pokes as a matter of habit and that must answer
- * quietly and cheaply, so they neither show up as "unknown port" in
- * --stats/--trace-exits nor cost more than the exit itself.
- *
- * Port 0x80 is the POST diagnostic port: firmware writes progress codes to
+ * Port 0x80, the POST diagnostic port: firmware writes progress codes to
  * it, and since nothing decodes its reads on the ISA bus, Linux and older
  * drivers write to it as an I/O delay of about a microsecond (outb to 0x80,
- * the "io_delay" of arch/x86). Writes are dropped; reads float high (0xFF).
+ * the "io_delay" of arch/x86). A guest pokes it all the time, so it has a
+ * device of its own: writes are dropped and reads float high (0xFF), as on
+ * an empty port, but --trace-exits and --stats name it "POST code (0x80)"
+ * instead of counting it as an unknown port access.
  */
 #include "device.h"
 #include "iobus.h"

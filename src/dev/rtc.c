@@ -11,7 +11,7 @@
 
 #include "device.h"
 #include "iobus.h"
-#include "state.h"
+#include "snapshot_state.h"
 
 #include <errno.h>
 

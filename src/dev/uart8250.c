@@ -10,7 +10,7 @@
 #include "console.h"
 #include "device.h"
 #include "iobus.h"
-#include "state.h"
+#include "snapshot_state.h"
 
 #include <errno.h>
 

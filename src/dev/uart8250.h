@@ -127,7 +127,7 @@ void uart8250_write(struct uart8250 *u, unsigned reg, uint8_t val);
 /* New input may be waiting: re-evaluate LSR.DR and the interrupt. */
 void uart8250_rx_notify(struct uart8250 *u);
 /*
- * Snapshots (src/state.h): every register and the loopback FIFO. Load
+ * Snapshots (src/snapshot_state.h): every register and the loopback FIFO. Load
  * checks the FIFO's indices and leaves the UART as it was on -EINVAL; it
  * does not drive the interrupt line (the interrupt chips keep its level).
  */

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What every loader shares: reading a guest image or module into host
- * memory, and the placement check every loader uses, so that "does not fit"
- * and "overlaps reserved memory" read the same everywhere. Depends on no
- * loader: loader.c (dispatch) -> raw/elf/multiboot/linux -> here.
+ * What every loader shares: opening a guest image or module (a regular file
+ * stays open and is read with pread() as a loader asks for bytes; a pipe or
+ * other stream is read whole into a buffer), copying its bytes into guest
+ * memory or a loader's own copy, and the placement check every loader uses,
+ * so that "does not fit" and "overlaps reserved memory" read the same
+ * everywhere. Depends on no loader: loader.c (dispatch) ->
+ * raw/elf/multiboot/linux -> here.
  */
 #include "loader/image.h"
 #include "error.h"

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What the loaders share (image.c): guest images and modules read into
- * host memory, and the check of where a loader may put guest bytes.
- * Depends on no loader, so every loader may use it.
+ * What the loaders share (image.c): guest images and modules opened for
+ * reading on demand (struct image below says how), and the check of where a
+ * loader may put guest bytes. Depends on no loader, so every loader may
+ * use it.
  */
 #ifndef MINIKVM_LOADER_IMAGE_H
 #define MINIKVM_LOADER_IMAGE_H

@@ -127,6 +127,29 @@ static int put_cmdline(const struct vm_config *cfg, const char *extra, struct gu
 }
 
 /*
+ * The memory map in the layout both boot protocols share (boot.rst's
+ * e820entry, PVH's hvm_memmap_table_entry): address, length, type at
+ * offsets 0, 8, 16, one entry every stride bytes, at most max entries
+ * (MEMMAP_MAX is well below either protocol's limit). Returns how many.
+ */
+static int put_memmap(const struct guest_mem *mem, uint8_t *table, unsigned stride, int max)
+{
+	struct memmap_entry map[MEMMAP_MAX];
+	int n = layout_memmap(mem, map, MEMMAP_MAX);
+
+	if (n > max)
+		n = max;
+	for (int i = 0; i < n; i++) {
+		uint8_t *e = table + stride * (unsigned)i;
+
+		wr64(e, map[i].addr);
+		wr64(e + 8, map[i].len);
+		wr32(e + 16, map[i].type);
+	}
+	return n;
+}
+
+/*
  * The initrd goes as high as the kernel allows (max_addr, inclusive) below
  * the RAM hole, page aligned, above everything the kernel occupies, and
  * like every piece a loader places it must pass loader_check_range(): in a
@@ -176,15 +199,44 @@ fail:
 	return -1;
 }
 
+/*
+ * The zero page (struct boot_params) a bzImage's 64-bit entry reads: the
+ * kernel's own setup header (h, up to hdr_end) with what a boot loader
+ * fills in, the command line, the initrd above kernel_end, the ACPI RSDP
+ * and the e820 memory map.
+ */
+static int put_boot_params(const uint8_t *h, unsigned hdr_end, const struct vm_config *cfg,
+			   const char *extra_cmdline, struct guest_mem *mem, uint64_t kernel_end)
+{
+	uint8_t *bp = guest_mem_ptr(mem, ZERO_PAGE, BP_SIZE);
+	uint64_t initrd, initrd_size;
+
+	if (!bp)
+		return err_set(EXIT_USAGE, "guest memory too small for boot_params");
+	memset(bp, 0, BP_SIZE);
+	memcpy(bp + BP_HDR, h + BP_HDR, hdr_end - BP_HDR);
+	bp[HDR_TYPE_OF_LOADER] = 0xFF; /* "undefined" boot loader */
+	bp[HDR_LOADFLAGS] |= CAN_USE_HEAP;
+	wr16(bp + HDR_HEAP_END_PTR, 0xFE00 - 0x200);
+	if (put_cmdline(cfg, extra_cmdline, mem, rd32(h + HDR_CMDLINE_SIZE) + 1) < 0)
+		return -1;
+	wr32(bp + HDR_CMD_LINE_PTR, (uint32_t)CMDLINE);
+	if (put_initrd(cfg, mem, kernel_end, rd32(h + HDR_INITRD_MAX), &initrd, &initrd_size) < 0)
+		return -1;
+	wr32(bp + HDR_RAMDISK_IMAGE, (uint32_t)initrd);
+	wr32(bp + HDR_RAMDISK_SIZE, (uint32_t)initrd_size);
+	wr64(bp + BP_ACPI_RSDP_ADDR, acpi_rsdp_address());
+	bp[BP_E820_ENTRIES] = (uint8_t)put_memmap(mem, bp + BP_E820_TABLE, 20, BP_E820_MAX);
+	return 0;
+}
+
 int linux_load_bzimage(const struct image *img, const struct vm_config *cfg,
 		       const char *extra_cmdline, struct guest_mem *mem, struct boot_state *boot)
 {
-	uint8_t h[BP_SIZE], *bp;
+	uint8_t h[BP_SIZE];
 	unsigned setup_sects, hdr_end;
 	uint16_t version;
-	uint64_t kernel_off, kernel_size, load, align, init_size, initrd, initrd_size;
-	struct memmap_entry map[MEMMAP_MAX];
-	int n;
+	uint64_t kernel_off, kernel_size, load, align, init_size;
 
 	if (read_setup_page(img, h) < 0)
 		return -1;
@@ -220,31 +272,8 @@ int linux_load_bzimage(const struct image *img, const struct vm_config *cfg,
 	if (image_copy(img, kernel_off, kernel_size, guest_mem_ptr(mem, load, kernel_size)) < 0)
 		return -1;
 
-	bp = guest_mem_ptr(mem, ZERO_PAGE, BP_SIZE);
-	if (!bp)
-		return err_set(EXIT_USAGE, "guest memory too small for boot_params");
-	memset(bp, 0, BP_SIZE);
-	memcpy(bp + BP_HDR, h + BP_HDR, hdr_end - BP_HDR);
-	bp[HDR_TYPE_OF_LOADER] = 0xFF; /* "undefined" boot loader */
-	bp[HDR_LOADFLAGS] |= CAN_USE_HEAP;
-	wr16(bp + HDR_HEAP_END_PTR, 0xFE00 - 0x200);
-	if (put_cmdline(cfg, extra_cmdline, mem, rd32(h + HDR_CMDLINE_SIZE) + 1) < 0)
+	if (put_boot_params(h, hdr_end, cfg, extra_cmdline, mem, load + init_size) < 0)
 		return -1;
-	wr32(bp + HDR_CMD_LINE_PTR, (uint32_t)CMDLINE);
-	if (put_initrd(cfg, mem, load + init_size, rd32(h + HDR_INITRD_MAX), &initrd, &initrd_size) < 0)
-		return -1;
-	wr32(bp + HDR_RAMDISK_IMAGE, (uint32_t)initrd);
-	wr32(bp + HDR_RAMDISK_SIZE, (uint32_t)initrd_size);
-	wr64(bp + BP_ACPI_RSDP_ADDR, acpi_rsdp_address());
-	n = layout_memmap(mem, map, MEMMAP_MAX);
-	for (int i = 0; i < n && i < BP_E820_MAX; i++) {
-		uint8_t *e = bp + BP_E820_TABLE + 20 * i;
-
-		wr64(e, map[i].addr);
-		wr64(e + 8, map[i].len);
-		wr32(e + 16, map[i].type);
-	}
-	bp[BP_E820_ENTRIES] = (uint8_t)n;
 
 	boot->mode = CPU_MODE_LONG64;
 	boot->image_64bit = true;
@@ -325,10 +354,8 @@ int linux_load_pvh(const struct image *img, const struct vm_config *cfg,
 		   const char *extra_cmdline, struct guest_mem *mem, struct boot_state *boot)
 {
 	struct elf_info info;
-	struct memmap_entry map[MEMMAP_MAX];
 	uint64_t entry = linux_pvh_entry(img), initrd, initrd_size;
-	uint8_t *si, *e;
-	int n;
+	uint8_t *si;
 	/* hvm_start_info (56 bytes), then one module entry, then the memory map. */
 	const uint64_t modlist = ZERO_PAGE + 64, memmap = ZERO_PAGE + 128;
 
@@ -357,14 +384,7 @@ int linux_load_pvh(const struct image *img, const struct vm_config *cfg,
 		wr64(si + modlist - ZERO_PAGE, initrd);
 		wr64(si + modlist - ZERO_PAGE + 8, initrd_size);
 	}
-	n = layout_memmap(mem, map, MEMMAP_MAX);
-	for (int i = 0; i < n; i++) {
-		e = si + (memmap - ZERO_PAGE) + 24 * i;
-		wr64(e, map[i].addr);
-		wr64(e + 8, map[i].len);
-		wr32(e + 16, map[i].type);
-	}
-	wr32(si + 48, (uint32_t)n);
+	wr32(si + 48, (uint32_t)put_memmap(mem, si + (memmap - ZERO_PAGE), 24, MEMMAP_MAX));
 
 	boot->mode = CPU_MODE_PROT32;
 	/* A 64-bit kernel gets gdb's x86-64 layout from its first (32-bit) instruction on. */

@@ -1,7 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * x86 machine and CPU setup: in-kernel interrupt controllers, CPUID, the GDT
- * and page tables a boot mode needs, and each vCPU's initial registers.
+ * The x86 machine and its CPUs, as arch.h asks of an architecture:
+ *  - the VM (arch_vm_init): the KVM capabilities x86 needs, the pages KVM
+ *    takes for real mode on VT-x (TSS, identity map), the CPUID KVM
+ *    supports; the interrupt controllers are irq.c's (irq_vm_init);
+ *  - the boot tables (arch_boot_tables): ACPI (acpi.c) and the GDT;
+ *  - each vCPU (arch_vcpu_init, arch_vcpu_reset): its CPUID (APIC IDs, the
+ *    features hidden on emulating KVMs: hidden_features.c), MSRs, and the
+ *    registers of the boot mode, with the long-mode page tables
+ *    (pagetable.c);
+ *  - the exits only x86 has (arch_handle_exit): IRQ window open, IOAPIC EOI;
+ *    and before each KVM_RUN (arch_vcpu_pre_run) irq.c's 8259 injection.
  * Facts from the Intel SDM vol. 3 (ch. 9, "Processor management and
  * initialization") and the KVM API document.
  */
@@ -10,7 +19,8 @@
 #include "vcpu.h"
 #include "vm.h"
 #include "acpi.h"
-#include "features.h"
+#include "bits.h"
+#include "hidden_features.h"
 #include "irqchip.h"
 #include "layout.h"
 #include "pagetable.h"
@@ -22,18 +32,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-
-#define CR0_PE (1U << 0)
-#define CR0_MP (1U << 1)
-#define CR0_ET (1U << 4)
-#define CR0_NE (1U << 5)
-#define CR0_WP (1U << 16)
-#define CR0_PG (1U << 31)
-#define CR4_PAE (1U << 5)
-#define CR4_OSFXSR (1U << 9)
-#define CR4_OSXMMEXCPT (1U << 10)
-#define EFER_LME (1U << 8)
-#define EFER_LMA (1U << 10)
 
 #define CPUID_MAX_ENTRIES 256
 
@@ -278,7 +276,7 @@ bool x86_host_kvm_is_emulated(void)
 	return cached;
 }
 
-/* The words the table in features.c gives, where this host needs them. */
+/* The words the table in hidden_features.c gives, where this host needs them. */
 const char *arch_kernel_cmdline_extra(const char *user_cmdline)
 {
 	return x86_linux_cmdline_extra(x86_host_kvm_is_emulated(), user_cmdline);
@@ -333,15 +331,15 @@ static int setup_msrs(struct vcpu *vcpu)
 		uint32_t index;
 		uint64_t value;
 	} init[] = {
-		{ 0x1A0, 1 },        /* IA32_MISC_ENABLE: fast-string operations enabled */
-		{ 0x174, 0 },        /* IA32_SYSENTER_CS */
-		{ 0x175, 0 },        /* IA32_SYSENTER_ESP */
-		{ 0x176, 0 },        /* IA32_SYSENTER_EIP */
-		{ 0xC0000081, 0 },   /* STAR */
-		{ 0xC0000082, 0 },   /* LSTAR */
-		{ 0xC0000083, 0 },   /* CSTAR */
-		{ 0xC0000084, 0 },   /* SFMASK */
-		{ 0xC0000102, 0 },   /* KERNEL_GS_BASE */
+		{ MSR_IA32_MISC_ENABLE, 1 }, /* fast-string operations enabled */
+		{ MSR_IA32_SYSENTER_CS, 0 },
+		{ MSR_IA32_SYSENTER_ESP, 0 },
+		{ MSR_IA32_SYSENTER_EIP, 0 },
+		{ MSR_STAR, 0 },
+		{ MSR_LSTAR, 0 },
+		{ MSR_CSTAR, 0 },
+		{ MSR_SFMASK, 0 },
+		{ MSR_KERNEL_GS_BASE, 0 },
 	};
 	enum { N = sizeof(init) / sizeof(init[0]) };
 	struct {

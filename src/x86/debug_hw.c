@@ -11,6 +11,7 @@
 #include "vcpu.h"
 #include "vm.h"
 #include "../gdbstub/gdbstub.h"
+#include "bits.h"
 #include "paging.h"
 #include "x86.h"
 
@@ -20,13 +21,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#define MSR_IA32_APICBASE  0x1B
-
-#define DR6_BS (1U << 14)
-#define DR7_GE (1U << 9)
-#define DR7_LE (1U << 8)
-
-#define INT3 0xCC
 
 /* ---- debug registers and KVM_SET_GUEST_DEBUG ---- */
 
@@ -157,7 +151,7 @@ bool arch_vcpu_real_mode(struct vcpu *vcpu)
 {
 	struct kvm_sregs s;
 
-	return ioctl(vcpu->fd, KVM_GET_SREGS, &s) == 0 && !(s.cr0 & 1);
+	return ioctl(vcpu->fd, KVM_GET_SREGS, &s) == 0 && !(s.cr0 & CR0_PE);
 }
 
 int arch_describe_vcpu(struct vcpu *vcpu, char *buf, size_t size)
@@ -268,7 +262,7 @@ int arch_monitor(struct vcpu *vcpu, const char *cmd, struct gdb_console *out)
 	return -ENOENT;
 }
 
-const uint8_t arch_breakpoint_insn = INT3;
+const uint8_t arch_breakpoint_insn = INSN_INT3;
 
 /* ---- breakpoints that exit as port I/O ---- */
 

@@ -3,14 +3,13 @@
 #include "arch.h"
 #include "vcpu.h"
 #include "vm.h"
+#include "bits.h"
 #include "paging.h"
 #include "x86.h"
 
 #include <linux/kvm.h>
 #include <string.h>
 #include <sys/ioctl.h>
-
-#define MSR_IA32_APICBASE 0x1B
 
 static void dump_seg(FILE *out, const char *name, const struct kvm_segment *s)
 {
@@ -23,9 +22,9 @@ static void dump_seg(FILE *out, const char *name, const struct kvm_segment *s)
 
 const char *x86_mode_name(const struct kvm_sregs *s)
 {
-	if (!(s->cr0 & 1))
+	if (!(s->cr0 & CR0_PE))
 		return "real mode";
-	if (s->efer & (1U << 10))
+	if (s->efer & EFER_LMA)
 		return s->cs.l ? "long mode" : "compatibility mode";
 	return "protected mode";
 }

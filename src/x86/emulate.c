@@ -21,6 +21,7 @@
 #include "error.h"
 #include "vcpu.h"
 #include "vm.h"
+#include "bits.h"
 #include "paging.h"
 #include "x86.h"
 
@@ -28,15 +29,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#define INT3  0xCC
 #define FWAIT 0x9B
 #define FSW_ES 0x80      /* x87 status: an unmasked exception is pending */
-#define VEC_MF 16
-
-#define VEC_PF 14
-#define EFLAGS_AC (1ULL << 18)
-#define CR0_WP (1ULL << 16)
-#define CR4_SMAP (1ULL << 21)
 
 static bool inject(struct vcpu *vcpu, unsigned vector, unsigned skip, bool has_error_code,
 		   uint32_t error_code)
@@ -83,7 +77,7 @@ static bool inject_page_fault(struct vcpu *vcpu, uint64_t cr2, uint32_t error_co
 int arch_reinject_debug_event(struct vcpu *vcpu, const struct vcpu_debug_event *ev)
 {
 	/* #BP is a trap: the guest's handler sees RIP after the int3 (which RIP is still on). */
-	if (ev->kind != VCPU_DEBUG_BREAK_INSN || !x86_inject_exception(vcpu, 3, 1))
+	if (ev->kind != VCPU_DEBUG_BREAK_INSN || !x86_inject_exception(vcpu, VEC_BP, 1))
 		return err_set(EXIT_HOST, "cannot deliver #BP to vCPU %d", vcpu->id);
 	return 0;
 }
@@ -136,7 +130,7 @@ static enum access_result guest_data(struct vcpu *vcpu, const struct kvm_sregs *
 		.cpl = s->ss.dpl, /* CPL is SS.DPL (and CS.RPL), as KVM itself reads it */
 		.cr0_wp = s->cr0 & CR0_WP,
 		.cr4_smap = s->cr4 & CR4_SMAP,
-		.eflags_ac = rflags & EFLAGS_AC,
+		.eflags_ac = rflags & RFLAGS_AC,
 	};
 	struct walk w;
 	uint32_t error_code;
@@ -247,7 +241,7 @@ static bool emulate_mxcsr(struct vcpu *vcpu, struct kvm_regs *regs, const struct
 		if (access != ACCESS_DONE)
 			return access == ACCESS_FAULTED;
 		if (mxcsr & 0xFFFF0000U) /* reserved bits: #GP(0), as the CPU would */
-			return x86_inject_exception(vcpu, 13, 0);
+			return x86_inject_exception(vcpu, VEC_GP, 0);
 		uint64_t bv;
 
 		memcpy((uint8_t *)xs.region + 24, &mxcsr, 4);
@@ -284,7 +278,7 @@ enum arch_emulation arch_emulation_failure(struct vcpu *vcpu, struct vcpu_debug_
 	    guest_mem_read(&vcpu->vm->mem, w.gpa, &byte, 1) < 0)
 		return ARCH_NOT_EMULATED;
 	switch (byte) {
-	case INT3:
+	case INSN_INT3:
 		/* The debugger's breakpoint or the guest's own: the debugger says which. */
 		*ev = (struct vcpu_debug_event){ VCPU_DEBUG_BREAK_INSN, linear, 0 };
 		return ARCH_DEBUG_EVENT;

@@ -26,7 +26,7 @@
 #include "dev/ioapic.h"
 #include "device.h"
 #include "error.h"
-#include "state.h"
+#include "snapshot_state.h"
 #include "vcpu.h"
 #include "vm.h"
 

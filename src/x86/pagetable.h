@@ -14,12 +14,7 @@
 
 struct guest_mem;
 
-#define PTE_P   (1ULL << 0)
-#define PTE_W   (1ULL << 1)
-#define PTE_U   (1ULL << 2)
-#define PTE_PS  (1ULL << 7)
-#define PTE_NX  (1ULL << 63)
-#define PTE_ADDR_MASK 0x000FFFFFFFFFF000ULL
+#include "bits.h" /* PTE_* */
 
 /*
  * Write the tables covering [0, max(4 GiB, RAM top)): PML4, PDPT and the

@@ -1,21 +1,18 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The guest's page tables walked in software: the first stage of two-stage
+ * address translation (guest-virtual -> guest-physical; the second stage is
+ * guest_mem_ptr()). Read paging.h first: it says which paging modes there
+ * are and what each function promises. The bits tested here are in bits.h;
+ * the layouts are the Intel SDM's vol. 3 ch. 4 (§4.3 32-bit, §4.4 PAE,
+ * §4.5 4- and 5-level paging, §4.6 access rights).
+ */
 #include "paging.h"
+#include "bits.h"
 #include "guest_mem.h"
 
 #include <errno.h>
 #include <string.h>
-
-#define CR0_PG (1ULL << 31)
-#define CR4_PSE (1ULL << 4)
-#define CR4_PAE (1ULL << 5)
-#define CR4_LA57 (1ULL << 12)
-
-#define P  (1ULL << 0)
-#define RW (1ULL << 1)
-#define US (1ULL << 2)
-#define PS (1ULL << 7)
-#define XD (1ULL << 63)
-#define ADDR52 0x000FFFFFFFFFF000ULL
 
 enum paging_mode paging_mode(const struct paging_regs *r)
 {
@@ -49,7 +46,7 @@ static int read_entry(const struct guest_mem *mem, struct walk *w, const char *n
 	s->entry_gpa = gpa;
 	s->entry = *entry;
 	w->nsteps++;
-	if (!(*entry & P)) {
+	if (!(*entry & PTE_P)) {
 		w->error = "not present";
 		w->not_present = true;
 		return -1;
@@ -60,9 +57,9 @@ static int read_entry(const struct guest_mem *mem, struct walk *w, const char *n
 	 */
 	if (w->mode == PAGING_PAE && w->nsteps == 1)
 		return 0;
-	w->writable &= !!(*entry & RW);
-	w->user &= !!(*entry & US);
-	w->nx |= !!(*entry & XD);
+	w->writable &= !!(*entry & PTE_W);
+	w->user &= !!(*entry & PTE_U);
+	w->nx |= !!(*entry & PTE_NX);
 	return 0;
 }
 
@@ -79,7 +76,7 @@ static int walk_long(const struct guest_mem *mem, const struct paging_regs *r, u
 		table = r->cr3 & 0xFFFFFFE0ULL;
 		if (read_entry(mem, w, "PDPTE", table + ((gva >> 30) & 3) * 8, 8, &e))
 			return -1;
-		table = e & ADDR52;
+		table = e & PTE_ADDR_MASK;
 		level = 2;
 	} else {
 		unsigned bits = levels == 5 ? 57 : 48;
@@ -90,7 +87,7 @@ static int walk_long(const struct guest_mem *mem, const struct paging_regs *r, u
 			w->error = "non-canonical address";
 			return -1;
 		}
-		table = r->cr3 & ADDR52;
+		table = r->cr3 & PTE_ADDR_MASK;
 	}
 	for (; level >= 1; level--) {
 		unsigned shift = 12 + 9 * (level - 1);
@@ -98,14 +95,14 @@ static int walk_long(const struct guest_mem *mem, const struct paging_regs *r, u
 		if (read_entry(mem, w, names[level - 1], table + ((gva >> shift) & 511) * 8, 8, &e))
 			return -1;
 		/* PS at the PDPTE (1 GiB) or PDE (2 MiB) level ends the walk early. */
-		if ((level == 2 || level == 3) && (e & PS)) {
+		if ((level == 2 || level == 3) && (e & PTE_PS)) {
 			uint64_t size = 1ULL << shift;
 
 			w->page_size = size;
-			w->gpa = (e & ADDR52 & ~(size - 1)) | (gva & (size - 1));
+			w->gpa = (e & PTE_ADDR_MASK & ~(size - 1)) | (gva & (size - 1));
 			return 0;
 		}
-		table = e & ADDR52;
+		table = e & PTE_ADDR_MASK;
 	}
 	w->page_size = 4096;
 	w->gpa = table | (gva & 0xFFF);
@@ -120,7 +117,7 @@ static int walk_32(const struct guest_mem *mem, const struct paging_regs *r, uin
 
 	if (read_entry(mem, w, "PDE", (r->cr3 & 0xFFFFF000ULL) + (va >> 22) * 4, 4, &pde))
 		return -1;
-	if ((pde & PS) && (r->cr4 & CR4_PSE)) {
+	if ((pde & PTE_PS) && (r->cr4 & CR4_PSE)) {
 		/* 4 MiB page; PSE-36 puts physical bits 39:32 in PDE bits 20:13. */
 		w->page_size = 4ULL << 20;
 		w->gpa = (pde & 0xFFC00000ULL) | (((pde >> 13) & 0xFF) << 32) | (va & 0x3FFFFF);
@@ -191,11 +188,11 @@ static unsigned entry_rights(const struct table_walk *t, uint64_t e, unsigned ab
 {
 	unsigned r = above;
 
-	if (!(e & RW))
+	if (!(e & PTE_W))
 		r &= ~PAGE_MAP_WRITE;
-	if (!(e & US))
+	if (!(e & PTE_U))
 		r &= ~PAGE_MAP_USER;
-	if (t->nx && (e & XD))
+	if (t->nx && (e & PTE_NX))
 		r &= ~PAGE_MAP_EXEC;
 	return r;
 }
@@ -212,15 +209,15 @@ static int each_long(struct table_walk *t, uint64_t table, int level, uint64_t b
 		uint64_t e, va = base + ((uint64_t)i << shift);
 		int r;
 
-		if (guest_mem_read(t->mem, table + i * 8ULL, &e, 8) || !(e & P))
+		if (guest_mem_read(t->mem, table + i * 8ULL, &e, 8) || !(e & PTE_P))
 			continue;
 		/* PAE's PDPTEs have no R/W, U/S or XD bits (SDM vol. 3 §4.4.1). */
 		unsigned below = entries == 4 ? rights : entry_rights(t, e, rights);
 
-		if (level == 1 || ((level == 2 || level == 3) && (e & PS)))
-			r = emit(t, va, e & ADDR52 & ~((1ULL << shift) - 1), 1ULL << shift, below);
+		if (level == 1 || ((level == 2 || level == 3) && (e & PTE_PS)))
+			r = emit(t, va, e & PTE_ADDR_MASK & ~((1ULL << shift) - 1), 1ULL << shift, below);
 		else
-			r = each_long(t, e & ADDR52, level - 1, va, 512, below);
+			r = each_long(t, e & PTE_ADDR_MASK, level - 1, va, 512, below);
 		if (r)
 			return r;
 	}
@@ -233,17 +230,17 @@ static int each_32(struct table_walk *t, const struct paging_regs *r)
 		uint64_t va = i << 22, pde = 0, pte;
 		int rc = 0;
 
-		if (guest_mem_read(t->mem, (r->cr3 & 0xFFFFF000ULL) + i * 4, &pde, 4) || !(pde & P))
+		if (guest_mem_read(t->mem, (r->cr3 & 0xFFFFF000ULL) + i * 4, &pde, 4) || !(pde & PTE_P))
 			continue;
 		unsigned rights = entry_rights(t, pde, PAGE_MAP_WRITE | PAGE_MAP_USER | PAGE_MAP_EXEC);
 
-		if ((pde & PS) && (r->cr4 & CR4_PSE)) {
+		if ((pde & PTE_PS) && (r->cr4 & CR4_PSE)) {
 			rc = emit(t, va, (pde & 0xFFC00000ULL) | (((pde >> 13) & 0xFF) << 32), 4ULL << 20,
 				  rights);
 		} else {
 			for (uint64_t j = 0; j < 1024 && !rc; j++) {
 				pte = 0;
-				if (!guest_mem_read(t->mem, (pde & 0xFFFFF000ULL) + j * 4, &pte, 4) && (pte & P))
+				if (!guest_mem_read(t->mem, (pde & 0xFFFFF000ULL) + j * 4, &pte, 4) && (pte & PTE_P))
 					rc = emit(t, va | (j << 12), pte & 0xFFFFF000ULL, 4096,
 						  entry_rights(t, pte, rights));
 			}
@@ -269,10 +266,10 @@ int page_table_each(const struct guest_mem *mem, const struct paging_regs *r, pa
 		return each_long(&t, r->cr3 & 0xFFFFFFE0ULL, 3, 0, 4, all);
 	case PAGING_4LEVEL:
 		t.bits = 48;
-		return each_long(&t, r->cr3 & ADDR52, 4, 0, 512, all);
+		return each_long(&t, r->cr3 & PTE_ADDR_MASK, 4, 0, 512, all);
 	case PAGING_5LEVEL:
 		t.bits = 57;
-		return each_long(&t, r->cr3 & ADDR52, 5, 0, 512, all);
+		return each_long(&t, r->cr3 & PTE_ADDR_MASK, 5, 0, 512, all);
 	}
 	return -EINVAL;
 }

@@ -12,9 +12,6 @@
 #ifndef MINIKVM_X86_PAGING_H
 #define MINIKVM_X86_PAGING_H
 
-#define EFER_LMA (1ULL << 10) /* long mode active */
-#define EFER_NXE (1ULL << 11) /* the XD bit of page-table entries is in use */
-
 #include <stdbool.h>
 #include <stdint.h>
 

@@ -30,6 +30,7 @@
 #include "arch.h"
 #include "debug_contract.h"
 #include "error.h"
+#include "bits.h"
 #include "x86.h"
 
 #include <errno.h>
@@ -59,16 +60,6 @@
 #define SEL_CODE32 0x08
 #define SEL_DATA 0x10
 #define SEL_CODE64 0x18
-
-#define CR0_PE (1ULL << 0)
-#define CR0_ET (1ULL << 4)
-#define CR0_NE (1ULL << 5)
-#define CR0_PG (1ULL << 31)
-#define CR4_PSE (1ULL << 4)
-#define CR4_PAE (1ULL << 5)
-#define CR4_LA57 (1ULL << 12)
-#define EFER_LME (1ULL << 8)
-#define EFER_LMA (1ULL << 10)
 
 enum probe_mode { M_REAL, M_PROT, M_PROT_PG, M_LONG4, M_LONG5, M_COUNT };
 

@@ -9,6 +9,7 @@
 #include "vcpu.h"
 #include "vm.h"
 #include "../gdbstub/arch_x86.h"
+#include "bits.h"
 #include "x86.h"
 
 #include <errno.h>
@@ -16,8 +17,6 @@
 #include <linux/kvm.h>
 #include <string.h>
 #include <sys/ioctl.h>
-
-#define MSR_KERNEL_GS_BASE 0xC0000102
 
 /* FXSAVE's abridged tag byte -> the full x87 tag word gdb shows (SDM vol. 1 §10.5.1.1). */
 static uint32_t full_ftag(const struct kvm_fpu *f)
@@ -246,7 +245,7 @@ static int from_gdb(struct vcpu *vcpu, struct x86_kvm_state *k, const struct gdb
 	struct kvm_regs *r = &k->regs;
 	struct kvm_sregs *s = &k->sregs;
 	struct kvm_fpu *f = &k->fpu;
-	bool real_mode = !(s->cr0 & 1);
+	bool real_mode = !(s->cr0 & CR0_PE);
 
 	k->orig_rax = g->orig_rax; /* only remembered: see gdbstub/arch_x86.c */
 	if (memcmp(old->gpr, g->gpr, sizeof(g->gpr)) || old->rip != g->rip || old->eflags != g->eflags) {

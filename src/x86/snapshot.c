@@ -17,8 +17,9 @@
  */
 #include "arch.h"
 #include "error.h"
+#include "bits.h"
 #include "x86.h"
-#include "state.h"
+#include "snapshot_state.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -34,7 +35,6 @@ enum record {
 	VM_REC_CLOCK = 1,
 };
 
-#define MSR_IA32_TSC_DEADLINE 0x6E0
 #define MAX_MSRS              4096      /* KVM's list has a few hundred at most */
 #define MAX_XSAVE             (1 << 20) /* KVM_CAP_XSAVE2's size: a few pages */
 

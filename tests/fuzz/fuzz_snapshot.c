@@ -43,7 +43,7 @@
 #include "device.h"
 #include "error.h"
 #include "snapshot.h"
-#include "state.h"
+#include "snapshot_state.h"
 
 #define FUZZ_RAM_MAX (1u << 20)
 #define GUEST_IO_OPS 32

@@ -22,7 +22,7 @@
 #include "device.h"
 #include "error.h"
 #include "snapshot.h"
-#include "state.h"
+#include "snapshot_state.h"
 #include "x86/layout.h"
 
 static void out8(struct vm *vm, uint16_t port, uint8_t v)

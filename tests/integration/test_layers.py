@@ -32,7 +32,7 @@ DEBUGGER = {"debug.c", "debug_bp.c", "debug_snapshot.c", "debug.h", "debug_inter
             "gdb_endpoint.h", "gdb_peer.c", "gdb_peer.h"}
 CORE_HEADERS_FOR_DEVICES = {"vm.h", "vcpu.h", "iobus.h", "device.h", "error.h", "console.h",
                             "guest_mem.h", "options.h", "boot.h", "arch.h", "debug_arch.h",
-                            "state.h"}
+                            "snapshot_state.h"}
 
 
 def layer(rel):

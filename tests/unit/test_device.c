@@ -15,7 +15,7 @@
 #include "error.h"
 #include "options.h"
 #include "snapshot.h"
-#include "state.h"
+#include "snapshot_state.h"
 #include "vm.h"
 #include "x86/layout.h"
 

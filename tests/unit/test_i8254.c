@@ -13,7 +13,7 @@
 
 #include "dev/i8254.h"
 #include "iobus.h"
-#include "state.h"
+#include "snapshot_state.h"
 
 #define PIT_HZ  1193182ull
 #define CONTROL 0x43

@@ -10,7 +10,7 @@
 
 #include "dev/ioapic.h"
 #include "iobus.h"
-#include "state.h"
+#include "snapshot_state.h"
 
 #define BASE     0xFEC00000ull
 #define IOREGSEL 0x00

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "device.h"
-#include "state.h"
+#include "snapshot_state.h"
 #include "vm.h"
 #include "x86/irqchip.h"
 #include "x86/layout.h"

@@ -8,7 +8,7 @@
 
 #include "dev/rtc.h"
 #include "device.h"
-#include "state.h"
+#include "snapshot_state.h"
 
 /* Tuesday 2024-02-27 13:04:59 UTC. */
 #define T0 ((time_t)1709039099)

@@ -22,7 +22,7 @@
 #include "error.h"
 #include "arch.h"
 #include "snapshot.h"
-#include "state.h"
+#include "snapshot_state.h"
 #include "vcpu.h"
 #include "x86/x86.h"
 

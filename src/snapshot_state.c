@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-#include "state.h"
+/* Snapshot state buffers: the writer and the checking reader (snapshot_state.h says how). */
+#include "snapshot_state.h"
 
 #include <endian.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * State buffers: how a device (or the arch) writes its state into a
+ * Snapshot state buffers: how a device (or the arch) writes its state into a
  * snapshot and reads it back. A writer appends little-endian fields to a
  * growing buffer; a reader takes them out in the same order and checks
  * every length and range, because a snapshot may come from a file
@@ -11,8 +11,8 @@
  * state_reader_done() / w->failed tell the caller once at the end. So a
  * device's save and load are straight lists of fields with one check.
  */
-#ifndef MINIKVM_STATE_H
-#define MINIKVM_STATE_H
+#ifndef MINIKVM_SNAPSHOT_STATE_H
+#define MINIKVM_SNAPSHOT_STATE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The CPU features a guest must not use where KVM runs guests through its
- * instruction emulator (no VT-x/AMD-V): one table (features.c) from which
+ * instruction emulator (no VT-x/AMD-V): one table (hidden_features.c) from which
  * both the CPUID bits minikvm hides and the words it adds to a Linux
  * kernel's command line are made, so the two cannot disagree.
  */
-#ifndef MINIKVM_X86_FEATURES_H
-#define MINIKVM_X86_FEATURES_H
+#ifndef MINIKVM_X86_HIDDEN_FEATURES_H
+#define MINIKVM_X86_HIDDEN_FEATURES_H
 
 #include <linux/kvm.h>
 #include <stdbool.h>

@@ -18,7 +18,7 @@
  * is cleared (arch/x86/kernel/cpu/cpuid-deps.c), or uses it only in code
  * that needs such a feature; naming it too would only lengthen the line.
  */
-#include "x86/features.h"
+#include "x86/hidden_features.h"
 
 #include <pthread.h>
 #include <string.h>

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * State readers (src/state.c): why a reader is bad is one line, the first
+ * State readers (src/snapshot_state.c): why a reader is bad is one line, the first
  * reason found, which loadvm's error shows.
  */
 #include "test.h"
 
 #include <errno.h>
 
-#include "state.h"
+#include "snapshot_state.h"
 
 TEST(state_reader_says_why_it_is_bad)
 {

@@ -4,7 +4,7 @@
  * Linux command line both follow the one table, and each is checked whole.
  */
 #include "test.h"
-#include "x86/features.h"
+#include "x86/hidden_features.h"
 
 #include <stdlib.h>
 
