@@ -50,6 +50,20 @@ def test_docs_name_only_files_that_exist():
     assert not missing, "no such file:\n  " + "\n  ".join(missing)
 
 
+def test_learning_names_only_functions_that_exist():
+    """Each `function()` learning.md tells a student to read is defined in src/ or gdbstub/."""
+    with open(LEARNING) as f:
+        names = sorted(set(re.findall(r"`(\w+)\(\)`", f.read())))
+    assert len(names) >= 10, names
+    sources = ""
+    for d in ("src", "gdbstub"):
+        for p in glob.glob(os.path.join(harness.ROOT, d, "**", "*.[ch]"), recursive=True):
+            with open(p) as f:
+                sources += f.read()
+    missing = [n for n in names if not re.search(r"^\w[\w\s\*]*\b%s\(" % n, sources, re.M)]
+    assert not missing, "learning.md names functions nothing defines: %s" % missing
+
+
 def learning_commands():
     """(section heading, script, expected lines) for each ```sh block of learning.md."""
     with open(LEARNING) as f:
