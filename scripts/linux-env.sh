@@ -52,6 +52,13 @@
 #   MINIKVM_CACHE       cache directory (default ~/.cache/minikvm)
 #   MINIKVM_KERNEL_META meta package naming the kernel (default linux-image-cloud-amd64)
 #   MINIKVM_KVER        pin a kernel release instead of asking apt (e.g. 6.1.0-56-cloud-amd64)
+#   MINIKVM_APT         where apt finds the packages: "system" (this machine's own
+#                       sources; the default on Debian) or "debian" (the default
+#                       elsewhere, e.g. Ubuntu, which has no Debian kernel packages):
+#                       Debian bookworm's archive through a private apt configuration
+#                       under $MINIKVM_CACHE/apt-debian (its own sources file, lists and
+#                       cache; the system's sources are not touched), checked with
+#                       debian-archive-keyring's key (apt-get install debian-archive-keyring)
 #
 # Cache layout (nothing is ever installed into the host):
 #   $MINIKVM_CACHE/debs/*.deb                  apt-get download
@@ -93,12 +100,62 @@ die() { printf '%s: error: %s\n' "${0##*/}" "$*" >&2; exit 1; }
 # Quote a value for the shell with single quotes.
 shquote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 
+# APT_OPTS: the options every apt-cache and apt-get call here gets (MINIKVM_APT).
+APT_OPTS=()
+# apt_private DIR "URL SUITE"...: a private apt configuration in DIR (its own
+# sources.list, lists and cache; the system's sources are not touched) for
+# those suites of Debian's archive, checked with Debian's key; its options are
+# left in APT_PRIVATE. Returns 1 after a one-line error. Used for Debian's kernel off Debian (MINIKVM_APT) and
+# for QEMU 10 from bookworm-backports (scripts/onkvm).
+APT_PRIVATE=()
+apt_private() {
+	local dir=$1 key=/usr/share/keyrings/debian-archive-keyring.gpg spec
+	shift
+	local fail="${0##*/}: error: Debian's archive key $key is missing (apt-get install debian-archive-keyring)"
+	if [ -r "$key" ]; then
+		fail="${0##*/}: error: cannot write a private apt configuration in $dir"
+		mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial" &&
+			for spec; do printf 'deb [signed-by=%s] %s main\n' "$key" "$spec"; done >"$dir/sources.list.tmp" &&
+			mv "$dir/sources.list.tmp" "$dir/sources.list" && fail=
+	fi
+	[ -z "$fail" ] || { printf '%s\n' "$fail" >&2; return 1; }
+	APT_PRIVATE=(-o "Dir::Etc::sourcelist=$dir/sources.list" -o Dir::Etc::sourceparts=-
+		     -o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir/cache"
+		     -o APT::Get::List-Cleanup=0)
+	# As root, apt hands downloads to user _apt, who cannot write a private directory.
+	[ "$(id -u)" = 0 ] && APT_PRIVATE+=(-o APT::Sandbox::User=root)
+	return 0
+}
+
+# apt_choose: set APT_OPTS once, before the first apt call (not at all offline).
+APT_CHOSEN=
+apt_choose() {
+	[ -z "$APT_CHOSEN" ] || return 0
+	APT_CHOSEN=1
+	local mode=${MINIKVM_APT:-} id=
+	if [ -z "$mode" ]; then
+		# shellcheck disable=SC1091
+		[ -r /etc/os-release ] && id=$(. /etc/os-release && printf '%s' "${ID:-}")
+		if [ "$id" = debian ]; then mode=system; else mode=debian; fi
+	fi
+	case $mode in
+	system) ;;
+	debian)
+		apt_private "$MINIKVM_CACHE/apt-debian" "http://deb.debian.org/debian bookworm" \
+			"http://deb.debian.org/debian bookworm-updates" \
+			"http://deb.debian.org/debian-security bookworm-security" || exit 1
+		APT_OPTS=("${APT_PRIVATE[@]}") ;;
+	*) die "MINIKVM_APT must be system or debian, not '$mode'" ;;
+	esac
+}
+
 # apt-cache is slow here (about 0.4 s a call, however many packages), so ask
 # once for several packages and remember: APT_VER[pkg], APT_ARCH[pkg],
 # APT_DEP[pkg] (the Depends line) for the candidate version of each.
 declare -A APT_VER=() APT_ARCH=() APT_DEP=()
 apt_load() {
 	command -v apt-cache >/dev/null 2>&1 || die "apt-cache not found: these scripts need Debian (or a derivative) with apt"
+	apt_choose
 	local line pkg=''
 	while IFS= read -r line; do
 		case $line in
@@ -107,7 +164,7 @@ apt_load() {
 		Architecture:\ *) [ -n "$pkg" ] && APT_ARCH[$pkg]=${line#Architecture: } ;;
 		Depends:\ *) [ -n "$pkg" ] && APT_DEP[$pkg]=${line#Depends: } ;;
 		esac
-	done < <(apt-cache show --no-all-versions "$@" 2>/dev/null || true)
+	done < <(apt-cache ${APT_OPTS[@]+"${APT_OPTS[@]}"} show --no-all-versions "$@" 2>/dev/null || true)
 }
 
 # apt_known PKG...: succeed if apt knows every PKG (loaded with apt_load);
@@ -126,7 +183,8 @@ apt_known() {
 	[ -n "$update" ] && [ -z "$MINIKVM_APT_UPDATED" ] || return 1
 	MINIKVM_APT_UPDATED=1
 	log "apt does not know ${missing[*]}; running apt-get update"
-	apt-get update >&2 || die "apt-get update failed: is this Debian with network access (and are you root)?"
+	apt-get ${APT_OPTS[@]+"${APT_OPTS[@]}"} update >&2 ||
+		die "apt-get update failed: is this Debian with network access (and are you root)?"
 	apt_load "${missing[@]}"
 	for p in "${missing[@]}"; do [ -n "${APT_VER[$p]:-}" ] || return 1; done
 }
@@ -178,14 +236,15 @@ fetch_deb() {
 	name=$(deb_name "$pkg" "$ver" "${3:-}")
 	if [ ! -s "$MINIKVM_DEBS/$name" ]; then
 		command -v apt-get >/dev/null 2>&1 || die "apt-get not found: these scripts need Debian (or a derivative) with apt"
+		apt_choose
 		mkdir -p "$MINIKVM_DEBS"
 		tmp=$(mktemp -d "$MINIKVM_DEBS/.download.XXXXXX")
 		MINIKVM_CLEANUP+=("$tmp")
 		log "downloading $pkg $ver into $MINIKVM_DEBS"
-		local opts=()
+		local opts=(${APT_OPTS[@]+"${APT_OPTS[@]}"})
 		# As root, apt hands the download to user _apt, who cannot write into
 		# a private cache; it would fall back with a warning anyway.
-		[ "$(id -u)" = 0 ] && opts=(-o APT::Sandbox::User=root)
+		[ "$(id -u)" = 0 ] && opts+=(-o APT::Sandbox::User=root)
 		if ! (cd "$tmp" && apt-get "${opts[@]}" download "$pkg=$ver" >&2); then
 			rm -rf "$tmp"
 			die "apt-get download $pkg=$ver failed: is this Debian with network access?"

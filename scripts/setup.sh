@@ -41,6 +41,10 @@ PKGS_DEMO="gdb"
 PKGS_TEST="lldb"
 PKGS_FUZZ="clang"
 PKGS_KVMHOST="qemu-system-x86 busybox-static xz-utils"
+# Debian's kernel (the Linux tests' guest, the emulated host's kernel) comes
+# from Debian's archive; elsewhere (Ubuntu) through a private apt
+# configuration that needs Debian's key (scripts/linux-env.sh, MINIKVM_APT).
+PKGS_DEBIAN_KEY="debian-archive-keyring"
 
 me=${0##*/}
 usage() { sed -n '4,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
@@ -65,6 +69,14 @@ kvmhost_needed() {
 	case $kind in emulated*) return 0 ;; *) return 1 ;; esac
 }
 
+# Not Debian itself (Ubuntu, other derivatives): Debian's packages come from Debian.
+not_debian() {
+	local id=''
+	# shellcheck disable=SC1091
+	[ -r /etc/os-release ] && id=$(. /etc/os-release && printf '%s' "${ID:-}")
+	[ "$id" != debian ] && [ "${MINIKVM_APT:-}" != system ] || [ "${MINIKVM_APT:-}" = debian ]
+}
+
 wanted=''
 for what in "${whats[@]}"; do
 	wanted="$wanted $PKGS_BUILD"
@@ -76,6 +88,10 @@ for what in "${whats[@]}"; do
 	esac
 	case $what in
 	demo|test) ! kvmhost_needed || wanted="$wanted $PKGS_KVMHOST" ;;
+	esac
+	case $what in
+	test|ci) ! not_debian || wanted="$wanted $PKGS_DEBIAN_KEY" ;;
+	demo) ! { not_debian && kvmhost_needed; } || wanted="$wanted $PKGS_DEBIAN_KEY" ;;
 	esac
 done
 # Each once, in the order first named.

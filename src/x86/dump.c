@@ -83,6 +83,17 @@ static void dump_code(FILE *out, struct vcpu *vcpu, const struct kvm_sregs *s, u
 	fprintf(out, n ? "\n" : " (not in RAM)\n");
 }
 
+/*
+ * After a shutdown intercept the VMCB is undefined, so KVM on AMD-V INITs
+ * the vCPU before reporting KVM_EXIT_SHUTDOWN (APM vol. 2, "Shutdown
+ * intercept"): the registers read then are the reset state, not the crash.
+ */
+static bool looks_just_reset(const struct kvm_regs *r, const struct kvm_sregs *s)
+{
+	return r->rip == 0xfff0 && s->cs.selector == 0xf000 && s->cs.base == 0xffff0000 &&
+	       !(s->cr0 & CR0_PE);
+}
+
 void arch_vcpu_dump(struct vcpu *vcpu, FILE *out)
 {
 	struct kvm_regs r;
@@ -107,4 +118,9 @@ void arch_vcpu_dump(struct vcpu *vcpu, FILE *out)
 	fprintf(out, " RIP=%016llx RFLAGS=%016llx\n", r.rip, r.rflags);
 	x86_print_sregs(out, &s, apic_base);
 	dump_code(out, vcpu, &s, s.cs.base + r.rip);
+	if (looks_just_reset(&r, &s))
+		fprintf(out, " These are the registers of a vCPU just reset (RIP fff0, CS f000 at"
+			" ffff0000): after a triple fault KVM on AMD-V re-initialises the vCPU, so where"
+			" the guest failed is lost (VT-x keeps it). --trace-exits shows the exits that"
+			" led there.\n");
 }

@@ -55,10 +55,11 @@ class FakeSystem:
             f.write("#!/bin/sh\n" + body + "\n")
         os.chmod(path, 0o755)
 
-    def run(self, *args):
+    def run(self, *args, apt_mode="system"):
+        # MINIKVM_APT=system: the package lists of Debian itself, whatever this machine is.
         proc = subprocess.run([os.path.join(self.bin, "bash"), SETUP] + list(args),
-                              env={"PATH": self.bin}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True, timeout=60)
+                              env={"PATH": self.bin, "MINIKVM_APT": apt_mode},
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
         return proc.returncode, proc.stdout, proc.stderr
 
     def calls(self):
@@ -146,3 +147,47 @@ def test_ci_installs_with_the_same_list():
         ci = f.read()
     assert "scripts/setup.sh ci" in ci, "'.ci/run' does not install through scripts/setup.sh"
     assert "apt-get" not in ci, "'.ci/run' has an apt-get of its own"
+
+
+def test_elsewhere_than_debian_debians_key_comes_too():
+    """On Ubuntu (MINIKVM_APT=debian) Debian's kernel comes from Debian's archive, checked with its key."""
+    fake = FakeSystem()
+    status, out, err = fake.run("--list", "test", apt_mode="debian")
+    assert status == 0 and "debian-archive-keyring" in out.split(), (status, out, err)
+    status, out, err = fake.run("--list", "build", apt_mode="debian")
+    assert status == 0 and out.split() == BUILD, (status, out, err)
+    status, out, err = fake.run("--list", "test")
+    assert status == 0 and "debian-archive-keyring" not in out.split(), (status, out, err)
+
+
+def apt_options(mode, cache):
+    """What scripts/linux-env.sh gives every apt call for MINIKVM_APT=mode."""
+    env = dict(os.environ, MINIKVM_APT=mode, MINIKVM_CACHE=cache)
+    return subprocess.run(["bash", "-c", '. scripts/linux-env.sh && apt_choose && '
+                           'printf "%s\\n" ${APT_OPTS[@]+"${APT_OPTS[@]}"}'],
+                          cwd=harness.ROOT, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, timeout=60)
+
+
+def test_private_debian_apt_configuration():
+    cache = tempfile.mkdtemp(prefix="minikvm-apt-test.")
+    atexit.register(shutil.rmtree, cache, True)
+    proc = apt_options("system", cache)
+    assert proc.returncode == 0 and proc.stdout.strip() == "", proc
+    proc = apt_options("nonsense", cache)
+    assert proc.returncode == 1 and "MINIKVM_APT must be system or debian" in proc.stderr, proc
+    if not os.path.exists("/usr/share/keyrings/debian-archive-keyring.gpg"):
+        raise harness.Skip("no debian-archive-keyring here (scripts/setup.sh test installs it)")
+    proc = apt_options("debian", cache)
+    assert proc.returncode == 0, proc
+    private = os.path.join(cache, "apt-debian")
+    opts = proc.stdout.splitlines()
+    for want in ("Dir::Etc::sourcelist=%s/sources.list" % private, "Dir::Etc::sourceparts=-",
+                 "Dir::State::Lists=%s/lists" % private, "Dir::Cache=%s/cache" % private):
+        assert want in opts, (want, opts)
+    with open(os.path.join(private, "sources.list")) as f:
+        lines = f.read().splitlines()
+    key = "[signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]"
+    assert lines == ["deb %s http://deb.debian.org/debian bookworm main" % key,
+                     "deb %s http://deb.debian.org/debian bookworm-updates main" % key,
+                     "deb %s http://deb.debian.org/debian-security bookworm-security main" % key], lines
