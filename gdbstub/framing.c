@@ -227,25 +227,147 @@ static size_t encode(char *f, char start, const char *payload, size_t len)
 	return n;
 }
 
-void rsp_send_packet(struct gdb_server *s, const char *payload, size_t len)
+/* Send the packet framed in s->frame + 1 (n bytes), with the '+' owed in front of it. */
+static void send_frame(struct gdb_server *s, size_t n)
 {
 	char *f = s->frame; /* f[0] is kept for a '+' ack */
-	size_t n;
 
-	if (len > GDB_PACKET_SIZE)
-		len = GDB_PACKET_SIZE; /* cannot happen: the reply buffer is that size */
-	if (s->cfg.trace)
-		s->cfg.trace(s->cfg.io_ctx, '>', payload, len);
-	n = 1 + encode(f + 1, '$', payload, len);
-	s->frame_len = n - 1;
+	s->frame_len = n;
 	s->naks = 0;
 	if (s->ack_pending) {
 		s->ack_pending = false;
 		f[0] = '+';
-		io_write(s, f, n);
+		io_write(s, f, n + 1);
 	} else {
-		io_write(s, f + 1, n - 1);
+		io_write(s, f + 1, n);
 	}
+}
+
+void rsp_send_packet(struct gdb_server *s, const char *payload, size_t len)
+{
+	if (len > GDB_PACKET_SIZE)
+		len = GDB_PACKET_SIZE; /* cannot happen: the reply buffer is that size */
+	if (s->cfg.trace)
+		s->cfg.trace(s->cfg.io_ctx, '>', payload, len);
+	send_frame(s, encode(s->frame + 1, '$', payload, len));
+}
+
+/*
+ * Memory replies, framed as the bytes come: the hex or binary goes from the
+ * target's memory straight into s->frame, which the caller sizes (a read is
+ * at most GDB_PACKET_SIZE / 2 bytes: 2 * GDB_PACKET_SIZE framed, at worst).
+ * Run-length encoding as in encode(), but only of runs inside one put:
+ * for hex, runs of a byte whose two digits are the same (00, ff), the
+ * runs that matter (zeroed pages); for binary, runs of any byte.
+ */
+static const char hex_digit[] = "0123456789abcdef";
+
+static inline void put_char(struct rsp_mem_frame *m, char c)
+{
+	*m->out++ = c;
+	m->sum += (uint8_t)c;
+}
+
+/* n copies of c (not a character that needs escaping), run-length encoded. */
+static void put_run(struct rsp_mem_frame *m, char c, size_t n)
+{
+	while (n) {
+		size_t repeat = n - 1 > 97 ? 97 : n - 1;
+
+		put_char(m, c);
+		while (repeat >= 3 && bad_count(repeat))
+			repeat--;
+		if (repeat >= 3) {
+			put_char(m, '*');
+			put_char(m, (char)(29 + repeat));
+			n -= 1 + repeat;
+		} else {
+			n--;
+		}
+	}
+}
+
+static void put_hex(struct rsp_mem_frame *m, const uint8_t *data, size_t len)
+{
+	char *out = m->out;
+	uint8_t sum = m->sum;
+
+	for (size_t i = 0; i < len;) {
+		uint8_t b = data[i], hi = b >> 4, lo = b & 15;
+		size_t run = 1;
+
+		if (hi != lo) {
+			out[0] = hex_digit[hi];
+			out[1] = hex_digit[lo];
+			sum += (uint8_t)(out[0] + out[1]);
+			out += 2;
+			i++;
+			continue;
+		}
+		while (i + run < len && data[i + run] == b && run < 49)
+			run++;
+		m->out = out;
+		m->sum = sum;
+		put_run(m, hex_digit[lo], 2 * run);
+		out = m->out;
+		sum = m->sum;
+		i += run;
+	}
+	m->out = out;
+	m->sum = sum;
+}
+
+static void put_binary(struct rsp_mem_frame *m, const uint8_t *data, size_t len)
+{
+	for (size_t i = 0; i < len;) {
+		uint8_t c = data[i];
+		size_t run = 1;
+
+		if (needs_escape(c)) {
+			put_char(m, '}');
+			put_char(m, (char)(c ^ 0x20));
+			i++;
+			continue;
+		}
+		while (i + run < len && data[i + run] == c && run < 98)
+			run++;
+		if (run < 4) {
+			put_char(m, (char)c);
+			i++;
+			continue;
+		}
+		put_run(m, (char)c, run);
+		i += run;
+	}
+}
+
+void rsp_mem_frame_start(struct gdb_server *s, struct rsp_mem_frame *m, bool hex,
+			 const char *prefix)
+{
+	m->out = s->frame + 1;
+	m->sum = 0;
+	m->hex = hex;
+	*m->out++ = '$';
+	while (*prefix)
+		put_char(m, *prefix++);
+}
+
+void rsp_mem_frame_put(struct rsp_mem_frame *m, const uint8_t *data, size_t len)
+{
+	if (m->hex)
+		put_hex(m, data, len);
+	else
+		put_binary(m, data, len);
+}
+
+void rsp_send_framed(struct gdb_server *s, const struct rsp_mem_frame *m)
+{
+	char *end = m->out;
+
+	*end++ = '#';
+	*end++ = hex_digit[m->sum >> 4];
+	*end++ = hex_digit[m->sum & 15];
+	send_frame(s, (size_t)(end - (s->frame + 1)));
 }
 
 /*
