@@ -166,7 +166,9 @@ def main_mem(argv):
             rates.append(total / secs / (1 << 20))
         print("%s reads of %6d bytes: %s MiB/s, median %.2f" %
               (name, chunk, " ".join("%.2f" % r for r in rates), statistics.median(rates)))
-    c.cmd(b"D")
+    # Kill, not detach: the guest may be no program at all (random bytes), and k has no reply.
+    c.s.sendall(b"$k#6b")
+    c.s.close()
 
 
 def main():

@@ -4,30 +4,13 @@ real bytes compared with the image they came from, through gdb and raw 'm'/'x' p
 import os
 import random
 import re
-import subprocess
 import tempfile
 
-from harness import Rsp, Vmm, guest, run_gdb
+from harness import Rsp, Vmm, elf_bytes, guest, run_gdb, symbols
 
 CK = guest("ckernel.elf")
 IMAGE_BASE = 0x100000          # raw64 images load here, identity-mapped
 IMAGE_SIZE = 4 << 20
-
-
-def elf_bytes(elf, addr, n):
-    """n bytes of the ELF's loaded image at virtual address addr (objdump -s)."""
-    out = subprocess.run(["objdump", "-s", "--start-address=%#x" % addr,
-                          "--stop-address=%#x" % (addr + n), elf],
-                         stdout=subprocess.PIPE, text=True, check=True).stdout
-    data = b""
-    for m in re.finditer(r"^ ([0-9a-f]+) ((?:[0-9a-f]{2,8} ){1,4})", out, re.M):
-        data += bytes.fromhex(m.group(2).replace(" ", ""))
-    return data[:n]
-
-
-def symbol(elf, name):
-    out = subprocess.run(["nm", elf], stdout=subprocess.PIPE, text=True, check=True).stdout
-    return int(re.search(r"^([0-9a-f]+) \w %s$" % name, out, re.M).group(1), 16)
 
 
 def xb_bytes(text):
@@ -75,7 +58,7 @@ class RawRsp(Rsp):
 
 
 def test_gdb_x_shows_the_elf_bytes_and_hides_breakpoints():
-    leaf = symbol(CK, "leaf")
+    leaf = symbols(CK)["leaf"]
     want = elf_bytes(CK, leaf, 16)
     with Vmm(["-S", CK]) as vm:
         r = run_gdb(vm, CK, r'''
