@@ -49,6 +49,10 @@ def unescape(p):
     return bytes(out)
 
 
+def first_difference(got, want):
+    return next((i for i in range(min(len(got), len(want))) if got[i] != want[i]), None)
+
+
 class RawRsp(Rsp):
     """harness.Rsp, keeping each payload as it came (binary replies are decoded by the test)."""
 
@@ -67,9 +71,9 @@ R["plain"] = ex("x/16xb leaf")
 ex("break *leaf")
 ex("break *(leaf + 1)")
 R["with_bps"] = ex("x/16xb leaf")
-R["raw"] = list(gdb.selected_inferior().read_memory(ev("leaf") - 3, 8).tobytes())
+R["raw"] = list(gdb.selected_inferior().read_memory(ev("(long)&leaf") - 3, 8).tobytes())
 ex("monitor phys on")
-R["phys"] = ex("x/16xb %d" % ev("leaf"))
+R["phys"] = ex("x/16xb %d" % ev("(long)&leaf"))
 ex("monitor phys off")
 ex("delete")
 ex("continue")
@@ -118,11 +122,13 @@ def test_raw_m_and_x_read_the_same_bytes_and_refuse_junk():
             for off, n in ((0, 16), (0x1ff0, 0x40), (IMAGE_SIZE // 4 - 8, 0x20000),
                            (IMAGE_SIZE // 2, 0x10000), (IMAGE_SIZE - 0x10000, 0x10000)):
                 a = IMAGE_BASE + off
-                hexed = bytes.fromhex(Rsp.unrle(c.cmd("m%x,%x" % (a, n))).decode())
+                raw = c.cmd("m%x,%x" % (a, n))
+                hexed = bytes.fromhex(Rsp.unrle(raw).decode())
                 binary = unescape(c.cmd("x%x,%x" % (a, n)))
                 want = data[off:off + min(n, size // 2)]
-                assert hexed == want, (hex(a), n)
-                assert binary[:1] == b"b" and binary[1:] == want, (hex(a), n)
+                assert hexed == want, (hex(a), n, len(hexed), first_difference(hexed, want), raw[:80])
+                assert binary[:1] == b"b" and binary[1:] == want, (
+                    hex(a), n, len(binary), first_difference(binary[1:], want))
             # RAM ends at 8 MiB: a read across the end gives what was there, past it an error.
             end = 8 << 20
             got = unescape(c.cmd("x%x,%x" % (end - 16, 64)))
