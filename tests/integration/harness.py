@@ -104,7 +104,8 @@ def elf_bytes(elf, addr, n):
                           "--stop-address=%#x" % (addr + n), elf],
                          stdout=subprocess.PIPE, text=True, check=True).stdout
     data = b""
-    for m in re.finditer(r"^ ([0-9a-f]+) ((?:[0-9a-f]{2,8} ){1,4})", out, re.M):
+    # Four groups a line; five on the first when addr is not aligned ("554889 e54883ec ... e8").
+    for m in re.finditer(r"^ ([0-9a-f]+) ((?:[0-9a-f]{2,8} ){1,5})", out, re.M):
         data += bytes.fromhex(m.group(2).replace(" ", ""))
     return data[:n]
 

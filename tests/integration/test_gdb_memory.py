@@ -115,7 +115,7 @@ def test_raw_m_and_x_read_the_same_bytes_and_refuse_junk():
         with Vmm(["-S", "-m", "8M", "--format", "raw64", "--serial", "none", path]) as vm:
             c = RawRsp(vm.sock)
             c.send_raw(b"+")
-            feats = c.cmd("qSupported:swbreak+;binary-upload+")
+            feats = Rsp.unrle(c.cmd("qSupported:swbreak+;binary-upload+"))  # "PacketSize=20*!"
             assert b";binary-upload+" in feats, feats
             size = int(re.search(rb"PacketSize=([0-9a-f]+)", feats).group(1), 16)
             assert c.cmd("x0,0") == b"b"
@@ -126,7 +126,7 @@ def test_raw_m_and_x_read_the_same_bytes_and_refuse_junk():
                 hexed = bytes.fromhex(Rsp.unrle(raw).decode())
                 binary = unescape(c.cmd("x%x,%x" % (a, n)))
                 want = data[off:off + min(n, size // 2)]
-                assert hexed == want, (hex(a), n, len(hexed), first_difference(hexed, want), raw[:80])
+                assert hexed == want, (hex(a), n, len(hexed), len(want), size, first_difference(hexed, want))
                 assert binary[:1] == b"b" and binary[1:] == want, (
                     hex(a), n, len(binary), first_difference(binary[1:], want))
             # RAM ends at 8 MiB: a read across the end gives what was there, past it an error.
