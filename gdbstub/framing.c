@@ -18,6 +18,7 @@
  * every reply goes to the write callback in one call, with the '+' that
  * acknowledges the request in front of it.
  */
+#include <endian.h>
 #include <string.h>
 
 #include "internal.h"
@@ -227,25 +228,210 @@ static size_t encode(char *f, char start, const char *payload, size_t len)
 	return n;
 }
 
-void rsp_send_packet(struct gdb_server *s, const char *payload, size_t len)
+/* Send the packet framed in s->frame + 1 (n bytes), with the '+' owed in front of it. */
+static void send_frame(struct gdb_server *s, size_t n)
 {
 	char *f = s->frame; /* f[0] is kept for a '+' ack */
-	size_t n;
 
-	if (len > GDB_PACKET_SIZE)
-		len = GDB_PACKET_SIZE; /* cannot happen: the reply buffer is that size */
-	if (s->cfg.trace)
-		s->cfg.trace(s->cfg.io_ctx, '>', payload, len);
-	n = 1 + encode(f + 1, '$', payload, len);
-	s->frame_len = n - 1;
+	s->frame_len = n;
 	s->naks = 0;
 	if (s->ack_pending) {
 		s->ack_pending = false;
 		f[0] = '+';
-		io_write(s, f, n);
+		io_write(s, f, n + 1);
 	} else {
-		io_write(s, f + 1, n - 1);
+		io_write(s, f + 1, n);
 	}
+}
+
+void rsp_send_packet(struct gdb_server *s, const char *payload, size_t len)
+{
+	if (len > GDB_PACKET_SIZE)
+		len = GDB_PACKET_SIZE; /* cannot happen: the reply buffer is that size */
+	if (s->cfg.trace)
+		s->cfg.trace(s->cfg.io_ctx, '>', payload, len);
+	send_frame(s, encode(s->frame + 1, '$', payload, len));
+}
+
+/*
+ * Memory replies, framed as the bytes come: the hex or binary goes from the
+ * target's memory straight into s->frame, which the caller sizes (a read is
+ * at most GDB_PACKET_SIZE / 2 bytes: 2 * GDB_PACKET_SIZE framed, at worst).
+ * Run-length encoding as in encode(), but only of runs inside one put:
+ * for hex, runs of a byte whose two digits are the same (00, ff), the
+ * runs that matter (zeroed pages); for binary, runs of any byte.
+ */
+static const char hex_digit[] = "0123456789abcdef";
+
+/*
+ * Eight bytes at a time where nothing needs care, which is nearly always:
+ * the framers below spend a handful of instructions a byte (an emulated
+ * host, where every instruction costs tens, is where that shows).
+ */
+#define ONES  0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+#define LOWS  0x00ff00ff00ff00ffULL
+
+static inline uint64_t load8(const uint8_t *p)
+{
+	uint64_t x;
+
+	memcpy(&x, p, 8);
+	return le64toh(x); /* byte k of x is p[k] */
+}
+
+/* Some byte of x is zero. */
+static inline bool any_zero_byte(uint64_t x)
+{
+	return ((x - ONES) & ~x & HIGHS) != 0;
+}
+
+/* The sum of x's eight bytes, mod 256. */
+static inline uint8_t byte_sum(uint64_t x)
+{
+	uint64_t pairs = (x & LOWS) + ((x >> 8) & LOWS); /* four 16-bit lanes, each < 511 */
+
+	return (uint8_t)(pairs + (pairs >> 16) + (pairs >> 32) + (pairs >> 48));
+}
+
+static inline void put_char(struct rsp_mem_frame *m, char c)
+{
+	*m->out++ = c;
+	m->sum += (uint8_t)c;
+}
+
+/* n copies of c (not a character that needs escaping), run-length encoded. */
+static void put_run(struct rsp_mem_frame *m, char c, size_t n)
+{
+	while (n) {
+		size_t repeat = n - 1 > 97 ? 97 : n - 1;
+
+		put_char(m, c);
+		while (repeat >= 3 && bad_count(repeat))
+			repeat--;
+		if (repeat >= 3) {
+			put_char(m, '*');
+			put_char(m, (char)(29 + repeat));
+			n -= 1 + repeat;
+		} else {
+			n--;
+		}
+	}
+}
+
+static void put_hex(struct rsp_mem_frame *m, const uint8_t *data, size_t len)
+{
+	char *out = m->out;
+	uint8_t sum = m->sum;
+
+	for (size_t i = 0; i < len;) {
+		uint8_t b = data[i], hi = b >> 4, lo = b & 15;
+		size_t run = 1;
+
+		/* No byte of eight whose digits are the same (00, 11...): no run can start. */
+		if (len - i >= 8 && !any_zero_byte(((load8(data + i) >> 4) ^ load8(data + i)) &
+						   (ONES * 0x0f))) {
+			for (int k = 0; k < 8; k++) {
+				out[2 * k] = hex_digit[data[i + k] >> 4];
+				out[2 * k + 1] = hex_digit[data[i + k] & 15];
+			}
+			sum += byte_sum(load8((const uint8_t *)out)) +
+			       byte_sum(load8((const uint8_t *)out + 8));
+			out += 16;
+			i += 8;
+			continue;
+		}
+		if (hi != lo) {
+			out[0] = hex_digit[hi];
+			out[1] = hex_digit[lo];
+			sum += (uint8_t)(out[0] + out[1]);
+			out += 2;
+			i++;
+			continue;
+		}
+		while (i + run < len && data[i + run] == b && run < 49)
+			run++;
+		m->out = out;
+		m->sum = sum;
+		put_run(m, hex_digit[lo], 2 * run);
+		out = m->out;
+		sum = m->sum;
+		i += run;
+	}
+	m->out = out;
+	m->sum = sum;
+}
+
+/* Eight bytes that go out as they are: none to escape, and no run of four from any of them. */
+static inline bool plain8(const uint8_t *p, bool more)
+{
+	uint64_t x = load8(p);
+
+	if (any_zero_byte(x ^ (ONES * '#')) || any_zero_byte(x ^ (ONES * '$')) ||
+	    any_zero_byte(x ^ (ONES * '}')) || any_zero_byte(x ^ (ONES * '*')))
+		return false;
+	/* Neighbours equal (byte k and k + 1), or the last equal to the byte after. */
+	return !any_zero_byte((x ^ (x >> 8)) | (0xffULL << 56)) && !(more && p[7] == p[8]);
+}
+
+static void put_binary(struct rsp_mem_frame *m, const uint8_t *data, size_t len)
+{
+	for (size_t i = 0; i < len;) {
+		uint8_t c = data[i];
+		size_t run = 1;
+
+		if (len - i >= 8 && plain8(data + i, len - i > 8)) {
+			memcpy(m->out, data + i, 8);
+			m->sum += byte_sum(load8(data + i));
+			m->out += 8;
+			i += 8;
+			continue;
+		}
+		if (needs_escape(c)) {
+			put_char(m, '}');
+			put_char(m, (char)(c ^ 0x20));
+			i++;
+			continue;
+		}
+		while (i + run < len && data[i + run] == c && run < 98)
+			run++;
+		if (run < 4) {
+			put_char(m, (char)c);
+			i++;
+			continue;
+		}
+		put_run(m, (char)c, run);
+		i += run;
+	}
+}
+
+void rsp_mem_frame_start(struct gdb_server *s, struct rsp_mem_frame *m, bool hex,
+			 const char *prefix)
+{
+	m->out = s->frame + 1;
+	m->sum = 0;
+	m->hex = hex;
+	*m->out++ = '$';
+	while (*prefix)
+		put_char(m, *prefix++);
+}
+
+void rsp_mem_frame_put(struct rsp_mem_frame *m, const uint8_t *data, size_t len)
+{
+	if (m->hex)
+		put_hex(m, data, len);
+	else
+		put_binary(m, data, len);
+}
+
+void rsp_send_framed(struct gdb_server *s, const struct rsp_mem_frame *m)
+{
+	char *end = m->out;
+
+	*end++ = '#';
+	*end++ = hex_digit[m->sum >> 4];
+	*end++ = hex_digit[m->sum & 15];
+	send_frame(s, (size_t)(end - (s->frame + 1)));
 }
 
 /*

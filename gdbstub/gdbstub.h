@@ -147,6 +147,15 @@ struct gdb_target_ops {
 	 */
 	long (*read_mem)(void *ctx, unsigned vcpu, uint64_t addr, uint8_t *buf, size_t len);
 	long (*write_mem)(void *ctx, unsigned vcpu, uint64_t addr, const uint8_t *buf, size_t len);
+	/*
+	 * Optional, for fast reads: where the bytes from addr on are in the
+	 * target's own memory, as read_mem would return them. Set *host and
+	 * return how many (1..len) may be read there, until the server's next
+	 * call into the target; 0 if the byte at addr must come through
+	 * read_mem (a breakpoint the target hides there); -errno if it cannot
+	 * be read. Same addr/len promises as read_mem.
+	 */
+	long (*peek_mem)(void *ctx, unsigned vcpu, uint64_t addr, size_t len, const uint8_t **host);
 
 	/*
 	 * Breakpoints and watchpoints (optional, both or neither). The server

@@ -9,12 +9,12 @@
  *   nonstop.c      non-stop mode: QNonStop, %Stop notifications, vStopped,
  *                  vCtrlC, and its own '?' and vCont
  *   registers.c    g G p P
- *   memory.c       m M X
+ *   memory.c       m x M X
  *   breakpoints.c  Z z, the list of inserted breakpoints and their conditions
  *   threads.c      H T qC qfThreadInfo qThreadExtraInfo qXfer:threads
  *   query.c        qSupported, qXfer:features, QStartNoAckMode, small queries
  *   monitor.c      qRcmd and the console monitor commands print to
- *   lldb.c         packets only lldb sends: qHostInfo, qProcessInfo, x, ...
+ *   lldb.c         packets only lldb sends: qHostInfo, qProcessInfo, ...
  *   hostio.c       vFile: gdb's file I/O on the target, a tiny read-only /proc
  *   -- below every handler --
  *   run_control.c  what resume.c and nonstop.c share: stop replies, vCont's
@@ -75,6 +75,17 @@ enum rsp_target_state {
 enum rsp_result {
 	RSP_REPLY,     /* send s->reply (possibly empty: "unsupported") */
 	RSP_NO_REPLY,  /* nothing now (resumed, or already sent) */
+	RSP_FRAMED,    /* sent by the handler, framed in place (memory reads) */
+};
+
+/*
+ * A memory reply framed as the bytes come (framing.c): hex or binary
+ * straight into s->frame, with no copy in s->reply, then sent in one write.
+ */
+struct rsp_mem_frame {
+	char *out;     /* the next byte of s->frame */
+	uint8_t sum;
+	bool hex;
 };
 
 /*
@@ -111,6 +122,7 @@ struct gdb_server {
 	bool client_hwbreak;
 	bool list_threads_in_stop; /* lldb's QListThreadsInStopReply */
 	bool multiprocess;    /* gdb said multiprocess+: thread ids are "pPID.TID" */
+	bool binary_upload;   /* gdb said binary-upload+: 'x' replies are "b" + binary */
 
 	/* Receiving (framing.c). */
 	enum rsp_rx_state rx;
@@ -183,6 +195,11 @@ void rsp_rx_reset(struct gdb_server *s);
 void rsp_send_packet(struct gdb_server *s, const char *payload, size_t len);
 void rsp_send_ack_if_pending(struct gdb_server *s);
 void rsp_send_notification(struct gdb_server *s, const char *payload, size_t len);
+/* A memory reply: start it (after prefix), add data (as often as needed), send it. */
+void rsp_mem_frame_start(struct gdb_server *s, struct rsp_mem_frame *m, bool hex,
+			 const char *prefix);
+void rsp_mem_frame_put(struct rsp_mem_frame *m, const uint8_t *data, size_t len);
+void rsp_send_framed(struct gdb_server *s, const struct rsp_mem_frame *m);
 
 /* reply.c */
 /* "E xx" with xx = |err| (an errno; 0 gives E00). */
@@ -239,6 +256,7 @@ enum rsp_result rsp_cmd_read_reg(struct gdb_server *s, struct rsp_cursor *args);
 enum rsp_result rsp_cmd_write_reg(struct gdb_server *s, struct rsp_cursor *args);
 
 enum rsp_result rsp_cmd_read_mem(struct gdb_server *s, struct rsp_cursor *args);
+enum rsp_result rsp_cmd_read_mem_bin(struct gdb_server *s, struct rsp_cursor *args);
 enum rsp_result rsp_cmd_write_mem_hex(struct gdb_server *s, struct rsp_cursor *args);
 enum rsp_result rsp_cmd_write_mem_bin(struct gdb_server *s, struct rsp_cursor *args);
 
@@ -270,7 +288,6 @@ void rsp_hostio_reset(struct gdb_server *s);
 enum rsp_result rsp_cmd_host_info(struct gdb_server *s, struct rsp_cursor *args);
 enum rsp_result rsp_cmd_process_info(struct gdb_server *s, struct rsp_cursor *args);
 enum rsp_result rsp_cmd_list_threads_in_stop(struct gdb_server *s, struct rsp_cursor *args);
-enum rsp_result rsp_cmd_read_mem_bin(struct gdb_server *s, struct rsp_cursor *args);
 
 /* resume.c: all-stop */
 /* A stop event (normalised, not non-stop): record it, send the stop reply owed. */

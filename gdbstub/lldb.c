@@ -6,9 +6,9 @@
  *                             the architecture and that no OS is underneath
  *   QListThreadsInStopReply   "OK": stop replies then carry "threads:1,2;"
  *                             and lldb needs no qfThreadInfo after each stop
- *   x ADDR,LEN                memory read with a binary reply (no hex): the
- *                             bytes go out escaped like any payload. lldb
- *                             probes it with "x0,0", which must answer "OK".
+ *   x ADDR,LEN                memory read with a binary reply (memory.c, which
+ *                             serves gdb's form of it too); lldb probes it
+ *                             with "x0,0", which must answer "OK"
  *   qThreadStopInfoTID        one thread's stop reply (resume.c)
  * Not implemented, lldb falls back without them: QThreadSuffixSupported (it
  * uses Hg), jThreadsInfo (qfThreadInfo and p), qMemoryRegionInfo (it then
@@ -18,9 +18,6 @@
 #include <string.h>
 
 #include "internal.h"
-
-/* Biggest binary read: the reply buffer holds it unescaped. */
-#define MAX_BIN_READ (GDB_PACKET_SIZE / 2)
 
 static void put_hex_text(struct rsp_buf *b, const char *text)
 {
@@ -65,25 +62,4 @@ enum rsp_result rsp_cmd_list_threads_in_stop(struct gdb_server *s, struct rsp_cu
 	(void)args;
 	s->list_threads_in_stop = true;
 	return rsp_ok(s);
-}
-
-enum rsp_result rsp_cmd_read_mem_bin(struct gdb_server *s, struct rsp_cursor *args)
-{
-	uint64_t addr, len;
-	long n;
-
-	if (!rsp_hex_u64(args, &addr) || !rsp_eat(args, ',') || !rsp_hex_u64(args, &len) ||
-	    !rsp_at_end(args) || (len && len - 1 > UINT64_MAX - addr))
-		return rsp_error(s, EINVAL);
-	if (len == 0)
-		return rsp_ok(s); /* lldb's probe: "x is supported" */
-	if (len > MAX_BIN_READ)
-		len = MAX_BIN_READ;
-	n = s->ops->read_mem(s->target, rsp_g_vcpu(s), addr, s->scratch, (size_t)len);
-	if (n <= 0)
-		return rsp_error(s, n < 0 ? (int)-n : EFAULT);
-	if ((uint64_t)n > len)
-		n = (long)len;
-	rsp_put(&s->reply, s->scratch, (size_t)n);
-	return RSP_REPLY;
 }

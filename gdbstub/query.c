@@ -15,13 +15,15 @@
 
 /*
  * Note gdb's features we act on: swbreak+/hwbreak+ allow those stop reasons;
- * multiprocess+ makes thread ids "pPID.TID".
+ * multiprocess+ makes thread ids "pPID.TID"; binary-upload+ that gdb reads
+ * memory with 'x' and wants its replies in gdb's form ("b" + bytes).
  */
 static void client_features(struct gdb_server *s, struct rsp_cursor *args)
 {
 	s->client_swbreak = false;
 	s->client_hwbreak = false;
 	s->multiprocess = false;
+	s->binary_upload = false;
 	if (!rsp_eat(args, ':'))
 		return;
 	while (!rsp_at_end(args)) {
@@ -37,6 +39,8 @@ static void client_features(struct gdb_server *s, struct rsp_cursor *args)
 			s->client_hwbreak = true;
 		if (n == 13 && memcmp(start, "multiprocess+", 13) == 0)
 			s->multiprocess = true;
+		if (n == 14 && memcmp(start, "binary-upload+", 14) == 0)
+			s->binary_upload = true;
 		rsp_eat(args, ';');
 	}
 }
@@ -54,6 +58,9 @@ enum rsp_result rsp_cmd_supported(struct gdb_server *s, struct rsp_cursor *args)
 	rsp_printf(&s->reply, "PacketSize=%x;QStartNoAckMode+;qXfer:features:read+;"
 		   "qXfer:threads:read+;vContSupported+;multiprocess%c", GDB_PACKET_SIZE,
 		   s->multiprocess ? '+' : '-');
+	/* gdb's 'x' (its own form of lldb's, which needs no asking) when gdb asks for it. */
+	if (s->binary_upload)
+		rsp_puts(&s->reply, ";binary-upload+");
 	if (s->ops->insert_bp)
 		rsp_puts(&s->reply, ";swbreak+;hwbreak+");
 	/* Conditions in Z0/Z1, evaluated by gdb_server_bp_should_stop(). */

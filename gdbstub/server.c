@@ -129,13 +129,14 @@ static void handle_packet(struct gdb_server *s)
 		args.p += strlen(cmd->name);
 		res = cmd->handle(s, &args);
 	}
-	if (res != RSP_REPLY)
+	if (res == RSP_NO_REPLY)
 		return;
-	if (s->reply.overflow) {
+	if (res == RSP_REPLY && s->reply.overflow) {
 		rsp_buf_reset(&s->reply);
 		rsp_error(s, E2BIG);
 	}
-	rsp_send_packet(s, s->reply.data, s->reply.len);
+	if (res == RSP_REPLY)
+		rsp_send_packet(s, s->reply.data, s->reply.len);
 	if (s->non_stop)
 		rsp_ns_notify(s); /* stops a reply had to wait for */
 }

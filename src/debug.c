@@ -370,6 +370,7 @@ static const struct gdb_target_ops debug_ops = {
 	.write_regs = op_write_regs,
 	.write_reg = op_write_reg,
 	.read_mem = debug_op_read_mem,
+	.peek_mem = debug_op_peek_mem,
 	.write_mem = debug_op_write_mem,
 	.insert_bp = debug_op_insert_bp,
 	.remove_bp = debug_op_remove_bp,

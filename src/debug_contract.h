@@ -197,8 +197,12 @@ int arch_gdb_read_reg(struct vcpu *vcpu, unsigned regno, uint8_t *buf);
 /* regno < 0: buf holds every register; else just that one. */
 int arch_gdb_write_regs(struct vcpu *vcpu, const uint8_t *buf, int regno);
 
-/* Memory: guest-virtual -> guest-physical through the vCPU's page tables; -EFAULT if unmapped. */
-int arch_translate(struct vcpu *vcpu, uint64_t gva, uint64_t *gpa);
+/*
+ * Memory: guest-virtual -> guest-physical through the vCPU's page tables;
+ * -EFAULT if unmapped. *span: the bytes from gva to the end of its page
+ * (4 KiB, 2 MiB, 1 GiB...; UINT64_MAX with paging off), all mapped alike.
+ */
+int arch_translate(struct vcpu *vcpu, uint64_t gva, uint64_t *gpa, uint64_t *span);
 /*
  * The memory a core of the guest should hold as vcpu sees it, for gdb's
  * `gcore` (gdbstub's memory_regions op; src/x86/coredump.c says what is in

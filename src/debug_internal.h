@@ -92,10 +92,14 @@ struct vcpu *debug_vcpu(struct debug *dbg, unsigned i);
 
 /* debug_mem.c: gdb's addresses (virtual, or physical with monitor phys on). */
 int debug_to_gpa(struct debug *dbg, unsigned vcpu, uint64_t addr, uint64_t *gpa);
+/* The same, and how many bytes from addr on are mapped alike (the rest of its page). */
+int debug_to_gpa_span(struct debug *dbg, unsigned vcpu, uint64_t addr, uint64_t *gpa,
+		      uint64_t *span);
 /* Copy between gdb and guest memory page by page, breakpoints hidden; bytes done or -EFAULT. */
 long debug_access_mem(struct debug *dbg, unsigned vcpu, uint64_t addr, uint8_t *buf, size_t len,
 		      bool write);
 long debug_op_read_mem(void *ctx, unsigned vcpu, uint64_t addr, uint8_t *buf, size_t len);
+long debug_op_peek_mem(void *ctx, unsigned vcpu, uint64_t addr, size_t len, const uint8_t **host);
 long debug_op_write_mem(void *ctx, unsigned vcpu, uint64_t addr, const uint8_t *buf, size_t len);
 /* debug_bp.c: gdb's Z and z packets */
 int debug_op_insert_bp(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t kind);

@@ -24,14 +24,48 @@ struct vcpu *debug_vcpu(struct debug *dbg, unsigned i)
 	return dbg->vm->vcpus[i < (unsigned)dbg->vm->ncpus ? i : 0];
 }
 
-/* The guest-physical address of a gdb address, for one page. */
-int debug_to_gpa(struct debug *dbg, unsigned vcpu, uint64_t addr, uint64_t *gpa)
+int debug_to_gpa_span(struct debug *dbg, unsigned vcpu, uint64_t addr, uint64_t *gpa,
+		      uint64_t *span)
 {
 	if (dbg->phys) {
 		*gpa = addr;
+		*span = UINT64_MAX;
 		return 0;
 	}
-	return arch_translate(debug_vcpu(dbg, vcpu), addr, gpa);
+	return arch_translate(debug_vcpu(dbg, vcpu), addr, gpa, span);
+}
+
+/* The guest-physical address of a gdb address, for one page. */
+int debug_to_gpa(struct debug *dbg, unsigned vcpu, uint64_t addr, uint64_t *gpa)
+{
+	uint64_t span;
+
+	return debug_to_gpa_span(dbg, vcpu, addr, gpa, &span);
+}
+
+/*
+ * Where the guest RAM at addr is in our memory, for up to len bytes that
+ * share one translation and lie in one RAM region; NULL if none. A large
+ * page that runs past the end of RAM still gives its 4 KiB pages inside,
+ * as a page-by-page copy would.
+ */
+static uint8_t *host_span(struct debug *dbg, unsigned vcpu, uint64_t addr, size_t *len,
+			  uint64_t *gpa)
+{
+	uint64_t span;
+	size_t page_left = PAGE - (addr & (PAGE - 1));
+	uint8_t *host;
+
+	if (debug_to_gpa_span(dbg, vcpu, addr, gpa, &span) < 0)
+		return NULL;
+	if (*len > span)
+		*len = (size_t)span;
+	host = guest_mem_ptr(&dbg->vm->mem, *gpa, *len);
+	if (!host && *len > page_left) {
+		*len = page_left;
+		host = guest_mem_ptr(&dbg->vm->mem, *gpa, *len);
+	}
+	return host;
 }
 
 /* Copy between gdb and guest memory page by page; returns bytes done or -EFAULT. */
@@ -41,15 +75,10 @@ long debug_access_mem(struct debug *dbg, unsigned vcpu, uint64_t addr, uint8_t *
 	size_t done = 0;
 
 	while (done < len) {
-		uint64_t a = addr + done, gpa;
-		size_t chunk = PAGE - (a & (PAGE - 1));
-		uint8_t *host;
+		uint64_t gpa;
+		size_t chunk = len - done;
+		uint8_t *host = host_span(dbg, vcpu, addr + done, &chunk, &gpa);
 
-		if (chunk > len - done)
-			chunk = len - done;
-		if (debug_to_gpa(dbg, vcpu, a, &gpa) < 0)
-			break;
-		host = guest_mem_ptr(&dbg->vm->mem, gpa, chunk);
 		if (!host)
 			break;
 		for (int i = 0; i < dbg->nbps; i++) {
@@ -83,6 +112,29 @@ long debug_access_mem(struct debug *dbg, unsigned vcpu, uint64_t addr, uint8_t *
 long debug_op_read_mem(void *ctx, unsigned vcpu, uint64_t addr, uint8_t *buf, size_t len)
 {
 	return debug_access_mem(ctx, vcpu, addr, buf, len, false);
+}
+
+/*
+ * gdbstub's peek_mem: guest RAM as it is, up to the next breakpoint of
+ * ours (whose original byte only read_mem shows) or the end of the page's
+ * translation. The guest is stopped (or held), so nothing moves meanwhile.
+ */
+long debug_op_peek_mem(void *ctx, unsigned vcpu, uint64_t addr, size_t len, const uint8_t **host)
+{
+	struct debug *dbg = ctx;
+	uint64_t gpa;
+	uint8_t *p = host_span(dbg, vcpu, addr, &len, &gpa);
+
+	if (!p)
+		return -EFAULT;
+	for (int i = 0; i < dbg->nbps; i++) {
+		uint64_t at = dbg->bps[i].gpa;
+
+		if (at >= gpa && at - gpa < len)
+			len = (size_t)(at - gpa);
+	}
+	*host = p;
+	return (long)len;
 }
 
 long debug_op_write_mem(void *ctx, unsigned vcpu, uint64_t addr, const uint8_t *buf, size_t len)

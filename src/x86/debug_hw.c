@@ -135,12 +135,14 @@ static int translate_walk(struct vcpu *vcpu, uint64_t gva, struct walk *w)
 	return page_walk(&vcpu->vm->mem, &p, gva, w) < 0 ? -EFAULT : 0;
 }
 
-int arch_translate(struct vcpu *vcpu, uint64_t gva, uint64_t *gpa)
+int arch_translate(struct vcpu *vcpu, uint64_t gva, uint64_t *gpa, uint64_t *span)
 {
 	struct walk w;
 	int r = translate_walk(vcpu, gva, &w);
 
 	*gpa = w.gpa;
+	/* A large page maps its whole size at once: one walk serves all of it. */
+	*span = w.page_size ? w.page_size - (gva & (w.page_size - 1)) : UINT64_MAX;
 	return r;
 }
 

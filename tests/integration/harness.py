@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Helpers shared by the integration tests."""
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -95,6 +96,18 @@ import socket  # noqa: E402
 import time  # noqa: E402
 
 GDB = shutil.which("gdb") or "gdb"
+
+
+def elf_bytes(elf, addr, n):
+    """n bytes of the ELF's loaded image at virtual address addr (objdump -s)."""
+    out = subprocess.run(["objdump", "-s", "--start-address=%#x" % addr,
+                          "--stop-address=%#x" % (addr + n), elf],
+                         stdout=subprocess.PIPE, text=True, check=True).stdout
+    data = b""
+    # Four groups a line; five on the first when addr is not aligned ("554889 e54883ec ... e8").
+    for m in re.finditer(r"^ ([0-9a-f]+) ((?:[0-9a-f]{2,8} ){1,5})", out, re.M):
+        data += bytes.fromhex(m.group(2).replace(" ", ""))
+    return data[:n]
 
 
 def source_line(path, text):

@@ -8,7 +8,7 @@ import subprocess
 import time
 
 import harness
-from harness import Skip, Vmm, guest, symbols
+from harness import Skip, Vmm, elf_bytes, guest, symbols
 
 CK = guest("ckernel.elf")
 TICKER = guest("ticker.elf")
@@ -83,17 +83,6 @@ def next_insn(elf, addr):
     addrs = [int(m.group(1), 16) for m in re.finditer(r"^\s*([0-9a-f]+):\t", out, re.M)]
     assert len(addrs) >= 2 and addrs[0] == addr, out
     return addrs[1]
-
-
-def elf_bytes(elf, addr, n):
-    """n bytes of the ELF's loaded image at virtual address addr (objdump -s)."""
-    out = subprocess.run(["objdump", "-s", "--start-address=%#x" % addr,
-                          "--stop-address=%#x" % (addr + n), elf],
-                         stdout=subprocess.PIPE, text=True, check=True).stdout
-    data = b""
-    for m in re.finditer(r"^ ([0-9a-f]+) ((?:[0-9a-f]{2,8} ){1,4})", out, re.M):
-        data += bytes.fromhex(m.group(2).replace(" ", ""))
-    return data[:n]
 
 
 def test_lldb_registers_breakpoint_step_memory_write_exit():

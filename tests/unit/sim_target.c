@@ -143,10 +143,29 @@ static long sim_read_mem(void *ctx, unsigned vcpu, uint64_t addr, uint8_t *buf, 
 	if (len == 0 || addr + (len - 1) < addr)
 		abort(); /* the server promised never to do this */
 	while (n < len && mapped(t, addr + n)) {
-		buf[n] = t->mem[addr + n];
+		buf[n] = t->have_hidden && addr + n == t->hidden_addr ? t->hidden_orig : t->mem[addr + n];
 		n++;
 	}
 	return n ? (long)n : -EFAULT;
+}
+
+static long sim_peek_mem(void *ctx, unsigned vcpu, uint64_t addr, size_t len, const uint8_t **host)
+{
+	struct sim_target *t = T(ctx);
+	size_t n = 0, page_left = 0x1000 - (addr & 0xfff);
+
+	(void)vcpu;
+	t->peek_calls++;
+	if (len == 0 || addr + (len - 1) < addr)
+		abort(); /* the server promised never to do this */
+	if (!mapped(t, addr))
+		return -EFAULT;
+	if (len > page_left)
+		len = page_left;
+	while (n < len && mapped(t, addr + n) && !(t->have_hidden && addr + n == t->hidden_addr))
+		n++;
+	*host = t->mem + addr;
+	return (long)n;
 }
 
 static long sim_write_mem(void *ctx, unsigned vcpu, uint64_t addr, const uint8_t *buf,
@@ -392,6 +411,11 @@ static int sim_memory_regions(void *ctx, unsigned vcpu, gdb_region_fn fn, void *
 const struct gdb_target_ops sim_ops = {
 	SIM_FULL_OPS,
 	.memory_regions = sim_memory_regions,
+};
+
+const struct gdb_target_ops sim_ops_peek = {
+	SIM_FULL_OPS,
+	.peek_mem = sim_peek_mem,
 };
 
 const struct gdb_target_ops sim_ops_conditional = {

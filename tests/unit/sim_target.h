@@ -61,6 +61,15 @@ struct sim_target {
 	 * even, executable when odd.
 	 */
 	unsigned nregions;
+	/*
+	 * peek_mem (sim_ops_peek) shows memory a 4 KiB page at most at a
+	 * time, and not the byte at hidden_addr (when have_hidden): read_mem
+	 * answers hidden_orig for it, as a VMM hides its breakpoint's int3.
+	 */
+	bool have_hidden;
+	uint64_t hidden_addr;
+	uint8_t hidden_orig;
+	unsigned peek_calls;
 
 	/* What happened. */
 	unsigned resume_calls, request_stop_calls, detach_calls, kill_calls;
@@ -82,6 +91,8 @@ extern const struct gdb_target_ops sim_ops_conditional;
 extern const struct gdb_target_ops sim_ops_non_stop;
 /* Every op: non-stop, monitor, memory regions (vFile), conditions (the fuzzer's widest target). */
 extern const struct gdb_target_ops sim_ops_all;
+/* sim_ops with peek_mem: memory replies framed straight from t->mem. */
+extern const struct gdb_target_ops sim_ops_peek;
 
 /* The vCPU a breakpoint hit happened on, for sim_agent_access. */
 struct sim_hit {
