@@ -79,8 +79,9 @@ include guest/guest.mk
 # lockup, and onkvm exits 124 (ONKVM_TIMEOUT, 30 minutes a run, is the last
 # resort). Each finished test is recorded in $(BUILD)/test-results.jsonl, so
 # after a 124 the next run resumes: only the tests that had not finished run
-# again, and the closing line says how many. Six runs at most (a freeze costs one, about two minutes; one suite run has seen three); a failing
-# test fails at once, only a stalled host is retried.
+# again, and the closing line says how many. Six runs at most (a freeze costs one, about two minutes; one suite run has seen three). A test
+# that failed in a run the freeze cut short runs again (it may have timed out waiting on the frozen host; a real failure fails again);
+# a failure in a run that finished stands.
 # Where the host is emulated, tests/onkvm_test.py first proves that on onkvm
 # itself (a QEMU stopped with SIGSTOP; about a minute); its result goes into
 # the same file and the closing line.

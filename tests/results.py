@@ -18,7 +18,10 @@ One JSON object a line:
 
 A line the freeze cut short is not JSON and is passed over. A run with a
 start and no end was cut short; the tests recorded by later runs are the ones
-run again after it.
+run again after it. A failure recorded by a run that was cut short is not
+kept: it runs again. A host freezing takes a while to be seen (its kernel's
+hung-task report, or 90 s without a heartbeat), and tests that wait on it
+meanwhile fail by timing out; a real failure fails again in the next run.
 """
 import json
 import os
@@ -62,6 +65,9 @@ class Results:
                 self.ended.add(rec["end"])
             elif "name" in rec:
                 self.tests[rec["name"]] = rec
+        cut = {r for r in self.started if r not in self.ended}
+        self.tests = {name: rec for name, rec in self.tests.items()
+                      if not (rec.get("status") == "fail" and rec.get("run") in cut)}
         self.earlier = len(self.tests)
         self.run = max(self.started, default=0) + 1
         if not write:
