@@ -40,7 +40,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from rsp_bench import Client  # noqa: E402  (the raw RSP client, extended below)
+from rsp_bench import Client, largest_read, read_all  # noqa: E402  (the raw RSP client, extended below)
 
 GUESTS = os.path.join(ROOT, "guest", "bench")
 EXIT_ELF = os.path.join(GUESTS, "exit.elf")
@@ -53,6 +53,8 @@ EXIT_STATUS = 85             # isa-debug-exit value 0x2a: (0x2a << 1) | 1
 DUMP_AREA, DUMP_SIZE = 0x1000000, 16 << 20   # what loop.elf fills (guest/bench/loop.c)
 PATTERN = struct.pack("<Q", 0x0123456789abcdef)
 INIT_MARKER = b"minikvm-init: up"   # what the initramfs's /init prints (scripts/mkinitramfs.py)
+BP_BROKEN = {}               # vmm key -> why its breakpoints never stop the guest here (row 5 found it)
+BP_PATIENCE = 20.0           # a breakpoint that has not stopped the guest in this long never will
 SLOW = 45.0                  # a run longer than this is not repeated (one run is reported)
 
 
@@ -104,6 +106,11 @@ def host_kind():
         if slug == "hardware":
             desc += " (%s)" % ("VT-x" if "vmx" in cpu_flags() else "AMD-V")
         if slug == "emulated-svm":
+            # QEMU 7.2's and QEMU 10's emulated AMD-V behave differently: their figures never mix.
+            made_by = os.environ.get("ONKVM_QEMU_VERSION", "")
+            if made_by:
+                slug += "-qemu" + ".".join(made_by.split(".")[:2])
+                desc += " made by QEMU %s (scripts/onkvm)" % made_by
             desc += ": figures measured under software emulation, never to be compared with hardware ones"
         HOST_KIND.extend([slug, desc])
     return HOST_KIND[0], HOST_KIND[1]
@@ -111,7 +118,7 @@ def host_kind():
 
 def hardware_kvm():
     """Guests run with VT-x/AMD-V semantics (real or emulated): Linux boots to a shell."""
-    return host_kind()[0] in ("hardware", "emulated-svm")
+    return host_kind()[0] == "hardware" or host_kind()[0].startswith("emulated-svm")
 
 
 def machine_description(qemu_version):
@@ -391,7 +398,7 @@ def fast_unrle(p):
 
 class Rsp(Client):
     def __init__(self, port, timeout=30.0):
-        super().__init__("127.0.0.1:%d" % port)
+        super().__init__("127.0.0.1:%d" % port, b"qSupported:swbreak+;hwbreak+;binary-upload+")
         self.s.settimeout(timeout)
         stop = self.cmd(b"?")
         m = re.search(rb"thread:([0-9a-fA-Fp.\-]+);", stop)
@@ -400,12 +407,14 @@ class Rsp(Client):
     def raw(self, data):
         self.s.sendall(data)
 
-    def cmd(self, p):
+    def cmd(self, p, decode=True):
         self.s.sendall(b"$" + p + b"#%02x" % (sum(p) & 0xff))
-        return self.reply()
+        return self.reply(decode)
 
-    def reply(self):
-        """The next packet from the stub, run-length encoding undone (fast: the client must not be what is measured)."""
+    def reply(self, decode=True):
+        """The next packet from the stub, run-length encoding undone unless decode is
+        False: a rate loop only frames replies, so that the stub is what is measured,
+        not this Python client's decoding (slow where the host is emulated)."""
         start = 0
         if not isinstance(self.buf, bytearray):
             self.buf = bytearray(self.buf)
@@ -417,7 +426,7 @@ class Rsp(Client):
                 del self.buf[:i + 3]
                 if self.ack:
                     self.s.sendall(b"+")
-                return fast_unrle(p)
+                return fast_unrle(p) if decode else p
             start = max(len(self.buf) - 1, 0)
             chunk = self.s.recv(1 << 20)
             if not chunk:
@@ -426,7 +435,7 @@ class Rsp(Client):
 
     def stop_cmd(self, p):
         """A resume command whose answer is a stop reply; anything but a SIGTRAP stop is a Fail."""
-        r = self.cmd(p)
+        r = self.cmd(p, decode=False)
         if not (r.startswith(b"T05") or r.startswith(b"S05")):
             raise Fail("stop reply %r after %s" % (r[:40].decode(errors="replace"), p.decode()))
         return r
@@ -438,19 +447,47 @@ class Rsp(Client):
             pass
 
 
+def reach_ready(c):
+    """Run the stopped loop.elf to bench_ready (its 16 MiB filled) with a software
+    breakpoint. Where the stub's breakpoints never stop (QEMU's on an emulated
+    AMD-V host), stop it with Ctrl-C once the fill is seen done instead: returns
+    None, or why breakpoints cannot be measured on this stub here."""
+    ready = SYMS["bench_ready"]
+    c.cmd(b"Z0,%x,1" % ready)
+    c.raw(b"$vCont;c#%02x" % (sum(b"vCont;c") & 0xff))
+    c.s.settimeout(BP_PATIENCE)
+    try:
+        stop = c.reply()
+        why = None
+    except socket.timeout:
+        c.s.settimeout(30.0)
+        c.raw(b"\x03")
+        stop = c.reply()
+        why = "its breakpoint at bench_ready did not stop the guest in %.0f s" % BP_PATIENCE
+    c.s.settimeout(30.0)
+    if not (stop.startswith(b"T") or stop.startswith(b"S")):
+        raise Fail("stop reply %r on the way to bench_ready" % stop[:40].decode(errors="replace"))
+    c.cmd(b"z0,%x,1" % ready)
+    last = DUMP_AREA + DUMP_SIZE - 16
+    for _ in range(100):  # stopped by Ctrl-C: wait, running, for fill() to be done
+        if c.cmd(b"m%x,10" % last) == (PATTERN * 2).hex().encode():
+            return why
+        c.raw(b"$vCont;c#%02x" % (sum(b"vCont;c") & 0xff))
+        time.sleep(0.2)
+        c.raw(b"\x03")
+        c.reply()
+    raise Fail("loop.elf had not filled its 16 MiB after 20 s")
+
+
 def rsp_session(vmm, workdir, fn):
-    """Start loop.elf stopped (-S), connect, run to bench_ready with a hardware breakpoint, fn(client)."""
+    """Start loop.elf stopped (-S), connect, run it to bench_ready, fn(client, proc, why)."""
     port = free_port()
     proc = Proc(vmm.argv(LOOP_ELF, gdb_port=port, wait=True), workdir)
     c = None
     try:
         wait_listening(proc, port)
         c = Rsp(port)
-        ready = SYMS["bench_ready"]
-        c.cmd(b"Z1,%x,1" % ready)
-        c.stop_cmd(b"vCont;c")
-        c.cmd(b"z1,%x,1" % ready)
-        return fn(c, proc)
+        return fn(c, proc, reach_ready(c))
     except (EOFError, ConnectionError, socket.timeout, OSError) as e:
         proc.kill()
         raise Fail("%s; VMM: %s" % (one_line(repr(e), 50), proc.reason()))
@@ -785,6 +822,8 @@ def done_gdb(g, proc):
 
 
 def m_start_kernel(vmm, workdir):
+    if vmm.key in BP_BROKEN:
+        raise Fail("not run: in row 5, " + BP_BROKEN[vmm.key])
     env = linux_env()
     image = env["VMLINUZ"] if vmm.key == "pc" else env["VMLINUX"]
     g = new_gdb(env["VMLINUX"], workdir)
@@ -837,6 +876,92 @@ def m_linux_boot(cpus):
         finally:
             proc.close()
     return m
+
+
+TRACEFS = "/sys/kernel/tracing"
+
+
+class ExitCounter:
+    """VM exits by reason while a VMM runs, counted in the host kernel: a histogram
+    trigger on KVM's tracepoints (kvm:kvm_exit, every exit to the hypervisor;
+    kvm:kvm_userspace_exit, those KVM_RUN returns to the VMM for). The same
+    count for every VMM, whatever it counts itself. Needs root and a kernel with
+    CONFIG_HIST_TRIGGERS (Debian's has it)."""
+
+    EVENTS = ("kvm_exit", "kvm_userspace_exit")
+
+    def __init__(self):
+        if not os.path.isdir(os.path.join(TRACEFS, "events")):
+            subprocess.run(["mount", "-t", "tracefs", "nodev", TRACEFS], stderr=subprocess.DEVNULL)
+        self.names = {ev: self.symbols(ev) for ev in self.EVENTS}
+
+    @staticmethod
+    def symbols(event):
+        """The reason names in the tracepoint's own print format: {code: name}."""
+        try:
+            with open(os.path.join(TRACEFS, "events", "kvm", event, "format")) as f:
+                fmt = f.read()
+        except OSError as e:
+            raise Fail("no kvm:%s tracepoint to count exits with (%s)" % (event, e.strerror))
+        return {int(code, 0): name for code, name in re.findall(r'\{\s*(0x[0-9a-fA-F]+|\d+),\s*"([^"]+)"\s*\}', fmt)}
+
+    def trigger(self, event, text):
+        with open(os.path.join(TRACEFS, "events", "kvm", event, "trigger"), "w") as f:
+            f.write(text)
+
+    def key(self, event):
+        return "exit_reason" if event == "kvm_exit" else "reason"
+
+    def start(self):
+        for ev in self.EVENTS:
+            self.trigger(ev, "hist:keys=%s:size=256" % self.key(ev))
+
+    def stop(self):
+        """{event: {reason name: count}} since start(); the triggers are removed."""
+        out = {}
+        for ev in self.EVENTS:
+            with open(os.path.join(TRACEFS, "events", "kvm", ev, "hist")) as f:
+                hist = f.read()
+            self.trigger(ev, "!hist:keys=%s:size=256" % self.key(ev))
+            counts = {}
+            for code, n in re.findall(r"\{ %s:\s*(\d+)\s*\} hitcount:\s*(\d+)" % self.key(ev), hist):
+                name = self.names[ev].get(int(code), "reason %s" % code)
+                counts[name] = counts.get(name, 0) + int(n)
+            out[ev] = counts
+        return out
+
+
+def m_linux_exits(vmm, workdir):
+    """One boot to process exit (1 vCPU), every VM exit counted by reason."""
+    counter = ExitCounter()
+    counter.start()
+    try:
+        m_linux_boot(1)(vmm, workdir)
+    finally:
+        counts = counter.stop()
+    return {"linux_exits": sum(counts["kvm_exit"].values()),
+            "linux_user_exits": sum(counts["kvm_userspace_exit"].values()),
+            "linux_exit_reasons": counts}
+
+
+def exit_table(extra, vmms):
+    """Markdown: the VM exits of one Linux boot by reason, side by side."""
+    reasons = extra.get("linux_exit_reasons", {})
+    present = [v for v in vmms if reasons.get(v.key)]
+    if not present:
+        return []
+    lines = []
+    for ev, title in (("kvm_exit", "every exit to KVM (kvm:kvm_exit)"),
+                      ("kvm_userspace_exit", "exits KVM hands to the VMM (kvm:kvm_userspace_exit)")):
+        first = {v.key: reasons[v.key][0][ev] for v in present}
+        names = sorted({n for c in first.values() for n in c}, key=lambda n: -max(c.get(n, 0) for c in first.values()))
+        lines += ["", "VM exits of one Linux boot to process exit (1 vCPU), by reason: %s" % title, "",
+                  "| reason | " + " | ".join(v.label for v in present) + " |",
+                  "|---|" + "---|" * len(present)]
+        for n in names:
+            lines.append("| %s | %s |" % (n, " | ".join("%d" % first[v.key].get(n, 0) for v in present)))
+        lines.append("| **total** | %s |" % " | ".join("**%d**" % sum(first[v.key].values()) for v in present))
+    return lines
 
 
 # ---- 3. serial ----
@@ -918,33 +1043,58 @@ def rate(n, fn):
     return n / (time.perf_counter() - t)
 
 
+RSP_KEYS = ("rsp_g", "rsp_step", "rsp_mem", "rsp_mem_x", "rsp_ctrlc", "rsp_z1", "rsp_z0")
+
+
+def rsp_memory(c, res, total):
+    """16 MiB of loop.elf's pattern in the largest reads the stub takes: hex `m`,
+    then binary `x` where the stub offers it (gdb 16 asks for it). Only the
+    exchange is timed (rsp_bench.read_all); the bytes are checked afterwards."""
+    want = PATTERN * (total // len(PATTERN))
+    for key, hexed in (("rsp_mem", True), ("rsp_mem_x", False)):
+        if not hexed and c.cmd_binary(b"x0,0") not in (b"OK", b"b"):
+            res[key] = Fail("not offered: the stub has no binary `x` reads")
+            continue
+        chunk = largest_read(c, DUMP_AREA, hexed)
+        data, secs, _ = read_all(c, DUMP_AREA, total, chunk, not hexed)
+        if data != want:
+            raise Fail("`%s` reads of %#x: not loop.elf's pattern" % ("m" if hexed else "x", DUMP_AREA))
+        res[key] = total / secs / 1e6
+        res[key + "_chunk"] = chunk
+
+
 def rsp_all(vmm, workdir):
     res = {}
     n_g, n_step, mem_total, n_bp, n_int = (300, 300, 1 << 20, 50, 5) if QUICK else \
         (3000, 2000, DUMP_SIZE, 300, 20)
 
-    def body(c, proc):
-        res["rsp_g"] = rate(n_g, lambda: c.cmd(b"g"))
+    def body(c, proc, no_bp):
+        if len(fast_unrle(c.cmd(b"g", decode=False))) < 2 * 164:
+            raise Fail("`g` answered fewer bytes than x86-64's general registers")
+        res["rsp_g"] = rate(n_g, lambda: c.cmd(b"g", decode=False))
         step = b"vCont;s:" + c.tid
         res["rsp_step"] = rate(n_step, lambda: c.stop_cmd(step))
-        # Memory: the largest read the stub's PacketSize allows (two hex digits a byte),
-        # halved while the stub refuses it (QEMU, for one, caps reads below its PacketSize).
-        chunk = max(16, c.packet_size // 2 // 1024 * 1024 or c.packet_size // 2 // 16 * 16)
-        first = c.cmd(b"m%x,%x" % (DUMP_AREA, chunk))
-        while first.startswith(b"E") and chunk > 16:
-            chunk //= 2
-            first = c.cmd(b"m%x,%x" % (DUMP_AREA, chunk))
-        if bytes.fromhex(first[:32].decode()) != PATTERN * 2:
-            raise Fail("memory at %#x is not loop.elf's pattern: %r" % (DUMP_AREA, first[:32]))
-        t, got = time.perf_counter(), 0
-        while got < mem_total:
-            n = min(chunk, mem_total - got)
-            r = c.cmd(b"m%x,%x" % (DUMP_AREA + got, n))
-            if len(r) != 2 * n:
-                raise Fail("read of %d bytes at %#x answered %r" % (n, DUMP_AREA + got, r[:20]))
-            got += n
-        res["rsp_mem"] = mem_total / (time.perf_counter() - t) / 1e6
-        res["rsp_mem_chunk"] = chunk
+        rsp_memory(c, res, mem_total)
+
+        def ctrl_c():  # last: the guest runs on to its spin loop meanwhile
+            # Ctrl-C: let the guest run 10 ms, send the interrupt byte, time the stop reply.
+            lat = []
+            for _ in range(n_int):
+                c.raw(b"$vCont;c#%02x" % (sum(b"vCont;c") & 0xff))
+                time.sleep(0.01)
+                t = time.perf_counter()
+                c.raw(b"\x03")
+                r = c.reply()
+                lat.append(time.perf_counter() - t)
+                if not (r.startswith(b"T") or r.startswith(b"S")):
+                    raise Fail("Ctrl-C answered %r" % r[:40])
+            res["rsp_ctrlc"] = statistics.median(lat) * 1e3
+
+        if no_bp:
+            BP_BROKEN[vmm.key] = no_bp
+            res["rsp_z1"] = res["rsp_z0"] = Fail(no_bp)
+            ctrl_c()
+            return res
 
         def cycles(kind):  # what gdb does at a breakpoint: insert, continue, stop, remove, step
             f = SYMS["f"]
@@ -956,26 +1106,14 @@ def rsp_all(vmm, workdir):
                 c.stop_cmd(step)
             return rate(n_bp, cycle)
         res["rsp_z1"] = cycles(1)
-        # Ctrl-C: let the guest run 10 ms, send the interrupt byte, time the stop reply.
-        lat = []
-        for _ in range(n_int):
-            c.raw(b"$vCont;c#%02x" % (sum(b"vCont;c") & 0xff))
-            time.sleep(0.01)
-            t = time.perf_counter()
-            c.raw(b"\x03")
-            r = c.reply()
-            lat.append(time.perf_counter() - t)
-            if not (r.startswith(b"T") or r.startswith(b"S")):
-                raise Fail("Ctrl-C answered %r" % r[:40])
-        res["rsp_ctrlc"] = statistics.median(lat) * 1e3
-        # Last: software breakpoints (on some hosts this ends QEMU's VM).
         res["rsp_z0"] = cycles(0)
+        ctrl_c()
         return res
     try:
         rsp_session(vmm, workdir, body)
     except Fail as e:
         # Whatever was measured before the failure stands; the rest failed for this reason.
-        for k in ("rsp_g", "rsp_step", "rsp_mem", "rsp_z1", "rsp_ctrlc", "rsp_z0"):
+        for k in RSP_KEYS:
             if k not in res:
                 res[k] = e
     return res
@@ -1004,6 +1142,8 @@ def gdb_session(vmm, workdir, g):
 def gdb_scenario(key, body):
     """A row measured in its own session of loop.elf under real gdb, from bench_ready on."""
     def m(vmm, workdir):
+        if vmm.key in BP_BROKEN:  # each run would wait minutes for a breakpoint
+            raise Fail("not run: in row 5, " + BP_BROKEN[vmm.key])
         g = new_gdb(LOOP_ELF, workdir)
         proc = None
         try:
@@ -1203,6 +1343,20 @@ def main():
     groups = []
     groups.append(Group("start", [row("start_exit", "1. start to first instruction and exit (exit.elf, whole process)",
                                       "ms", "lower")], VMMS, m_start_exit, runs))
+    # Row 5 first: it finds out whether a VMM's breakpoints stop the guest here (BP_BROKEN).
+    gdb_vmms = [MINIKVM, MICROVM]
+    rsp_rows = [
+        row("rsp_g", "5. RSP: `g` round trips", "1/s", "higher"),
+        row("rsp_step", "5. RSP: single steps (vCont;s)", "1/s", "higher"),
+        row("rsp_mem", "5. RSP: memory read, %s in the stub's largest `m`" %
+            ("1 MiB" if QUICK else "16 MiB"), "MB/s", "higher"),
+        row("rsp_mem_x", "5. RSP: memory read, %s in the stub's largest binary `x`" %
+            ("1 MiB" if QUICK else "16 MiB"), "MB/s", "higher"),
+        row("rsp_z0", "5. RSP: breakpoint cycles, Z0 (Z, c, stop, z, s)", "1/s", "higher"),
+        row("rsp_z1", "5. RSP: breakpoint cycles, Z1 (Z, c, stop, z, s)", "1/s", "higher"),
+        row("rsp_ctrlc", "5. RSP: Ctrl-C (0x03) to stop reply", "ms", "lower"),
+    ]
+    groups.append(Group("rsp", rsp_rows, gdb_vmms, rsp_all, runs))
     sk_rows = [row("linux_start_kernel",
                    "2. Linux: process start to `hbreak start_kernel` hit in gdb (vmlinux via PVH; QEMU pc: bzImage)",
                    "s", "lower")]
@@ -1216,6 +1370,11 @@ def main():
                     % (cpus, "s" if cpus > 1 else ""), "s", "lower")]
         skip = {} if hw else {v.key: "not run: needs VT-x/AMD-V" for v in VMMS}
         groups.append(Group("linux-boot-%d" % cpus, rows, VMMS, m_linux_boot(cpus), slow_runs, skip=skip))
+    exit_rows = [row("linux_exits", "2. Linux boot to process exit, 1 vCPU: VM exits (kvm:kvm_exit)", "exits", "lower"),
+                 row("linux_user_exits", "2. ... of which KVM_RUN returned to the VMM (kvm:kvm_userspace_exit)",
+                     "exits", "lower")]
+    groups.append(Group("linux-exits", exit_rows, [MINIKVM, MICROVM], m_linux_exits, 1,
+                        skip={} if hw else {v.key: "not run: needs VT-x/AMD-V" for v in VMMS}))
     serial_vmms = [MINIKVM, MICROVM]
     size = "%d KiB" % (serial_bytes >> 10) if serial_bytes < 1 << 20 else "%d MiB" % (serial_bytes >> 20)
     why = ("BENCH_QUICK" if QUICK else "this host has VT-x/AMD-V" if big_serial
@@ -1225,17 +1384,6 @@ def main():
                         serial_vmms, m_serial(serial_bytes), runs if big_serial else slow_runs))
     groups.append(Group("memory", [row("memory", "4. VMM memory: peak RSS minus resident guest RAM (loop.elf, 128 MiB)",
                                        "MiB", "lower")], VMMS, m_memory, slow_runs))
-    gdb_vmms = [MINIKVM, MICROVM]
-    rsp_rows = [
-        row("rsp_g", "5. RSP: `g` round trips", "1/s", "higher"),
-        row("rsp_step", "5. RSP: single steps (vCont;s)", "1/s", "higher"),
-        row("rsp_mem", "5. RSP: memory read, %s in the stub's largest `m`" %
-            ("1 MiB" if QUICK else "16 MiB"), "MB/s", "higher"),
-        row("rsp_z0", "5. RSP: breakpoint cycles, Z0 (Z, c, stop, z, s)", "1/s", "higher"),
-        row("rsp_z1", "5. RSP: breakpoint cycles, Z1 (Z, c, stop, z, s)", "1/s", "higher"),
-        row("rsp_ctrlc", "5. RSP: Ctrl-C (0x03) to stop reply", "ms", "lower"),
-    ]
-    groups.append(Group("rsp", rsp_rows, gdb_vmms, rsp_all, runs))
     climit = 30 if QUICK else 60
     gdb_rows = [
         ("gdb-dump", row("gdb_dump", "6. gdb: `dump binary memory` of 16 MiB", "s", "lower"), s_dump),
@@ -1255,7 +1403,7 @@ def main():
                         "%s not run (the same UART code as microvm)." % ", ".join(others))
     for r in rsp_rows + gdb_rows:
         r.skip["pc"] = "not run (same gdb stub as microvm)"
-    R["rsp_mem"].note = "Read sizes: see results.json (rsp_mem_chunk)."
+    R["rsp_mem"].note = "Read sizes: see results.json (rsp_mem_chunk, rsp_mem_x_chunk)."
 
     if args.list:
         for g in groups:
@@ -1304,12 +1452,12 @@ def main():
         extra["serial_seconds"] = raw
         extra["serial_bytes"] = serial_bytes
 
-    rows = [R[r.id] for g in groups for r in g.rows]
+    rows = sorted((R[r.id] for g in groups for r in g.rows), key=lambda r: int(r.title.split(".")[0]))
     head, body = table_rows(rows, VMMS)
     notes = ["%s — %s" % (one_line(r.title, 48), r.note) for r in rows if r.note]
     title = "minikvm vs QEMU+KVM on %s KVM (%s)" % (
         {"hardware": "a hardware", "pvm": "a PVM", "emulated-svm": "an EMULATED (QEMU TCG, nested)"}.get(
-            machine["host_kind"], "an unknown"),
+            machine["host_kind"].split("-qemu")[0], "an unknown"),
         "BENCH_QUICK: 1 run, small sizes" if QUICK else
         "median [min-max] of %d runs, %d for slow rows" % (runs, slow_runs))
     desc = "Machine: %s, %d CPUs; Linux %s; KVM: %s; %s; %s; %s" % (
@@ -1320,7 +1468,7 @@ def main():
     text = "\n".join([title, desc, "", text_table(head, body), "", ratio_note] +
                      ["note: " + n for n in notes]) + "\n"
     print(text)
-    md = "\n".join(["# " + title, "", desc, "", md_table(head, body), "", ratio_note, ""] +
+    md = "\n".join(["# " + title, "", desc, "", md_table(head, body)] + exit_table(extra, VMMS) + ["", ratio_note, ""] +
                    ["- " + n for n in notes] +
                    ["", "Produced by `make bench%s` (scripts/bench.py) in %.0f s; see docs/benchmarks.md."
                     % (" BENCH_QUICK=1" if QUICK else "", elapsed)]) + "\n"
