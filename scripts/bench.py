@@ -691,8 +691,9 @@ class Row:
 class Group:
     """Rows measured together in one run of one VMM: the unit of A B A B alternation."""
 
-    def __init__(self, name, rows, vmms, fn, runs, max_runs=None, skip=None):
+    def __init__(self, name, rows, vmms, fn, runs, max_runs=None, skip=None, slow=SLOW):
         self.name, self.rows, self.vmms, self.fn, self.runs = name, rows, vmms, fn, runs
+        self.slow = slow                 # a run longer than this is not repeated
         self.max_runs = max_runs or {}   # vmm key -> at most this many runs
         self.skip = skip or {}           # vmm key -> reason not run
 
@@ -737,14 +738,14 @@ def run_group(g, workdir):
                     row.result(vmm.key, v)
             if all(vmm.key in row.fail or vmm.key in row.censored for row in g.rows):
                 dead.add(vmm.key)  # the same failure again would tell nothing new
-            if time.monotonic() - t > SLOW:
+            if time.monotonic() - t > g.slow:
                 single.add(vmm.key)
     for row in g.rows:
         for key in single:
             if len(row.runs.get(key, [])) == 1 and g.runs > 1:
                 row.note = (row.note + " " if row.note else "") + \
                     "%s: one run (a run over %.0f s is not repeated)." % (
-                        next(v.label for v in g.vmms if v.key == key), SLOW)
+                        next(v.label for v in g.vmms if v.key == key), g.slow)
 
 
 # ---- 1. start to exit ----
@@ -1091,7 +1092,9 @@ def rsp_all(vmm, workdir):
             res["rsp_ctrlc"] = statistics.median(lat) * 1e3
 
         if no_bp:
-            BP_BROKEN[vmm.key] = no_bp
+            for v in VMMS:  # QEMU's machines share one gdb stub
+                if v.key == vmm.key or (v.is_qemu and vmm.is_qemu):
+                    BP_BROKEN[v.key] = no_bp
             res["rsp_z1"] = res["rsp_z0"] = Fail(no_bp)
             ctrl_c()
             return res
@@ -1310,6 +1313,102 @@ SYMS = {}
 EXTRA = {}   # figures that are not rows (read sizes, peak RSS...): name -> vmm key -> runs
 
 
+def merge_previous(where, R, run_ids, machine):
+    """--merge: the rows this run does not measure keep their figures from
+    where/results.json, if that file was measured on the same kind of host."""
+    try:
+        with open(os.path.join(where, "results.json")) as f:
+            old = json.load(f)
+    except (OSError, ValueError):
+        return
+    if old.get("machine", {}).get("host_kind") != machine["host_kind"]:
+        log("--merge: %s is from another kind of host; not merged" % where)
+        return
+    for o in old.get("rows", []):
+        r = R.get(o["id"])
+        if r is None or r.id in run_ids:
+            continue
+        r.runs, r.fail, r.skip = o.get("runs", {}), o.get("fails", {}), o.get("not_run", {})
+        r.censored, r.note = o.get("censored_above", {}), o.get("note", r.note)
+        r.merged = old["machine"].get("date", "?")
+    for k, v in old.get("extra", {}).items():
+        if k == "serial_seconds" and "serial" not in run_ids and "serial" in R:
+            R["serial"].runs = v  # the row's runs are made from these again
+        EXTRA.setdefault(k, v)
+
+
+class Output:
+    """results.json and results.md in one directory, rewritten after every group."""
+
+    def __init__(self, where, machine, runs, slow_runs, serial_bytes):
+        self.where, self.machine, self.runs, self.slow_runs = where, machine, runs, slow_runs
+        self.serial_bytes = serial_bytes
+
+    def shown_rows(self, groups, R):
+        """Every row with a figure or a reason, in title order; serial in MB/s."""
+        rows = [R[r.id] for g in groups for r in g.rows
+                if R[r.id].runs or R[r.id].fail or R[r.id].censored]
+        rows = sorted(rows, key=lambda r: int(r.title.split(".")[0]))
+        extra = dict(EXTRA)
+        if "serial" in R and R["serial"].runs:
+            # serial: seconds -> MB/s, net of the process's own start and exit
+            base = {k: statistics.median(v) / 1e3 for k, v in R["start_exit"].runs.items() if v}
+            shown = Row("serial", R["serial"].title, R["serial"].unit, R["serial"].better, R["serial"].note)
+            shown.fail, shown.skip, shown.censored = R["serial"].fail, R["serial"].skip, R["serial"].censored
+            for k, ts in R["serial"].runs.items():
+                shown.runs[k] = [self.serial_bytes / max(t - base.get(k, 0.0), 1e-6) / 1e6 for t in ts]
+            rows = [shown if r.id == "serial" else r for r in rows]
+            extra["serial_seconds"] = R["serial"].runs
+            extra["serial_bytes"] = self.serial_bytes
+        return rows, extra
+
+    def write(self, groups, R, elapsed, quiet=False):
+        machine = self.machine
+        rows, extra = self.shown_rows(groups, R)
+        for r in rows:
+            if getattr(r, "merged", None) and "earlier run" not in r.note:
+                r.note = (r.note + " " if r.note else "") + "Figures from an earlier run (%s)." % r.merged
+        head, body = table_rows(rows, VMMS)
+        notes = ["%s — %s" % (one_line(r.title, 48), r.note) for r in rows if r.note]
+        title = "minikvm vs QEMU+KVM on %s KVM (%s)" % (
+            {"hardware": "a hardware", "pvm": "a PVM", "emulated-svm": "an EMULATED (QEMU TCG, nested)"}.get(
+                machine["host_kind"].split("-qemu")[0], "an unknown"),
+            "BENCH_QUICK: 1 run, small sizes" if QUICK else
+            "median [min-max] of %d runs, %d for slow rows" % (self.runs, self.slow_runs))
+        desc = "Machine: %s, %d CPUs; Linux %s; KVM: %s; %s; %s; %s" % (
+            machine["cpu"], machine["cpus"], machine["kernel"], machine["kvm"], machine["qemu"],
+            machine["gdb"], machine["date"])
+        ratio_note = ("Ratios are minikvm / QEMU of the medians. Where `better` is lower (times), a ratio "
+                      "below 1 means minikvm is faster; where it is higher (rates), a ratio above 1 means "
+                      "minikvm is faster.")
+        if not quiet:
+            print("\n".join([title, desc, "", text_table(head, body), "", ratio_note] +
+                            ["note: " + n for n in notes]) + "\n")
+        md = "\n".join(["# " + title, "", desc, "", md_table(head, body)] + exit_table(extra, VMMS) +
+                       ["", ratio_note, ""] + ["- " + n for n in notes] +
+                       ["", "Produced by `make bench%s` (scripts/bench.py) in %.0f s; see docs/benchmarks.md."
+                        % (" BENCH_QUICK=1" if QUICK else "", elapsed)]) + "\n"
+        data = {
+            "machine": machine, "quick": QUICK, "runs": self.runs, "slow_runs": self.slow_runs,
+            "elapsed_s": elapsed,
+            "rows": [{"id": r.id, "title": r.title, "unit": r.unit, "better": r.better, "note": r.note,
+                      "runs": r.runs, "fails": r.fail, "not_run": r.skip,
+                      "median": {k: statistics.median(v) for k, v in r.runs.items() if v},
+                      "ratio": {v.key: num_or_none(ratio(r, v.key)) for v in VMMS if v.is_qemu},
+                      "ratio_text": {v.key: ratio(r, v.key) for v in VMMS if v.is_qemu},
+                      "censored_above": r.censored} for r in rows],
+            "extra": extra,
+        }
+        for name, text in (("results.json", json.dumps(data, indent=1) + "\n"), ("results.md", md)):
+            tmp = os.path.join(self.where, name + ".tmp")
+            with open(tmp, "w") as f:
+                f.write(text)
+            os.replace(tmp, os.path.join(self.where, name))
+        if not quiet:
+            log("wrote %s and %s (%.0f s)" % (os.path.join(self.where, "results.json"),
+                                               os.path.join(self.where, "results.md"), elapsed))
+
+
 def main():
     global QUICK
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -1322,6 +1421,8 @@ def main():
     ap.add_argument("--skip-qemu", metavar="REASON",
                     help="measure minikvm alone; QEMU's columns say 'not run: REASON' (e.g. where a "
                          "nested QEMU+KVM under emulation does not get to its first instruction)")
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the figures of the rows not measured now (see --groups) from DIR/results.json")
     ap.add_argument("--list", action="store_true", help="list the groups and their rows")
     args = ap.parse_args()
     QUICK = args.quick
@@ -1356,7 +1457,8 @@ def main():
         row("rsp_z1", "5. RSP: breakpoint cycles, Z1 (Z, c, stop, z, s)", "1/s", "higher"),
         row("rsp_ctrlc", "5. RSP: Ctrl-C (0x03) to stop reply", "ms", "lower"),
     ]
-    groups.append(Group("rsp", rsp_rows, gdb_vmms, rsp_all, runs))
+    # Many short figures in one session: every run counts, however long the session.
+    groups.append(Group("rsp", rsp_rows, gdb_vmms, rsp_all, runs, slow=600.0))
     sk_rows = [row("linux_start_kernel",
                    "2. Linux: process start to `hbreak start_kernel` hit in gdb (vmlinux via PVH; QEMU pc: bzImage)",
                    "s", "lower")]
@@ -1409,6 +1511,7 @@ def main():
         for g in groups:
             print("%-20s %s" % (g.name, "; ".join(r.id for r in g.rows)))
         return 0
+    all_groups = groups
     if args.groups:
         want = set(args.groups.split(","))
         groups = [g for g in groups if g.name in want]
@@ -1432,63 +1535,21 @@ def main():
                                                          machine["kvm"], qemu_version))
 
     os.makedirs(args.out, exist_ok=True)
-    extra = EXTRA
+    run_ids = {r.id for g in groups for r in g.rows}
+    if args.merge:
+        merge_previous(args.out, R, run_ids, machine)
+    out = Output(args.out, machine, runs, slow_runs, serial_bytes)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="minikvm-bench-") as workdir:
         try:
             for g in groups:
                 run_group(g, workdir)
+                # After each group: a host that freezes later (docs/testing.md) loses no figure.
+                out.write(all_groups, R, time.monotonic() - started, quiet=True)
         finally:
             for gdb in list(GDBS.values()):
                 gdb.close()
-    elapsed = time.monotonic() - started
-
-    # serial: seconds -> MB/s, net of the process's own start and exit
-    if "serial" in R and R["serial"].runs:
-        base = {k: statistics.median(v) / 1e3 for k, v in R["start_exit"].runs.items()}
-        raw = dict(R["serial"].runs)
-        for k, ts in raw.items():
-            R["serial"].runs[k] = [serial_bytes / max(t - base.get(k, 0.0), 1e-6) / 1e6 for t in ts]
-        extra["serial_seconds"] = raw
-        extra["serial_bytes"] = serial_bytes
-
-    rows = sorted((R[r.id] for g in groups for r in g.rows), key=lambda r: int(r.title.split(".")[0]))
-    head, body = table_rows(rows, VMMS)
-    notes = ["%s — %s" % (one_line(r.title, 48), r.note) for r in rows if r.note]
-    title = "minikvm vs QEMU+KVM on %s KVM (%s)" % (
-        {"hardware": "a hardware", "pvm": "a PVM", "emulated-svm": "an EMULATED (QEMU TCG, nested)"}.get(
-            machine["host_kind"].split("-qemu")[0], "an unknown"),
-        "BENCH_QUICK: 1 run, small sizes" if QUICK else
-        "median [min-max] of %d runs, %d for slow rows" % (runs, slow_runs))
-    desc = "Machine: %s, %d CPUs; Linux %s; KVM: %s; %s; %s; %s" % (
-        machine["cpu"], machine["cpus"], machine["kernel"], machine["kvm"], machine["qemu"],
-        machine["gdb"], machine["date"])
-    ratio_note = ("Ratios are minikvm / QEMU of the medians. Where `better` is lower (times), a ratio below 1 "
-                  "means minikvm is faster; where it is higher (rates), a ratio above 1 means minikvm is faster.")
-    text = "\n".join([title, desc, "", text_table(head, body), "", ratio_note] +
-                     ["note: " + n for n in notes]) + "\n"
-    print(text)
-    md = "\n".join(["# " + title, "", desc, "", md_table(head, body)] + exit_table(extra, VMMS) + ["", ratio_note, ""] +
-                   ["- " + n for n in notes] +
-                   ["", "Produced by `make bench%s` (scripts/bench.py) in %.0f s; see docs/benchmarks.md."
-                    % (" BENCH_QUICK=1" if QUICK else "", elapsed)]) + "\n"
-    data = {
-        "machine": machine, "quick": QUICK, "runs": runs, "slow_runs": slow_runs, "elapsed_s": elapsed,
-        "rows": [{"id": r.id, "title": r.title, "unit": r.unit, "better": r.better, "note": r.note,
-                  "runs": r.runs, "fails": r.fail, "not_run": r.skip,
-                  "median": {k: statistics.median(v) for k, v in r.runs.items() if v},
-                  "ratio": {v.key: num_or_none(ratio(r, v.key)) for v in VMMS if v.is_qemu},
-                  "ratio_text": {v.key: ratio(r, v.key) for v in VMMS if v.is_qemu},
-                  "censored_above": r.censored} for r in rows],
-        "extra": extra,
-    }
-    with open(os.path.join(args.out, "results.json"), "w") as f:
-        json.dump(data, f, indent=1)
-        f.write("\n")
-    with open(os.path.join(args.out, "results.md"), "w") as f:
-        f.write(md)
-    log("wrote %s and %s (%.0f s)" % (os.path.join(args.out, "results.json"),
-                                       os.path.join(args.out, "results.md"), elapsed))
+    out.write(all_groups, R, time.monotonic() - started)
     return 0
 
 
