@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -717,6 +718,7 @@ def run_group(g, workdir):
                 dead.add(vmm.key)
                 continue
             log("%s: %s, run %d" % (g.name, vmm.label, i + 1))
+            NOW[0] = "%s: %s, run %d" % (g.name, vmm.label, i + 1)
             t = time.monotonic()
             try:
                 res = g.fn(vmm, workdir)
@@ -1313,6 +1315,32 @@ SYMS = {}
 EXTRA = {}   # figures that are not rows (read sizes, peak RSS...): name -> vmm key -> runs
 
 
+NOW = ["starting"]  # what the benchmark is doing, for the heartbeat
+
+
+def start_heartbeat():
+    """Inside scripts/onkvm's emulated host: a line every 5 s on ONKVM_HEARTBEAT,
+    so that onkvm stops a host that freezes (docs/testing.md) instead of
+    waiting for its overall timeout; a later `--merge` run measures the rest."""
+    path = os.environ.get("ONKVM_HEARTBEAT")
+    if not path:
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    except OSError as e:
+        log("no heartbeat: %s: %s" % (path, e.strerror))
+        return
+
+    def beat():
+        while True:
+            try:
+                os.write(fd, ("bench: %s\n" % NOW[0])[:200].encode())
+            except OSError:
+                pass  # a full port: the next line will do
+            time.sleep(5)
+    threading.Thread(target=beat, name="heartbeat", daemon=True).start()
+
+
 def merge_previous(where, R, run_ids, machine):
     """--merge: the rows this run does not measure keep their figures from
     where/results.json, if that file was measured on the same kind of host."""
@@ -1539,6 +1567,7 @@ def main():
     if args.merge:
         merge_previous(args.out, R, run_ids, machine)
     out = Output(args.out, machine, runs, slow_runs, serial_bytes)
+    start_heartbeat()
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="minikvm-bench-") as workdir:
         try:
