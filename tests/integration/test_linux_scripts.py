@@ -10,7 +10,7 @@ import re
 
 import harness
 from harness import Vmm, run_gdb
-from test_linux import linux_env, need_hardware
+from test_linux import gdb_index_opts, linux_env, need_hardware
 
 ONE_AT_A_TIME = True  # one Linux guest at a time (tests/run.py)
 MARKER = "minikvm_lx_test=1"
@@ -49,8 +49,8 @@ ex("kill")
                   # gdb's own "source", not from inside the Python test script: a
                   # nested source keeps the outer __file__, and vmlinux-gdb.py
                   # finds its modules through __file__.
-                  gdb_opts=["-iex", "add-auto-load-safe-path " + scripts_dir,
-                            "-ex", "source " + env["GDB_SCRIPTS"]])
+                  gdb_opts=gdb_index_opts() + ["-iex", "add-auto-load-safe-path " + scripts_dir,
+                                               "-ex", "source " + env["GDB_SCRIPTS"]])
         assert vm.finish() == 0
     assert r["threads"] == 2, r
     assert MARKER in r["cmdline"] and "minikvm.cmd=" in r["cmdline"], r["cmdline"]
