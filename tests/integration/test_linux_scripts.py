@@ -43,7 +43,10 @@ R["sk_after"] = ev("&start_kernel")
 R["pid"] = ev("$lx_current().pid")
 R["comm"] = gdb.parse_and_eval("$lx_current().comm").string()
 R["version"] = ex("lx-version")
-R["banner"] = gdb.parse_and_eval("linux_banner").string()
+# The banner's bytes in guest memory, up to its NUL: gdb's own type of
+# linux_banner may be a declaration's "const char []" of unknown size (which
+# reads as ""), depending on which compilation units gdb has expanded.
+R["banner"] = bytes(gdb.selected_inferior().read_memory(ev("(unsigned long)&linux_banner"), 1024)).split(b"\0")[0].decode()
 ex("kill")
 ''' % scripts_dir, timeout=600,
                   # gdb's own "source", not from inside the Python test script: a
