@@ -70,8 +70,8 @@ include guest/guest.mk
 # scripts/onkvm runs it here when /dev/kvm works, else on Debian's kernel
 # under QEMU with emulated AMD-V (no network in there: Debian's kernel for
 # the Linux tests is fetched first, out here).
-# On the emulated host the suite takes about 6 minutes (Linux's gdb scripts
-# alone about 3, alongside the others). That host has been seen to freeze now
+# On the emulated host the suite takes about 3 minutes, the whole of make
+# test between 4 and 5 (docs/testing.md says where it goes). That host has been seen to freeze now
 # and then (soft lockups of the vCPU and PIT threads of a guest under the
 # nested KVM, QEMU TCG underneath; or both CPUs stuck with nothing printed).
 # tests/run.py sends onkvm a heartbeat every 5 s; a host silent for
@@ -83,7 +83,7 @@ include guest/guest.mk
 # that failed in a run the freeze cut short runs again (it may have timed out waiting on the frozen host; a real failure fails again);
 # a failure in a run that finished stands.
 # Where the host is emulated, tests/onkvm_test.py first proves that on onkvm
-# itself (a QEMU stopped with SIGSTOP; about a minute); its result goes into
+# itself (a QEMU stopped with SIGSTOP; about 40 s); its result goes into
 # the same file and the closing line.
 # Before that, out here too, tests/demo_test.py tries `make demo` as a user
 # would (through onkvm's --tty and --forward without /dev/kvm); its results

@@ -21,6 +21,10 @@
 #         BUSYBOX='/…/bin/busybox'            the static busybox inside it
 #         GDB_SCRIPTS='/…/vmlinux-gdb.py'     the kernel's gdb scripts (lx-dmesg, ...);
 #                                             '' until `fetch-linux.sh --gdb-scripts` has run
+#         GDB_INDEX='/…/gdb-index'          gdb's index cache holding the index of VMLINUX
+#                                             (gdb -iex "set index-cache directory $GDB_INDEX"
+#                                             -iex "set index-cache enabled on"): loads skip
+#                                             reading its DWARF; '' without VMLINUX or gdb 13+
 #         MINIKVM_CACHE='/…/.cache/minikvm'   the cache directory
 #
 #   scripts/fetch-linux.sh --offline --print-env

@@ -23,9 +23,12 @@ emulates it is looked at on this machine too (`info cpus` names it): its
 state, the CPU time it used in that second, and where in this machine's
 kernel it waits (wchan): a vCPU thread asleep in a futex while its CPU is
 not halted is QEMU itself stuck, not the host it emulates.
-Exit status 0, or 1 if the monitor could not be asked (said on stderr).
+Exit status 0, or 1 if the monitor could not be asked (said on stderr); a
+QEMU that is itself stopped (SIGSTOP, as tests/onkvm_test.py freezes one)
+is said to be at once, without waiting for a monitor that cannot answer.
 """
 import bisect
+import os
 import re
 import socket
 import sys
@@ -154,11 +157,35 @@ def summarize(regs, syms):
     return out
 
 
+def stopped_qemu(sock_path):
+    """The pid of the QEMU serving sock_path if that process is stopped (SIGSTOP,
+    a debugger): it cannot answer, and asking would only wait out the timeout."""
+    want = ("unix:" + sock_path).encode()
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                if not any(a.startswith(want) for a in f.read().split(b"\0")):
+                    continue
+            with open("/proc/%s/stat" % d) as f:
+                if f.read().rsplit(")", 1)[1].split()[0] in ("T", "t"):
+                    return int(d)
+        except (OSError, IndexError):
+            continue
+    return None
+
+
 def main():
     if len(sys.argv) != 4:
         sys.stderr.write(__doc__)
         return 2
     sock_path, sysmap, out_path = sys.argv[1:]
+    pid = stopped_qemu(sock_path)
+    if pid:
+        sys.stderr.write("onkvm-postmortem: QEMU (pid %d) is stopped (SIGSTOP or a debugger): "
+                         "its monitor at %s cannot answer\n" % (pid, sock_path))
+        return 1
     samples = []
     try:
         cpus = hmp(sock_path, "info cpus")

@@ -19,6 +19,7 @@ import concurrent.futures
 import importlib.util
 import json
 import os
+import queue
 import subprocess
 import sys
 import threading
@@ -107,23 +108,11 @@ def discover(pattern):
     return tests
 
 
-# Tests of a module that sets ONE_AT_A_TIME = True never run two at once (each
-# boots a whole Linux; on an emulated KVM host two such guests at once can take
-# every CPU of that host for minutes).
-ONE_AT_A_TIME = threading.Lock()
-
-
 def run_one(full, fn, alone=False, needs_kvm=True):
     start = time.monotonic()
     try:
-        if alone:
-            with ONE_AT_A_TIME:
-                start = time.monotonic()
-                running(full, True)
-                fn()
-        else:
-            running(full, True)
-            fn()
+        running(full, True)
+        fn()
         status, detail = "pass", ""
     except harness.Skip as e:
         status, detail = "skip", str(e)
@@ -197,10 +186,28 @@ def main():
         kvm_tests = set()
     tests = [t for t in tests if not done.has(t[0])]
 
+    # Tests of a module that sets ONE_AT_A_TIME = True never run two at once
+    # (each boots a whole Linux; on an emulated KVM host two such guests at
+    # once can take every CPU of that host for minutes). Together they are the
+    # longest chain of the run, so they go first, one after another in a lane
+    # of their own, beside the other tests (which take the other workers) from
+    # the start, rather than last with workers idle waiting for them.
     # Each test is reported and recorded as it finishes.
+    finished = queue.Queue()
+
+    def lane(chain):
+        for t in chain:
+            finished.put(run_one(*t))
+
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        for future in concurrent.futures.as_completed([pool.submit(run_one, *t) for t in tests]):
-            full, status, detail, secs = future.result()
+        alone = [t for t in tests if t[2]]
+        if alone:
+            pool.submit(lane, alone)
+        for t in tests:
+            if not t[2]:
+                pool.submit(lane, [t])
+        for _ in tests:
+            full, status, detail, secs = finished.get()
             results_file.report(full, status, detail, secs)
             done.add(full, status, detail, secs, kvm=status != "skip" and full in kvm_tests)
 

@@ -202,6 +202,8 @@ static int each_long(struct table_walk *t, uint64_t table, int level, uint64_t b
 		     unsigned rights)
 {
 	unsigned shift = 12 + 9 * (level - 1);
+	/* The table at once, where it is RAM: bounds checked once, not per entry. */
+	const uint8_t *at = guest_mem_ptr(t->mem, table, entries * 8ULL);
 
 	if (++t->tables > MAX_TABLES)
 		return -E2BIG;
@@ -209,7 +211,11 @@ static int each_long(struct table_walk *t, uint64_t table, int level, uint64_t b
 		uint64_t e, va = base + ((uint64_t)i << shift);
 		int r;
 
-		if (guest_mem_read(t->mem, table + i * 8ULL, &e, 8) || !(e & PTE_P))
+		if (at)
+			memcpy(&e, at + i * 8ULL, 8);
+		else if (guest_mem_read(t->mem, table + i * 8ULL, &e, 8))
+			continue;
+		if (!(e & PTE_P))
 			continue;
 		/* PAE's PDPTEs have no R/W, U/S or XD bits (SDM vol. 3 §4.4.1). */
 		unsigned below = entries == 4 ? rights : entry_rights(t, e, rights);

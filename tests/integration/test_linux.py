@@ -41,6 +41,15 @@ def linux_env():
     return _env
 
 
+def gdb_index_opts():
+    """gdb options for the vmlinux: its DWARF index from the index cache that
+    fetch-linux.sh made (GDB_INDEX), so that gdb does not index the DWARF
+    again at each load (on the emulated host, 19 s a load, and after
+    lx-symbols reloads it, two minutes before the next expression)."""
+    d = linux_env().get("GDB_INDEX")
+    return ["-iex", "set index-cache directory " + d, "-iex", "set index-cache enabled on"] if d else []
+
+
 def hardware_kvm():
     with open("/proc/cpuinfo") as f:
         flags = next((l for l in f if l.startswith("flags")), "")
@@ -82,7 +91,7 @@ R["cr4"] = ev("$cr4")
 R["translate"] = gdb.execute("monitor translate 0x%x" % ev("(unsigned long)&linux_banner"), to_string=True)
 R["banner"] = bytes(gdb.selected_inferior().read_memory(ev("(unsigned long)&linux_banner"), 14)).decode()
 ex("kill")
-'''.replace("BP", bp), timeout=600)
+'''.replace("BP", bp), timeout=600, gdb_opts=gdb_index_opts())
         assert vm.finish() == 0
     return r, cmdline, initrd_size
 
@@ -219,7 +228,7 @@ ex("break setup_arch")
 ex("continue")
 R["second"] = [fn(), frames()[:2], [b.hit_count for b in gdb.breakpoints()]]
 ex("kill")
-''', timeout=600)
+''', timeout=600, gdb_opts=gdb_index_opts())
         assert vm.finish() == 0
     assert r["pc0"] < 0x100000000, hex(r["pc0"])  # the decompressor's entry, a physical address
     assert r["first"] == ["start_kernel", [1, 1]], r["first"]

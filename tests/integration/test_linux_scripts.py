@@ -10,7 +10,7 @@ import re
 
 import harness
 from harness import Vmm, run_gdb
-from test_linux import linux_env, need_hardware
+from test_linux import gdb_index_opts, linux_env, need_hardware
 
 ONE_AT_A_TIME = True  # one Linux guest at a time (tests/run.py)
 MARKER = "minikvm_lx_test=1"
@@ -43,14 +43,17 @@ R["sk_after"] = ev("&start_kernel")
 R["pid"] = ev("$lx_current().pid")
 R["comm"] = gdb.parse_and_eval("$lx_current().comm").string()
 R["version"] = ex("lx-version")
-R["banner"] = gdb.parse_and_eval("linux_banner").string()
+# The banner's bytes in guest memory, up to its NUL: gdb's own type of
+# linux_banner may be a declaration's "const char []" of unknown size (which
+# reads as ""), depending on which compilation units gdb has expanded.
+R["banner"] = bytes(gdb.selected_inferior().read_memory(ev("(unsigned long)&linux_banner"), 1024)).split(b"\0")[0].decode()
 ex("kill")
 ''' % scripts_dir, timeout=600,
                   # gdb's own "source", not from inside the Python test script: a
                   # nested source keeps the outer __file__, and vmlinux-gdb.py
                   # finds its modules through __file__.
-                  gdb_opts=["-iex", "add-auto-load-safe-path " + scripts_dir,
-                            "-ex", "source " + env["GDB_SCRIPTS"]])
+                  gdb_opts=gdb_index_opts() + ["-iex", "add-auto-load-safe-path " + scripts_dir,
+                                               "-ex", "source " + env["GDB_SCRIPTS"]])
         assert vm.finish() == 0
     assert r["threads"] == 2, r
     assert MARKER in r["cmdline"] and "minikvm.cmd=" in r["cmdline"], r["cmdline"]
