@@ -912,6 +912,23 @@ class ExitCounter:
         with open(os.path.join(TRACEFS, "events", "kvm", event, "trigger"), "w") as f:
             f.write(text)
 
+    # KVM_EXIT_* (linux/kvm.h), for a kernel whose kvm_userspace_exit format names none.
+    KVM_EXITS = {0: "UNKNOWN", 1: "EXCEPTION", 2: "IO", 3: "HYPERCALL", 4: "DEBUG", 5: "HLT", 6: "MMIO",
+                 7: "IRQ_WINDOW_OPEN", 8: "SHUTDOWN", 9: "FAIL_ENTRY", 10: "INTR", 11: "SET_TPR",
+                 17: "INTERNAL_ERROR", 24: "SYSTEM_EVENT", 26: "IOAPIC_EOI"}
+    VECTORS = {1: "#DB", 3: "#BP", 6: "#UD", 7: "#NM", 13: "#GP", 14: "#PF", 17: "#AC", 18: "#MC"}
+
+    def name(self, event, code):
+        if code in self.names[event]:
+            return self.names[event][code]
+        if event == "kvm_userspace_exit" and code in self.KVM_EXITS:
+            return "KVM_EXIT_" + self.KVM_EXITS[code]
+        if event == "kvm_exit" and "svm" in cpu_flags() and 0x40 <= code < 0x60:
+            # AMD-V's exception intercepts, 0x40 + vector (AMD APM vol. 2, VMCB exit codes)
+            v = code - 0x40
+            return "excp %s" % self.VECTORS.get(v, "vector %d" % v)
+        return "reason %d" % code
+
     def key(self, event):
         return "exit_reason" if event == "kvm_exit" else "reason"
 
@@ -928,7 +945,7 @@ class ExitCounter:
             self.trigger(ev, "!hist:keys=%s:size=256" % self.key(ev))
             counts = {}
             for code, n in re.findall(r"\{ %s:\s*(\d+)\s*\} hitcount:\s*(\d+)" % self.key(ev), hist):
-                name = self.names[ev].get(int(code), "reason %s" % code)
+                name = self.name(ev, int(code))
                 counts[name] = counts.get(name, 0) + int(n)
             out[ev] = counts
         return out
