@@ -1376,6 +1376,13 @@ def merge_previous(where, R, run_ids, machine):
         r.runs, r.fail, r.skip = o.get("runs", {}), o.get("fails", {}), o.get("not_run", {})
         r.censored, r.note = o.get("censored_above", {}), o.get("note", r.note)
         r.merged = old["machine"].get("date", "?")
+        if r.id == "rsp_z0":  # what row 5 found out about breakpoints holds for this run too
+            for key, why in r.fail.items():
+                if why.startswith("its breakpoint at bench_ready did not stop"):
+                    BP_BROKEN[key] = why
+                    for v in VMMS:
+                        if v.is_qemu and key != "minikvm":
+                            BP_BROKEN[v.key] = why
     for k, v in old.get("extra", {}).items():
         if k == "serial_seconds" and "serial" not in run_ids and "serial" in R:
             R["serial"].runs = v  # the row's runs are made from these again
