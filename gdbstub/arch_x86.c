@@ -355,6 +355,13 @@ void gdb_x86_pack(const struct gdb_arch *arch, const struct gdb_x86_state *st, u
 	}
 }
 
+void gdb_x86_pack_reg(const struct gdb_arch *arch, const struct gdb_x86_state *st, unsigned regno,
+		      uint8_t *val)
+{
+	if (regno < arch->nregs)
+		pack_one(&arch->regs[regno], st, val);
+}
+
 void gdb_x86_unpack(const struct gdb_arch *arch, const uint8_t *buf, struct gdb_x86_state *st)
 {
 	size_t off = 0;

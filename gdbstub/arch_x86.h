@@ -55,6 +55,9 @@ struct gdb_x86_state {
 
 /* State -> raw registers of the layout (gdb_arch_regs_size(arch) bytes). */
 void gdb_x86_pack(const struct gdb_arch *arch, const struct gdb_x86_state *st, uint8_t *buf);
+/* The same for one register (a stop reply's expedited ones): its bytes into val. */
+void gdb_x86_pack_reg(const struct gdb_arch *arch, const struct gdb_x86_state *st, unsigned regno,
+		      uint8_t *val);
 /*
  * Raw registers -> state. Only the bytes the layout covers are replaced (an
  * i386 'G' changes the low half of rax and keeps the rest), so read the state

@@ -91,13 +91,20 @@ static int op_resume(void *ctx, const struct gdb_resume_action *actions, unsigne
 	struct debug *dbg = ctx;
 	struct vm *vm = dbg->vm;
 	struct vcpu_order orders[MAX_CPUS];
+	bool steps = false;
 
 	if (n > (unsigned)vm->ncpus)
 		n = (unsigned)vm->ncpus;
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
 		orders[i] = order_of(&actions[i]);
-	if (!vm->non_stop)
+		steps |= orders[i].mode == VCPU_STEP || orders[i].mode == VCPU_RANGE_STEP;
+	}
+	if (!vm->non_stop) {
 		dbg->running = true;
+		/* A step stops again in a moment: its vCPU reads gdb then (a continue may run for long). */
+		if (steps)
+			gdb_conn_lend(dbg);
+	}
 	dbg->started = true;
 	vm_resume_vcpus(vm, orders, n);
 	return 0;
@@ -254,6 +261,8 @@ static int monitor_stats(struct debug *dbg, struct gdb_console *out)
 		return -ENOMEM;
 	for (int i = 0; i < dbg->vm->ncpus; i++)
 		vcpu_print_stats(dbg->vm->vcpus[i], f);
+	fprintf(f, "gdb's bytes read by the event loop %llu times, by a stopped vCPU's thread %llu\n",
+		(unsigned long long)dbg->reads_loop, (unsigned long long)dbg->reads_vcpu);
 	fclose(f);
 	gdb_console_write(out, text, size);
 	free(text);
@@ -432,6 +441,7 @@ static const struct vm_hooks debug_hooks = {
 	.claim_io = debug_on_claim_io,
 	.mmio = debug_on_mmio,
 	.report_stop = hook_report_stop,
+	.serve_stopped = gdb_conn_serve,
 	.step_over = debug_on_step_over,
 };
 

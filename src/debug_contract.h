@@ -335,6 +335,13 @@ struct vm_hooks {
 	 * parked (all-stop), or this one is (non-stop): tell gdb.
 	 */
 	void (*report_stop)(void *ctx, struct vcpu *vcpu);
+	/*
+	 * Then, all-stop, from the same thread: serve gdb's packets here while
+	 * the VM stays stopped, so that the resume they end with needs no
+	 * hand-off to a vCPU thread (src/gdb_conn.c). Returns when the VM
+	 * resumes or ends, or the event loop takes the connection back.
+	 */
+	void (*serve_stopped)(void *ctx, struct vcpu *vcpu);
 	/* Step-over of a breakpoint (src/step_over.c): take it out of the guest (lift) or put it back. */
 	void (*step_over)(void *ctx, struct vcpu *vcpu, bool lift);
 };

@@ -55,6 +55,18 @@ struct debug {
 	int64_t write_deadline; /* CLOCK_MONOTONIC ms: no progress by then and the client is dropped */
 	bool drop;          /* drop the client at the event loop's next turn */
 	bool greeted;       /* the client has sent a byte: it is attached (gdb_conn.c) */
+	/*
+	 * Who reads gdb's bytes (gdb_conn.c): the event loop (CONN_LOOP), the
+	 * thread of a parked vCPU while the VM is stopped (that vCPU's id), or,
+	 * after an all-stop step for a moment, nobody (CONN_LENT): whichever
+	 * vCPU stops the VM next takes it without a wake-up.
+	 */
+	int reader;
+	int lend_timer;     /* the lending's tick (timerfd), armed while lend_armed */
+	bool lend_armed;
+	uint64_t lend_gen, lend_seen; /* lendings made; the one the last tick saw */
+	int serve_wake;     /* eventfd: the event loop takes the connection back from a vCPU */
+	uint64_t reads_loop, reads_vcpu; /* reads of gdb's bytes by each (monitor stats) */
 	struct debug_host_caps caps;
 	struct debug_arch_state arch;
 	struct sw_breakpoint bps[DEBUG_MAX_SW_BREAKPOINTS];
@@ -83,6 +95,10 @@ int gdb_conn_poll_fds(void *ctx, struct pollfd *pfd, int max);
 void gdb_conn_handle_fds(void *ctx, const struct pollfd *pfd, int n);
 /* vm_hooks.started: gdb over stdio is attached from the start. */
 void gdb_conn_start(void *ctx);
+/* All-stop step (lock held): nobody reads gdb for a moment; the vCPU that stops next will. */
+void gdb_conn_lend(struct debug *dbg);
+/* vm_hooks.serve_stopped: a parked vCPU's thread serves gdb while the VM stays stopped. */
+void gdb_conn_serve(void *ctx, struct vcpu *vcpu);
 
 /* debug_report.c: the method picked for each job on this host, one line each (-v). */
 void debug_print_methods(FILE *out, const struct debug_host_caps *caps);

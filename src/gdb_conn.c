@@ -5,8 +5,9 @@
  * into the gdb server, and writing its replies through a queue that never
  * blocks. Where gdb may connect is gdb_endpoint.c; what the packets mean is
  * gdbstub/ and the target operations in debug.c. Everything here runs
- * under dbg->lock: in the event-loop thread, or (a stop report's reply) in
- * the vCPU thread that stopped.
+ * under dbg->lock: in the event-loop thread, or in the vCPU thread that
+ * stopped the VM (its stop reply, then gdb's packets while the VM stays
+ * stopped: see "Who reads gdb" below).
  */
 #include "debug_internal.h"
 #include "error.h"
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -38,6 +40,33 @@
 #define OUTQ_MAX          (4U << 20)
 #define WRITE_TIMEOUT_SEC 10
 
+/*
+ * Who reads gdb: the event loop, or the vCPU that stopped the VM.
+ *
+ * A single step is gdb's packet, then KVM_RUN, then the stop reply. KVM_RUN
+ * must be called by the vCPU's own thread (another thread's KVM_RUN makes
+ * KVM wait for an RCU grace period), so if the event loop read the packet,
+ * every step would wake a sleeping thread on the way: on an emulated host
+ * that hand-off cost more than KVM's part of the step and gdb's round trip
+ * together (docs/benchmarks.md). So while the VM is stopped, the thread of
+ * the vCPU that stopped it reads gdb's packets itself (gdb_conn_serve), and
+ * a resume it serves runs on that very thread.
+ *
+ * dbg->reader says who may read; only the reader reads, under dbg->lock.
+ * A step (or range step) lends the connection (CONN_LENT): nobody polls it,
+ * so gdb's next packet wakes only the vCPU that stops, which takes it, and
+ * the event loop sleeps through a whole session of steps. A step that runs
+ * longer than one or two ticks of LEND_MSEC ends the lending: the event loop
+ * reads again (a Ctrl-C waits at most that long). The tick is armed when
+ * not running, and a lending is over when a tick finds the same one as the
+ * tick before (lend_gen), so a step costs no system call for it. A continue lends nothing: the event
+ * loop reads gdb while the guest runs, and the vCPU that stops takes the
+ * connection from it. The event loop takes it back from a serving vCPU
+ * (serve_wake) when it must close it.
+ */
+#define LEND_MSEC 10
+enum { CONN_LOOP = -2, CONN_LENT = -1 };
+
 static int64_t now_msec(void)
 {
 	struct timespec ts;
@@ -54,6 +83,36 @@ static void arm_timer(struct debug *dbg, int64_t msec)
 	if (msec < 0)
 		t.it_value.tv_nsec = 0;
 	timerfd_settime(dbg->timer_fd, 0, &t, NULL);
+}
+
+/* The timer for the nearest of: a drop (at once), the write deadline. */
+static void rearm(struct debug *dbg)
+{
+	int64_t at = -1, now;
+
+	if (dbg->drop) {
+		arm_timer(dbg, 0);
+		return;
+	}
+	if (dbg->outq_len)
+		at = dbg->write_deadline;
+	if (at < 0) {
+		arm_timer(dbg, -1);
+		return;
+	}
+	now = now_msec();
+	arm_timer(dbg, at > now ? at - now : 0);
+}
+
+/* The event loop reads gdb again; a vCPU serving it is told to stop. */
+static void take_back(struct debug *dbg)
+{
+	uint64_t one = 1;
+
+	if (dbg->reader >= 0 && write(dbg->serve_wake, &one, sizeof(one)) < 0) {
+		/* an eventfd counter cannot overflow from one write */
+	}
+	dbg->reader = CONN_LOOP;
 }
 
 /* Drop the client at the next turn of the event loop (not inside the server's callback). */
@@ -140,26 +199,53 @@ static void drain_outq(struct debug *dbg)
 	if (done)
 		dbg->write_deadline = now_msec() + WRITE_TIMEOUT_SEC * 1000;
 	if (!dbg->outq_len)
-		arm_timer(dbg, -1);
+		rearm(dbg);
 }
 
 static void disconnect(struct debug *dbg);
 
-/* The timer fired: drop a client marked for it, or one that took nothing for too long. */
-static void check_outq(struct debug *dbg)
+static void arm_lend_tick(struct debug *dbg)
+{
+	struct itimerspec t = { .it_value = { 0, LEND_MSEC * 1000000L } };
+
+	timerfd_settime(dbg->lend_timer, 0, &t, NULL);
+	dbg->lend_armed = true;
+}
+
+/* A tick: a lending seen at the last tick too is over; a newer one gets another tick. */
+static void on_lend_tick(struct debug *dbg)
 {
 	uint64_t ticks;
-	int64_t left = dbg->write_deadline - now_msec();
+
+	if (read(dbg->lend_timer, &ticks, sizeof(ticks)) < 0) {
+		/* not expired after all */
+	}
+	dbg->lend_armed = false;
+	if (dbg->reader != CONN_LENT)
+		return; /* taken by a vCPU; the next lending arms the tick */
+	if (dbg->lend_gen == dbg->lend_seen) {
+		dbg->reader = CONN_LOOP;
+		return;
+	}
+	dbg->lend_seen = dbg->lend_gen;
+	arm_lend_tick(dbg);
+}
+
+/* The timer fired: a client is to be dropped (marked for it, or it took nothing for too long). */
+static void on_timer(struct debug *dbg)
+{
+	uint64_t ticks;
+	int64_t now = now_msec();
 
 	if (read(dbg->timer_fd, &ticks, sizeof(ticks)) < 0) {
 		/* not expired after all (re-armed meanwhile) */
 	}
-	if (!dbg->drop && dbg->outq_len && left <= 0)
+	if (!dbg->drop && dbg->outq_len && now >= dbg->write_deadline)
 		drop_later(dbg, "it has not read its replies for 10 seconds");
 	if (dbg->drop)
 		disconnect(dbg);
-	else if (dbg->outq_len)
-		arm_timer(dbg, left);
+	else
+		rearm(dbg);
 }
 
 static void connect_gdb(struct debug *dbg)
@@ -180,12 +266,13 @@ static void disconnect(struct debug *dbg)
 	if (dbg->in_fd < 0)
 		return;
 	gdb_server_disconnected(dbg->srv);
+	take_back(dbg);
 	if (dbg->ep.kind != GDB_EP_STDIO)
 		close(dbg->in_fd);
 	dbg->in_fd = dbg->out_fd = -1;
 	dbg->outq_len = 0;
 	dbg->drop = false;
-	arm_timer(dbg, -1);
+	rearm(dbg);
 	if (dbg->vm->cfg->verbose)
 		fprintf(stderr, "minikvm: gdb disconnected; the guest runs on\n");
 }
@@ -193,6 +280,7 @@ static void disconnect(struct debug *dbg)
 /* A connection that never said a word goes away: nothing was attached. */
 static void drop_silent(struct debug *dbg)
 {
+	take_back(dbg);
 	close(dbg->in_fd);
 	dbg->in_fd = dbg->out_fd = -1;
 	dbg->outq_len = 0;
@@ -245,33 +333,61 @@ static void accept_conn(struct debug *dbg)
 	dbg->greeted = false;
 }
 
-enum { PFD_LISTEN, PFD_IN, PFD_OUT, PFD_TIMER, PFD_COUNT };
+enum { PFD_LISTEN, PFD_IN, PFD_OUT, PFD_TIMER, PFD_LEND, PFD_COUNT };
 
 int gdb_conn_poll_fds(void *ctx, struct pollfd *pfd, int max)
 {
 	struct debug *dbg = ctx;
-	bool queued;
+	bool queued, reads;
 
 	if (max < PFD_COUNT)
 		return 0;
 	pthread_mutex_lock(&dbg->lock);
 	queued = dbg->outq_len && !dbg->drop;
+	reads = dbg->reader == CONN_LOOP;
 	pfd[PFD_LISTEN] = (struct pollfd){ .fd = dbg->listen_fd, .events = POLLIN };
-	pfd[PFD_IN] = (struct pollfd){ .fd = dbg->in_fd, .events = POLLIN };
+	/* Lent or served by a vCPU: gdb's bytes are not ours to wait for. */
+	pfd[PFD_IN] = (struct pollfd){ .fd = reads ? dbg->in_fd : -1, .events = reads ? POLLIN : 0 };
 	/* A socket is both ends: one entry. */
 	pfd[PFD_OUT] = (struct pollfd){ .fd = queued && dbg->out_fd != dbg->in_fd ? dbg->out_fd : -1,
 					.events = POLLOUT };
-	if (queued && dbg->out_fd == dbg->in_fd)
-		pfd[PFD_IN].events |= POLLOUT;
+	if (queued && dbg->out_fd == dbg->in_fd) {
+		pfd[PFD_IN].fd = dbg->in_fd;
+		pfd[PFD_IN].events = (short)(pfd[PFD_IN].events | POLLOUT);
+	}
 	pfd[PFD_TIMER] = (struct pollfd){ .fd = dbg->timer_fd, .events = POLLIN };
+	pfd[PFD_LEND] = (struct pollfd){ .fd = dbg->lend_timer, .events = POLLIN };
 	pthread_mutex_unlock(&dbg->lock);
 	return PFD_COUNT;
+}
+
+/* Lock held, the reader: what gdb sent goes to the server (or it went away). */
+static void read_gdb(struct debug *dbg)
+{
+	uint8_t buf[65536];
+	ssize_t r = read(dbg->in_fd, buf, sizeof(buf));
+
+	if (r > 0 && !dbg->greeted) {
+		dbg->greeted = true;
+		if (dbg->vm->cfg->verbose)
+			fprintf(stderr, "minikvm: gdb connected\n");
+		connect_gdb(dbg);
+	}
+	if (r > 0) {
+		if (dbg->reader == CONN_LOOP)
+			dbg->reads_loop++;
+		else
+			dbg->reads_vcpu++;
+		gdb_server_feed(dbg->srv, buf, (size_t)r);
+	} else if ((r == 0 || (errno != EINTR && errno != EAGAIN)) && !dbg->greeted)
+		drop_silent(dbg);
+	else if (r == 0 || (errno != EINTR && errno != EAGAIN))
+		disconnect(dbg);
 }
 
 void gdb_conn_handle_fds(void *ctx, const struct pollfd *pfd, int n)
 {
 	struct debug *dbg = ctx;
-	uint8_t buf[65536];
 	bool any = false, hold;
 
 	if (n < PFD_COUNT)
@@ -296,25 +412,14 @@ void gdb_conn_handle_fds(void *ctx, const struct pollfd *pfd, int n)
 	if (pfd[PFD_IN].fd >= 0 && pfd[PFD_IN].fd == dbg->in_fd &&
 	    (pfd[PFD_OUT].revents | (pfd[PFD_IN].revents & ~POLLIN)) & (POLLOUT | POLLERR | POLLHUP))
 		drain_outq(dbg);
-	if (pfd[PFD_IN].fd >= 0 && pfd[PFD_IN].fd == dbg->in_fd &&
-	    pfd[PFD_IN].revents & (POLLIN | POLLERR | POLLHUP | POLLNVAL)) {
-		ssize_t r = read(dbg->in_fd, buf, sizeof(buf));
-
-		if (r > 0 && !dbg->greeted) {
-			dbg->greeted = true;
-			if (dbg->vm->cfg->verbose)
-				fprintf(stderr, "minikvm: gdb connected\n");
-			connect_gdb(dbg);
-		}
-		if (r > 0)
-			gdb_server_feed(dbg->srv, buf, (size_t)r);
-		else if ((r == 0 || (errno != EINTR && errno != EAGAIN)) && !dbg->greeted)
-			drop_silent(dbg);
-		else if (r == 0 || (errno != EINTR && errno != EAGAIN))
-			disconnect(dbg);
-	}
+	/* Only the reader reads: a vCPU may have taken the connection since the poll. */
+	if (pfd[PFD_IN].fd >= 0 && pfd[PFD_IN].fd == dbg->in_fd && dbg->reader == CONN_LOOP &&
+	    pfd[PFD_IN].revents & (POLLIN | POLLERR | POLLHUP | POLLNVAL))
+		read_gdb(dbg);
 	if (pfd[PFD_TIMER].revents & POLLIN)
-		check_outq(dbg);
+		on_timer(dbg);
+	if (pfd[PFD_LEND].revents & POLLIN)
+		on_lend_tick(dbg);
 	if (hold)
 		vm_release(dbg->vm);
 	pthread_mutex_unlock(&dbg->lock);
@@ -323,7 +428,78 @@ void gdb_conn_handle_fds(void *ctx, const struct pollfd *pfd, int n)
 void gdb_conn_init(struct debug *dbg)
 {
 	dbg->listen_fd = dbg->in_fd = dbg->out_fd = -1;
+	dbg->reader = CONN_LOOP;
 	dbg->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	dbg->lend_timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	dbg->serve_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+}
+
+void gdb_conn_lend(struct debug *dbg)
+{
+	if (dbg->in_fd < 0 || dbg->vm->non_stop || dbg->lend_timer < 0)
+		return;
+	dbg->reader = CONN_LENT;
+	dbg->lend_gen++;
+	if (!dbg->lend_armed)
+		arm_lend_tick(dbg);
+}
+
+/* Lock held: all-stop, stopped, and a client attached that this thread may serve. */
+static bool stopped_attached(struct debug *dbg)
+{
+	bool paused;
+
+	pthread_mutex_lock(&dbg->vm->run_lock);
+	paused = dbg->vm->paused && !dbg->vm->non_stop;
+	pthread_mutex_unlock(&dbg->vm->run_lock);
+	return paused && !dbg->running && dbg->in_fd >= 0 && dbg->greeted && !dbg->drop &&
+	       gdb_server_attached(dbg->srv) && !atomic_load(&dbg->vm->exiting);
+}
+
+void gdb_conn_serve(void *ctx, struct vcpu *vcpu)
+{
+	struct debug *dbg = ctx;
+	uint64_t n;
+
+	pthread_mutex_lock(&dbg->lock);
+	if (dbg->reader >= 0 || dbg->serve_wake < 0 || !stopped_attached(dbg)) {
+		pthread_mutex_unlock(&dbg->lock);
+		return;
+	}
+	/* Taken from the event loop, it may still poll the fd: its next wake-up finds it gone. */
+	dbg->reader = vcpu->id;
+	for (;;) {
+		struct pollfd pfd[3] = {
+			{ .fd = dbg->in_fd, .events = POLLIN },
+			{ .fd = dbg->serve_wake, .events = POLLIN },
+			{ .fd = dbg->vm->event_fd, .events = POLLIN }, /* the VM ends */
+		};
+
+		pthread_mutex_unlock(&dbg->lock);
+		if (poll(pfd, 3, -1) < 0 && errno != EINTR) {
+			pthread_mutex_lock(&dbg->lock);
+			take_back(dbg);
+			arm_timer(dbg, 0);
+			break;
+		}
+		pthread_mutex_lock(&dbg->lock);
+		if (pfd[1].revents && read(dbg->serve_wake, &n, sizeof(n)) < 0) {
+			/* another wake-up took it */
+		}
+		if (dbg->reader != vcpu->id)
+			break; /* the event loop took it back (it closes the connection) */
+		if (pfd[0].revents)
+			read_gdb(dbg);
+		if (dbg->reader != vcpu->id)
+			break; /* resumed: lent (a step comes back here), or gone */
+		if (!stopped_attached(dbg)) {
+			/* Detached, non-stop, ending: the event loop reads again; wake it to poll. */
+			dbg->reader = CONN_LOOP;
+			arm_timer(dbg, 0);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&dbg->lock);
 }
 
 int gdb_conn_listen(struct debug *dbg)
@@ -371,6 +547,10 @@ void gdb_conn_close(struct debug *dbg)
 		close(dbg->in_fd);
 	if (dbg->timer_fd >= 0)
 		close(dbg->timer_fd);
+	if (dbg->serve_wake >= 0)
+		close(dbg->serve_wake);
+	if (dbg->lend_timer >= 0)
+		close(dbg->lend_timer);
 	free(dbg->outq);
 	if (dbg->listen_fd >= 0) {
 		close(dbg->listen_fd);

@@ -121,7 +121,9 @@ bool runctl_park(struct vcpu *vcpu, void (*before_parking)(struct vcpu *vcpu))
 		park(vcpu);
 		/*
 		 * This vCPU stopped the VM: once the others are parked too, it
-		 * tells gdb itself, sparing a hand-off to the event loop and back.
+		 * tells gdb itself, sparing a hand-off to the event loop and back,
+		 * and then serves gdb while the VM is stopped, so that gdb's next
+		 * resume (a step) needs no hand-off back to it either.
 		 * In non-stop mode it stopped alone and tells at once.
 		 */
 		if (vcpu->report_stop && (vm->non_stop || vm->nparked == vm->ncpus)) {
@@ -129,6 +131,8 @@ bool runctl_park(struct vcpu *vcpu, void (*before_parking)(struct vcpu *vcpu))
 			pthread_mutex_unlock(&vm->run_lock);
 			if (vm->hooks && vm->hooks->report_stop)
 				vm->hooks->report_stop(vm->hooks_ctx, vcpu);
+			if (vm->hooks && vm->hooks->serve_stopped)
+				vm->hooks->serve_stopped(vm->hooks_ctx, vcpu);
 			pthread_mutex_lock(&vm->run_lock);
 			continue;
 		}

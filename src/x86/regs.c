@@ -361,19 +361,14 @@ int arch_gdb_read_reg(struct vcpu *vcpu, unsigned regno, uint8_t *buf)
 	const struct gdb_arch *layout = arch_gdb_layout(vcpu->vm);
 	struct x86_kvm_state *k;
 	struct gdb_x86_state g;
-	uint8_t all[1024];
-	size_t off;
 	int r;
 
-	if (regno >= layout->nregs || gdb_arch_regs_size(layout) > sizeof(all))
+	if (regno >= layout->nregs)
 		return -EINVAL;
 	r = gdb_view(vcpu, group_of(layout, regno), &k, &g);
 	if (r < 0)
 		return r;
-	/* Unloaded groups are packed as whatever they hold; only regno's bytes are used. */
-	gdb_x86_pack(layout, &g, all);
-	off = gdb_arch_reg_offset(layout, regno);
-	memcpy(buf, all + off, gdb_arch_reg_offset(layout, regno + 1) - off);
+	gdb_x86_pack_reg(layout, &g, regno, buf);
 	return 0;
 }
 

@@ -73,6 +73,7 @@ for _ in range(6):
     ex("stepi")
 pcs.append([ev("$pc"), 0])
 R["pcs"] = pcs
+R["stats"] = ex("monitor stats")
 ex("delete")
 ex("continue")
 ''')
@@ -80,6 +81,10 @@ ex("continue")
         for (pc, length), (nxt, _) in zip(pcs, pcs[1:]):
             # leaf is straight-line code: each step lands on the next instruction
             assert nxt == pc + length, pcs
+        # After a stop, the stopped vCPU's own thread reads gdb's packets (src/gdb_conn.c), so a
+        # step needs no hand-off between threads; the event loop read those before the first stop.
+        m = re.search(r"read by the event loop (\d+) times, by a stopped vCPU's thread (\d+)", r["stats"])
+        assert m and int(m.group(1)) >= 1 and int(m.group(2)) >= 6, r["stats"]
         assert vm.finish() == 0
         assert vm.stdout() == CK_OUT % 0
 

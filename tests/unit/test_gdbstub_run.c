@@ -462,6 +462,15 @@ TEST(gdbstub_x86_pack_unpack)
 	memset(&back, 0, sizeof(back));
 	gdb_x86_unpack(&gdb_arch_x86_64, buf, &back);
 	CHECK_MEM(&back, &st, sizeof(st));
+	/* One register alone (a stop reply's expedited ones): the same bytes as in the whole file. */
+	for (unsigned r = 0; r < gdb_arch_x86_64.nregs; r++) {
+		size_t off = gdb_arch_reg_offset(&gdb_arch_x86_64, r);
+		uint8_t one[64];
+
+		memset(one, 0xa5, sizeof(one));
+		gdb_x86_pack_reg(&gdb_arch_x86_64, &st, r, one);
+		CHECK_MEM(one, buf + off, gdb_arch_reg_offset(&gdb_arch_x86_64, r + 1) - off);
+	}
 
 	/* i386: eax is rax's low half; unpacking keeps the upper half. */
 	CHECK_EQ(eax, 0);
