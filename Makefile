@@ -6,23 +6,42 @@ PREFIX  ?= /usr/local
 VERSION := 0.1.0
 
 WARN    := -Wall -Wextra -Werror
+# ARCH picks the machine: x86 (the default, this host's) or riscv64, which
+# cross-builds a static minikvm-riscv64 with Debian's riscv64-linux-gnu-gcc
+# (src/riscv/arch.mk). x86_64 and amd64 are x86.
+ARCH    ?= x86
+ifneq ($(filter x86_64 amd64,$(ARCH)),)
+override ARCH := x86
+endif
+ifeq ($(filter x86 riscv64,$(ARCH)),)
+$(error ARCH=$(ARCH): minikvm builds for x86 (the default) or riscv64)
+endif
+# src/ARCH/: x86's directory is src/x86, riscv64's src/riscv.
+ARCH_DIR := $(if $(filter riscv64,$(ARCH)),riscv,x86)
 # #include "x86/layout.h" means src/x86/layout.h from anywhere, and the
 # arch's own directory comes next (vm.h's "vm_arch.h", the kvmtool way).
 # -iquote, not -I: <error.h> must stay glibc's, not src/error.h.
-ARCH    := x86
-INCLUDE := -iquote src -iquote src/$(ARCH)
+INCLUDE := -iquote src -iquote src/$(ARCH_DIR)
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=gnu11 $(WARN) $(INCLUDE) -pthread -D_GNU_SOURCE -DMINIKVM_VERSION='"$(VERSION)"'
 LDLIBS  += -pthread
 
 # BUILD selects an output tree; `make check` builds a sanitized one beside the normal one.
-BUILD   ?= build
+BUILD   ?= $(if $(filter x86,$(ARCH)),build,build-$(ARCH))
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 # The VMM's objects (all of src/ but main), and gdbstub/ as a static library:
 # the protocol layer knows nothing of KVM and links on its own.
 # src/nodebug.c stands in for the debugger's options in build/minikvm-nodebug only.
-SRC      := $(wildcard src/*.c src/*/*.c)
+# Files only the other architecture needs are not built here: src/riscv/
+# (and src/fdt.c, the device tree writer only RISC-V boots with) on x86; on
+# RISC-V the list in src/riscv/arch.mk.
+RISCV_ONLY := $(wildcard src/riscv/*.c) src/fdt.c
+ifeq ($(ARCH),x86)
+SRC      := $(filter-out $(RISCV_ONLY),$(wildcard src/*.c src/*/*.c))
+else
+include src/riscv/arch.mk
+endif
 LIB_SRC  := $(filter-out src/main.c src/nodebug.c,$(SRC))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 GDB_SRC  := $(wildcard gdbstub/*.c)
@@ -32,7 +51,11 @@ UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 DEPS     := $(wildcard $(BUILD)/src/*.d $(BUILD)/src/*/*.d $(BUILD)/gdbstub/*.d $(BUILD)/tests/unit/*.d)
 
 .PHONY: all guests test check unit clean install demo setup setup-demo
+ifeq ($(ARCH),x86)
 all: minikvm guests
+else
+all: minikvm-$(ARCH) riscv-guests
+endif
 
 ifeq ($(BUILD),build)
 minikvm: $(BUILD)/minikvm
@@ -50,7 +73,8 @@ DEBUGGER_SRC := src/debug.c src/debug_bp.c src/debug_mem.c src/debug_options.c s
 $(BUILD)/minikvm-nodebug: $(BUILD)/src/main.o $(BUILD)/src/nodebug.o $(filter-out $(DEBUGGER_SRC:%.c=$(BUILD)/%.o),$(LIB_OBJ))
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/unit_tests: $(UNIT_OBJ) $(LIB_OBJ) $(GDB_LIB)
+# The unit tests run here, on x86; the device tree writer is arch-neutral and tested here too.
+$(BUILD)/unit_tests: $(UNIT_OBJ) $(LIB_OBJ) $(BUILD)/src/fdt.o $(GDB_LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(GDB_LIB): $(GDB_SRC:%.c=$(BUILD)/%.o)
@@ -62,6 +86,7 @@ $(BUILD)/%.o: %.c
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 include guest/guest.mk
+include guest/riscv/riscv.mk
 -include tests/fuzz/fuzz.mk
 -include scripts/linux.mk
 -include scripts/bench.mk
@@ -150,8 +175,8 @@ install: minikvm
 	install -m 0755 minikvm $(DESTDIR)$(PREFIX)/bin/minikvm
 	install -m 0644 README.md $(wildcard docs/*.md) $(DESTDIR)$(PREFIX)/share/doc/minikvm/
 
-clean: guest-clean
-	rm -rf build build-san build-fuzz minikvm
+clean: guest-clean riscv-guest-clean
+	rm -rf build build-san build-fuzz build-riscv64 minikvm minikvm-riscv64
 	find tests scripts -name __pycache__ -type d -prune -exec rm -rf {} +
 
 -include $(DEPS)
