@@ -36,7 +36,8 @@ SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 # Files only the other architecture needs are not built here: src/riscv/
 # (and src/fdt.c, the device tree writer only RISC-V boots with) on x86; on
 # RISC-V the list in src/riscv/arch.mk.
-RISCV_ONLY := $(wildcard src/riscv/*.c) src/fdt.c
+RISCV_ONLY := $(wildcard src/riscv/*.c) src/fdt.c src/loader/riscv.c src/dev/sifive_test.c
+.DEFAULT_GOAL := all
 ifeq ($(ARCH),x86)
 SRC      := $(filter-out $(RISCV_ONLY),$(wildcard src/*.c src/*/*.c))
 else
@@ -46,7 +47,7 @@ LIB_SRC  := $(filter-out src/main.c src/nodebug.c,$(SRC))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 GDB_SRC  := $(wildcard gdbstub/*.c)
 GDB_LIB  := $(BUILD)/libgdbstub.a
-UNIT_SRC := $(wildcard tests/unit/*.c)
+UNIT_SRC := $(filter-out tests/unit/fdt_sample.c,$(wildcard tests/unit/*.c))
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 DEPS     := $(wildcard $(BUILD)/src/*.d $(BUILD)/src/*/*.d $(BUILD)/gdbstub/*.d $(BUILD)/tests/unit/*.d)
 
@@ -75,6 +76,10 @@ $(BUILD)/minikvm-nodebug: $(BUILD)/src/main.o $(BUILD)/src/nodebug.o $(filter-ou
 
 # The unit tests run here, on x86; the device tree writer is arch-neutral and tested here too.
 $(BUILD)/unit_tests: $(UNIT_OBJ) $(LIB_OBJ) $(BUILD)/src/fdt.o $(GDB_LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The sample device tree tests/integration/test_fdt.py decompiles with dtc.
+$(BUILD)/fdt_sample: $(BUILD)/tests/unit/fdt_sample.o $(BUILD)/src/fdt.o $(BUILD)/src/error.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(GDB_LIB): $(GDB_SRC:%.c=$(BUILD)/%.o)
@@ -125,7 +130,7 @@ SUITE = for run in 1 2 3 4 5 6; do \
 		[ $$s = 124 ] || exit $$s; \
 	done; exit 124
 DEMO_RESULTS := $(BUILD)/demo-results.jsonl
-test: setup minikvm $(BUILD)/minikvm-nodebug guests $(BUILD)/unit_tests test-prereqs
+test: setup minikvm $(BUILD)/minikvm-nodebug guests $(BUILD)/unit_tests $(BUILD)/fdt_sample test-prereqs
 	@rm -f $(BUILD)/test-results.jsonl
 	@python3 tests/demo_test.py --results $(DEMO_RESULTS) || true
 	@if scripts/onkvm --kind | grep -q '^emulated'; then \

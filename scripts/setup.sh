@@ -12,6 +12,8 @@
 #   demo    make demo: build + gdb
 #   test    make test, make check: demo + lldb
 #   fuzz    make fuzz: build + clang
+#   riscv   make ARCH=riscv64: build + Debian's riscv64 cross compiler and C
+#           library (gcc-riscv64-linux-gnu, libc6-dev-riscv64-cross)
 #   ci      .ci/run: all of the above, and the emulated KVM host's packages
 #           whether or not /dev/kvm works here
 #
@@ -40,6 +42,7 @@ PKGS_BUILD="build-essential binutils python3"
 PKGS_DEMO="gdb"
 PKGS_TEST="lldb"
 PKGS_FUZZ="clang"
+PKGS_RISCV="gcc-riscv64-linux-gnu libc6-dev-riscv64-cross"
 PKGS_KVMHOST="qemu-system-x86 busybox-static xz-utils"
 # Debian's kernel (the Linux tests' guest, the emulated host's kernel) comes
 # from Debian's archive; elsewhere (Ubuntu) through a private apt
@@ -55,7 +58,7 @@ while [ $# -gt 0 ]; do
 	-h|--help) usage; exit 0 ;;
 	--check) check_only=1 ;;
 	--list) list_only=1 ;;
-	build|demo|test|fuzz|ci) whats+=("$1") ;;
+	build|demo|test|fuzz|riscv|ci) whats+=("$1") ;;
 	*) printf '%s: unknown argument %s (try --help)\n' "$me" "$1" >&2; exit 2 ;;
 	esac
 	shift
@@ -84,7 +87,8 @@ for what in "${whats[@]}"; do
 	demo) wanted="$wanted $PKGS_DEMO" ;;
 	test) wanted="$wanted $PKGS_DEMO $PKGS_TEST" ;;
 	fuzz) wanted="$wanted $PKGS_FUZZ" ;;
-	ci) wanted="$wanted $PKGS_DEMO $PKGS_TEST $PKGS_FUZZ $PKGS_KVMHOST" ;;
+	riscv) wanted="$wanted $PKGS_RISCV" ;;
+	ci) wanted="$wanted $PKGS_DEMO $PKGS_TEST $PKGS_FUZZ $PKGS_RISCV $PKGS_KVMHOST" ;;
 	esac
 	case $what in
 	demo|test) ! kvmhost_needed || wanted="$wanted $PKGS_KVMHOST" ;;

@@ -26,6 +26,8 @@ struct boot_state {
 	uint64_t rax, rbx, rsi, rsp;
 	/* Loaded image extent, for messages and --verbose. */
 	uint64_t image_start, image_end;
+	/* Where a loader put the initrd when the arch tells the guest in a table of its own (RISC-V's device tree); 0, 0: none. */
+	uint64_t initrd_start, initrd_end;
 	/*
 	 * The virtual mappings the image will make for itself, known before its
 	 * page tables exist (its ELF segments, or Linux's kernel text mapping):

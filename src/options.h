@@ -142,6 +142,8 @@ extern const size_t arch_nformats;
 extern const char arch_format_usage[];
 extern const char arch_load_addr_usage[];
 extern const char arch_exit_help[];
+/* Why a build without the debugger (src/nodebug.c) has none: the start of its refusal. */
+extern const char arch_no_debugger[];
 
 /* "128M", "1G", "64K" -> bytes; a bare number is MiB, as with QEMU's -m. Rejects junk, zero and overflow. */
 int parse_size(const char *s, uint64_t *bytes);

@@ -46,8 +46,8 @@ int vm_open_kvm(void)
 	switch (errno) {
 	case ENOENT:
 		return err_set(EXIT_HOST, "/dev/kvm does not exist: this host has no KVM "
-			       "(load kvm_intel or kvm_amd, enable nested virtualization, or run "
-			       "minikvm under the source tree's scripts/onkvm, which makes an emulated one)");
+			       "(%s, or run minikvm under the source tree's scripts/onkvm, which makes "
+			       "an emulated one)", arch_kvm_hint);
 	case EACCES:
 	case EPERM:
 		return err_set(EXIT_HOST, "no permission to open /dev/kvm: add your user to the "

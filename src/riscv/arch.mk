@@ -20,10 +20,15 @@ override LDFLAGS += -static
 RISCV_CORE := console.c device.c error.c guest_mem.c host_file.c iobus.c main.c memslot.c \
 	nodebug.c options.c runctl.c snapshot.c snapshot_state.c snapshot_store.c step_over.c \
 	vcpu.c vm.c fdt.c
-SRC := $(RISCV_CORE:%=src/%) $(wildcard src/riscv/*.c) src/dev/uart8250.c \
-	src/loader/elf.c src/loader/image.c
+SRC := $(RISCV_CORE:%=src/%) $(wildcard src/riscv/*.c) src/dev/uart8250.c src/dev/sifive_test.c \
+	src/loader/elf.c src/loader/image.c src/loader/riscv.c
 
-.PHONY: minikvm-riscv64
+.PHONY: minikvm-riscv64 setup-riscv
+# The cross compiler, installed when missing (scripts/setup.sh's one list).
+setup-riscv:
+	@scripts/setup.sh riscv
+$(SRC:%.c=$(BUILD)/%.o): | setup-riscv
+
 minikvm-riscv64: $(BUILD)/minikvm-riscv64
 	cp $< $@
 

@@ -31,6 +31,8 @@ const char arch_exit_help[] =
 	"  N    the guest's own code: isa-debug-exit (port 0xf4) value V gives\n"
 	"       (V << 1) | 1, the exit hypercall's code gives itself (8 bits)\n";
 
+const char arch_no_debugger[] = "this minikvm was built without the debugger (build/minikvm-nodebug): ";
+
 static enum option_status opt_irqchip(struct vm_config *cfg, const char *arg, FILE *out)
 {
 	(void)out;

@@ -44,7 +44,7 @@ FUZZ_ARGS    := -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 \
 FUZZ_LOADER_ARGS := -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -timeout=10 \
                     -print_final_stats=1 -artifact_prefix=build-fuzz/loader-
 # The loaders and what they call (no KVM, no files: the image comes in memory).
-FUZZ_LOADER_SRC := tests/fuzz/fuzz_loader.c $(wildcard src/loader/*.c) src/guest_mem.c src/x86/options.c \
+FUZZ_LOADER_SRC := tests/fuzz/fuzz_loader.c $(filter-out $(RISCV_ONLY),$(wildcard src/loader/*.c)) src/guest_mem.c src/x86/options.c \
                    src/error.c src/options.c src/x86/layout.c src/x86/acpi.c
 FUZZ_AGENT_ARGS := -max_total_time=$(FUZZ_SECONDS) -max_len=1024 -timeout=10 \
                    -dict=tests/fuzz/agent.dict -print_final_stats=1 \
