@@ -164,7 +164,7 @@ static void verbose(const struct vm *vm, const char *fmt, ...)
 static const char *mode_name(enum cpu_mode m)
 {
 	return m == CPU_MODE_REAL16 ? "real mode" : m == CPU_MODE_PROT32 ? "32-bit protected mode"
-									 : "64-bit long mode";
+	     : m == CPU_MODE_RISCV_S ? "S-mode" : "64-bit long mode";
 }
 
 int vm_create(struct vm *vm, const struct vm_config *cfg)

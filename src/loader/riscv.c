@@ -86,7 +86,7 @@ static int load_linux_image(const struct image *img, struct guest_mem *mem, stru
 	if (place(img, mem, at, image_size, "Linux Image") < 0)
 		return -1;
 	memset(boot, 0, sizeof(*boot));
-	boot->mode = CPU_MODE_LONG64;
+	boot->mode = CPU_MODE_RISCV_S;
 	boot->image_64bit = true;
 	boot->entry = at;
 	boot->image_start = at;
@@ -102,7 +102,7 @@ static int load_raw(const struct image *img, const struct vm_config *cfg, struct
 	if (place(img, mem, at, img->size, "raw image") < 0)
 		return -1;
 	memset(boot, 0, sizeof(*boot));
-	boot->mode = CPU_MODE_LONG64;
+	boot->mode = CPU_MODE_RISCV_S;
 	boot->image_64bit = true;
 	boot->entry = cfg->entry_set ? cfg->entry : at;
 	boot->image_start = at;
@@ -169,6 +169,8 @@ int loader_load(const struct vm_config *cfg, struct guest_mem *mem, struct boot_
 		ret = load_linux_image(&img, mem, boot);
 	else if (fmt == FORMAT_ELF)
 		ret = elf_load(&img, mem, boot);
+	if (ret == 0 && fmt == FORMAT_ELF)
+		boot->mode = CPU_MODE_RISCV_S; /* elf_load() names x86's modes */
 	else
 		ret = load_raw(&img, cfg, mem, boot);
 	if (ret < 0)
