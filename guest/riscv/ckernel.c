@@ -3,7 +3,9 @@
  * A small C kernel for QEMU's virt board (the RISC-V counterpart of
  * guest/ckernel.c): it prints on the UART, checks the device tree its VMM
  * handed over in a1, writes a line through the SBI debug console (DBCN,
- * which the VMM serves), and ends through the test device with exit code 7.
+ * which the VMM serves), takes three timer interrupts it asks of the SBI
+ * (the TIME extension, served by KVM), and ends through the test device
+ * with exit code 7.
  * Built with -g: gdb-multiarch guest/riscv/ckernel.elf has its symbols.
  */
 #include <stdint.h>
@@ -14,6 +16,7 @@
 #define TEST_DEV   ((volatile uint32_t *)0x100000)
 #define FDT_MAGIC  0xd00dfeedu
 
+#define SBI_EXT_TIME        0x54494D45 /* "TIME": set_timer is function 0 */
 #define SBI_EXT_DBCN        0x4442434E /* "DBCN" */
 #define SBI_DBCN_WRITE      0
 #define SBI_DBCN_WRITE_BYTE 2
@@ -77,6 +80,59 @@ uint64_t leaf(unsigned n)
 	return a;
 }
 
+/* ---- Timer interrupts: sie.STIE and sstatus.SIE on, the SBI sets the next one. ---- */
+
+#define SSTATUS_SIE   (1ul << 1)
+#define SIE_STIE      (1ul << 5)
+#define SCAUSE_IRQ    (1ul << 63)
+#define IRQ_S_TIMER   5
+#define TICK_CYCLES   100000 /* of the time CSR: 10 ms at QEMU virt's 10 MHz */
+
+extern void trap_entry(void);
+static volatile unsigned ticks;
+
+static uint64_t read_time(void)
+{
+	uint64_t t;
+
+	__asm__ volatile("rdtime %0" : "=r"(t));
+	return t;
+}
+
+static void set_timer(uint64_t when)
+{
+	sbi_call(SBI_EXT_TIME, 0, (long)when, 0, 0);
+}
+
+/* Called by trap_entry (trap.S) for every trap. */
+void trap(uint64_t scause, uint64_t sepc)
+{
+	if (scause == (SCAUSE_IRQ | IRQ_S_TIMER)) {
+		ticks++;
+		/* The next tick, or none: setting the timer far away clears the pending bit. */
+		set_timer(ticks < 3 ? read_time() + TICK_CYCLES : UINT64_MAX);
+		return;
+	}
+	uart_puts("ckernel: unexpected trap, scause ");
+	uart_put_hex(scause);
+	uart_puts(" at ");
+	uart_put_hex(sepc);
+	uart_puts("\n");
+	*TEST_DEV = (99u << 16) | 0x3333;
+}
+
+static void timer_ticks(void)
+{
+	__asm__ volatile("csrw stvec, %0" : : "r"((uintptr_t)trap_entry));
+	__asm__ volatile("csrs sie, %0" : : "r"(SIE_STIE));
+	set_timer(read_time() + TICK_CYCLES);
+	__asm__ volatile("csrs sstatus, %0" : : "r"(SSTATUS_SIE));
+	while (ticks < 3)
+		__asm__ volatile("wfi");
+	__asm__ volatile("csrc sstatus, %0" : : "r"(SSTATUS_SIE));
+	uart_puts("ckernel: 3 timer interrupts\n");
+}
+
 static const char dbcn_line[] = "ckernel: hello through SBI DBCN\n";
 
 void kmain(unsigned long hartid, const void *fdt)
@@ -96,6 +152,7 @@ void kmain(unsigned long hartid, const void *fdt)
 	sbi_call(SBI_EXT_DBCN, SBI_DBCN_WRITE_BYTE, '!', 0, 0);
 	sbi_call(SBI_EXT_DBCN, SBI_DBCN_WRITE_BYTE, '\n', 0, 0);
 
+	timer_ticks();
 	uart_puts("ckernel: fib(50) = ");
 	uart_put_hex(leaf(50));
 	uart_puts("\nckernel: exiting with code 7\n");

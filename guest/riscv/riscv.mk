@@ -37,7 +37,7 @@ $(RG)/%.o: $(RG)/%.c $(RG)/riscv.mk
 
 $(RG)/hello.elf: $(RG)/hello.o $(RG)/virt.ld
 	$(RISCV_GUEST_CC) $(RISCV_GUEST_CFLAGS) $(RISCV_GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
-$(RG)/ckernel.elf: $(RG)/start.o $(RG)/ckernel.o $(RG)/virt.ld
+$(RG)/ckernel.elf: $(RG)/start.o $(RG)/trap.o $(RG)/ckernel.o $(RG)/virt.ld
 	$(RISCV_GUEST_CC) $(RISCV_GUEST_CFLAGS) $(RISCV_GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
 
 $(RG)/%.bin: $(RG)/%.elf
