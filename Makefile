@@ -93,6 +93,7 @@ $(BUILD)/%.o: %.c
 include guest/guest.mk
 include guest/riscv/riscv.mk
 -include tests/fuzz/fuzz.mk
+include tests/riscv64/riscv64.mk
 -include scripts/linux.mk
 -include scripts/bench.mk
 
@@ -115,6 +116,9 @@ include guest/riscv/riscv.mk
 # Where the host is emulated, tests/onkvm_test.py first proves that on onkvm
 # itself (a QEMU stopped with SIGSTOP; about a minute); its result goes into
 # the same file and the closing line.
+# Then tests/onkvm_riscv64_test.py, out here as well, runs the RISC-V KVM
+# probe (tests/riscv64/riscv64.mk) on scripts/onkvm-riscv64's host: about
+# a minute, three boots of the emulated RISC-V host; also in the closing line.
 # Before that, out here too, tests/demo_test.py tries `make demo` as a user
 # would (through onkvm's --tty and --forward without /dev/kvm); its results
 # count in the closing line as well (run.py --extra-results).
@@ -137,6 +141,9 @@ test: setup minikvm $(BUILD)/minikvm-nodebug guests $(BUILD)/unit_tests $(BUILD)
 		python3 tests/onkvm_test.py --minikvm $(BUILD)/minikvm --scratch $(BUILD) \
 			--resume $(BUILD)/test-results.jsonl || echo "make test: tests/onkvm_test.py exited $$?"; \
 	fi
+	@$(MAKE) --no-print-directory $(BUILD)/riscv64/kvm_probe || echo "make test: the RISC-V probe did not build; its test will say so"
+	@python3 tests/onkvm_riscv64_test.py --probe $(BUILD)/riscv64/kvm_probe \
+		--resume $(BUILD)/test-results.jsonl || echo "make test: tests/onkvm_riscv64_test.py exited $$?"
 	@$(call SUITE,$(BUILD),1800,,--extra-results $(DEMO_RESULTS))
 
 .PHONY: test-prereqs

@@ -10,17 +10,21 @@
 #
 #   build   make all: build-essential (gcc, make), binutils, python3
 #   demo    make demo: build + gdb
-#   test    make test, make check: demo + lldb
+#   test    make test, make check: demo + lldb, and the RISC-V side: its cross
+#           toolchain (gcc-riscv64-linux-gnu, libc6-dev-riscv64-cross; not on
+#           riscv64, whose own gcc builds it), gdb-multiarch, device-tree-compiler
 #   fuzz    make fuzz: build + clang
-#   riscv   make ARCH=riscv64: build + Debian's riscv64 cross compiler and C
-#           library (gcc-riscv64-linux-gnu, libc6-dev-riscv64-cross)
+#   riscv   make ARCH=riscv64: build + the RISC-V packages test names
 #   ci      .ci/run: all of the above, and the emulated KVM host's packages
 #           whether or not /dev/kvm works here
 #
 # Where /dev/kvm is not usable (scripts/onkvm --kind says "emulated") demo,
 # test and ci also need the emulated KVM host: qemu-system-x86, busybox-static,
 # xz-utils. Where it works they are not installed (they are large, and the
-# tests do not use them).
+# tests do not use them). Likewise test and ci need qemu-system-misc where
+# scripts/onkvm-riscv64 --kind says "emulated" (everywhere but a riscv64
+# machine with KVM): the emulated RISC-V KVM host (it boots with QEMU's own
+# OpenSBI, so the opensbi package is not needed).
 #
 # What is missing is asked of dpkg-query; when nothing is, this prints nothing
 # and calls no apt. Otherwise it runs apt-get update, then apt-get install
@@ -42,8 +46,13 @@ PKGS_BUILD="build-essential binutils python3"
 PKGS_DEMO="gdb"
 PKGS_TEST="lldb"
 PKGS_FUZZ="clang"
-PKGS_RISCV="gcc-riscv64-linux-gnu libc6-dev-riscv64-cross"
 PKGS_KVMHOST="qemu-system-x86 busybox-static xz-utils"
+# RISC-V: building for it (a cross compiler except on riscv64), debugging it,
+# and scripts/onkvm-riscv64's emulated host (whose kernel and busybox are
+# Debian trixie's riscv64 packages, fetched by it, never installed).
+PKGS_RISCV="gdb-multiarch device-tree-compiler"
+[ "$(uname -m)" = riscv64 ] || PKGS_RISCV="gcc-riscv64-linux-gnu libc6-dev-riscv64-cross $PKGS_RISCV"
+PKGS_RISCVHOST="qemu-system-misc xz-utils"
 # Debian's kernel (the Linux tests' guest, the emulated host's kernel) comes
 # from Debian's archive; elsewhere (Ubuntu) through a private apt
 # configuration that needs Debian's key (scripts/linux-env.sh, MINIKVM_APT).
@@ -72,6 +81,13 @@ kvmhost_needed() {
 	case $kind in emulated*) return 0 ;; *) return 1 ;; esac
 }
 
+# And the emulated RISC-V KVM host's, where scripts/onkvm-riscv64 would make one.
+riscv_kvmhost_needed() {
+	local kind
+	kind=$("$(dirname "${BASH_SOURCE[0]}")/onkvm-riscv64" --kind 2>/dev/null) || return 0
+	case $kind in emulated*) return 0 ;; *) return 1 ;; esac
+}
+
 # Not Debian itself (Ubuntu, other derivatives): Debian's packages come from Debian.
 not_debian() {
 	local id=''
@@ -85,13 +101,16 @@ for what in "${whats[@]}"; do
 	wanted="$wanted $PKGS_BUILD"
 	case $what in
 	demo) wanted="$wanted $PKGS_DEMO" ;;
-	test) wanted="$wanted $PKGS_DEMO $PKGS_TEST" ;;
+	test) wanted="$wanted $PKGS_DEMO $PKGS_TEST $PKGS_RISCV" ;;
 	fuzz) wanted="$wanted $PKGS_FUZZ" ;;
 	riscv) wanted="$wanted $PKGS_RISCV" ;;
-	ci) wanted="$wanted $PKGS_DEMO $PKGS_TEST $PKGS_FUZZ $PKGS_RISCV $PKGS_KVMHOST" ;;
+	ci) wanted="$wanted $PKGS_DEMO $PKGS_TEST $PKGS_FUZZ $PKGS_KVMHOST $PKGS_RISCV $PKGS_RISCVHOST" ;;
 	esac
 	case $what in
 	demo|test) ! kvmhost_needed || wanted="$wanted $PKGS_KVMHOST" ;;
+	esac
+	case $what in
+	test) ! riscv_kvmhost_needed || wanted="$wanted $PKGS_RISCVHOST" ;;
 	esac
 	case $what in
 	test|ci) ! not_debian || wanted="$wanted $PKGS_DEBIAN_KEY" ;;
