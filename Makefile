@@ -119,6 +119,8 @@ include tests/riscv64/riscv64.mk
 # Then tests/onkvm_riscv64_test.py, out here as well, runs the RISC-V KVM
 # probe (tests/riscv64/riscv64.mk) on scripts/onkvm-riscv64's host: about
 # a minute, three boots of the emulated RISC-V host; also in the closing line.
+# And tests/riscv_test.py runs minikvm-riscv64 (make ARCH=riscv64) and the
+# RISC-V guests there: one more boot, every case in it.
 # Before that, out here too, tests/demo_test.py tries `make demo` as a user
 # would (through onkvm's --tty and --forward without /dev/kvm); its results
 # count in the closing line as well (run.py --extra-results).
@@ -144,7 +146,16 @@ test: setup minikvm $(BUILD)/minikvm-nodebug guests $(BUILD)/unit_tests $(BUILD)
 	@$(MAKE) --no-print-directory $(BUILD)/riscv64/kvm_probe || echo "make test: the RISC-V probe did not build; its test will say so"
 	@python3 tests/onkvm_riscv64_test.py --probe $(BUILD)/riscv64/kvm_probe \
 		--resume $(BUILD)/test-results.jsonl || echo "make test: tests/onkvm_riscv64_test.py exited $$?"
+	@$(MAKE) --no-print-directory ARCH=riscv64 BUILD=build-riscv64 all || echo "make test: make ARCH=riscv64 failed; the RISC-V tests will say so"
+	@python3 tests/riscv_test.py --resume $(BUILD)/test-results.jsonl || echo "make test: tests/riscv_test.py exited $$?"
 	@$(call SUITE,$(BUILD),1800,,--extra-results $(DEMO_RESULTS))
+
+# The RISC-V guests and minikvm-riscv64 on scripts/onkvm-riscv64's RISC-V KVM
+# (tests/riscv_test.py: one boot of the emulated host runs every case).
+.PHONY: test-riscv
+test-riscv:
+	@$(MAKE) --no-print-directory ARCH=riscv64 BUILD=build-riscv64 all
+	python3 tests/riscv_test.py
 
 .PHONY: test-prereqs
 test-prereqs:

@@ -30,6 +30,8 @@ bool elf_has_magic(const struct image *img)
 static const char *machine_name(unsigned machine)
 {
 	switch (machine) {
+	case EM_386:       return "i386";
+	case EM_X86_64:    return "x86-64";
 	case EM_SPARC:     return "SPARC";
 	case EM_MIPS:      return "MIPS";
 	case EM_PPC:       return "PowerPC";
