@@ -165,14 +165,18 @@ int loader_load(const struct vm_config *cfg, struct guest_mem *mem, struct boot_
 	}
 	if (check_format_options(cfg, fmt) < 0)
 		goto out;
-	if (fmt == FORMAT_LINUX)
+	switch (fmt) {
+	case FORMAT_LINUX:
 		ret = load_linux_image(&img, mem, boot);
-	else if (fmt == FORMAT_ELF)
+		break;
+	case FORMAT_ELF:
 		ret = elf_load(&img, mem, boot);
-	if (ret == 0 && fmt == FORMAT_ELF)
 		boot->mode = CPU_MODE_RISCV_S; /* elf_load() names x86's modes */
-	else
+		break;
+	default:
 		ret = load_raw(&img, cfg, mem, boot);
+		break;
+	}
 	if (ret < 0)
 		image_name_error(cfg->image);
 	else if (cfg->initrd)
