@@ -49,7 +49,8 @@ GDB_SRC  := $(wildcard gdbstub/*.c)
 GDB_LIB  := $(BUILD)/libgdbstub.a
 UNIT_SRC := $(filter-out tests/unit/fdt_sample.c,$(wildcard tests/unit/*.c))
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
-DEPS     := $(wildcard $(BUILD)/src/*.d $(BUILD)/src/*/*.d $(BUILD)/gdbstub/*.d $(BUILD)/tests/unit/*.d)
+DEPS     := $(wildcard $(BUILD)/src/*.d $(BUILD)/src/*/*.d $(BUILD)/gdbstub/*.d $(BUILD)/tests/unit/*.d \
+	$(BUILD)/riscv-host/*/*.d $(BUILD)/riscv-host/*/*/*.d $(BUILD)/riscv-host/*/*/*/*.d)
 
 .PHONY: all guests test check unit clean install demo setup setup-demo
 ifeq ($(ARCH),x86)
@@ -76,6 +77,19 @@ $(BUILD)/minikvm-nodebug: $(BUILD)/src/main.o $(BUILD)/src/nodebug.o $(filter-ou
 
 # The unit tests run here, on x86; the device tree writer is arch-neutral and tested here too.
 $(BUILD)/unit_tests: $(UNIT_OBJ) $(LIB_OBJ) $(BUILD)/src/fdt.o $(GDB_LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The RISC-V machine's pure parts (loaders, RAM at 0x8000_0000, the device
+# tree's room, its options), built for this host with RISC-V's headers and
+# unit-tested here: build/riscv_unit_tests (tests/integration/test_riscv_units.py runs it).
+RV_UNIT_SRC := tests/unit/main.c tests/unit/riscv/test_riscv_loader.c src/loader/riscv.c \
+	src/loader/elf.c src/loader/image.c src/guest_mem.c src/error.c src/options.c \
+	src/riscv/options.c src/riscv/layout.c
+RV_UNIT_OBJ := $(RV_UNIT_SRC:%.c=$(BUILD)/riscv-host/%.o)
+$(BUILD)/riscv-host/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(subst -iquote src/$(ARCH_DIR),-iquote src/riscv,$(CFLAGS)) -MMD -MP -c -o $@ $<
+$(BUILD)/riscv_unit_tests: $(RV_UNIT_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The sample device tree tests/integration/test_fdt.py decompiles with dtc.
@@ -136,7 +150,7 @@ SUITE = for run in 1 2 3 4 5 6; do \
 		[ $$s = 124 ] || exit $$s; \
 	done; exit 124
 DEMO_RESULTS := $(BUILD)/demo-results.jsonl
-test: setup minikvm $(BUILD)/minikvm-nodebug guests $(BUILD)/unit_tests $(BUILD)/fdt_sample test-prereqs
+test: setup minikvm $(BUILD)/minikvm-nodebug guests $(BUILD)/unit_tests $(BUILD)/fdt_sample $(BUILD)/riscv_unit_tests test-prereqs
 	@rm -f $(BUILD)/test-results.jsonl
 	@python3 tests/demo_test.py --results $(DEMO_RESULTS) || true
 	@if scripts/onkvm --kind | grep -q '^emulated'; then \
