@@ -182,7 +182,7 @@ unit: $(BUILD)/unit_tests
 
 # Same suite, built with AddressSanitizer and UndefinedBehaviorSanitizer.
 check: setup guests test-prereqs
-	$(MAKE) BUILD=build-san CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" build-san/minikvm build-san/minikvm-nodebug build-san/unit_tests
+	$(MAKE) BUILD=build-san CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" build-san/minikvm build-san/minikvm-nodebug build-san/unit_tests build-san/fdt_sample build-san/riscv_unit_tests
 	@rm -f build-san/test-results.jsonl
 	@$(call SUITE,build-san,3600,ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1)
 
