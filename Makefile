@@ -82,14 +82,17 @@ $(BUILD)/unit_tests: $(UNIT_OBJ) $(LIB_OBJ) $(BUILD)/src/fdt.o $(GDB_LIB)
 # The RISC-V machine's pure parts (loaders, RAM at 0x8000_0000, the device
 # tree's room, its options), built for this host with RISC-V's headers and
 # unit-tested here: build/riscv_unit_tests (tests/integration/test_riscv_units.py runs it).
+RV_BOARD_SRC := src/riscv/board.c src/fdt.c src/guest_mem.c src/error.c src/riscv/layout.c
 RV_UNIT_SRC := tests/unit/main.c tests/unit/riscv/test_riscv_loader.c src/loader/riscv.c \
-	src/loader/elf.c src/loader/image.c src/guest_mem.c src/error.c src/options.c \
-	src/riscv/options.c src/riscv/layout.c
+	src/loader/elf.c src/loader/image.c src/options.c src/riscv/options.c $(RV_BOARD_SRC)
 RV_UNIT_OBJ := $(RV_UNIT_SRC:%.c=$(BUILD)/riscv-host/%.o)
 $(BUILD)/riscv-host/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(subst -iquote src/$(ARCH_DIR),-iquote src/riscv,$(CFLAGS)) -MMD -MP -c -o $@ $<
 $(BUILD)/riscv_unit_tests: $(RV_UNIT_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# The board's device tree on stdout, for tests/integration/test_fdt.py's dtc.
+$(BUILD)/riscv_board_fdt: $(patsubst %.c,$(BUILD)/riscv-host/%.o,tests/unit/riscv/board_fdt.c $(RV_BOARD_SRC))
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The sample device tree tests/integration/test_fdt.py decompiles with dtc.
@@ -150,7 +153,7 @@ SUITE = for run in 1 2 3 4 5 6; do \
 		[ $$s = 124 ] || exit $$s; \
 	done; exit 124
 DEMO_RESULTS := $(BUILD)/demo-results.jsonl
-test: setup minikvm $(BUILD)/minikvm-nodebug guests $(BUILD)/unit_tests $(BUILD)/fdt_sample $(BUILD)/riscv_unit_tests test-prereqs
+test: setup minikvm $(BUILD)/minikvm-nodebug guests $(BUILD)/unit_tests $(BUILD)/fdt_sample $(BUILD)/riscv_unit_tests $(BUILD)/riscv_board_fdt test-prereqs
 	@rm -f $(BUILD)/test-results.jsonl
 	@python3 tests/demo_test.py --results $(DEMO_RESULTS) || true
 	@if scripts/onkvm --kind | grep -q '^emulated'; then \
@@ -182,7 +185,7 @@ unit: $(BUILD)/unit_tests
 
 # Same suite, built with AddressSanitizer and UndefinedBehaviorSanitizer.
 check: setup guests test-prereqs
-	$(MAKE) BUILD=build-san CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" build-san/minikvm build-san/minikvm-nodebug build-san/unit_tests build-san/fdt_sample build-san/riscv_unit_tests
+	$(MAKE) BUILD=build-san CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" build-san/minikvm build-san/minikvm-nodebug build-san/unit_tests build-san/fdt_sample build-san/riscv_unit_tests build-san/riscv_board_fdt
 	@rm -f build-san/test-results.jsonl
 	@$(call SUITE,build-san,3600,ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1)
 

@@ -50,6 +50,7 @@ static void cpu_nodes(struct fdt *f, const struct vm *vm)
 		fdt_prop_string(f, "riscv,isa", vm->arch.isa);
 		fdt_prop_string(f, "mmu-type", vm->arch.mmu_type);
 		fdt_begin_node(f, "interrupt-controller");
+		fdt_prop_u32(f, "#address-cells", 0);
 		fdt_prop_u32(f, "#interrupt-cells", 1);
 		fdt_prop_empty(f, "interrupt-controller");
 		fdt_prop_string(f, "compatible", "riscv,cpu-intc");

@@ -3,9 +3,11 @@
  * The RISC-V machine's pure parts, built for this host with RISC-V's
  * headers (build/riscv_unit_tests; no KVM): guest RAM at 0x8000_0000, image
  * detection, the Linux Image, flat binary and initrd loaders, the device
- * tree's reserved room, ELF machines, and the command line's formats.
+ * tree's reserved room and the board's tree in it, ELF machines, and the
+ * command line's formats.
  */
 #include "../test.h"
+#include "board_sample.h"
 
 #include "error.h"
 #include "guest_mem.h"
@@ -13,6 +15,7 @@
 #include "loader/loader.h"
 #include "options.h"
 
+#include <endian.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -225,4 +228,24 @@ TEST(riscv_command_line_takes_its_formats_and_refuses_x86_options)
 	CHECK_EQ(parse(&cfg, (const char *[]){ "--irqchip", "split", "x", NULL }), OPTIONS_ERROR);
 	CHECK(strstr(err_message(), "x86 options") != NULL);
 	CHECK_EQ(parse(&cfg, (const char *[]){ "--module", "m", "x", NULL }), OPTIONS_ERROR);
+}
+
+/* The board's device tree (src/riscv/board.c) lands at the top of RAM, whole. */
+TEST(riscv_board_tree_sits_in_its_room)
+{
+	static struct vm vm;
+	static struct vm_config cfg;
+	const uint8_t *fdt;
+	uint32_t magic, size;
+
+	CHECK_EQ(board_sample(&vm, &cfg), 0);
+	CHECK_EQ(vm.arch.fdt_addr, BASE + SAMPLE_RAM - 0x10000);
+	fdt = guest_mem_ptr(&vm.mem, vm.arch.fdt_addr, 0x10000);
+	memcpy(&magic, fdt, 4);
+	memcpy(&size, fdt + 4, 4);
+	CHECK_EQ(be32toh(magic), 0xd00dfeed);
+	CHECK(be32toh(size) > 0x100 && be32toh(size) <= 0x10000);
+	CHECK(memmem(fdt, be32toh(size), "rv64imafdch", 12) != NULL);
+	CHECK(memmem(fdt, be32toh(size), "console=ttyS0 earlycon=sbi", 27) != NULL);
+	free(vm.mem.host);
 }
