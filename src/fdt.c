@@ -114,7 +114,7 @@ void fdt_prop_empty(struct fdt *f, const char *name)
 
 void fdt_prop_cells(struct fdt *f, const char *name, const uint32_t *cells, unsigned n)
 {
-	uint32_t be[16];
+	uint32_t be[256];
 
 	if (n > sizeof(be) / sizeof(be[0])) {
 		f->failed = true;

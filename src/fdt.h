@@ -46,7 +46,7 @@ void fdt_prop_empty(struct fdt *f, const char *name);
 void fdt_prop_u32(struct fdt *f, const char *name, uint32_t v);
 /* One u64 as two cells (high first), as #address-cells = 2 wants. */
 void fdt_prop_u64(struct fdt *f, const char *name, uint64_t v);
-/* n u32 cells. */
+/* n u32 cells (at most 256). */
 void fdt_prop_cells(struct fdt *f, const char *name, const uint32_t *cells, unsigned n);
 /* A NUL-terminated string, its NUL included. */
 void fdt_prop_string(struct fdt *f, const char *name, const char *s);

@@ -20,7 +20,7 @@ override LDFLAGS += -static
 RISCV_CORE := console.c device.c error.c guest_mem.c host_file.c iobus.c main.c memslot.c \
 	nodebug.c options.c runctl.c snapshot.c snapshot_state.c snapshot_store.c step_over.c \
 	vcpu.c vm.c fdt.c
-SRC := $(RISCV_CORE:%=src/%) $(wildcard src/riscv/*.c) src/dev/uart8250.c src/dev/sifive_test.c \
+SRC := $(RISCV_CORE:%=src/%) $(wildcard src/riscv/*.c) src/dev/uart8250.c src/dev/sifive_test.c src/dev/plic.c \
 	src/loader/elf.c src/loader/image.c src/loader/riscv.c
 
 .PHONY: minikvm-riscv64 setup-riscv

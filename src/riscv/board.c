@@ -3,12 +3,14 @@
  * The device tree of the RISC-V machine, QEMU's virt board as QEMU builds
  * it under KVM (hw/riscv/virt.c), so that a kernel or program written for
  * it finds the same nodes: memory, one cpu node per hart (with the ISA and
- * MMU KVM gives it, and its local interrupt controller), the UART, the test
+ * MMU KVM gives it, and its local interrupt controller), the PLIC, the UART
+ * (interrupt 10 through the PLIC), the test
  * device with the syscon-poweroff/reboot nodes Linux drives it through, and
  * /chosen (command line, initrd, console). Written with src/fdt.c into the
  * last 64 KiB of RAM (layout.h); the boot hart gets its address in a1.
  */
 #include "fdt.h"
+#include "dev/plic.h"
 #include "error.h"
 #include "guest_mem.h"
 #include "kvm_riscv.h"
@@ -19,10 +21,13 @@
 #include <stdlib.h>
 
 #define UART_CLOCK_HZ 3686400 /* QEMU's 16550A input clock */
+#define PLIC_COMPATIBLE "sifive,plic-1.0.0\0riscv,plic0"
 
-/* Phandles: 1 the test device; 2.. each hart's interrupt controller. */
+/* Phandles: 1 the test device, 2 the PLIC; 3.. each hart's interrupt controller. */
 #define PHANDLE_TEST      1
-#define PHANDLE_INTC(cpu) (2 + (cpu))
+#define PHANDLE_PLIC      2
+#define PHANDLE_INTC(cpu) (3 + (cpu))
+#define IRQ_S_EXTERNAL    9 /* a hart's supervisor external interrupt (scause 9) */
 
 static void reg_pair(struct fdt *f, uint64_t base, uint64_t size)
 {
@@ -72,7 +77,31 @@ static void syscon_node(struct fdt *f, const char *name, const char *compatible,
 	fdt_end_node(f);
 }
 
-static void soc_nodes(struct fdt *f)
+/* The PLIC: context c is hart c's supervisor external interrupt (src/riscv/irq.c). */
+static void plic_node(struct fdt *f, const struct vm *vm)
+{
+	uint32_t ext[2 * 64];
+	char name[32];
+	int n = vm->ncpus < 64 ? vm->ncpus : 64;
+
+	for (int i = 0; i < n; i++) {
+		ext[2 * i] = PHANDLE_INTC(i);
+		ext[2 * i + 1] = IRQ_S_EXTERNAL;
+	}
+	snprintf(name, sizeof(name), "plic@%llx", LAYOUT_PLIC_BASE);
+	fdt_begin_node(f, name);
+	fdt_prop(f, "compatible", PLIC_COMPATIBLE, sizeof(PLIC_COMPATIBLE));
+	reg_pair(f, LAYOUT_PLIC_BASE, PLIC_SIZE);
+	fdt_prop_u32(f, "#address-cells", 0);
+	fdt_prop_u32(f, "#interrupt-cells", 1);
+	fdt_prop_empty(f, "interrupt-controller");
+	fdt_prop_u32(f, "riscv,ndev", PLIC_SOURCES - 1);
+	fdt_prop_cells(f, "interrupts-extended", ext, 2 * (unsigned)n);
+	fdt_prop_u32(f, "phandle", PHANDLE_PLIC);
+	fdt_end_node(f);
+}
+
+static void soc_nodes(struct fdt *f, const struct vm *vm)
 {
 	static const char test_compatible[] = "sifive,test1\0sifive,test0\0syscon";
 	char name[32];
@@ -82,12 +111,15 @@ static void soc_nodes(struct fdt *f)
 	fdt_prop_u32(f, "#size-cells", 2);
 	fdt_prop_string(f, "compatible", "simple-bus");
 	fdt_prop_empty(f, "ranges");
+	plic_node(f, vm);
 
 	snprintf(name, sizeof(name), "serial@%llx", LAYOUT_SERIAL_BASE);
 	fdt_begin_node(f, name);
 	fdt_prop_string(f, "compatible", "ns16550a");
 	reg_pair(f, LAYOUT_SERIAL_BASE, LAYOUT_SERIAL_LEN);
 	fdt_prop_u32(f, "clock-frequency", UART_CLOCK_HZ);
+	fdt_prop_u32(f, "interrupt-parent", PHANDLE_PLIC);
+	fdt_prop_u32(f, "interrupts", LAYOUT_SERIAL_IRQ);
 	fdt_end_node(f);
 
 	snprintf(name, sizeof(name), "test@%llx", LAYOUT_TEST_BASE);
@@ -137,7 +169,7 @@ int riscv_board_write_fdt(struct vm *vm)
 	reg_pair(&f, GUEST_MEM_BASE, vm->mem.size);
 	fdt_end_node(&f);
 	cpu_nodes(&f, vm);
-	soc_nodes(&f);
+	soc_nodes(&f, vm);
 	fdt_end_node(&f);
 
 	if (fdt_finish(&f, 0, &blob, &size) < 0) {

@@ -161,18 +161,6 @@ void arch_vm_free(struct vm *vm)
 	(void)vm;
 }
 
-/*
- * No interrupt controller yet (the PLIC comes later): devices' lines go
- * nowhere, and guests poll the UART.
- */
-int arch_irq_line(struct vm *vm, int irq, int level)
-{
-	(void)vm;
-	(void)irq;
-	(void)level;
-	return 0;
-}
-
 void arch_vcpu_pre_run(struct vcpu *vcpu)
 {
 	(void)vcpu;

@@ -75,9 +75,14 @@ def test_dtc_reads_the_riscv_board_tree_without_a_warning():
         assert "reg = <0x%02x>;" % hart in cpu and 'riscv,isa = "rv64imafdch";' in cpu
         assert 'mmu-type = "riscv,sv57";' in cpu and 'status = "okay";' in cpu
         intc = node(dts, "/cpus/cpu@%d/interrupt-controller" % hart)
-        assert 'compatible = "riscv,cpu-intc";' in intc and "phandle = <0x%02x>;" % (2 + hart) in intc
+        assert 'compatible = "riscv,cpu-intc";' in intc and "phandle = <0x%02x>;" % (3 + hart) in intc
     serial = node(dts, "/soc/serial@10000000")
     assert 'compatible = "ns16550a";' in serial and "reg = <0x00 0x10000000 0x00 0x100>;" in serial
+    assert "interrupt-parent = <0x02>;" in serial and "interrupts = <0x0a>;" in serial
+    plic = node(dts, "/soc/plic@c000000")
+    assert 'compatible = "sifive,plic-1.0.0\\0riscv,plic0";' in plic and "phandle = <0x02>;" in plic
+    assert "reg = <0x00 0xc000000 0x00 0x600000>;" in plic and "riscv,ndev = <0x1f>;" in plic
+    assert "interrupts-extended = <0x03 0x09 0x04 0x09>;" in plic and "interrupt-controller;" in plic
     test = node(dts, "/soc/test@100000")
     assert "reg = <0x00 0x100000 0x00 0x1000>;" in test and "phandle = <0x01>;" in test
     poweroff, reboot = node(dts, "/poweroff"), node(dts, "/reboot")
