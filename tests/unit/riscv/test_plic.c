@@ -29,6 +29,16 @@ static void fresh(struct plic *p)
 	plic_init(p, 2, &ops, NULL);
 }
 
+/* Source 10 (the UART's) at priority 1, enabled for context 0, raised and claimed there. */
+static void raised_and_claimed(struct plic *p)
+{
+	plic_write(p, 4 * 10, 1);
+	plic_write(p, ENABLE(0), 1u << 10);
+	plic_set_level(p, 10, 1);
+	CHECK_EQ(outputs[0], 1);
+	CHECK_EQ(plic_read(p, CLAIM(0)), 10);
+}
+
 TEST(plic_delivers_an_enabled_source_above_the_threshold)
 {
 	struct plic p;
@@ -54,10 +64,7 @@ TEST(plic_claim_complete_is_level_triggered)
 	struct plic p;
 
 	fresh(&p);
-	plic_write(&p, 4 * 10, 1);
-	plic_write(&p, ENABLE(0), 1u << 10);
-	plic_set_level(&p, 10, 1);
-	CHECK_EQ(plic_read(&p, CLAIM(0)), 10);
+	raised_and_claimed(&p);
 	CHECK_EQ(outputs[0], 0);                      /* claimed: no longer asks */
 	CHECK_EQ(plic_read(&p, CLAIM(0)), 0);         /* nothing else */
 	plic_write(&p, CLAIM(0), 10);                 /* complete with the line still high */
@@ -113,10 +120,7 @@ TEST(plic_reset_lowers_outputs_and_keeps_held_lines_pending)
 	struct plic p;
 
 	fresh(&p);
-	plic_write(&p, 4 * 10, 1);
-	plic_write(&p, ENABLE(0), 1u << 10);
-	plic_set_level(&p, 10, 1);
-	CHECK_EQ(plic_read(&p, CLAIM(0)), 10);
+	raised_and_claimed(&p);
 	plic_reset(&p);
 	CHECK_EQ(outputs[0], 0);
 	CHECK_EQ(plic_read(&p, ENABLE(0)), 0);
