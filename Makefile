@@ -6,33 +6,58 @@ PREFIX  ?= /usr/local
 VERSION := 0.1.0
 
 WARN    := -Wall -Wextra -Werror
+# ARCH picks the machine: x86 (the default, this host's) or riscv64, which
+# cross-builds a static minikvm-riscv64 with Debian's riscv64-linux-gnu-gcc
+# (src/riscv/arch.mk). x86_64 and amd64 are x86.
+ARCH    ?= x86
+ifneq ($(filter x86_64 amd64,$(ARCH)),)
+override ARCH := x86
+endif
+ifeq ($(filter x86 riscv64,$(ARCH)),)
+$(error ARCH=$(ARCH): minikvm builds for x86 (the default) or riscv64)
+endif
+# src/ARCH/: x86's directory is src/x86, riscv64's src/riscv.
+ARCH_DIR := $(if $(filter riscv64,$(ARCH)),riscv,x86)
 # #include "x86/layout.h" means src/x86/layout.h from anywhere, and the
 # arch's own directory comes next (vm.h's "vm_arch.h", the kvmtool way).
 # -iquote, not -I: <error.h> must stay glibc's, not src/error.h.
-ARCH    := x86
-INCLUDE := -iquote src -iquote src/$(ARCH)
+INCLUDE := -iquote src -iquote src/$(ARCH_DIR)
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=gnu11 $(WARN) $(INCLUDE) -pthread -D_GNU_SOURCE -DMINIKVM_VERSION='"$(VERSION)"'
 LDLIBS  += -pthread
 
 # BUILD selects an output tree; `make check` builds a sanitized one beside the normal one.
-BUILD   ?= build
+BUILD   ?= $(if $(filter x86,$(ARCH)),build,build-$(ARCH))
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 # The VMM's objects (all of src/ but main), and gdbstub/ as a static library:
 # the protocol layer knows nothing of KVM and links on its own.
 # src/nodebug.c stands in for the debugger's options in build/minikvm-nodebug only.
-SRC      := $(wildcard src/*.c src/*/*.c)
+# Files only the other architecture needs are not built here: src/riscv/
+# (and src/fdt.c, the device tree writer only RISC-V boots with) on x86; on
+# RISC-V the list in src/riscv/arch.mk.
+RISCV_ONLY := $(wildcard src/riscv/*.c) src/fdt.c src/loader/riscv.c src/dev/sifive_test.c src/dev/plic.c
+.DEFAULT_GOAL := all
+ifeq ($(ARCH),x86)
+SRC      := $(filter-out $(RISCV_ONLY),$(wildcard src/*.c src/*/*.c))
+else
+include src/riscv/arch.mk
+endif
 LIB_SRC  := $(filter-out src/main.c src/nodebug.c,$(SRC))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 GDB_SRC  := $(wildcard gdbstub/*.c)
 GDB_LIB  := $(BUILD)/libgdbstub.a
-UNIT_SRC := $(wildcard tests/unit/*.c)
+UNIT_SRC := $(filter-out tests/unit/fdt_sample.c,$(wildcard tests/unit/*.c))
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
-DEPS     := $(wildcard $(BUILD)/src/*.d $(BUILD)/src/*/*.d $(BUILD)/gdbstub/*.d $(BUILD)/tests/unit/*.d)
+DEPS     := $(wildcard $(BUILD)/src/*.d $(BUILD)/src/*/*.d $(BUILD)/gdbstub/*.d $(BUILD)/tests/unit/*.d \
+	$(BUILD)/riscv-host/*/*.d $(BUILD)/riscv-host/*/*/*.d $(BUILD)/riscv-host/*/*/*/*.d)
 
 .PHONY: all guests test check unit clean install demo setup setup-demo
+ifeq ($(ARCH),x86)
 all: minikvm guests
+else
+all: minikvm-$(ARCH) riscv-guests
+endif
 
 ifeq ($(BUILD),build)
 minikvm: $(BUILD)/minikvm
@@ -50,7 +75,29 @@ DEBUGGER_SRC := src/debug.c src/debug_bp.c src/debug_mem.c src/debug_options.c s
 $(BUILD)/minikvm-nodebug: $(BUILD)/src/main.o $(BUILD)/src/nodebug.o $(filter-out $(DEBUGGER_SRC:%.c=$(BUILD)/%.o),$(LIB_OBJ))
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/unit_tests: $(UNIT_OBJ) $(LIB_OBJ) $(GDB_LIB)
+# The unit tests run here, on x86; the device tree writer is arch-neutral and tested here too.
+$(BUILD)/unit_tests: $(UNIT_OBJ) $(LIB_OBJ) $(BUILD)/src/fdt.o $(GDB_LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The RISC-V machine's pure parts (loaders, RAM at 0x8000_0000, the device
+# tree's room, its options), built for this host with RISC-V's headers and
+# unit-tested here: build/riscv_unit_tests (tests/integration/test_riscv_units.py runs it).
+RV_BOARD_SRC := src/riscv/board.c src/fdt.c src/guest_mem.c src/error.c src/riscv/layout.c
+RV_UNIT_SRC := tests/unit/main.c tests/unit/riscv/test_riscv_loader.c src/loader/riscv.c \
+	tests/unit/riscv/test_plic.c src/dev/plic.c \
+	src/loader/elf.c src/loader/image.c src/options.c src/riscv/options.c $(RV_BOARD_SRC)
+RV_UNIT_OBJ := $(RV_UNIT_SRC:%.c=$(BUILD)/riscv-host/%.o)
+$(BUILD)/riscv-host/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(subst -iquote src/$(ARCH_DIR),-iquote src/riscv,$(CFLAGS)) -MMD -MP -c -o $@ $<
+$(BUILD)/riscv_unit_tests: $(RV_UNIT_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# The board's device tree on stdout, for tests/integration/test_fdt.py's dtc.
+$(BUILD)/riscv_board_fdt: $(patsubst %.c,$(BUILD)/riscv-host/%.o,tests/unit/riscv/board_fdt.c $(RV_BOARD_SRC))
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The sample device tree tests/integration/test_fdt.py decompiles with dtc.
+$(BUILD)/fdt_sample: $(BUILD)/tests/unit/fdt_sample.o $(BUILD)/src/fdt.o $(BUILD)/src/error.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(GDB_LIB): $(GDB_SRC:%.c=$(BUILD)/%.o)
@@ -62,7 +109,9 @@ $(BUILD)/%.o: %.c
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 include guest/guest.mk
+include guest/riscv/riscv.mk
 -include tests/fuzz/fuzz.mk
+include tests/riscv64/riscv64.mk
 -include scripts/linux.mk
 -include scripts/bench.mk
 
@@ -85,6 +134,11 @@ include guest/guest.mk
 # Where the host is emulated, tests/onkvm_test.py first proves that on onkvm
 # itself (a QEMU stopped with SIGSTOP; about 40 s); its result goes into
 # the same file and the closing line.
+# Then tests/onkvm_riscv64_test.py, out here as well, runs the RISC-V KVM
+# probe (tests/riscv64/riscv64.mk) on scripts/onkvm-riscv64's host: about
+# a minute, three boots of the emulated RISC-V host; also in the closing line.
+# And tests/riscv_test.py runs minikvm-riscv64 (make ARCH=riscv64) and the
+# RISC-V guests there: one more boot, every case in it.
 # Before that, out here too, tests/demo_test.py tries `make demo` as a user
 # would (through onkvm's --tty and --forward without /dev/kvm); its results
 # count in the closing line as well (run.py --extra-results).
@@ -100,14 +154,26 @@ SUITE = for run in 1 2 3 4 5 6; do \
 		[ $$s = 124 ] || exit $$s; \
 	done; exit 124
 DEMO_RESULTS := $(BUILD)/demo-results.jsonl
-test: setup minikvm $(BUILD)/minikvm-nodebug guests $(BUILD)/unit_tests test-prereqs
+test: setup minikvm $(BUILD)/minikvm-nodebug guests $(BUILD)/unit_tests $(BUILD)/fdt_sample $(BUILD)/riscv_unit_tests $(BUILD)/riscv_board_fdt test-prereqs
 	@rm -f $(BUILD)/test-results.jsonl
 	@python3 tests/demo_test.py --results $(DEMO_RESULTS) || true
 	@if scripts/onkvm --kind | grep -q '^emulated'; then \
 		python3 tests/onkvm_test.py --minikvm $(BUILD)/minikvm --scratch $(BUILD) \
 			--resume $(BUILD)/test-results.jsonl || echo "make test: tests/onkvm_test.py exited $$?"; \
 	fi
+	@$(MAKE) --no-print-directory $(BUILD)/riscv64/kvm_probe || echo "make test: the RISC-V probe did not build; its test will say so"
+	@python3 tests/onkvm_riscv64_test.py --probe $(BUILD)/riscv64/kvm_probe \
+		--resume $(BUILD)/test-results.jsonl || echo "make test: tests/onkvm_riscv64_test.py exited $$?"
+	@$(MAKE) --no-print-directory ARCH=riscv64 BUILD=build-riscv64 all || echo "make test: make ARCH=riscv64 failed; the RISC-V tests will say so"
+	@python3 tests/riscv_test.py --resume $(BUILD)/test-results.jsonl || echo "make test: tests/riscv_test.py exited $$?"
 	@$(call SUITE,$(BUILD),1800,,--extra-results $(DEMO_RESULTS))
+
+# The RISC-V guests and minikvm-riscv64 on scripts/onkvm-riscv64's RISC-V KVM
+# (tests/riscv_test.py: one boot of the emulated host runs every case).
+.PHONY: test-riscv
+test-riscv:
+	@$(MAKE) --no-print-directory ARCH=riscv64 BUILD=build-riscv64 all
+	python3 tests/riscv_test.py
 
 .PHONY: test-prereqs
 test-prereqs:
@@ -120,7 +186,7 @@ unit: $(BUILD)/unit_tests
 
 # Same suite, built with AddressSanitizer and UndefinedBehaviorSanitizer.
 check: setup guests test-prereqs
-	$(MAKE) BUILD=build-san CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" build-san/minikvm build-san/minikvm-nodebug build-san/unit_tests
+	$(MAKE) BUILD=build-san CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" build-san/minikvm build-san/minikvm-nodebug build-san/unit_tests build-san/fdt_sample build-san/riscv_unit_tests build-san/riscv_board_fdt
 	@rm -f build-san/test-results.jsonl
 	@$(call SUITE,build-san,3600,ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1)
 
@@ -150,8 +216,8 @@ install: minikvm
 	install -m 0755 minikvm $(DESTDIR)$(PREFIX)/bin/minikvm
 	install -m 0644 README.md $(wildcard docs/*.md) $(DESTDIR)$(PREFIX)/share/doc/minikvm/
 
-clean: guest-clean
-	rm -rf build build-san build-fuzz minikvm
+clean: guest-clean riscv-guest-clean
+	rm -rf build build-san build-fuzz build-riscv64 minikvm minikvm-riscv64
 	find tests scripts -name __pycache__ -type d -prune -exec rm -rf {} +
 
 -include $(DEPS)

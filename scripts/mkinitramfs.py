@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Build (or check) a busybox initramfs for minikvm, in pure Python.
 
-    mkinitramfs.py --busybox PATH -o OUT [--add SRC:DEST ...]
+    mkinitramfs.py --busybox PATH -o OUT [--foreign] [--add SRC:DEST ...]
     mkinitramfs.py --verify FILE
 
 The archive is a gzip'd cpio "newc" (SVR4, no CRC) file, the format the Linux
@@ -15,7 +15,10 @@ Contents: /bin/busybox with a symlink for every applet (at the path
 `busybox --list-full` gives it), /dev with console (5,1), ttyS0 (4,64) and
 null (1,3), /proc /sys /tmp /root /etc /mnt /run, and /init (see INIT below).
 --add copies a host file or directory tree to DEST (last one wins, so
-`--add my-init:/init` replaces ours).
+`--add my-init:/init` replaces ours). --foreign: the busybox is for another
+architecture (scripts/onkvm-riscv64's), so it is not run here: the fixed
+applet list below is linked, and an /init of one's own can make the rest
+with `/bin/busybox --install -s`.
 
 What /init prints on the console (tests match these lines):
     minikvm-init: up
@@ -180,8 +183,10 @@ def norm(path):
     return "/".join(parts)
 
 
-def applets(busybox):
+def applets(busybox, foreign=False):
     """Applet paths (e.g. 'bin/sh') from the busybox binary itself."""
+    if foreign:
+        return FALLBACK_APPLETS
     try:
         out = subprocess.run([busybox, "--list-full"], capture_output=True, text=True,
                              check=True, timeout=30).stdout
@@ -194,7 +199,7 @@ def applets(busybox):
     return FALLBACK_APPLETS
 
 
-def build(busybox, adds):
+def build(busybox, adds, foreign=False):
     tree = Tree()
     for d in DIRS:
         tree.dir(d)
@@ -202,7 +207,7 @@ def build(busybox, adds):
     tree.dir("root", 0o700)
     with open(busybox, "rb") as f:
         tree.file("bin/busybox", f.read(), 0o755)
-    for path in applets(busybox):
+    for path in applets(busybox, foreign):
         if path not in ("bin/busybox", "init", "linuxrc"):
             tree.symlink(path, "/bin/busybox")
     for path, (mode, major, minor) in DEVICES.items():
@@ -328,6 +333,8 @@ def main():
     ap.add_argument("-o", "--output", metavar="OUT", help="archive to write (.cpio.gz)")
     ap.add_argument("--add", metavar="SRC:DEST", action="append", default=[],
                     help="copy a host file or directory into the archive at DEST (repeatable)")
+    ap.add_argument("--foreign", action="store_true",
+                    help="the busybox is for another architecture: do not run it, link a fixed applet list")
     ap.add_argument("--no-gzip", action="store_true", help="write a plain cpio archive")
     ap.add_argument("--verify", metavar="FILE",
                     help="parse FILE (cpio, gzip'd or not), list its entries, check it, and exit")
@@ -345,7 +352,7 @@ def main():
         ap.error(f"--busybox {args.busybox}: no such file")
 
     mtime = int(os.environ.get("SOURCE_DATE_EPOCH", "0"))
-    data = cpio(build(args.busybox, args.add), mtime)
+    data = cpio(build(args.busybox, args.add, args.foreign), mtime)
     if not args.no_gzip:
         data = gzip.compress(data, compresslevel=9, mtime=0)
     tmp = args.output + ".tmp"

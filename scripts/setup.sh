@@ -10,15 +10,21 @@
 #
 #   build   make all: build-essential (gcc, make), binutils, python3
 #   demo    make demo: build + gdb
-#   test    make test, make check: demo + lldb
+#   test    make test, make check: demo + lldb, and the RISC-V side: its cross
+#           toolchain (gcc-riscv64-linux-gnu, libc6-dev-riscv64-cross; not on
+#           riscv64, whose own gcc builds it), gdb-multiarch, device-tree-compiler
 #   fuzz    make fuzz: build + clang
+#   riscv   make ARCH=riscv64: build + the RISC-V packages test names
 #   ci      .ci/run: all of the above, and the emulated KVM host's packages
 #           whether or not /dev/kvm works here
 #
 # Where /dev/kvm is not usable (scripts/onkvm --kind says "emulated") demo,
 # test and ci also need the emulated KVM host: qemu-system-x86, busybox-static,
 # xz-utils. Where it works they are not installed (they are large, and the
-# tests do not use them).
+# tests do not use them). Likewise test and ci need qemu-system-misc where
+# scripts/onkvm-riscv64 --kind says "emulated" (everywhere but a riscv64
+# machine with KVM): the emulated RISC-V KVM host (it boots with QEMU's own
+# OpenSBI, so the opensbi package is not needed).
 #
 # What is missing is asked of dpkg-query; when nothing is, this prints nothing
 # and calls no apt. Otherwise it runs apt-get update, then apt-get install
@@ -41,6 +47,12 @@ PKGS_DEMO="gdb"
 PKGS_TEST="lldb"
 PKGS_FUZZ="clang"
 PKGS_KVMHOST="qemu-system-x86 busybox-static xz-utils"
+# RISC-V: building for it (a cross compiler except on riscv64), debugging it,
+# and scripts/onkvm-riscv64's emulated host (whose kernel and busybox are
+# Debian trixie's riscv64 packages, fetched by it, never installed).
+PKGS_RISCV="gdb-multiarch device-tree-compiler"
+[ "$(uname -m)" = riscv64 ] || PKGS_RISCV="gcc-riscv64-linux-gnu libc6-dev-riscv64-cross $PKGS_RISCV"
+PKGS_RISCVHOST="qemu-system-misc xz-utils"
 # Debian's kernel (the Linux tests' guest, the emulated host's kernel) comes
 # from Debian's archive; elsewhere (Ubuntu) through a private apt
 # configuration that needs Debian's key (scripts/linux-env.sh, MINIKVM_APT).
@@ -55,7 +67,7 @@ while [ $# -gt 0 ]; do
 	-h|--help) usage; exit 0 ;;
 	--check) check_only=1 ;;
 	--list) list_only=1 ;;
-	build|demo|test|fuzz|ci) whats+=("$1") ;;
+	build|demo|test|fuzz|riscv|ci) whats+=("$1") ;;
 	*) printf '%s: unknown argument %s (try --help)\n' "$me" "$1" >&2; exit 2 ;;
 	esac
 	shift
@@ -66,6 +78,13 @@ done
 kvmhost_needed() {
 	local kind
 	kind=$("$(dirname "${BASH_SOURCE[0]}")/onkvm" --kind 2>/dev/null) || return 0
+	case $kind in emulated*) return 0 ;; *) return 1 ;; esac
+}
+
+# And the emulated RISC-V KVM host's, where scripts/onkvm-riscv64 would make one.
+riscv_kvmhost_needed() {
+	local kind
+	kind=$("$(dirname "${BASH_SOURCE[0]}")/onkvm-riscv64" --kind 2>/dev/null) || return 0
 	case $kind in emulated*) return 0 ;; *) return 1 ;; esac
 }
 
@@ -82,12 +101,16 @@ for what in "${whats[@]}"; do
 	wanted="$wanted $PKGS_BUILD"
 	case $what in
 	demo) wanted="$wanted $PKGS_DEMO" ;;
-	test) wanted="$wanted $PKGS_DEMO $PKGS_TEST" ;;
+	test) wanted="$wanted $PKGS_DEMO $PKGS_TEST $PKGS_RISCV" ;;
 	fuzz) wanted="$wanted $PKGS_FUZZ" ;;
-	ci) wanted="$wanted $PKGS_DEMO $PKGS_TEST $PKGS_FUZZ $PKGS_KVMHOST" ;;
+	riscv) wanted="$wanted $PKGS_RISCV" ;;
+	ci) wanted="$wanted $PKGS_DEMO $PKGS_TEST $PKGS_FUZZ $PKGS_KVMHOST $PKGS_RISCV $PKGS_RISCVHOST" ;;
 	esac
 	case $what in
 	demo|test) ! kvmhost_needed || wanted="$wanted $PKGS_KVMHOST" ;;
+	esac
+	case $what in
+	test) ! riscv_kvmhost_needed || wanted="$wanted $PKGS_RISCVHOST" ;;
 	esac
 	case $what in
 	test|ci) ! not_debian || wanted="$wanted $PKGS_DEBIAN_KEY" ;;

@@ -23,6 +23,8 @@ struct vm;
 struct vcpu;
 struct vcpu_debug_event;
 
+/* How to get a KVM on this arch, for the "no /dev/kvm" message. */
+extern const char arch_kvm_hint[];
 /* VM-wide setup before any vCPU exists (KVM's interrupt controller mode, CPUID). */
 int arch_vm_init(struct vm *vm);
 /*

@@ -2,7 +2,7 @@
 /*
  * What a loader hands to the CPU setup: the mode the boot vCPU starts in,
  * where, and the registers the image's boot protocol asks for. Loaders fill
- * it; arch code (src/x86/cpu.c) turns it into KVM register state.
+ * it; arch code (src/x86/cpu.c, src/riscv/cpu.c) turns it into KVM register state.
  */
 #ifndef MINIKVM_BOOT_H
 #define MINIKVM_BOOT_H
@@ -14,6 +14,7 @@ enum cpu_mode {
 	CPU_MODE_REAL16, /* real mode: CS:IP = entry >> 4 : entry & 0xf */
 	CPU_MODE_PROT32, /* flat 32-bit protected mode, paging off */
 	CPU_MODE_LONG64, /* 64-bit long mode, identity-mapped paging */
+	CPU_MODE_RISCV_S, /* RISC-V: supervisor mode, paging off (satp bare) */
 };
 
 #define BOOT_VIRT_MAP_MAX 8
@@ -26,6 +27,8 @@ struct boot_state {
 	uint64_t rax, rbx, rsi, rsp;
 	/* Loaded image extent, for messages and --verbose. */
 	uint64_t image_start, image_end;
+	/* Where a loader put the initrd when the arch tells the guest in a table of its own (RISC-V's device tree); 0, 0: none. */
+	uint64_t initrd_start, initrd_end;
 	/*
 	 * The virtual mappings the image will make for itself, known before its
 	 * page tables exist (its ELF segments, or Linux's kernel text mapping):

@@ -10,7 +10,8 @@
 static void layout(struct guest_mem *mem, uint64_t size)
 {
 	mem->size = size;
-	mem->low_size = size < GUEST_MEM_HOLE_START ? size : GUEST_MEM_HOLE_START;
+	mem->low_size = size < GUEST_MEM_HOLE_START - GUEST_MEM_BASE ? size
+								 : GUEST_MEM_HOLE_START - GUEST_MEM_BASE;
 }
 
 /* 2 MiB: a large page of the host's page tables and of KVM's (EPT/NPT) alike. */
@@ -78,18 +79,23 @@ uint64_t guest_mem_top(const struct guest_mem *mem)
 {
 	uint64_t high = guest_mem_high_size(mem);
 
-	return high ? GUEST_MEM_HIGH_START + high : mem->low_size;
+	return high ? GUEST_MEM_HIGH_START + high : GUEST_MEM_BASE + mem->low_size;
 }
 
 void *guest_mem_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
 {
 	uint64_t high = guest_mem_high_size(mem);
+	/*
+	 * Written so that no sum can wrap: gpa and len come from guests. Below
+	 * GUEST_MEM_BASE the difference wraps to a number far above any RAM
+	 * size, so one comparison covers both ends of the low range.
+	 */
+	uint64_t low_off = gpa - GUEST_MEM_BASE;
 
-	/* Written so that no sum can wrap: gpa and len come from guests. */
-	if (gpa < mem->low_size) {
-		if (len > mem->low_size - gpa)
+	if (low_off < mem->low_size) {
+		if (len > mem->low_size - low_off)
 			return NULL;
-		return mem->host + gpa;
+		return mem->host + low_off;
 	}
 	if (gpa >= GUEST_MEM_HIGH_START && gpa - GUEST_MEM_HIGH_START < high) {
 		uint64_t off = gpa - GUEST_MEM_HIGH_START;

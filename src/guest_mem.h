@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Guest physical memory: one anonymous host mapping that backs all of the
- * guest's RAM. Up to 3 GiB it sits at guest-physical address 0; beyond that
- * the rest continues at 4 GiB, leaving the 3–4 GiB hole for the LAPIC, the
- * IOAPIC and other MMIO, as on a PC.
+ * guest's RAM. Where RAM sits is the board's (guest_mem_arch.h): on x86 up
+ * to 3 GiB at guest-physical address 0, the rest from 4 GiB on, leaving the
+ * 3–4 GiB hole for the LAPIC, the IOAPIC and other MMIO, as on a PC; on
+ * RISC-V (QEMU's virt board) all of it from 0x8000_0000 on, in one piece.
  *
- *   GPA 0 .. low_size          -> host + 0
- *   GPA 4 GiB .. 4 GiB + high  -> host + low_size
+ *   GPA BASE .. BASE + low_size -> host + 0
+ *   GPA HIGH_START .. + high    -> host + low_size (x86 above 4 GiB only)
  *
  * This file knows nothing about KVM: loaders and their unit tests use it with
  * a plain buffer. Telling KVM that this memory is the guest's RAM (memory
@@ -20,13 +21,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GUEST_MEM_HOLE_START 0xC0000000ULL  /* 3 GiB: RAM below, MMIO above */
-#define GUEST_MEM_HIGH_START 0x100000000ULL /* 4 GiB: RAM resumes here */
+#include "guest_mem_arch.h" /* GUEST_MEM_BASE, _HOLE_START, _HIGH_START */
 
 struct guest_mem {
 	uint8_t *host;     /* start of the host mapping */
 	uint64_t size;     /* total bytes of guest RAM */
-	uint64_t low_size; /* bytes mapped at GPA 0 */
+	uint64_t low_size; /* bytes mapped at GPA GUEST_MEM_BASE */
 	bool owned;        /* host was mmap()ed by guest_mem_alloc() */
 };
 

@@ -59,7 +59,7 @@ static int map_ram(struct vm *vm, const uint64_t *ro_sorted, int nro)
 	const struct {
 		uint64_t gpa, size, host_off;
 	} regions[2] = {
-		{ 0, vm->mem.low_size, 0 },
+		{ GUEST_MEM_BASE, vm->mem.low_size, 0 },
 		{ GUEST_MEM_HIGH_START, guest_mem_high_size(&vm->mem), vm->mem.low_size },
 	};
 	int slot = 0, k = 0;

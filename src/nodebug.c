@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What build/minikvm-nodebug (the VMM without the debugger, linked with
- * this file instead of src/debug_options.c and the debugger) says of the
+ * this file instead of src/debug_options.c and the debugger), and
+ * minikvm-riscv64 until the debugger comes to RISC-V, say of the
  * debugger's main flags: it knows them only to refuse them with a clear
  * word, after the rest of the command line was checked. Its --help lists
  * none of them; the debugger's other options are unknown options here.
@@ -9,7 +10,6 @@
 #include "options.h"
 #include "error.h"
 
-#define NO_DEBUGGER "this minikvm was built without the debugger (build/minikvm-nodebug): "
 
 static enum option_status asked_gdb(struct vm_config *cfg, const char *arg, FILE *out)
 {
@@ -38,9 +38,9 @@ static const struct option_spec refused[] = {
 static int refuse(struct vm_config *cfg)
 {
 	if (cfg->host_report)
-		return err_set(EXIT_USAGE, NO_DEBUGGER "--host-report is not available");
+		return err_set(EXIT_USAGE, "%s--host-report is not available", arch_no_debugger);
 	if (cfg->wait_gdb)
-		return err_set(EXIT_USAGE, NO_DEBUGGER "--gdb and -S are not available");
+		return err_set(EXIT_USAGE, "%s--gdb and -S are not available", arch_no_debugger);
 	return 0;
 }
 

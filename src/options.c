@@ -23,12 +23,8 @@ static const char usage_head[] =
 "       minikvm [options] --loadvm FILE [IMAGE]\n"
 "Run IMAGE in a KVM virtual machine, or the machine a snapshot FILE saved.\n";
 
+/* The exit statuses; how a guest ends with 0 or its own code is the arch's (arch_exit_help). */
 static const char usage_tail[] =
-"\n"
-"Exit status:\n"
-"  0    the guest shut down cleanly (i8042 reset, hypercall exit 0)\n"
-"  N    the guest's own code: isa-debug-exit (port 0xf4) value V gives\n"
-"       (V << 1) | 1, the exit hypercall's code gives itself (8 bits)\n"
 "  1    usage error: bad option, unreadable or unrecognised guest image,\n"
 "       a --loadvm file that is damaged, truncated or of another machine\n"
 "  2    host error: no /dev/kvm, no permission, a KVM ioctl failed\n"
@@ -36,26 +32,29 @@ static const char usage_tail[] =
 "       (the vCPU's registers are printed on stderr)\n"
 "  130, 143  ended by SIGINT / SIGTERM\n";
 
+static int parse_format(const char *s, enum image_format *f)
+{
+	char names[128] = "";
+
+	for (size_t i = 0; i < arch_nformats; i++) {
+		if (strcmp(s, format_name(arch_formats[i])) == 0) {
+			*f = arch_formats[i];
+			return 0;
+		}
+		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", i ? ", " : "",
+			 format_name(arch_formats[i]));
+	}
+	return err_set(EXIT_USAGE, "unknown format '%s' (%s)", s, names);
+}
+
 const char *format_name(enum image_format f)
 {
 	static const char *const names[] = {
 		[FORMAT_AUTO] = "auto", [FORMAT_RAW16] = "raw16", [FORMAT_RAW32] = "raw32",
 		[FORMAT_RAW64] = "raw64", [FORMAT_ELF] = "elf", [FORMAT_MULTIBOOT] = "multiboot",
-		[FORMAT_LINUX] = "linux", [FORMAT_PVH] = "pvh",
+		[FORMAT_LINUX] = "linux", [FORMAT_PVH] = "pvh", [FORMAT_RAW] = "raw",
 	};
 	return (unsigned)f < sizeof(names) / sizeof(names[0]) ? names[f] : "?";
-}
-
-static int parse_format(const char *s, enum image_format *f)
-{
-	for (int i = FORMAT_AUTO; i <= FORMAT_PVH; i++) {
-		if (strcmp(s, format_name(i)) == 0) {
-			*f = i;
-			return 0;
-		}
-	}
-	return err_set(EXIT_USAGE, "unknown format '%s' (auto, raw16, raw32, raw64, elf, multiboot, "
-		       "linux, pvh)", s);
 }
 
 int parse_u64(const char *s, uint64_t *v)
@@ -152,20 +151,6 @@ static enum option_status opt_cpus(struct vm_config *cfg, const char *arg, FILE 
 	return OPTION_OK;
 }
 
-static enum option_status opt_irqchip(struct vm_config *cfg, const char *arg, FILE *out)
-{
-	(void)out;
-	if (!strcmp(arg, "split")) {
-		cfg->irqchip = IRQCHIP_SPLIT;
-	} else if (!strcmp(arg, "kernel")) {
-		cfg->irqchip = IRQCHIP_KERNEL;
-	} else {
-		err_set(EXIT_USAGE, "bad --irqchip '%s' (split or kernel)", arg);
-		return OPTION_FAILED;
-	}
-	return OPTION_OK;
-}
-
 static enum option_status opt_format(struct vm_config *cfg, const char *arg, FILE *out)
 {
 	(void)out;
@@ -201,17 +186,6 @@ static enum option_status opt_initrd(struct vm_config *cfg, const char *arg, FIL
 {
 	(void)out;
 	cfg->initrd = arg;
-	return OPTION_OK;
-}
-
-static enum option_status opt_module(struct vm_config *cfg, const char *arg, FILE *out)
-{
-	(void)out;
-	if (cfg->nmodules == MAX_MODULES) {
-		err_set(EXIT_USAGE, "too many --module options (at most %d)", MAX_MODULES);
-		return OPTION_FAILED;
-	}
-	cfg->modules[cfg->nmodules++] = arg;
 	return OPTION_OK;
 }
 
@@ -277,27 +251,15 @@ static const struct option_spec core_options[] = {
 	  "                         (default 128M)\n", opt_memory },
 	{ "cpus", 'c', true, HELP_MACHINE + 2,
 	  "  -c, --cpus N           number of vCPUs (default 1, at most 64)\n", opt_cpus },
-	{ "irqchip", 0, true, HELP_MACHINE + 3,
-	  "      --irqchip MODE     split|kernel: the 8259 PICs, IOAPIC and PIT emulated\n"
-	  "                         by minikvm (split, default; KVM keeps the local APICs)\n"
-	  "                         or all of them by KVM (kernel)\n", opt_irqchip },
-	{ "format", 0, true, HELP_IMAGE + 1,
-	  "\nImage:\n"
-	  "      --format FMT       auto|raw16|raw32|raw64|elf|multiboot|linux|pvh (default\n"
-	  "                         auto: ELF, multiboot and Linux bzImage are recognised\n"
-	  "                         by their headers, a vmlinux by its PVH note, a *.bin\n"
-	  "                         file is raw16)\n", opt_format },
-	{ "load-addr", 0, true, HELP_IMAGE + 2,
-	  "      --load-addr ADDR   where a raw image is loaded (raw16 0x7c00, else 0x100000)\n",
-	  opt_load_addr },
+	/* The image formats and raw load address are the arch's (src/ARCH/options.c). */
+	{ "format", 0, true, HELP_IMAGE + 1, arch_format_usage, opt_format },
+	{ "load-addr", 0, true, HELP_IMAGE + 2, arch_load_addr_usage, opt_load_addr },
 	{ "entry", 0, true, HELP_IMAGE + 3,
 	  "      --entry ADDR       first instruction of a raw image (default: load address)\n", opt_entry },
 	{ "append", 0, true, HELP_IMAGE + 4,
 	  "      --append CMDLINE   kernel command line (Linux, multiboot)\n", opt_append },
 	{ "initrd", 0, true, HELP_IMAGE + 5,
 	  "      --initrd FILE      Linux initial ramdisk\n", opt_initrd },
-	{ "module", 0, true, HELP_IMAGE + 6,
-	  "      --module FILE      multiboot module (repeatable)\n", opt_module },
 	{ "serial", 0, true, HELP_CONSOLE + 1,
 	  "\nConsole:\n"
 	  "      --serial MODE      stdio|none|file:PATH (default stdio). On a terminal,\n"
@@ -369,6 +331,8 @@ static void print_help(FILE *out)
 	for (int i = 0; i < n; i++)
 		if (specs[i]->usage)
 			fputs(specs[i]->usage, out);
+	fputs("\nExit status:\n", out);
+	fputs(arch_exit_help, out);
 	fputs(usage_tail, out);
 }
 

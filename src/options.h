@@ -40,6 +40,7 @@ enum image_format {
 	FORMAT_MULTIBOOT,
 	FORMAT_LINUX,     /* bzImage, 64-bit boot protocol */
 	FORMAT_PVH,       /* vmlinux ELF through its PVH entry note */
+	FORMAT_RAW,       /* RISC-V: a flat binary, run where it is loaded */
 };
 
 /* Which interrupt controllers KVM emulates (see src/x86/irqchip.h). */
@@ -129,6 +130,20 @@ const struct option_module *const *options_modules(size_t *n);
  * OPTIONS_ERROR means err_set() holds a one-line message.
  */
 enum options_result options_parse(int argc, char **argv, struct vm_config *cfg, FILE *out);
+
+/*
+ * What the arch says of images and exits (src/x86/options.c,
+ * src/riscv/options.c): the formats --format takes, their --help lines,
+ * and the exit statuses a guest can give itself. Options only one arch has
+ * (--irqchip, --module on x86) are that arch's option module.
+ */
+extern const enum image_format arch_formats[];
+extern const size_t arch_nformats;
+extern const char arch_format_usage[];
+extern const char arch_load_addr_usage[];
+extern const char arch_exit_help[];
+/* Why a build without the debugger (src/nodebug.c) has none: the start of its refusal. */
+extern const char arch_no_debugger[];
 
 /* "128M", "1G", "64K" -> bytes; a bare number is MiB, as with QEMU's -m. Rejects junk, zero and overflow. */
 int parse_size(const char *s, uint64_t *bytes);

@@ -46,8 +46,8 @@ int vm_open_kvm(void)
 	switch (errno) {
 	case ENOENT:
 		return err_set(EXIT_HOST, "/dev/kvm does not exist: this host has no KVM "
-			       "(load kvm_intel or kvm_amd, enable nested virtualization, or run "
-			       "minikvm under the source tree's scripts/onkvm, which makes an emulated one)");
+			       "(%s, or run minikvm under the source tree's scripts/onkvm, which makes "
+			       "an emulated one)", arch_kvm_hint);
 	case EACCES:
 	case EPERM:
 		return err_set(EXIT_HOST, "no permission to open /dev/kvm: add your user to the "
@@ -164,7 +164,7 @@ static void verbose(const struct vm *vm, const char *fmt, ...)
 static const char *mode_name(enum cpu_mode m)
 {
 	return m == CPU_MODE_REAL16 ? "real mode" : m == CPU_MODE_PROT32 ? "32-bit protected mode"
-									 : "64-bit long mode";
+	     : m == CPU_MODE_RISCV_S ? "S-mode" : "64-bit long mode";
 }
 
 int vm_create(struct vm *vm, const struct vm_config *cfg)
@@ -204,9 +204,13 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		return err_set(EXIT_HOST, "KVM_GET_VCPU_MMAP_SIZE failed: %s", strerror(errno));
 	if (arch_vm_init(vm) < 0 || memslot_map_ram(vm) < 0)
 		return -1;
-	verbose(vm, "%llu MiB of RAM (%llu below the 3 GiB hole), %d vCPU%s",
-		(unsigned long long)(vm->mem.size >> 20), (unsigned long long)(vm->mem.low_size >> 20),
-		vm->ncpus, vm->ncpus > 1 ? "s" : "");
+	if (GUEST_MEM_HOLE_START < GUEST_MEM_HIGH_START) /* a board with a hole in RAM: the PC */
+		verbose(vm, "%llu MiB of RAM (%llu below the 3 GiB hole), %d vCPU%s",
+			(unsigned long long)(vm->mem.size >> 20),
+			(unsigned long long)(vm->mem.low_size >> 20), vm->ncpus, vm->ncpus > 1 ? "s" : "");
+	else
+		verbose(vm, "%llu MiB of RAM at %#llx, %d vCPU%s", (unsigned long long)(vm->mem.size >> 20),
+			GUEST_MEM_BASE, vm->ncpus, vm->ncpus > 1 ? "s" : "");
 
 	vm->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->event_fd < 0)

@@ -21,7 +21,6 @@ import signal
 import subprocess
 import sys
 import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -166,23 +165,7 @@ def main():
     ap.add_argument("--scratch", default="build", help="where the test's own files go (not under /tmp)")
     args = ap.parse_args()
     minikvm, scratch = os.path.abspath(args.minikvm), os.path.abspath(args.scratch)
-    done = results_file.Results(args.resume)
-    failed = 0
-    for name, fn in TESTS:
-        if done.has(name):
-            continue
-        start = time.monotonic()
-        try:
-            fn(minikvm, scratch)
-            status, detail = "pass", ""
-        except Exception:  # a failed assertion or an unexpected error: both are failures
-            status, detail = "fail", traceback.format_exc()
-        secs = time.monotonic() - start
-        failed += status == "fail"
-        results_file.report(name, status, detail, secs)
-        done.add(name, status, detail, secs)
-    done.end()
-    return 1 if failed else 0
+    return results_file.run_recorded(TESTS, args.resume, minikvm, scratch)
 
 
 if __name__ == "__main__":

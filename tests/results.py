@@ -121,3 +121,30 @@ class Results:
         again = sum(len(rec.get("tests") or [rec]) for rec in self.tests.values()
                     if rec.get("run", 0) > cut[0])
         return again, len(cut)
+
+
+def run_recorded(tests, path, *args):
+    """Run tests ([(NAME, FUNCTION)]) that the results file at path does not
+    hold yet, each as FUNCTION(*args), outside tests/run.py (the tests that
+    drive scripts/onkvm and onkvm-riscv64 from out here): print each one's
+    line and record it. A failed assertion or any other exception is a
+    failure. Returns the exit status: 1 if any failed, else 0."""
+    import time
+    import traceback
+    done = Results(path)
+    failed = 0
+    for name, fn in tests:
+        if done.has(name):
+            continue
+        start = time.monotonic()
+        try:
+            fn(*args)
+            status, detail = "pass", ""
+        except Exception:  # a failed assertion or an unexpected error: both are failures
+            status, detail = "fail", traceback.format_exc()
+        secs = time.monotonic() - start
+        failed += status == "fail"
+        report(name, status, detail, secs)
+        done.add(name, status, detail, secs)
+    done.end()
+    return 1 if failed else 0

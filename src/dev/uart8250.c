@@ -10,6 +10,7 @@
 #include "console.h"
 #include "device.h"
 #include "iobus.h"
+#include "layout.h" /* the arch's: where the board puts its UART */
 #include "snapshot_state.h"
 
 #include <errno.h>
@@ -358,10 +359,14 @@ void uart8250_rx_notify(struct uart8250 *u)
 	pthread_mutex_unlock(&u->lock);
 }
 
-/* ---- COM1: the UART on the PC's first serial port, wired to the console. ---- */
+/*
+ * ---- The board's UART, wired to the console: COM1 on the PC (ports
+ * 0x3F8-0x3FF, IRQ 4), the NS16550A at 0x1000_0000 on RISC-V's virt board;
+ * where it sits is the arch's layout.h (LAYOUT_SERIAL_*). ----
+ */
 
-#define COM1_BASE 0x3F8
-#define COM1_IRQ  4
+#define COM1_BASE LAYOUT_SERIAL_BASE
+#define COM1_IRQ  LAYOUT_SERIAL_IRQ
 
 /* One VM per process, so one COM1. */
 static struct uart8250 com1;
@@ -413,7 +418,8 @@ static void com1_input(void *ctx)
 /*
  * An ISA bus splits a wide access to an 8-bit device into byte cycles at
  * consecutive ports, so inw from 0x3F8 reads RBR then IER. The bus hands
- * us only accesses inside the 8 ports; the check keeps that a local fact.
+ * us only accesses inside the 8 ports (or the MMIO window, whose bytes
+ * past the 8 registers read 0xFF); the check keeps that a local fact.
  */
 static void serial_pio_read(void *opaque, struct vcpu *vcpu, uint64_t offset, uint8_t *data,
 			    unsigned size)
@@ -432,20 +438,26 @@ static void serial_pio_write(void *opaque, struct vcpu *vcpu, uint64_t offset, c
 			uart8250_write(opaque, (unsigned)offset + i, data[i]);
 }
 
+/* Port I/O on the PC, MMIO on RISC-V. */
+static struct iobus *serial_bus(const struct device_host *host)
+{
+	return LAYOUT_SERIAL_MMIO ? host->mmio : host->pio;
+}
+
 static int serial_init(const struct device_host *host)
 {
 	uart8250_init(&com1, &com1_ops, (void *)host);
 	com1_dev = (struct io_device){
-		.name = "serial (COM1)",
+		.name = LAYOUT_SERIAL_NAME,
 		.base = COM1_BASE,
-		.len = UART_NREGS,
+		.len = LAYOUT_SERIAL_LEN,
 		.opaque = &com1,
 		.read = serial_pio_read,
 		.write = serial_pio_write,
 	};
 	host->console->input_ctx = &com1;
 	host->console->input_cb = com1_input;
-	return iobus_register(host->pio, &com1_dev);
+	return iobus_register(serial_bus(host), &com1_dev);
 }
 
 static void serial_reset(const struct device_host *host)
@@ -468,14 +480,14 @@ static int serial_load(const struct device_host *host, struct state_reader *r)
 
 static void serial_exit(const struct device_host *host)
 {
-	iobus_unregister(host->pio, &com1_dev);
+	iobus_unregister(serial_bus(host), &com1_dev);
 	host->console->input_cb = NULL;
 	host->console->input_ctx = NULL;
 	uart8250_destroy(&com1);
 }
 
 static const struct device serial_device = {
-	.name = "serial (COM1)",
+	.name = LAYOUT_SERIAL_NAME,
 	.level = DEVICE_LEVEL_PERIPHERAL,
 	.init = serial_init,
 	.reset = serial_reset,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ELF loader: 32-bit (EM_386) and 64-bit (EM_X86_64) little-endian
- * executables. Segments go to their physical addresses (p_paddr), as a boot
+ * executables on x86, 64-bit EM_RISCV ones on RISC-V. Segments go to their physical addresses (p_paddr), as a boot
  * loader does, since the guest starts with paging off or identity-mapped.
  *
  * The file is untrusted: every header field is checked against the file
@@ -12,6 +12,7 @@
  */
 #include "loader/elf.h"
 #include "error.h"
+#include "layout.h" /* the arch's: which ELF machines it runs (LAYOUT_ELF_MACHINE_OK) */
 
 #include <elf.h>
 #include <endian.h>
@@ -29,6 +30,8 @@ bool elf_has_magic(const struct image *img)
 static const char *machine_name(unsigned machine)
 {
 	switch (machine) {
+	case EM_386:       return "i386";
+	case EM_X86_64:    return "x86-64";
 	case EM_SPARC:     return "SPARC";
 	case EM_MIPS:      return "MIPS";
 	case EM_PPC:       return "PowerPC";
@@ -57,7 +60,7 @@ static int read_ident(const uint8_t *id, size_t n, size_t file_size, bool *is64)
 			       id[EI_CLASS]);
 	if (id[EI_DATA] == ELFDATA2MSB)
 		return err_set(EXIT_USAGE,
-			       "ELF file is big-endian; x86 programs are little-endian");
+			       "ELF file is big-endian; " LAYOUT_ARCH_NAME " programs are little-endian");
 	if (id[EI_DATA] != ELFDATA2LSB)
 		return err_set(EXIT_USAGE, "ELF data encoding %u is invalid", id[EI_DATA]);
 	if (id[EI_VERSION] != EV_CURRENT)
@@ -115,9 +118,11 @@ static int check_header(const struct image *img, const struct elf_headers *h, ui
 	size_t phsize = h->is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
 	uint64_t table;
 
-	if (h->machine != EM_386 && h->machine != EM_X86_64)
-		return err_set(EXIT_USAGE, "ELF machine %u (%s) is not x86; minikvm runs x86 guests",
-			       h->machine, machine_name(h->machine));
+	if (!LAYOUT_ELF_MACHINE_OK(h->machine))
+		return err_set(EXIT_USAGE, "ELF machine %u (%s) is not " LAYOUT_ARCH_NAME "; minikvm runs "
+			       LAYOUT_ARCH_NAME " guests", h->machine, machine_name(h->machine));
+	if (h->machine == EM_RISCV && !h->is64)
+		return err_set(EXIT_USAGE, "32-bit RISC-V ELF file (rv32); minikvm runs rv64 guests");
 	if (h->machine == EM_X86_64 && !h->is64)
 		return err_set(EXIT_USAGE,
 			       "32-bit ELF file for x86-64 (the x32 ABI) cannot be booted; "

@@ -33,7 +33,7 @@ struct elf_phdr {
 
 /*
  * The ELF header and program header table, read once from the image and
- * checked (the table lies inside the file; it is x86, an executable). Every
+ * checked (the table lies inside the file; it is for this arch, an executable). Every
  * later decision uses this copy only, never the file again: a file that
  * changes while it loads cannot make a checked field differ from a used one.
  */

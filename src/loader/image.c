@@ -10,7 +10,7 @@
  */
 #include "loader/image.h"
 #include "error.h"
-#include "x86/layout.h"
+#include "layout.h" /* the arch's: src/$(ARCH)/layout.h */
 
 #include <errno.h>
 #include <limits.h>
@@ -216,18 +216,13 @@ int loader_check_range(const struct guest_mem *mem, uint64_t addr, uint64_t len,
 		return err_set(EXIT_USAGE, "%s at 0x%llx..0x%llx is beyond guest RAM (%s)",
 			       what, a, e, loader_size_str(mem->size, size, sizeof(size)));
 	}
-	if (e > layout_high_tables(mem))
-		return err_set(EXIT_USAGE,
-			       "%s at 0x%llx..0x%llx overlaps the page tables minikvm keeps in the "
-			       "last %llu KiB of RAM (from 0x%llx)", what, a, e,
-			       (unsigned long long)(guest_mem_top(mem) - layout_high_tables(mem)) >> 10,
-			       (unsigned long long)layout_high_tables(mem));
-	if (!layout_range_free(addr, len))
-		return err_set(EXIT_USAGE,
-			       "%s at 0x%llx..0x%llx overlaps memory minikvm reserves for itself "
-			       "(0x%llx..0x%llx: GDT, boot information, page tables; 0x%llx..0x%llx: "
-			       "EBDA, ROM area, ACPI tables); load it at 0x%llx or above",
-			       what, a, e, LAYOUT_GDT, LAYOUT_PAGETABLES_END, LAYOUT_EBDA,
-			       LAYOUT_HIGHMEM, LAYOUT_HIGHMEM);
-	return 0;
+	return layout_check_reserved(mem, addr, len, what);
+}
+
+void image_name_error(const char *path)
+{
+	char message[512];
+
+	snprintf(message, sizeof(message), "%s", err_message());
+	err_set(EXIT_USAGE, "%s: %s", path, message);
 }

@@ -70,13 +70,15 @@ long image_head(const struct image *img, void *dst, size_t len);
  * Is [addr, addr+len) somewhere a loader may put guest
  * bytes? It must be guest RAM (which may lie above 4 GiB: callers that boot
  * 32-bit code check that limit themselves) and stay clear of the regions
- * the VMM reserves (layout_range_free). On failure,
+ * the VMM reserves (the arch's layout_check_reserved). On failure,
  * -1 with err_set(EXIT_USAGE, "WHAT at 0xSTART..0xEND is beyond guest RAM
  * (128 MiB)") and similar; WHAT names the piece ("ELF program header 2:
  * segment"). len 0 is always fine.
  */
 int loader_check_range(const struct guest_mem *mem, uint64_t addr, uint64_t len,
 		       const char *what);
+/* Put the image's name in front of a format loader's message: "k.elf: ELF ...". */
+void image_name_error(const char *path);
 /* "128 MiB", "3 GiB", "640 KiB", "100 bytes" into buf; returns buf. */
 const char *loader_size_str(uint64_t bytes, char *buf, size_t bufsize);
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Telling a guest image's format and dispatching to the loader for that
- * format. The helpers every loader shares are in image.c.
+ * x86: telling a guest image's format and dispatching to the loader for
+ * that format (RISC-V's is riscv.c). The helpers every loader shares are in
+ * image.c.
  */
 #include "loader/loader.h"
 #include "loader/elf.h"
@@ -31,15 +32,6 @@ enum image_format loader_detect(const struct image *img)
 	return FORMAT_AUTO;
 }
 
-/* Put the image's name in front of a format loader's message: "k.elf: ELF ...". */
-static void name_image(const char *path)
-{
-	char message[512];
-
-	snprintf(message, sizeof(message), "%s", err_message());
-	err_set(EXIT_USAGE, "%s: %s", path, message);
-}
-
 static int load_multiboot(const struct image *img, const struct vm_config *cfg,
 			  struct guest_mem *mem, struct boot_state *boot)
 {
@@ -51,7 +43,7 @@ static int load_multiboot(const struct image *img, const struct vm_config *cfg,
 			goto out;
 	ret = multiboot_load(img, cfg, mods, cfg->nmodules, mem, boot);
 	if (ret < 0)
-		name_image(cfg->image);
+		image_name_error(cfg->image);
 out:
 	while (nread > 0)
 		image_free(&mods[--nread]);
@@ -110,12 +102,13 @@ int loader_load(const struct vm_config *cfg, struct guest_mem *mem, struct boot_
 		/* Prefixes its own errors: a module's read error names the module. */
 		ret = load_multiboot(&img, cfg, mem, boot);
 		goto out;
+	case FORMAT_RAW: /* RISC-V's; --format does not offer it here */
 	case FORMAT_AUTO:
 		err_set(EXIT_USAGE, "no image format chosen");
 		break;
 	}
 	if (ret < 0)
-		name_image(cfg->image);
+		image_name_error(cfg->image);
 out:
 	image_free(&img);
 	return ret;

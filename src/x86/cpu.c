@@ -35,6 +35,8 @@
 
 #define CPUID_MAX_ENTRIES 256
 
+const char arch_kvm_hint[] = "load kvm_intel or kvm_amd, enable nested virtualization";
+
 int arch_vm_init(struct vm *vm)
 {
 	static const struct kvm_cap_need needed[] = {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "layout.h"
 #include "guest_mem.h"
+#include "error.h"
 
 struct region {
 	uint64_t start, end;
@@ -66,4 +67,25 @@ int layout_memmap(const struct guest_mem *mem, struct memmap_entry *out, int max
 		n = add(out, n, max, layout_high_tables(mem), guest_mem_top(mem), MEMMAP_RESERVED);
 	}
 	return n;
+}
+
+int layout_check_reserved(const struct guest_mem *mem, uint64_t addr, uint64_t len,
+			  const char *what)
+{
+	unsigned long long a = addr, e = addr + len;
+
+	if (e > layout_high_tables(mem))
+		return err_set(EXIT_USAGE,
+			       "%s at 0x%llx..0x%llx overlaps the page tables minikvm keeps in the "
+			       "last %llu KiB of RAM (from 0x%llx)", what, a, e,
+			       (unsigned long long)(guest_mem_top(mem) - layout_high_tables(mem)) >> 10,
+			       (unsigned long long)layout_high_tables(mem));
+	if (!layout_range_free(addr, len))
+		return err_set(EXIT_USAGE,
+			       "%s at 0x%llx..0x%llx overlaps memory minikvm reserves for itself "
+			       "(0x%llx..0x%llx: GDT, boot information, page tables; 0x%llx..0x%llx: "
+			       "EBDA, ROM area, ACPI tables); load it at 0x%llx or above",
+			       what, a, e, LAYOUT_GDT, LAYOUT_PAGETABLES_END, LAYOUT_EBDA,
+			       LAYOUT_HIGHMEM, LAYOUT_HIGHMEM);
+	return 0;
 }

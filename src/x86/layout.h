@@ -43,6 +43,17 @@
 #define LAYOUT_KVM_TSS        0xFFFBD000ULL
 #define LAYOUT_KVM_IDENTITY   0xFFFBC000ULL
 
+/* The guests this machine runs: i386 and x86-64 ELF files (src/loader/elf.c). */
+#define LAYOUT_ARCH_NAME "x86"
+#define LAYOUT_ELF_MACHINE_OK(m) ((m) == EM_386 || (m) == EM_X86_64)
+
+/* The UART wired to the console (src/dev/uart8250.c): COM1. */
+#define LAYOUT_SERIAL_NAME "serial (COM1)"
+#define LAYOUT_SERIAL_MMIO 0      /* on the port bus */
+#define LAYOUT_SERIAL_BASE 0x3F8
+#define LAYOUT_SERIAL_LEN  8
+#define LAYOUT_SERIAL_IRQ  4
+
 /* GDT selectors. 0x10/0x18 are what the Linux boot protocol calls __BOOT_CS/DS. */
 #define GDT_SEL_CODE32 0x08
 #define GDT_SEL_CODE   0x10 /* 64-bit code in long mode, 32-bit otherwise */
@@ -70,5 +81,12 @@ int layout_range_free(uint64_t addr, uint64_t len);
  * RAM. guest_mem_top() when all RAM is below the hole (nothing reserved).
  */
 uint64_t layout_high_tables(const struct guest_mem *mem);
+/*
+ * The arch's part of loader_check_range(), for a range already known to be
+ * RAM: clear of what the VMM keeps for itself (the regions below 1 MiB, the
+ * high page tables)? 0, or -1 with err_set(EXIT_USAGE, "WHAT at ... overlaps ...").
+ */
+int layout_check_reserved(const struct guest_mem *mem, uint64_t addr, uint64_t len,
+			  const char *what);
 
 #endif

@@ -44,7 +44,7 @@ FUZZ_ARGS    := -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 \
 FUZZ_LOADER_ARGS := -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -timeout=10 \
                     -print_final_stats=1 -artifact_prefix=build-fuzz/loader-
 # The loaders and what they call (no KVM, no files: the image comes in memory).
-FUZZ_LOADER_SRC := tests/fuzz/fuzz_loader.c $(wildcard src/loader/*.c) src/guest_mem.c \
+FUZZ_LOADER_SRC := tests/fuzz/fuzz_loader.c $(filter-out $(RISCV_ONLY),$(wildcard src/loader/*.c)) src/guest_mem.c src/x86/options.c \
                    src/error.c src/options.c src/x86/layout.c src/x86/acpi.c
 FUZZ_AGENT_ARGS := -max_total_time=$(FUZZ_SECONDS) -max_len=1024 -timeout=10 \
                    -dict=tests/fuzz/agent.dict -print_final_stats=1 \
@@ -54,7 +54,7 @@ FUZZ_SNAPSHOT_ARGS := -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10
                       -dict=tests/fuzz/snapshot.dict \
                       -print_final_stats=1 -artifact_prefix=build-fuzz/snapshot-
 # The whole VMM but main() (as the unit tests link it), on the fake KVM.
-FUZZ_VMM_SRC := $(filter-out src/main.c,$(wildcard src/*.c src/*/*.c)) $(wildcard gdbstub/*.c) \
+FUZZ_VMM_SRC := $(filter-out src/main.c $(RISCV_ONLY),$(wildcard src/*.c src/*/*.c)) $(wildcard gdbstub/*.c) \
                 tests/fuzz/fake_machine.c
 # KVM's structures end in flexible arrays that the VMM wraps (a GNU extension clang names).
 FUZZ_VMM_CFLAGS := -pthread -Wno-gnu-variable-sized-type-not-at-end -DMINIKVM_VERSION='"fuzz"'

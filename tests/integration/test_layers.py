@@ -45,9 +45,9 @@ def layer(rel):
         return "debugger"
     if name == "main.c":
         return "main"
-    for d in ("loader", "dev", "x86"):
+    for d in ("loader", "dev", "x86", "riscv"):
         if name.startswith(d + "/"):
-            return "arch" if d == "x86" else d
+            return "arch" if d in ("x86", "riscv") else d
     return "core"
 
 
@@ -79,14 +79,16 @@ def allowed(src_layer, target_rel):
         return False                       # only main.c plugs the debugger in
     if src_layer == "loader":
         # Pure: bytes in, guest memory and a boot_state out; the memory map is the arch's.
-        return (t == "loader" or target_rel in ("src/x86/layout.h", "src/x86/acpi.h") or
+        return (t == "loader" or target_rel in ("src/x86/layout.h", "src/x86/acpi.h",
+                                                "src/riscv/layout.h") or
                 (t == "core" and name in ("error.h", "guest_mem.h", "boot.h", "options.h")))
     if src_layer == "dev":
         return t in ("dev", "gdbstub") or (t == "core" and name in CORE_HEADERS_FOR_DEVICES) or \
-            target_rel.startswith("src/x86/") and name in ("layout.h", "irqchip.h", "x86.h", "acpi.h")
+            target_rel.startswith(("src/x86/", "src/riscv/")) and \
+            name in ("layout.h", "irqchip.h", "x86.h", "acpi.h")
     if src_layer == "core":
         # The arch's interface and its part of struct vm, never its insides.
-        return t in ("core", "gdbstub", "loader") or name in ("arch.h", "vm_arch.h")
+        return t in ("core", "gdbstub", "loader") or name in ("arch.h", "vm_arch.h", "guest_mem_arch.h")
     if src_layer == "arch":
         return t in ("core", "arch", "dev", "gdbstub")
     return False

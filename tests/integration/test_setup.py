@@ -30,7 +30,7 @@ class FakeSystem:
         self.log = os.path.join(self.dir, "calls")
         self.state = os.path.join(self.dir, "installed")
         os.mkdir(self.bin)
-        for tool in ("bash", "env", "dirname", "sed", "cat"):
+        for tool in ("bash", "env", "dirname", "sed", "cat", "uname"):
             os.symlink(subprocess.check_output(["bash", "-c", "command -v " + tool], text=True).strip(),
                        os.path.join(self.bin, tool))
         with open(self.state, "w") as f:
@@ -136,7 +136,12 @@ def test_check_and_list_install_nothing():
     assert (status, out.split()) == (1, ["build-essential", "binutils"]), (status, out, err)
     status, out, err = fake.run("--list", "ci")
     assert (status, out.split()) == (0, BUILD + ["gdb", "lldb", "clang", "qemu-system-x86",
-                                                 "busybox-static", "xz-utils"]), (status, out, err)
+                                                 "busybox-static", "xz-utils", "gcc-riscv64-linux-gnu",
+                                                 "libc6-dev-riscv64-cross", "gdb-multiarch",
+                                                 "device-tree-compiler", "qemu-system-misc"]), (status, out, err)
+    status, out, err = fake.run("--list", "riscv")
+    assert (status, out.split()) == (0, BUILD + ["gcc-riscv64-linux-gnu", "libc6-dev-riscv64-cross",
+                                                 "gdb-multiarch", "device-tree-compiler"]), (status, out, err)
     assert not any("apt-get" in c for c in fake.calls()), fake.calls()
     status, out, err = fake.run("nonsense")
     assert status == 2 and "unknown argument nonsense" in err, (status, err)

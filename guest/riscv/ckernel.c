@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A small C kernel for QEMU's virt board (the RISC-V counterpart of
+ * guest/ckernel.c): it prints on the UART, checks the device tree its VMM
+ * handed over in a1, writes a line through the SBI debug console (DBCN,
+ * which the VMM serves), takes three timer interrupts it asks of the SBI
+ * (the TIME extension, served by KVM), and ends through the test device
+ * with exit code 7.
+ * Built with -g: gdb-multiarch guest/riscv/ckernel.elf has its symbols.
+ */
+#include <stdint.h>
+
+#define UART       ((volatile uint8_t *)0x10000000)
+#define UART_LSR   5
+#define LSR_THRE   0x20
+#define TEST_DEV   ((volatile uint32_t *)0x100000)
+#define FDT_MAGIC  0xd00dfeedu
+
+#define SBI_EXT_TIME        0x54494D45 /* "TIME": set_timer is function 0 */
+#define SBI_EXT_DBCN        0x4442434E /* "DBCN" */
+#define SBI_DBCN_WRITE      0
+#define SBI_DBCN_WRITE_BYTE 2
+
+static void uart_putc(char c)
+{
+	while (!(UART[UART_LSR] & LSR_THRE))
+		;
+	UART[0] = (uint8_t)c;
+}
+
+static void uart_puts(const char *s)
+{
+	while (*s)
+		uart_putc(*s++);
+}
+
+static void uart_put_hex(uint64_t v)
+{
+	uart_puts("0x");
+	for (int shift = 60; shift >= 0; shift -= 4)
+		uart_putc("0123456789abcdef"[(v >> shift) & 0xf]);
+}
+
+/* An SBI call: extension in a7, function in a6, arguments in a0..a2; error in a0, value in a1. */
+struct sbiret {
+	long error, value;
+};
+
+static struct sbiret sbi_call(long ext, long fid, long arg0, long arg1, long arg2)
+{
+	register long a0 __asm__("a0") = arg0;
+	register long a1 __asm__("a1") = arg1;
+	register long a2 __asm__("a2") = arg2;
+	register long a6 __asm__("a6") = fid;
+	register long a7 __asm__("a7") = ext;
+
+	__asm__ volatile("ecall" : "+r"(a0), "+r"(a1) : "r"(a2), "r"(a6), "r"(a7) : "memory");
+	return (struct sbiret){ a0, a1 };
+}
+
+/* The device tree's header is big-endian. */
+static uint32_t be32(const void *p)
+{
+	const uint8_t *b = p;
+
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* A leaf function to break on: the n-th Fibonacci number. */
+uint64_t leaf(unsigned n)
+{
+	uint64_t a = 0, b = 1;
+
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t t = a + b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/* ---- Timer interrupts: sie.STIE and sstatus.SIE on, the SBI sets the next one. ---- */
+
+#define SSTATUS_SIE   (1ul << 1)
+#define SIE_STIE      (1ul << 5)
+#define SCAUSE_IRQ    (1ul << 63)
+#define IRQ_S_TIMER   5
+#define TICK_CYCLES   100000 /* of the time CSR: 10 ms at QEMU virt's 10 MHz */
+
+extern void trap_entry(void);
+static volatile unsigned ticks;
+
+static uint64_t read_time(void)
+{
+	uint64_t t;
+
+	__asm__ volatile("rdtime %0" : "=r"(t));
+	return t;
+}
+
+static void set_timer(uint64_t when)
+{
+	sbi_call(SBI_EXT_TIME, 0, (long)when, 0, 0);
+}
+
+/* Called by trap_entry (trap.S) for every trap. */
+void trap(uint64_t scause, uint64_t sepc)
+{
+	if (scause == (SCAUSE_IRQ | IRQ_S_TIMER)) {
+		ticks++;
+		/* The next tick, or none: setting the timer far away clears the pending bit. */
+		set_timer(ticks < 3 ? read_time() + TICK_CYCLES : UINT64_MAX);
+		return;
+	}
+	uart_puts("ckernel: unexpected trap, scause ");
+	uart_put_hex(scause);
+	uart_puts(" at ");
+	uart_put_hex(sepc);
+	uart_puts("\n");
+	*TEST_DEV = (99u << 16) | 0x3333;
+}
+
+static void timer_ticks(void)
+{
+	__asm__ volatile("csrw stvec, %0" : : "r"((uintptr_t)trap_entry));
+	__asm__ volatile("csrs sie, %0" : : "r"(SIE_STIE));
+	set_timer(read_time() + TICK_CYCLES);
+	__asm__ volatile("csrs sstatus, %0" : : "r"(SSTATUS_SIE));
+	while (ticks < 3)
+		__asm__ volatile("wfi");
+	__asm__ volatile("csrc sstatus, %0" : : "r"(SSTATUS_SIE));
+	uart_puts("ckernel: 3 timer interrupts\n");
+}
+
+static const char dbcn_line[] = "ckernel: hello through SBI DBCN\n";
+
+void kmain(unsigned long hartid, const void *fdt)
+{
+	struct sbiret r;
+
+	uart_puts("ckernel: hart ");
+	uart_put_hex(hartid);
+	uart_puts(", device tree at ");
+	uart_put_hex((uintptr_t)fdt);
+	uart_puts(be32(fdt) == FDT_MAGIC ? " (magic ok)\n" : " (bad magic)\n");
+
+	/* The guest is physical = virtual (no paging), so the buffer's address is its GPA. */
+	r = sbi_call(SBI_EXT_DBCN, SBI_DBCN_WRITE, sizeof(dbcn_line) - 1, (long)(uintptr_t)dbcn_line, 0);
+	uart_puts(r.error == 0 && r.value == sizeof(dbcn_line) - 1 ? "ckernel: dbcn write ok\n"
+								  : "ckernel: dbcn write failed\n");
+	sbi_call(SBI_EXT_DBCN, SBI_DBCN_WRITE_BYTE, '!', 0, 0);
+	sbi_call(SBI_EXT_DBCN, SBI_DBCN_WRITE_BYTE, '\n', 0, 0);
+
+	timer_ticks();
+	uart_puts("ckernel: fib(50) = ");
+	uart_put_hex(leaf(50));
+	uart_puts("\nckernel: exiting with code 7\n");
+	*TEST_DEV = (7u << 16) | 0x3333;
+	for (;;)
+		__asm__ volatile("wfi");
+}

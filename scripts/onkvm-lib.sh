@@ -1,0 +1,152 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+#
+# What scripts/onkvm (x86-64: emulated AMD-V) and scripts/onkvm-riscv64
+# (emulated RISC-V with the H extension) share: sourced by both, after
+# linux-env.sh. Each script sets what these read:
+#
+#   die_host MESSAGE   a function: one line on stderr, exit 125
+#   WANTED_MODULES     modules the host's init loads (collect_modules)
+#   RUN                the run's directory, on the shared filesystem
+#   SILENCE            seconds of heartbeat silence that mean a frozen host (0: never)
+#   CONSOLE            the host kernel's log (its tail is shown when the host fails)
+#   onkvm_postmortem   optional function: called before a silent host is stopped;
+#                      what it leaves in $RUN/postmortem is printed with the verdict
+
+# /dev/kvm usable by us (open for read and write, as minikvm does)?
+kvm_here() { [ -c /dev/kvm ] && { : <>/dev/kvm; } 2>/dev/null; }
+
+module_path() { # NAME: path of its .ko under $1 (modules use - and _ alike)
+	local dir=$1 name=$2 alt
+	alt=$(printf '%s' "$name" | tr _ -)
+	find "$dir" \( -name "$name.ko" -o -name "$alt.ko" -o -name "$name.ko.xz" -o -name "$alt.ko.xz" \) -print -quit
+}
+
+# Fill $1/modules/ with the wanted modules and their dependencies, and write
+# $1/modules/order: one file name a line, dependencies first. $1 is an
+# unpacked kernel package: its modules in lib/modules (bookworm) or
+# usr/lib/modules (trixie, merged /usr). Dependencies are read from each
+# module's "depends=" field (a package has no modules.dep: depmod makes it
+# at install), so a later kernel with other dependencies still works.
+collect_modules() {
+	local root=$1 out=$1/modules seen=' ' order=() tree=$1/lib/modules
+	[ -d "$tree" ] || tree=$root/usr/lib/modules
+	mkdir -p "$out"
+	visit() {
+		local name=$1 path deps d
+		case $seen in *" $name "*) return 0 ;; esac
+		seen="$seen$name "
+		path=$(module_path "$tree" "$name")
+		[ -n "$path" ] || die_host "module $name not in the kernel package"
+		case $path in
+		*.xz) xz -dc "$path" >"$out/$name.ko" ;;
+		*) cp "$path" "$out/$name.ko" ;;
+		esac
+		deps=$(tr '\0' '\n' <"$out/$name.ko" | sed -n 's/^depends=//p' | head -n 1 | tr ',' ' ')
+		for d in $deps; do visit "$(printf '%s' "$d" | tr - _)"; done
+		order+=("$name.ko")
+	}
+	local m
+	for m in $WANTED_MODULES; do visit "$m"; done
+	printf '%s\n' "${order[@]}" >"$out/order"
+}
+
+# This process's environment as `export NAME='value'` lines, for the run's
+# script (the command inside sees what it would see here), less what belongs
+# to this shell or this terminal.
+environment_exports() {
+	local kv name
+	while IFS= read -r -d '' kv; do
+		name=${kv%%=*}
+		case $name in
+		''|*[!A-Za-z0-9_]*|PWD|OLDPWD|SHLVL|_|TERM|HOSTNAME|TMPDIR) continue ;;
+		esac
+		echo "export $name=$(shquote "${kv#*=}")"
+	done < <(env -0)
+}
+
+# Directories under /tmp that must stay visible inside (the host's /tmp is
+# a tmpfs there): those holding the current directory and this tree, as
+# the init's onkvm.keep= list (empty when there are none).
+tmp_keep() {
+	local keep='' d
+	for d in "$PWD" "$MINIKVM_TOP"; do
+		case $d in
+		/tmp/*) d=${d#/tmp/}; d=${d%%/*}; keep="$keep${keep:+,}$d" ;;
+		esac
+	done
+	printf '%s' "$keep"
+}
+
+# The heartbeat (run in the background, reading $RUN/beat.out, QEMU's side
+# of the host's heartbeat port). Once its first line has come, a silence of
+# $SILENCE seconds is a frozen host (both CPUs stuck, nothing printed: seen
+# with a nested KVM under TCG): QEMU is told to quit (SIGTERM, with a
+# SIGCONT for a stopped one; SIGKILL if it is still there 10 s later) and the
+# last line is kept in $RUN/silent for the verdict.
+watch_heartbeat() {
+	local line last status pid i
+	[ "$SILENCE" != 0 ] || { cat >/dev/null; return 0; }
+	IFS= read -r last || return 0
+	while :; do
+		IFS= read -r -t "$SILENCE" line || { status=$?; break; }
+		last=$line
+	done
+	[ "$status" -gt 128 ] || return 0
+	printf '%s\n' "$last" >"$RUN/silent"
+	# Before it goes: where were its CPUs?
+	! declare -F onkvm_postmortem >/dev/null || onkvm_postmortem
+	pid=$(cat "$RUN/qemu.pid" 2>/dev/null) || return 0
+	kill -TERM "$pid" 2>/dev/null && kill -CONT "$pid" 2>/dev/null || return 0
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		sleep 1
+		kill -0 "$pid" 2>/dev/null || return 0
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+} <"$RUN/beat.out"
+
+# After QEMU has ended (its status in $1): exit with the command's status,
+# or say why there is none and exit 124 (silent, timed out, frozen) or 125.
+onkvm_verdict() {
+	local qemu_status=$1
+	if [ -e "$RUN/silent" ] && [ ! -s "$RUN/status" ]; then
+		tail -n 30 "$CONSOLE" >&2 2>/dev/null || true
+		sed "s/^/${0##*/}: frozen host: /" "$RUN/postmortem" >&2 2>/dev/null || true
+		printf '%s: error: the emulated host fell silent (no heartbeat for %s s, ONKVM_SILENCE; the last: "%s"): taken for frozen, it was stopped\n' \
+			"${0##*/}" "$SILENCE" "$(cat "$RUN/silent")" >&2
+		exit 124
+	fi
+	if [ -n "${ONKVM_TIMEOUT:-}" ] && [ "$qemu_status" = 124 ] && [ ! -s "$RUN/status" ]; then
+		tail -n 30 "$CONSOLE" >&2 2>/dev/null || true
+		printf '%s: error: the command did not finish within ONKVM_TIMEOUT=%s s; the emulated host was stopped\n' \
+			"${0##*/}" "$ONKVM_TIMEOUT" >&2
+		exit 124
+	fi
+	# The emulated host's kernel froze (a CPU stuck in the kernel for a minute:
+	# watchdog_thresh=30, twice that for a soft lockup, so that a busy machine
+	# starving QEMU for a while is not taken for one; or a task blocked for two
+	# minutes): it panics at once rather than hang (softlockup_panic,
+	# hung_task_panic), and that is a stall, like a timeout.
+	if [ ! -s "$RUN/status" ] && grep -q -e 'soft lockup' -e 'blocked for more than' "$CONSOLE" 2>/dev/null; then
+		grep -e 'soft lockup' -e 'blocked for more than' "$CONSOLE" | head -n 3 >&2
+		printf '%s: error: the emulated host'"'"'s kernel froze (see %s); the emulated host was stopped\n' \
+			"${0##*/}" "$CONSOLE" >&2
+		exit 124
+	fi
+	# The emulated host's kernel panicked (seen once under QEMU 10's emulated
+	# AMD-V: "corrupted stack end detected inside scheduler" in a vCPU thread of
+	# the nested KVM): the host failed, not the command; like a freeze, exit 124,
+	# so that make test runs again the tests that had not finished (a command
+	# that panics the host every time fails after make test's six runs).
+	if [ ! -s "$RUN/status" ] && grep -q 'Kernel panic - not syncing' "$CONSOLE" 2>/dev/null; then
+		grep -B 2 'Kernel panic - not syncing' "$CONSOLE" | head -n 6 >&2
+		printf '%s: error: the emulated host'"'"'s kernel panicked (see %s); taken for a failed host, like a freeze\n' \
+			"${0##*/}" "$CONSOLE" >&2
+		exit 124
+	fi
+	if [ ! -s "$RUN/status" ]; then
+		tail -n 30 "$CONSOLE" >&2 2>/dev/null || true
+		die_host "the emulated KVM host ended (QEMU status $qemu_status) without the command's status; its log is $CONSOLE"
+	fi
+	exit "$(cat "$RUN/status")"
+}

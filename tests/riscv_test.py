@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""minikvm-riscv64 and the RISC-V guests, on a RISC-V KVM.
+
+They run here, outside the RISC-V host, and drive scripts/onkvm-riscv64
+(which runs a command where a RISC-V /dev/kvm works: directly on a riscv64
+machine with KVM, else on Debian's riscv64 kernel under QEMU, about a minute
+a boot here). One boot runs every case (a shell script of minikvm-riscv64
+runs, each one's stdout, stderr and exit status written into
+build-riscv64/riscv-test/, which the host shares); then each test checks its
+cases' real output and status:
+
+  test_hello           guest/riscv/hello.elf prints its line on the UART and
+                       ends through the test device with code 42
+  test_flat_binary     hello.bin, a flat binary, at the default 0x8000_0000
+                       and at --load-addr 0x80200000
+  test_ckernel         the C kernel finds the device tree in a1 (its magic),
+                       writes through SBI DBCN, takes 3 timer interrupts
+                       through SBI TIME, computes fib(50), ends with 7
+  test_smp_stats       -c 2 -m 64M: the device tree moves to the top of the
+                       smaller RAM, hart 1 waits stopped (0 exits), --stats
+                       counts the SBI exits
+  test_exit_paths      the test device's pass (0x5555) and reset (0x7777) and
+                       an SBI system reset shutdown all end with status 0,
+                       -v saying which
+  test_trace_exits     --trace-exits shows each UART byte and the exit write
+  test_cli_errors      x86 options, the debugger's, raw16, an x86 ELF and
+                       --initrd with an ELF are usage errors with a clear word
+
+`make test` runs it (and counts it in the closing line, through the suite's
+results file, --resume FILE); `make test-riscv` alone. Exit status: 0 all
+passed, 1 some failed.
+"""
+import argparse
+import os
+import shlex
+import struct
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import results as results_file  # noqa: E402
+
+ONKVM_RISCV64 = os.path.join(ROOT, "scripts", "onkvm-riscv64")
+MINIKVM = "./minikvm-riscv64"
+GUESTS = "guest/riscv"
+WORK = os.path.join("build-riscv64", "riscv-test")  # relative to ROOT, where the host runs
+TIMEOUT = 900  # one boot of the emulated host, and every case in it
+
+# Tiny flat binaries, RV64 instructions as words: each ends the machine one way.
+LUI = lambda rd, imm20: (imm20 << 12) | (rd << 7) | 0x37            # noqa: E731
+ADDI = lambda rd, rs1, imm: ((imm & 0xfff) << 20) | (rs1 << 15) | (rd << 7) | 0x13  # noqa: E731
+SW = lambda rs2, rs1: (rs2 << 20) | (rs1 << 15) | (2 << 12) | 0x23  # noqa: E731  sw rs2, 0(rs1)
+ECALL, LOOP = 0x73, 0x6f                                            # ecall; j .
+T0, T1, A0, A1, A6, A7 = 5, 6, 10, 11, 16, 17
+
+
+def test_device_write(value):
+    """lui t0, 0x100 (the test device); t1 = value; sw t1, 0(t0); j ."""
+    return [LUI(T0, 0x100), LUI(T1, value >> 12), ADDI(T1, T1, value & 0xfff), SW(T1, T0), LOOP]
+
+
+def sbi_shutdown():
+    """SBI SRST (a7 = 0x53525354) system_reset (a6 = 0) type shutdown (a0 = 0), reason 0."""
+    return [LUI(A7, 0x53525), ADDI(A7, A7, 0x354), ADDI(A6, 0, 0), ADDI(A0, 0, 0), ADDI(A1, 0, 0),
+            ECALL, LOOP]
+
+
+BINARIES = {"pass.bin": test_device_write(0x5555), "reset.bin": test_device_write(0x7777),
+            "shutdown.bin": sbi_shutdown()}
+
+# name -> minikvm-riscv64's arguments (paths relative to ROOT)
+CASES = {
+    "hello": ["%s/hello.elf" % GUESTS],
+    "hello_bin": ["%s/hello.bin" % GUESTS],
+    "hello_bin_at": ["-v", "--load-addr", "0x80200000", "%s/hello.bin" % GUESTS],
+    "ckernel": ["-v", "%s/ckernel.elf" % GUESTS],
+    "smp_stats": ["-c", "2", "-m", "64M", "--stats", "%s/ckernel.elf" % GUESTS],
+    "pass": ["-v", "%s/pass.bin" % WORK],
+    "reset": ["-v", "%s/reset.bin" % WORK],
+    "shutdown": ["-v", "%s/shutdown.bin" % WORK],
+    "trace": ["--trace-exits", "%s/hello.elf" % GUESTS],
+    "err_irqchip": ["--irqchip", "kernel", "%s/hello.elf" % GUESTS],
+    "err_gdb": ["-s", "%s/hello.elf" % GUESTS],
+    "err_raw16": ["--format", "raw16", "%s/hello.bin" % GUESTS],
+    "err_x86_elf": ["guest/ckernel.elf"],
+    "err_initrd": ["--initrd", "%s/hello.bin" % GUESTS, "%s/hello.elf" % GUESTS],
+}
+
+
+class Session:
+    """Every case, run once in one boot of the RISC-V host."""
+    ran = None
+
+    @classmethod
+    def get(cls):
+        if cls.ran is None:
+            cls.ran = cls.run_all()
+        return cls.ran
+
+    @staticmethod
+    def run_all():
+        work = os.path.join(ROOT, WORK)
+        os.makedirs(work, exist_ok=True)
+        for name in os.listdir(work):
+            os.unlink(os.path.join(work, name))
+        for name, words in BINARIES.items():
+            with open(os.path.join(work, name), "wb") as f:
+                f.write(struct.pack("<%dI" % len(words), *words))
+        lines = []
+        for name, args in CASES.items():
+            out = os.path.join(WORK, name)
+            lines.append("timeout 120 %s %s >%s.out 2>%s.err; echo $? >%s.status"
+                         % (MINIKVM, " ".join(shlex.quote(a) for a in args), out, out, out))
+        p = subprocess.run([ONKVM_RISCV64, "sh", "-c", "\n".join(lines)], cwd=ROOT,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=TIMEOUT)
+        ran = {"host": p}
+        for name in CASES:
+            base = os.path.join(work, name)
+            try:
+                with open(base + ".status") as f:
+                    status = int(f.read())
+                with open(base + ".out", errors="replace") as f:
+                    out = f.read()
+                with open(base + ".err", errors="replace") as f:
+                    err = f.read()
+                ran[name] = (status, out, err)
+            except (OSError, ValueError):
+                pass
+        return ran
+
+
+def case(name):
+    ran = Session.get()
+    if name not in ran:
+        p = ran["host"]
+        raise AssertionError("case %s did not run: onkvm-riscv64 exited %d\n--- stderr:\n%s"
+                             % (name, p.returncode, p.stderr.decode(errors="replace")[-3000:]))
+    return ran[name]
+
+
+def expect(name, status, out_has=(), err_has=()):
+    got, out, err = case(name)
+    shown = "\n--- case %s: status %d\n--- stdout:\n%s\n--- stderr:\n%s" % (name, got, out, err)
+    assert got == status, "exit status %d, not %d%s" % (got, status, shown)
+    for s in out_has:
+        assert s in out, "stdout lacks %r%s" % (s, shown)
+    for s in err_has:
+        assert s in err, "stderr lacks %r%s" % (s, shown)
+    return out, err
+
+
+def test_hello():
+    out, _ = expect("hello", 42)
+    assert out == "Hello from RISC-V!\n", repr(out)
+
+
+def test_flat_binary():
+    out, _ = expect("hello_bin", 42)
+    assert out == "Hello from RISC-V!\n", repr(out)
+    expect("hello_bin_at", 42, ["Hello from RISC-V!\n"],
+           ["loaded at 0x80200000-0x80200052, entry 0x80200000"])
+
+
+def test_ckernel():
+    expect("ckernel", 7, [
+        "ckernel: hart 0x0000000000000000, device tree at 0x0000000087ff0000 (magic ok)\n",
+        "ckernel: hello through SBI DBCN\nckernel: dbcn write ok\n!\n",
+        "ckernel: 3 timer interrupts\n",
+        "ckernel: fib(50) = 0x00000002ee333961\n",
+        "ckernel: exiting with code 7\n"],
+        ["S-mode, loaded at 0x80000000", "entry 0x80000000",
+         "128 MiB of RAM at 0x80000000, 1 vCPU", "VM ended: test device: fail with code 7 (exit status 7)"])
+
+
+def test_smp_stats():
+    _, err = expect("smp_stats", 7,
+                    ["device tree at 0x0000000083ff0000 (magic ok)", "3 timer interrupts"],
+                    ["vCPU 1: 0 exits\n"])
+    sbi = [l for l in err.splitlines() if l.strip().startswith("RISCV_SBI")]
+    assert sbi and int(sbi[0].split()[1]) >= 3, err  # 3 DBCN calls at least
+
+
+def test_exit_paths():
+    expect("pass", 0, err_has=["VM ended: test device: pass (exit status 0)"])
+    expect("reset", 0, err_has=["VM ended: test device: reset (exit status 0)"])
+    expect("shutdown", 0, err_has=["VM ended: guest system event: shutdown or reset (exit status 0)"])
+
+
+def test_trace_exits():
+    _, err = expect("trace", 42, ["Hello from RISC-V!\n"])
+    writes = [l for l in err.splitlines() if l.startswith("vcpu0: MMIO write addr=0x10000000 size=1")]
+    assert "".join(chr(int(l.split("data=")[1].split()[0], 16)) for l in writes) == \
+        "Hello from RISC-V!\n", err
+    assert "vcpu0: MMIO write addr=0x100000 size=4 data=0x2a3333" in err, err
+
+
+def test_cli_errors():
+    expect("err_irqchip", 1, err_has=["--irqchip and --module are x86 options"])
+    expect("err_gdb", 1, err_has=["minikvm for RISC-V has no debugger yet", "--gdb and -S are not available"])
+    expect("err_raw16", 1, err_has=["unknown format 'raw16' (auto, raw, elf, linux)"])
+    expect("err_x86_elf", 1, err_has=["ELF machine 62 (x86-64) is not RISC-V; minikvm runs RISC-V guests"])
+    expect("err_initrd", 1, err_has=["--initrd needs a Linux Image, but"])
+
+
+TESTS = [("riscv_test:" + fn.__name__, fn) for fn in
+         (test_hello, test_flat_binary, test_ckernel, test_smp_stats, test_exit_paths,
+          test_trace_exits, test_cli_errors)]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--resume", metavar="FILE", default=None,
+                    help="record the results in FILE (tests/run.py's results file)")
+    ap.add_argument("-k", metavar="PATTERN", default="", help="only the tests whose name contains PATTERN")
+    args = ap.parse_args()
+    for path in (MINIKVM, GUESTS + "/hello.elf", GUESTS + "/ckernel.elf"):
+        if not os.path.exists(os.path.join(ROOT, path)):
+            print("riscv_test: %s is missing: make ARCH=riscv64" % path, file=sys.stderr)
+    tests = [(name, fn) for name, fn in TESTS if args.k in name]
+    return results_file.run_recorded(tests, args.resume)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
