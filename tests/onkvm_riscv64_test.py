@@ -17,7 +17,7 @@ around it, bytes on stdout and stderr come back as they were written, and
 the command's exit status (7) is onkvm-riscv64's.
 test_silence: a command that writes one heartbeat line and then nothing is
 taken for a frozen host after ONKVM_SILENCE seconds: exit 124, saying so,
-no QEMU left behind (the watchdog onkvm shares with it).
+stopped by the watchdog onkvm shares with it.
 """
 import argparse
 import os
