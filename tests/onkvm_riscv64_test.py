@@ -39,8 +39,9 @@ TIMEOUT = 300  # one boot of the emulated host takes 10-20 s; a busy machine, mo
 def run(cmd, env=None, timeout=TIMEOUT):
     # ONKVM_TIMEOUT: a host that hangs is stopped by onkvm-riscv64 itself,
     # before this timeout kills the script and leaves its QEMU behind.
-    env = dict(os.environ, ONKVM_TIMEOUT=str(timeout - 30), **(env or {}))
-    return subprocess.run(cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+    full = dict(os.environ, ONKVM_TIMEOUT=str(timeout - 30))
+    full.update(env or {})
+    return subprocess.run(cmd, cwd=ROOT, env=full, stdin=subprocess.DEVNULL,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
 
 
