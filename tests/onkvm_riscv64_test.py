@@ -12,7 +12,8 @@ test_kind: `--kind` says what it is, and `scripts/onkvm --arch riscv64` is
 the same command.
 test_probe: build/riscv64/kvm_probe (tests/riscv64/kvm_probe.c) makes a VM
 and a vCPU on that /dev/kvm and runs one store to 0x10000000, which must
-come back as KVM_EXIT_MMIO with that address, length, direction and data;
+come back as KVM_EXIT_MMIO with that address, length, direction and data,
+then an ebreak under KVM_SET_GUEST_DEBUG as KVM_EXIT_DEBUG at its pc;
 around it, bytes on stdout and stderr come back as they were written, and
 the command's exit status (7) is onkvm-riscv64's.
 test_silence: a command that writes one heartbeat line and then nothing is
@@ -79,6 +80,8 @@ def test_probe(probe):
         "mmio_is_write": "1",
         "mmio_data": "0x1234abcd",
         "cap_set_guest_debug": "1",
+        "debug_exit_reason": "4 KVM_EXIT_DEBUG",
+        "debug_pc": "0x80000004",
     }
     got = {k: facts.get(k) for k in want}
     assert got == want, "the probe saw %s, not %s%s" % (got, want, show(p))
