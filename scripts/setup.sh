@@ -51,7 +51,7 @@ PKGS_KVMHOST="qemu-system-x86 busybox-static xz-utils"
 # and scripts/onkvm-riscv64's emulated host (whose kernel and busybox are
 # Debian trixie's riscv64 packages, fetched by it, never installed).
 PKGS_RISCV="gdb-multiarch device-tree-compiler"
-[ "$(uname -m)" = riscv64 ] || PKGS_RISCV="gcc-riscv64-linux-gnu libc6-dev-riscv64-cross $PKGS_RISCV"
+[ "$(uname -m 2>/dev/null)" = riscv64 ] || PKGS_RISCV="gcc-riscv64-linux-gnu libc6-dev-riscv64-cross $PKGS_RISCV"
 PKGS_RISCVHOST="qemu-system-misc xz-utils"
 # Debian's kernel (the Linux tests' guest, the emulated host's kernel) comes
 # from Debian's archive; elsewhere (Ubuntu) through a private apt

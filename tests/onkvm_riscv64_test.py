@@ -12,12 +12,13 @@ test_kind: `--kind` says what it is, and `scripts/onkvm --arch riscv64` is
 the same command.
 test_probe: build/riscv64/kvm_probe (tests/riscv64/kvm_probe.c) makes a VM
 and a vCPU on that /dev/kvm and runs one store to 0x10000000, which must
-come back as KVM_EXIT_MMIO with that address, length, direction and data;
+come back as KVM_EXIT_MMIO with that address, length, direction and data,
+then an ebreak under KVM_SET_GUEST_DEBUG as KVM_EXIT_DEBUG at its pc;
 around it, bytes on stdout and stderr come back as they were written, and
 the command's exit status (7) is onkvm-riscv64's.
 test_silence: a command that writes one heartbeat line and then nothing is
 taken for a frozen host after ONKVM_SILENCE seconds: exit 124, saying so,
-no QEMU left behind (the watchdog onkvm shares with it).
+stopped by the watchdog onkvm shares with it.
 """
 import argparse
 import os
@@ -37,7 +38,11 @@ TIMEOUT = 300  # one boot of the emulated host takes 10-20 s; a busy machine, mo
 
 
 def run(cmd, env=None, timeout=TIMEOUT):
-    return subprocess.run(cmd, cwd=ROOT, env=dict(os.environ, **(env or {})), stdin=subprocess.DEVNULL,
+    # ONKVM_TIMEOUT: a host that hangs is stopped by onkvm-riscv64 itself,
+    # before this timeout kills the script and leaves its QEMU behind.
+    full = dict(os.environ, ONKVM_TIMEOUT=str(timeout - 30))
+    full.update(env or {})
+    return subprocess.run(cmd, cwd=ROOT, env=full, stdin=subprocess.DEVNULL,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
 
 
@@ -75,6 +80,8 @@ def test_probe(probe):
         "mmio_is_write": "1",
         "mmio_data": "0x1234abcd",
         "cap_set_guest_debug": "1",
+        "debug_exit_reason": "4 KVM_EXIT_DEBUG",
+        "debug_pc": "0x80000004",
     }
     got = {k: facts.get(k) for k in want}
     assert got == want, "the probe saw %s, not %s%s" % (got, want, show(p))
@@ -85,7 +92,7 @@ def test_silence(probe):
     silence = 5
     start = time.monotonic()
     p = run([ONKVM_RISCV64, "sh", "-c", 'echo "one beat" >"$ONKVM_HEARTBEAT"; echo started; sleep 1000'],
-            env={"ONKVM_FORCE": "emulated", "ONKVM_SILENCE": str(silence), "ONKVM_TIMEOUT": "280"})
+            env={"ONKVM_FORCE": "emulated", "ONKVM_SILENCE": str(silence)})
     took = time.monotonic() - start
     assert p.returncode == 124, "exit status %d, not 124%s" % (p.returncode, show(p))
     err = p.stderr.decode(errors="replace")

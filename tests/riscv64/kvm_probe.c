@@ -13,6 +13,10 @@
 // Prints one "key=value" line per fact (tests/onkvm_riscv64_test.py reads
 // them); exit status 0 when the exit was that MMIO write, 1 when it was
 // something else, 2 when a KVM call failed (errno on stderr).
+//
+// Then, for the debugger's sake, the next instruction is an ebreak run with
+// KVM_SET_GUEST_DEBUG enabled: it must exit with KVM_EXIT_DEBUG at its own
+// pc (printed as debug_exit_reason and debug_pc; not part of the status).
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +43,8 @@
 
 // sw a1, 0(a0): S-type, imm 0, rs2 = x11, rs1 = x10, funct3 2 (word), opcode 0x23.
 #define INSN_SW_A1_0_A0 ((11u << 20) | (10u << 15) | (2u << 12) | 0x23u)
+// ebreak: SYSTEM opcode 0x73 with imm 1.
+#define INSN_EBREAK 0x00100073u
 
 static int fail(const char *what)
 {
@@ -56,6 +62,12 @@ static int set_reg(int vcpu, size_t offset, uint64_t value)
 {
 	struct kvm_one_reg reg = { .id = core_reg(offset), .addr = (uintptr_t)&value };
 	return ioctl(vcpu, KVM_SET_ONE_REG, &reg);
+}
+
+static int get_reg(int vcpu, size_t offset, uint64_t *value)
+{
+	struct kvm_one_reg reg = { .id = core_reg(offset), .addr = (uintptr_t)value };
+	return ioctl(vcpu, KVM_GET_ONE_REG, &reg);
 }
 
 static const char *exit_name(uint32_t reason)
@@ -87,6 +99,7 @@ int main(void)
 	if (page == MAP_FAILED)
 		return fail("mmap of guest RAM");
 	page[0] = INSN_SW_A1_0_A0;
+	page[1] = INSN_EBREAK;
 	struct kvm_userspace_memory_region region = {
 		.slot = 0, .guest_phys_addr = GUEST_RAM, .memory_size = 4096, .userspace_addr = (uintptr_t)page,
 	};
@@ -124,8 +137,21 @@ int main(void)
 	printf("mmio_len=%u\n", run->mmio.len);
 	printf("mmio_is_write=%u\n", run->mmio.is_write);
 	printf("mmio_data=0x%" PRIx64 "\n", data);
-	return run->mmio.phys_addr == MMIO_TARGET && run->mmio.len == 4 && run->mmio.is_write &&
-			       data == STORED
-		       ? 0
-		       : 1;
+	int status = run->mmio.phys_addr == MMIO_TARGET && run->mmio.len == 4 && run->mmio.is_write &&
+			     data == STORED
+		     ? 0
+		     : 1;
+
+	// The store is done (nothing to hand back for a write); next, the ebreak.
+	struct kvm_guest_debug debug = { .control = KVM_GUESTDBG_ENABLE };
+	uint64_t pc = 0;
+	if (ioctl(vcpu, KVM_SET_GUEST_DEBUG, &debug) < 0)
+		return fail("KVM_SET_GUEST_DEBUG");
+	if (ioctl(vcpu, KVM_RUN, 0) < 0)
+		return fail("KVM_RUN after the store");
+	printf("debug_exit_reason=%u %s\n", run->exit_reason, exit_name(run->exit_reason));
+	if (get_reg(vcpu, offsetof(struct kvm_riscv_core, regs.pc), &pc) < 0)
+		return fail("KVM_GET_ONE_REG pc");
+	printf("debug_pc=0x%" PRIx64 "\n", pc);
+	return status;
 }
