@@ -137,15 +137,25 @@ def test_freeze(minikvm, scratch):
                                   "nothing left to rerun (slower tests needed)")
     # The resumed run is watched as make test's are (90 s): the short silence is
     # for the freeze above, and 20 s of a busy TCG host once looked like one.
-    resumed = subprocess.run(cmd, env=dict(env, ONKVM_SILENCE="90"), cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True, errors="replace", timeout=300)
+    def resume():
+        return subprocess.run(cmd, env=dict(env, ONKVM_SILENCE="90"), cwd=ROOT, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
+                              timeout=300)
+    # A real freeze of the emulated host during the resumed run (QEMU 7.2's
+    # are seen every few suite runs) is what make test meets too: like it,
+    # resume again, and the closing line counts that freeze as well.
+    resumed, freezes = resume(), 1
+    while (resumed.returncode == 124 and freezes < 3 and
+           any(w in resumed.stdout for w in ("fell silent", "kernel froze", "kernel panicked"))):
+        print("onkvm_test: the emulated host froze by itself in the resumed run; resuming again", flush=True)
+        resumed, freezes = resume(), freezes + 1
     after = results_file.Results(inner, write=False)
-    again = set(n for n, r in after.tests.items() if r.get("run") == before.run)
+    again = set(n for n, r in after.tests.items() if r.get("run", 0) >= before.run)
     assert again == expected - finished, "the resumed run ran %s; unfinished were %s\n%s" % (
         sorted(again), sorted(expected - finished), resumed.stdout[-3000:])
     closing = (resumed.stdout.rstrip().splitlines() or [""])[-1]
     counts = re.match(r"(\d+) passed, (\d+) failed, (\d+) skipped", closing)
-    want = "; %d rerun after 1 freeze of the emulated host" % len(again)
+    want = "; %d rerun after %d freeze%s of the emulated host" % (len(again), freezes, "" if freezes == 1 else "s")
     assert counts and sum(map(int, counts.groups())) == len(expected) and closing.endswith(want), (
         "the resumed run's closing line is %r: not %d tests in all, ending %r\n%s"
         % (closing, len(expected), want, resumed.stdout[-3000:]))
