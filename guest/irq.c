@@ -31,8 +31,10 @@
  *      Remote IRR of entry 4 is 0 afterwards. An interrupt that finds no
  *      THRE pending counts as spurious: at most one is allowed (see
  *      check_ioapic_level() for the host that makes one).
- * A local APIC timer one-shot (vector 0x40, about 1 s) is the watchdog of
- * every wait, so a lost interrupt fails a check instead of hanging.
+ * A local APIC timer one-shot (vector 0x40, about 10 s) is the watchdog of
+ * every wait, so a lost interrupt fails a check instead of hanging. It is
+ * that long because an emulated host under load can leave the VMM's timer
+ * thread unscheduled for a second or more; the waits take milliseconds.
  *
  * Run:    minikvm guest/irq.elf
  * Prints: "irq: local apic id 0, SVR 0x1ff (software enabled, spurious vector 0xff)\n"
@@ -89,9 +91,9 @@
 #define LAPIC_SVR_ENABLE    (1u << 8)
 #define LVT_MASKED          (1u << 16)
 #define LVT_EXTINT          (7u << 8)
-#define TIMER_DIVIDE_BY_1   0x0B
-/* KVM's local APIC counts at 1 GHz: about a second, far more than any wait here needs. */
-#define WATCHDOG_COUNT      1000000000u
+#define TIMER_DIVIDE_BY_16  0x03
+/* KVM's local APIC counts at 1 GHz, so 62.5 MHz divided by 16: about 10 s. */
+#define WATCHDOG_COUNT      625000000u
 
 /* IOAPIC (82093AA datasheet, 3.2): an index register and a data window. */
 #define IOAPIC_BASE        0xFEC00000UL
@@ -398,7 +400,7 @@ void irq_dispatch(struct irq_frame *f)
  */
 static bool wait_for(bool (*done)(void))
 {
-	lapic_write(LAPIC_TIMER_DIVIDE, TIMER_DIVIDE_BY_1);
+	lapic_write(LAPIC_TIMER_DIVIDE, TIMER_DIVIDE_BY_16);
 	lapic_write(LAPIC_LVT_TIMER, VEC_WATCHDOG);  /* one-shot, unmasked */
 	lapic_write(LAPIC_TIMER_INITIAL, WATCHDOG_COUNT);
 	while (!done() && !watchdog_fired)
@@ -530,8 +532,9 @@ static bool check_pit_channel2(void)
 
 	/*
 	 * Program and latch twice. A vCPU that the host does not run for
-	 * longer than the count (an emulated host under load) finds it already
-	 * wrapped past 0: program it again, a few times at most.
+	 * longer than the count (about 7 ms; an emulated host under load)
+	 * finds OUT2 already high or the counter wrapped past 0: program it
+	 * again, a few times at most.
 	 */
 	for (unsigned tries = 0; tries < 5; tries++) {
 		outb(PORT_61, (port61 & ~PORT_61_SPEAKER) | PORT_61_GATE2);
@@ -541,7 +544,7 @@ static bool check_pit_channel2(void)
 		out2_start = !!(inb(PORT_61) & PORT_61_OUT2);
 		first = pit_channel2_latch();
 		second = pit_channel2_latch();
-		if (second < first && first <= PIT_CH2_COUNT)
+		if (!out2_start && second < first && first <= PIT_CH2_COUNT)
 			break;
 	}
 	while (!(inb(PORT_61) & PORT_61_OUT2) && polls < OUT2_MAX_POLLS)

@@ -31,6 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import results as results_file  # noqa: E402
+import riscv_test  # noqa: E402
 
 ONKVM_RISCV64 = os.path.join(ROOT, "scripts", "onkvm-riscv64")
 ONKVM = os.path.join(ROOT, "scripts", "onkvm")
@@ -114,7 +115,9 @@ def main():
     ap.add_argument("-k", metavar="PATTERN", default="", help="only the tests whose name contains PATTERN")
     args = ap.parse_args()
     tests = [(name, fn) for name, fn in TESTS if args.k in name]
-    return results_file.run_recorded(tests, args.resume, os.path.abspath(args.probe))
+    return results_file.run_recorded(tests, args.resume, os.path.abspath(args.probe),
+                                     kvm=lambda name: "riscv64" if name.endswith(":test_probe") else False,
+                                     host=riscv_test.host_kind)
 
 
 if __name__ == "__main__":

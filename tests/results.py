@@ -10,8 +10,10 @@ One JSON object a line:
 
   {"start": RUN}        a run began (RUN: 1, 2, ...)
   {"name": NAME, "status": "pass" | "fail" | "skip", "detail": TEXT,
-   "seconds": S, "run": RUN, "kvm": BOOL}
-                        a test finished; "kvm": it ran guests on KVM. The unit
+   "seconds": S, "run": RUN, "kvm": true | false | ARCH, "host": TEXT}
+                        a test finished; "kvm": it ran guests on KVM (true:
+                        x86's; "riscv64": RISC-V's, on the host "host"
+                        describes, scripts/onkvm-riscv64 --kind). The unit
                         test binary is one such line (one unit of work), its
                         own tests in "tests": [[NAME, STATUS, DETAIL], ...]
   {"end": RUN}          the run got to its closing line
@@ -87,9 +89,11 @@ class Results:
     def has(self, name):
         return name in self.tests
 
-    def add(self, name, status, detail, seconds, kvm=False, tests=None):
+    def add(self, name, status, detail, seconds, kvm=False, tests=None, host=None):
         rec = {"name": name, "status": status, "detail": detail,
                "seconds": round(seconds, 1), "run": self.run, "kvm": kvm}
+        if host:
+            rec["host"] = host
         if tests is not None:
             rec["tests"] = [list(t) for t in tests]
         self.tests[name] = rec
@@ -108,9 +112,15 @@ class Results:
             out += [tuple(t) for t in rec.get("tests") or [(rec["name"], rec["status"], rec["detail"])]]
         return out
 
-    def on_kvm(self):
-        """How many tests ran guests on KVM (passed or failed there)."""
-        return sum(1 for rec in self.tests.values() if rec.get("kvm") and rec["status"] != "skip")
+    def on_kvm(self, arch=True):
+        """How many tests ran guests on KVM (passed or failed there): x86's
+        (arch True) or another architecture's ("riscv64")."""
+        return sum(1 for rec in self.tests.values() if rec.get("kvm") == arch and rec["status"] != "skip")
+
+    def host_of(self, arch):
+        """What the last test that ran arch's guests said of its KVM host ("" if nothing)."""
+        hosts = [rec["host"] for rec in self.tests.values() if rec.get("kvm") == arch and rec.get("host")]
+        return hosts[-1] if hosts else ""
 
     def rerun(self):
         """(tests run again, runs cut short): the tests recorded by runs that
@@ -123,12 +133,15 @@ class Results:
         return again, len(cut)
 
 
-def run_recorded(tests, path, *args):
+def run_recorded(tests, path, *args, kvm=False, host=None):
     """Run tests ([(NAME, FUNCTION)]) that the results file at path does not
     hold yet, each as FUNCTION(*args), outside tests/run.py (the tests that
     drive scripts/onkvm and onkvm-riscv64 from out here): print each one's
-    line and record it. A failed assertion or any other exception is a
-    failure. Returns the exit status: 1 if any failed, else 0."""
+    line and record it (kvm, host: what Results.add records of the tests
+    that ran; kvm may be a function of the test's name, host a function
+    called once a test has run). A failed
+    assertion or any other exception is a failure. Returns the exit status:
+    1 if any failed, else 0."""
     import time
     import traceback
     done = Results(path)
@@ -145,6 +158,8 @@ def run_recorded(tests, path, *args):
         secs = time.monotonic() - start
         failed += status == "fail"
         report(name, status, detail, secs)
-        done.add(name, status, detail, secs)
+        ran = kvm(name) if callable(kvm) else kvm
+        done.add(name, status, detail, secs, kvm=ran if status != "skip" else False,
+                 host=host() if callable(host) else host)
     done.end()
     return 1 if failed else 0

@@ -222,7 +222,11 @@ def main():
         print("failed: " + ", ".join(r[0] for r in results if r[1] == "fail"))
     kind = ""
     if on_kvm and not kvm_problem:
-        kind = "; %d ran guests on KVM (%s)" % (on_kvm, harness.host_kind())
+        kind = "; %d ran x86 guests on KVM (%s)" % (on_kvm, harness.host_kind())
+    # The RISC-V tests (tests/riscv_test.py) ran before this suite and are in its results file.
+    on_riscv = done.on_kvm("riscv64")
+    if on_riscv:
+        kind += "; %d ran RISC-V guests on KVM (%s)" % (on_riscv, done.host_of("riscv64"))
     again, cut = done.rerun()
     if cut:
         kind += "; %d rerun after %d %s" % (again, cut, (
