@@ -20,6 +20,11 @@ cases' real output and status:
   test_smp_stats       -c 2 -m 64M: the device tree moves to the top of the
                        smaller RAM, hart 1 waits stopped (0 exits), --stats
                        counts the SBI exits
+  test_smp             guest/riscv/smp.elf with -c 1, 2 and 4: finds the
+                       harts in the device tree, starts the others with SBI
+                       HSM hart_start (KVM's), each prints its line once
+                       under a spinlock and all meet at a barrier; exit
+                       code 0x20 + the number of harts
   test_exit_paths      the test device's pass (0x5555) and reset (0x7777) and
                        an SBI system reset shutdown all end with status 0,
                        -v saying which
@@ -79,6 +84,9 @@ CASES = {
     "hello_bin_at": ["-v", "--load-addr", "0x80200000", "%s/hello.bin" % GUESTS],
     "ckernel": ["-v", "%s/ckernel.elf" % GUESTS],
     "smp_stats": ["-c", "2", "-m", "64M", "--stats", "%s/ckernel.elf" % GUESTS],
+    "smp_1": ["-c", "1", "%s/smp.elf" % GUESTS],
+    "smp_2": ["-c", "2", "%s/smp.elf" % GUESTS],
+    "smp_4": ["-c", "4", "%s/smp.elf" % GUESTS],
     "pass": ["-v", "%s/pass.bin" % WORK],
     "reset": ["-v", "%s/reset.bin" % WORK],
     "shutdown": ["-v", "%s/shutdown.bin" % WORK],
@@ -185,6 +193,16 @@ def test_smp_stats():
     assert sbi and int(sbi[0].split()[1]) >= 3, err  # 3 DBCN calls at least
 
 
+def test_smp():
+    for n in (1, 2, 4):
+        out, _ = expect("smp_%d" % n, 0x20 + n)
+        lines = out.splitlines(keepends=True)
+        # The boot hart's line first and the meeting last; the others in any order, once each.
+        assert lines[:1] == ["smp: hart 0 up\n"], out
+        assert lines[-1:] == ["smp: %d harts met\n" % n], out
+        assert sorted(lines[:-1]) == ["smp: hart %d up\n" % i for i in range(n)], out
+
+
 def test_exit_paths():
     expect("pass", 0, err_has=["VM ended: test device: pass (exit status 0)"])
     expect("reset", 0, err_has=["VM ended: test device: reset (exit status 0)"])
@@ -208,7 +226,7 @@ def test_cli_errors():
 
 
 TESTS = [("riscv_test:" + fn.__name__, fn) for fn in
-         (test_hello, test_flat_binary, test_ckernel, test_smp_stats, test_exit_paths,
+         (test_hello, test_flat_binary, test_ckernel, test_smp_stats, test_smp, test_exit_paths,
           test_trace_exits, test_cli_errors)]
 
 
@@ -231,7 +249,7 @@ def main():
                     help="record the results in FILE (tests/run.py's results file)")
     ap.add_argument("-k", metavar="PATTERN", default="", help="only the tests whose name contains PATTERN")
     args = ap.parse_args()
-    for path in (MINIKVM, GUESTS + "/hello.elf", GUESTS + "/ckernel.elf"):
+    for path in (MINIKVM, GUESTS + "/hello.elf", GUESTS + "/ckernel.elf", GUESTS + "/smp.elf"):
         if not os.path.exists(os.path.join(ROOT, path)):
             print("riscv_test: %s is missing: make ARCH=riscv64" % path, file=sys.stderr)
     tests = [(name, fn) for name, fn in TESTS if args.k in name]

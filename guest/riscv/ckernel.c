@@ -10,61 +10,12 @@
  */
 #include <stdint.h>
 
-#define UART       ((volatile uint8_t *)0x10000000)
-#define UART_LSR   5
-#define LSR_THRE   0x20
-#define TEST_DEV   ((volatile uint32_t *)0x100000)
-#define FDT_MAGIC  0xd00dfeedu
+#include "virt.h"
 
 #define SBI_EXT_TIME        0x54494D45 /* "TIME": set_timer is function 0 */
 #define SBI_EXT_DBCN        0x4442434E /* "DBCN" */
 #define SBI_DBCN_WRITE      0
 #define SBI_DBCN_WRITE_BYTE 2
-
-static void uart_putc(char c)
-{
-	while (!(UART[UART_LSR] & LSR_THRE))
-		;
-	UART[0] = (uint8_t)c;
-}
-
-static void uart_puts(const char *s)
-{
-	while (*s)
-		uart_putc(*s++);
-}
-
-static void uart_put_hex(uint64_t v)
-{
-	uart_puts("0x");
-	for (int shift = 60; shift >= 0; shift -= 4)
-		uart_putc("0123456789abcdef"[(v >> shift) & 0xf]);
-}
-
-/* An SBI call: extension in a7, function in a6, arguments in a0..a2; error in a0, value in a1. */
-struct sbiret {
-	long error, value;
-};
-
-static struct sbiret sbi_call(long ext, long fid, long arg0, long arg1, long arg2)
-{
-	register long a0 __asm__("a0") = arg0;
-	register long a1 __asm__("a1") = arg1;
-	register long a2 __asm__("a2") = arg2;
-	register long a6 __asm__("a6") = fid;
-	register long a7 __asm__("a7") = ext;
-
-	__asm__ volatile("ecall" : "+r"(a0), "+r"(a1) : "r"(a2), "r"(a6), "r"(a7) : "memory");
-	return (struct sbiret){ a0, a1 };
-}
-
-/* The device tree's header is big-endian. */
-static uint32_t be32(const void *p)
-{
-	const uint8_t *b = p;
-
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
 
 /* A leaf function to break on: the n-th Fibonacci number. */
 uint64_t leaf(unsigned n)
@@ -91,14 +42,6 @@ uint64_t leaf(unsigned n)
 extern void trap_entry(void);
 static volatile unsigned ticks;
 
-static uint64_t read_time(void)
-{
-	uint64_t t;
-
-	__asm__ volatile("rdtime %0" : "=r"(t));
-	return t;
-}
-
 static void set_timer(uint64_t when)
 {
 	sbi_call(SBI_EXT_TIME, 0, (long)when, 0, 0);
@@ -118,7 +61,7 @@ void trap(uint64_t scause, uint64_t sepc)
 	uart_puts(" at ");
 	uart_put_hex(sepc);
 	uart_puts("\n");
-	*TEST_DEV = (99u << 16) | 0x3333;
+	virt_exit(99);
 }
 
 static void timer_ticks(void)
@@ -156,7 +99,5 @@ void kmain(unsigned long hartid, const void *fdt)
 	uart_puts("ckernel: fib(50) = ");
 	uart_put_hex(leaf(50));
 	uart_puts("\nckernel: exiting with code 7\n");
-	*TEST_DEV = (7u << 16) | 0x3333;
-	for (;;)
-		__asm__ volatile("wfi");
+	virt_exit(7);
 }
