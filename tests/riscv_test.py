@@ -240,7 +240,8 @@ def host_kind():
 
 # The tests that ran guests on the RISC-V KVM (test_cli_errors's cases end before a VM is made).
 RAN_GUESTS = {"riscv_test:" + fn.__name__ for fn in
-              (test_hello, test_flat_binary, test_ckernel, test_smp_stats, test_exit_paths, test_trace_exits)}
+              (test_hello, test_flat_binary, test_ckernel, test_smp_stats, test_smp, test_exit_paths,
+               test_trace_exits)}
 
 
 def main():
