@@ -8,6 +8,10 @@
 #                     kernel's gdb scripts (lx-dmesg, lx-ps, ...; from linux-source, 151 MB)
 #   make run-linux    boot it: minikvm -m 512M -c 2 --initrd INITRD --append console=ttyS0 VMLINUZ
 #                     extra minikvm options: make run-linux LINUX_ARGS="-c 4 -s -S --append nokaslr"
+#   make run-linux ARCH=riscv64
+#                     Debian trixie's riscv64 kernel and busybox in minikvm-riscv64, on a
+#                     RISC-V KVM (scripts/run-linux-riscv64.sh; the emulated RISC-V host
+#                     where this machine has none): LINUX_ARGS as above
 
 LINUX_ARGS ?=
 
@@ -19,5 +23,10 @@ linux:
 linux-dbg:
 	scripts/fetch-linux.sh --dbg --gdb-scripts
 
+ifeq ($(ARCH),riscv64)
+run-linux: minikvm-riscv64
+	MINIKVM=./minikvm-riscv64 scripts/run-linux-riscv64.sh $(LINUX_ARGS)
+else
 run-linux: minikvm
 	MINIKVM=./minikvm scripts/run-linux.sh $(LINUX_ARGS)
+endif

@@ -150,3 +150,36 @@ onkvm_verdict() {
 	fi
 	exit "$(cat "$RUN/status")"
 }
+
+# ensure_qemu_bpo DIR TARGET PACKAGES: QEMU 10 from bookworm-backports in DIR
+# (ONKVM_QEMU=10; fetched once). Downloaded with a private apt configuration
+# (its own sources file and lists, so the system's sources stay as they are)
+# and unpacked with dpkg -x; nothing is installed. It runs with the libraries
+# of the installed QEMU 7.2; its firmware comes with -L, and QEMU_MODULE_DIR
+# points it at its own modules (7.2's, in the system's module folder, would
+# abort it). Sets QEMU (DIR's qemu-system-TARGET) and QEMU_ARGS.
+ensure_qemu_bpo() {
+	local dir=$1 target=$2 pkgs=$3 apt=$1.apt opts=() tmp p missing
+	if [ ! -x "$dir/usr/bin/qemu-system-$target" ]; then
+		command -v apt-get >/dev/null 2>&1 || die_host "ONKVM_QEMU=10 needs apt-get (Debian bookworm's backports)"
+		apt_private "$apt" "http://deb.debian.org/debian bookworm-backports" || exit 125
+		opts=("${APT_PRIVATE[@]}")
+		log "fetching QEMU 10 from bookworm-backports (once; cached in $dir)"
+		apt-get "${opts[@]}" update -q >&2 || die_host "apt-get update of bookworm-backports failed"
+		tmp=$(mktemp -d "$dir.XXXXXX")
+		MINIKVM_CLEANUP+=("$tmp")
+		mkdir -p "$tmp/debs" "$tmp/root"
+		# shellcheck disable=SC2086
+		(cd "$tmp/debs" && for p in $pkgs; do apt-get "${opts[@]}" download -q "$p/bookworm-backports" >&2 || exit 1; done) ||
+			die_host "apt-get download of QEMU 10 ($pkgs) from bookworm-backports failed"
+		for p in "$tmp"/debs/*.deb; do dpkg -x "$p" "$tmp/root" || die_host "dpkg -x ${p##*/} failed"; done
+		rm -rf "$dir"
+		mv "$tmp/root" "$dir"
+		rm -rf "$tmp"
+	fi
+	missing=$(ldd "$dir/usr/bin/qemu-system-$target" 2>/dev/null | sed -n 's/^[[:space:]]*\([^ ]*\) => not found.*/\1/p' | tr '\n' ' ')
+	[ -z "$missing" ] || die_host "QEMU 10 needs libraries this machine lacks: ${missing}(apt-get install the system's qemu-system packages to bring them)"
+	QEMU=$dir/usr/bin/qemu-system-$target
+	QEMU_ARGS=(-L "$dir/usr/share/qemu")
+	export QEMU_MODULE_DIR=$dir/usr/lib/x86_64-linux-gnu/qemu
+}
