@@ -87,6 +87,10 @@ CASES = {
     "smp_1": ["-c", "1", "%s/smp.elf" % GUESTS],
     "smp_2": ["-c", "2", "%s/smp.elf" % GUESTS],
     "smp_4": ["-c", "4", "%s/smp.elf" % GUESTS],
+    # Debian trixie's riscv64 kernel and a busybox initramfs (onkvm-riscv64
+    # --guest-linux; the paths are filled in by linux_cases()).
+    "linux_1": ["-v", "-c", "1", "-m", "256M", "LINUX"],
+    "linux_2": ["-v", "-c", "2", "-m", "256M", "LINUX"],
     "pass": ["-v", "%s/pass.bin" % WORK],
     "reset": ["-v", "%s/reset.bin" % WORK],
     "shutdown": ["-v", "%s/shutdown.bin" % WORK],
@@ -97,6 +101,23 @@ CASES = {
     "err_x86_elf": ["guest/ckernel.elf"],
     "err_initrd": ["--initrd", "%s/hello.bin" % GUESTS, "%s/hello.elf" % GUESTS],
 }
+
+
+LINUX_CMD = "minikvm.cmd=uname+-m;nproc;grep+-c+%5Eprocessor+/proc/cpuinfo"
+
+
+def linux_args(args):
+    """A Linux case's arguments: "LINUX" becomes the kernel, its initramfs and command line."""
+    if "LINUX" not in args:
+        return args
+    p = subprocess.run([ONKVM_RISCV64, "--guest-linux"], cwd=ROOT, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
+    paths = dict(l.split("=", 1) for l in p.stdout.splitlines() if "=" in l)
+    if p.returncode or not {"KERNEL", "INITRD"} <= paths.keys():
+        raise AssertionError("onkvm-riscv64 --guest-linux failed (%d): %s" % (p.returncode, p.stderr[-2000:]))
+    unq = {k: shlex.split(v)[0] for k, v in paths.items()}
+    i = args.index("LINUX")
+    return args[:i] + ["--initrd", unq["INITRD"], "--append", "console=ttyS0 " + LINUX_CMD, unq["KERNEL"]] + args[i + 1:]
 
 
 class Session:
@@ -120,6 +141,7 @@ class Session:
                 f.write(struct.pack("<%dI" % len(words), *words))
         lines = []
         for name, args in CASES.items():
+            args = linux_args(args)
             out = os.path.join(WORK, name)
             lines.append("timeout 120 %s %s >%s.out 2>%s.err; echo $? >%s.status"
                          % (MINIKVM, " ".join(shlex.quote(a) for a in args), out, out, out))
@@ -203,6 +225,22 @@ def test_smp():
         assert sorted(lines[:-1]) == ["smp: hart %d up\n" % i for i in range(n)], out
 
 
+def test_linux():
+    """Linux boots to init, runs the command and powers off with status 0, on 1 and 2 harts."""
+    for n in (1, 2):
+        _, err = expect("linux_%d" % n, 0)
+        # Debian's kernel powers off through the device tree's syscon-poweroff
+        # (the test device); one without that driver would use SBI SRST.
+        assert ("VM ended: test device: pass (exit status 0)" in err or
+                "VM ended: guest system event: shutdown or reset (exit status 0)" in err), err[-3000:]
+        out = case("linux_%d" % n)[1].replace("\r\n", "\n")  # the guest's tty adds the CRs
+        for want in ("minikvm-init: up\n", "minikvm-init: kernel ", "riscv64\n%d\n%d\n" % (n, n),
+                     "minikvm-cmd-exit: 0\n"):
+            assert want in out, "linux_%d: stdout lacks %r\n%s" % (n, want, out[-3000:])
+        assert "cpus %d\n" % n in out, out[-3000:]
+        assert "Linux version " in out and "Kernel panic" not in out, out[-3000:]
+
+
 def test_exit_paths():
     expect("pass", 0, err_has=["VM ended: test device: pass (exit status 0)"])
     expect("reset", 0, err_has=["VM ended: test device: reset (exit status 0)"])
@@ -226,8 +264,8 @@ def test_cli_errors():
 
 
 TESTS = [("riscv_test:" + fn.__name__, fn) for fn in
-         (test_hello, test_flat_binary, test_ckernel, test_smp_stats, test_smp, test_exit_paths,
-          test_trace_exits, test_cli_errors)]
+         (test_hello, test_flat_binary, test_ckernel, test_smp_stats, test_smp, test_linux,
+          test_exit_paths, test_trace_exits, test_cli_errors)]
 
 
 @functools.lru_cache(maxsize=None)
@@ -240,8 +278,8 @@ def host_kind():
 
 # The tests that ran guests on the RISC-V KVM (test_cli_errors's cases end before a VM is made).
 RAN_GUESTS = {"riscv_test:" + fn.__name__ for fn in
-              (test_hello, test_flat_binary, test_ckernel, test_smp_stats, test_smp, test_exit_paths,
-               test_trace_exits)}
+              (test_hello, test_flat_binary, test_ckernel, test_smp_stats, test_smp, test_linux,
+               test_exit_paths, test_trace_exits)}
 
 
 def main():

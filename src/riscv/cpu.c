@@ -73,11 +73,50 @@ int arch_boot_tables(struct vm *vm)
 	return vm->arch.hart_known ? riscv_board_write_fdt(vm) : 0;
 }
 
-/* riscv,isa: "rv64" and the single-letter extensions of the config register's bitmap. */
+/*
+ * Multi-letter extensions KVM may have on for the vCPU, named in riscv,isa
+ * after the single letters (Z ones first, then S ones, as the ISA manual
+ * orders them). Only those that need no device tree node or property of
+ * their own: Zicbom's block size, Ssaia's IMSIC are not described here.
+ *
+ * Sstc matters most: a guest that is told of it writes stimecmp itself.
+ * One that is not (riscv,isa of single letters only, as minikvm wrote
+ * before) asks for each timer through SBI set_timer; KVM, when Sstc is on
+ * for the vCPU, serves that by writing vstimecmp without recording the
+ * value it saves and restores around a vCPU's scheduling out (Linux 6.12,
+ * arch/riscv/kvm/vcpu_timer.c), so a timer set just before the vCPU
+ * thread is preempted or returns to user space is lost, and with it the
+ * guest's tick: Linux stopped in its idle loop at power-off, 1 boot in 4
+ * on the emulated hosts. QEMU names Sstc in its device tree under KVM too.
+ */
+static const struct {
+	unsigned id;
+	const char *name;
+} isa_exts[] = {
+	{ RISCV_KVM_ISA_EXT_ZICNTR, "zicntr" },
+	{ RISCV_KVM_ISA_EXT_ZICOND, "zicond" },
+	{ RISCV_KVM_ISA_EXT_ZICSR, "zicsr" },
+	{ RISCV_KVM_ISA_EXT_ZIFENCEI, "zifencei" },
+	{ RISCV_KVM_ISA_EXT_ZIHINTPAUSE, "zihintpause" },
+	{ RISCV_KVM_ISA_EXT_ZIHPM, "zihpm" },
+	{ RISCV_KVM_ISA_EXT_ZBA, "zba" },
+	{ RISCV_KVM_ISA_EXT_ZBB, "zbb" },
+	{ RISCV_KVM_ISA_EXT_ZBS, "zbs" },
+	{ RISCV_KVM_ISA_EXT_SSTC, "sstc" },
+	{ RISCV_KVM_ISA_EXT_SVINVAL, "svinval" },
+	{ RISCV_KVM_ISA_EXT_SVNAPOT, "svnapot" },
+	{ RISCV_KVM_ISA_EXT_SVPBMT, "svpbmt" },
+};
+
+/*
+ * riscv,isa: "rv64", the single-letter extensions of the config register's
+ * bitmap, then "_name" for each multi-letter one KVM has on (an older KVM
+ * without the register, or without that extension, leaves it out).
+ */
 static void read_isa(struct vcpu *vcpu, struct vm_arch *a)
 {
 	static const char order[] = "imafdqcbvh"; /* the ISA manual's canonical order */
-	uint64_t bits = 0;
+	uint64_t bits = 0, on;
 	size_t n;
 
 	if (riscv_get_reg(vcpu, riscv_reg_id(KVM_REG_RISCV_CONFIG, RISCV_CONFIG_ISA), &bits,
@@ -88,6 +127,15 @@ static void read_isa(struct vcpu *vcpu, struct vm_arch *a)
 		if (bits & (1ull << (*c - 'a')))
 			a->isa[n++] = *c;
 	a->isa[n] = '\0';
+	for (size_t i = 0; i < sizeof(isa_exts) / sizeof(isa_exts[0]); i++) {
+		if (riscv_get_reg(vcpu, riscv_reg_id(KVM_REG_RISCV_ISA_EXT, isa_exts[i].id), &on,
+				  isa_exts[i].name) < 0 || on != 1)
+			continue;
+		if (n + 1 + strlen(isa_exts[i].name) >= sizeof(a->isa))
+			break;
+		n += (size_t)snprintf(a->isa + n, sizeof(a->isa) - n, "_%s", isa_exts[i].name);
+	}
+	err_clear();
 }
 
 /* What the guest learns from the device tree about its hart, from vCPU 0. */

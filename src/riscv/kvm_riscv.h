@@ -22,6 +22,25 @@
 /* enum KVM_RISCV_SBI_EXT_ID: V01, TIME, IPI, RFENCE, SRST, HSM, PMU, EXPERIMENTAL, VENDOR, DBCN. */
 #define RISCV_KVM_SBI_EXT_DBCN 9
 
+/*
+ * enum KVM_RISCV_ISA_EXT_ID (the kernel's uapi kvm.h): the multi-letter
+ * extensions, by their KVM_REG_RISCV_ISA_EXT index, that minikvm names in
+ * the device tree when KVM has them on for the vCPU (cpu.c, read_isa).
+ */
+#define RISCV_KVM_ISA_EXT_SVPBMT      7
+#define RISCV_KVM_ISA_EXT_SSTC        8
+#define RISCV_KVM_ISA_EXT_SVINVAL     9
+#define RISCV_KVM_ISA_EXT_ZIHINTPAUSE 10
+#define RISCV_KVM_ISA_EXT_ZBB         13
+#define RISCV_KVM_ISA_EXT_SVNAPOT     16
+#define RISCV_KVM_ISA_EXT_ZBA         17
+#define RISCV_KVM_ISA_EXT_ZBS         18
+#define RISCV_KVM_ISA_EXT_ZICNTR      19
+#define RISCV_KVM_ISA_EXT_ZICSR       20
+#define RISCV_KVM_ISA_EXT_ZIFENCEI    21
+#define RISCV_KVM_ISA_EXT_ZIHPM       22
+#define RISCV_KVM_ISA_EXT_ZICOND      24
+
 /* Config register indices (struct kvm_riscv_config in newer kernels). */
 #define RISCV_CONFIG_ISA       0
 #define RISCV_CONFIG_SATP_MODE 6
