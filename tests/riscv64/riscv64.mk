@@ -16,7 +16,8 @@ RISCV64_CC ?= $(if $(filter riscv64,$(shell uname -m)),$(CC),riscv64-linux-gnu-g
 .PHONY: riscv64-probe test-riscv64-host
 riscv64-probe: $(BUILD)/riscv64/kvm_probe
 
-$(BUILD)/riscv64/kvm_probe: tests/riscv64/kvm_probe.c
+# build/riscv64/benchrun: the timer `make bench ARCH=riscv64` runs in the RISC-V host.
+$(BUILD)/riscv64/kvm_probe $(BUILD)/riscv64/benchrun: $(BUILD)/riscv64/%: tests/riscv64/%.c
 	@mkdir -p $(dir $@)
 	$(RISCV64_CC) -static -O2 -std=gnu11 $(WARN) -o $@ $<
 
