@@ -2,7 +2,7 @@
 """The RISC-V machine's pure parts, unit-tested on this host: build/riscv_unit_tests
 (tests/unit/riscv/, built with RISC-V's headers: RAM at 0x8000_0000, the
 Linux Image, flat binary and initrd loaders, the device tree's room, the
-command line's formats). No KVM needed; every test must pass, and there must
+command line's formats, the PLIC, the single-step instruction decoder). No KVM needed; every test must pass, and there must
 be tests.
 """
 import os
