@@ -47,7 +47,7 @@ LIB_SRC  := $(filter-out src/main.c src/nodebug.c,$(SRC))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 GDB_SRC  := $(wildcard gdbstub/*.c)
 GDB_LIB  := $(BUILD)/libgdbstub.a
-UNIT_SRC := $(filter-out tests/unit/fdt_sample.c,$(wildcard tests/unit/*.c))
+UNIT_SRC := $(filter-out tests/unit/fdt_sample.c tests/unit/riscv_tdesc.c,$(wildcard tests/unit/*.c))
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 DEPS     := $(wildcard $(BUILD)/src/*.d $(BUILD)/src/*/*.d $(BUILD)/gdbstub/*.d $(BUILD)/tests/unit/*.d \
 	$(BUILD)/riscv-host/*/*.d $(BUILD)/riscv-host/*/*/*.d $(BUILD)/riscv-host/*/*/*/*.d)
@@ -98,6 +98,10 @@ $(BUILD)/riscv_board_fdt: $(patsubst %.c,$(BUILD)/riscv-host/%.o,tests/unit/risc
 
 # The sample device tree tests/integration/test_fdt.py decompiles with dtc.
 $(BUILD)/fdt_sample: $(BUILD)/tests/unit/fdt_sample.o $(BUILD)/src/fdt.o $(BUILD)/src/error.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The rv64 target description tests/integration/test_gdb_riscv_tdesc.py gives gdb-multiarch.
+$(BUILD)/riscv_tdesc: $(BUILD)/tests/unit/riscv_tdesc.o $(GDB_LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(GDB_LIB): $(GDB_SRC:%.c=$(BUILD)/%.o)
@@ -154,7 +158,7 @@ SUITE = for run in 1 2 3 4 5 6; do \
 		[ $$s = 124 ] || exit $$s; \
 	done; exit 124
 DEMO_RESULTS := $(BUILD)/demo-results.jsonl
-test: setup minikvm $(BUILD)/minikvm-nodebug guests $(BUILD)/unit_tests $(BUILD)/fdt_sample $(BUILD)/riscv_unit_tests $(BUILD)/riscv_board_fdt test-prereqs
+test: setup minikvm $(BUILD)/minikvm-nodebug guests $(BUILD)/unit_tests $(BUILD)/fdt_sample $(BUILD)/riscv_tdesc $(BUILD)/riscv_unit_tests $(BUILD)/riscv_board_fdt test-prereqs
 	@rm -f $(BUILD)/test-results.jsonl
 	@python3 tests/demo_test.py --results $(DEMO_RESULTS) || true
 	@if scripts/onkvm --kind | grep -q '^emulated'; then \
@@ -186,7 +190,7 @@ unit: $(BUILD)/unit_tests
 
 # Same suite, built with AddressSanitizer and UndefinedBehaviorSanitizer.
 check: setup guests test-prereqs
-	$(MAKE) BUILD=build-san CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" build-san/minikvm build-san/minikvm-nodebug build-san/unit_tests build-san/fdt_sample build-san/riscv_unit_tests build-san/riscv_board_fdt
+	$(MAKE) BUILD=build-san CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" build-san/minikvm build-san/minikvm-nodebug build-san/unit_tests build-san/fdt_sample build-san/riscv_tdesc build-san/riscv_unit_tests build-san/riscv_board_fdt
 	@rm -f build-san/test-results.jsonl
 	@$(call SUITE,build-san,3600,ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1)
 
