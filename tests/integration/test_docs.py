@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: MIT
 """The documents a newcomer reads first say what the tree holds and does.
 
-- docs/architecture.md and docs/learning.md name only files that exist
-  (src/..., gdbstub/..., tests/..., guest/..., scripts/..., docs/...).
+- docs/architecture.md, docs/learning.md and docs/x86-vs-riscv.md name only
+  files that exist (src/..., gdbstub/..., tests/..., guest/..., scripts/...,
+  docs/...), and learning.md and x86-vs-riscv.md only functions that exist.
 - Every command docs/learning.md gives (a ```sh block) runs, and prints
   every line of the ```text block that follows it (each somewhere in its
   stdout or its stderr, in any order). Commands that run build/minikvm need KVM: on a
@@ -22,7 +23,7 @@ import harness
 
 NEEDS_KVM = False  # per test: see need_kvm()
 
-DOCS = ("docs/architecture.md", "docs/learning.md")
+DOCS = ("docs/architecture.md", "docs/learning.md", "docs/x86-vs-riscv.md")
 LEARNING = os.path.join(harness.ROOT, "docs", "learning.md")
 
 # A path into the tree, as the documents write one: src/vm.c, src/x86/layout.[ch],
@@ -33,6 +34,9 @@ PATH = re.compile(r"(?<![\w./-])((?:src|gdbstub|tests|guest|scripts|docs)/[\w./*
 def named_paths(text):
     for m in PATH.finditer(text):
         p = m.group(1).rstrip(".,:;)")
+        # A Markdown link's text, [src/vm.c](../src/vm.c): the "]" is not the path's.
+        if p.endswith("]") and p.count("]") > p.count("["):
+            p = p[:-1]
         # "layout.[ch]" is layout.c and layout.h: the glob says so too.
         yield p
 
@@ -51,9 +55,12 @@ def test_docs_name_only_files_that_exist():
 
 
 def test_learning_names_only_functions_that_exist():
-    """Each `function()` learning.md tells a student to read is defined in src/ or gdbstub/."""
-    with open(LEARNING) as f:
-        names = sorted(set(re.findall(r"`(\w+)\(\)`", f.read())))
+    """Each `function()` learning.md (or x86-vs-riscv.md) tells a student to read is defined in src/ or gdbstub/."""
+    text = ""
+    for doc in ("docs/learning.md", "docs/x86-vs-riscv.md"):
+        with open(os.path.join(harness.ROOT, doc)) as f:
+            text += f.read()
+    names = sorted(set(re.findall(r"`(\w+)\(\)`", text)))
     assert len(names) >= 10, names
     sources = ""
     for d in ("src", "gdbstub"):
@@ -61,7 +68,7 @@ def test_learning_names_only_functions_that_exist():
             with open(p) as f:
                 sources += f.read()
     missing = [n for n in names if not re.search(r"^\w[\w\s\*]*\b%s\(" % n, sources, re.M)]
-    assert not missing, "learning.md names functions nothing defines: %s" % missing
+    assert not missing, "learning.md or x86-vs-riscv.md names functions nothing defines: %s" % missing
 
 
 def learning_commands():
