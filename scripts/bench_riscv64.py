@@ -38,8 +38,9 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 from bench import md_table, table_rows, text_table  # noqa: E402  (the x86 bench's tables)
+import onkvm_riscv64  # noqa: E402
 
-ONKVM_RISCV64 = os.path.join(ROOT, "scripts", "onkvm-riscv64")
+ONKVM_RISCV64 = onkvm_riscv64.ONKVM_RISCV64
 BENCHRUN = "build/riscv64/benchrun"
 MINIKVM = "./minikvm-riscv64"
 HELLO = "guest/riscv/hello.elf"
@@ -58,18 +59,12 @@ class Row:
         self.runs, self.fail, self.censored, self.skip = {}, {}, {}, {}
 
 
-def host_kind():
-    p = subprocess.run([ONKVM_RISCV64, "--kind"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    return (p.stdout.splitlines() or ["unknown"])[0]
-
-
 def qemu_root():
     """Debian trixie's riscv64 QEMU, unpacked (onkvm-riscv64 --guest-qemu), or (None, why)."""
-    p = subprocess.run([ONKVM_RISCV64, "--guest-qemu"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    env = dict(l.split("=", 1) for l in p.stdout.splitlines() if "=" in l)
-    if p.returncode or "QEMU_ROOT" not in env:
-        return None, "not measured: onkvm-riscv64 --guest-qemu could not fetch it (status %d)" % p.returncode
-    return shlex.split(env["QEMU_ROOT"])[0], None
+    env, why = onkvm_riscv64.assignments("--guest-qemu")
+    if not env or "QEMU_ROOT" not in env:
+        return None, "not measured: " + (why or "onkvm-riscv64 --guest-qemu printed no QEMU_ROOT")
+    return env["QEMU_ROOT"], None
 
 
 def qemu_command(qemu_root):
@@ -97,11 +92,10 @@ def qemu_version(root):
 
 
 def guest_linux():
-    p = subprocess.run([ONKVM_RISCV64, "--guest-linux"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    if p.returncode:
-        sys.exit("bench_riscv64: onkvm-riscv64 --guest-linux failed")
-    env = dict(l.split("=", 1) for l in p.stdout.splitlines() if "=" in l)
-    return shlex.split(env["KERNEL"])[0], shlex.split(env["INITRD"])[0]
+    env, why = onkvm_riscv64.assignments("--guest-linux")
+    if not env or not {"KERNEL", "INITRD"} <= env.keys():
+        sys.exit("bench_riscv64: " + (why or "onkvm-riscv64 --guest-linux printed no KERNEL or INITRD"))
+    return env["KERNEL"], env["INITRD"]
 
 
 def commands(qemu, kernel, initrd):
@@ -143,7 +137,7 @@ def main():
                     help="a riscv64 root with usr/bin/qemu-system-riscv64, its libraries and loader")
     ap.add_argument("--no-qemu", action="store_true", help="minikvm-riscv64 alone")
     args = ap.parse_args()
-    kind = host_kind()
+    kind = onkvm_riscv64.host_kind()
     out = args.out or os.path.join(ROOT, "bench", "results",
                                    "emulated-riscv64" if kind.startswith("emulated") else "hardware-riscv64")
     # (x86 the build dir: build/riscv64/ holds the RISC-V helpers, whatever ARCH make was given)

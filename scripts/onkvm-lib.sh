@@ -85,7 +85,7 @@ tmp_keep() {
 # SIGCONT for a stopped one; SIGKILL if it is still there 10 s later) and the
 # last line is kept in $RUN/silent for the verdict.
 watch_heartbeat() {
-	local line last status pid i
+	local line last status pid
 	[ "$SILENCE" != 0 ] || { cat >/dev/null; return 0; }
 	IFS= read -r last || return 0
 	while :; do
@@ -98,10 +98,9 @@ watch_heartbeat() {
 	! declare -F onkvm_postmortem >/dev/null || onkvm_postmortem
 	pid=$(cat "$RUN/qemu.pid" 2>/dev/null) || return 0
 	kill -TERM "$pid" 2>/dev/null && kill -CONT "$pid" 2>/dev/null || return 0
-	for i in 1 2 3 4 5 6 7 8 9 10; do
-		sleep 1
-		kill -0 "$pid" 2>/dev/null || return 0
-	done
+	# Until it has gone (tail returns as it does), 10 s at most.
+	timeout 10 tail --pid="$pid" -s 0.1 -f /dev/null 2>/dev/null
+	kill -0 "$pid" 2>/dev/null || return 0
 	kill -KILL "$pid" 2>/dev/null || true
 } <"$RUN/beat.out"
 
@@ -151,6 +150,23 @@ onkvm_verdict() {
 	exit "$(cat "$RUN/status")"
 }
 
+# debs_into DIR WHAT PKG...: apt-get download every PKG (with the apt
+# options in the array APT_DL), dpkg -x them all into one fresh tree and put
+# it at DIR, replacing what was there; nothing is installed. WHAT names the
+# packages in an error (exit 125 through die_host).
+debs_into() {
+	local dir=$1 what=$2 tmp p
+	shift 2
+	tmp=$(mktemp -d "$dir.XXXXXX")
+	MINIKVM_CLEANUP+=("$tmp")
+	mkdir -p "$tmp/debs" "$tmp/root"
+	(cd "$tmp/debs" && apt-get "${APT_DL[@]}" download -q "$@" >&2) || die_host "apt-get download of $what failed"
+	for p in "$tmp"/debs/*.deb; do dpkg -x "$p" "$tmp/root" || die_host "dpkg -x ${p##*/} failed"; done
+	rm -rf "$dir"
+	mv "$tmp/root" "$dir"
+	rm -rf "$tmp"
+}
+
 # ensure_qemu_bpo DIR TARGET PACKAGES: QEMU 10 from bookworm-backports in DIR
 # (ONKVM_QEMU=10; fetched once). Downloaded with a private apt configuration
 # (its own sources file and lists, so the system's sources stay as they are)
@@ -159,23 +175,17 @@ onkvm_verdict() {
 # points it at its own modules (7.2's, in the system's module folder, would
 # abort it). Sets QEMU (DIR's qemu-system-TARGET) and QEMU_ARGS.
 ensure_qemu_bpo() {
-	local dir=$1 target=$2 pkgs=$3 apt=$1.apt opts=() tmp p missing
+	local dir=$1 target=$2 pkgs=$3 apt=$1.apt opts=() p missing
 	if [ ! -x "$dir/usr/bin/qemu-system-$target" ]; then
 		command -v apt-get >/dev/null 2>&1 || die_host "ONKVM_QEMU=10 needs apt-get (Debian bookworm's backports)"
 		apt_private "$apt" "http://deb.debian.org/debian bookworm-backports" || exit 125
 		opts=("${APT_PRIVATE[@]}")
 		log "fetching QEMU 10 from bookworm-backports (once; cached in $dir)"
 		apt-get "${opts[@]}" update -q >&2 || die_host "apt-get update of bookworm-backports failed"
-		tmp=$(mktemp -d "$dir.XXXXXX")
-		MINIKVM_CLEANUP+=("$tmp")
-		mkdir -p "$tmp/debs" "$tmp/root"
-		# shellcheck disable=SC2086
-		(cd "$tmp/debs" && for p in $pkgs; do apt-get "${opts[@]}" download -q "$p/bookworm-backports" >&2 || exit 1; done) ||
-			die_host "apt-get download of QEMU 10 ($pkgs) from bookworm-backports failed"
-		for p in "$tmp"/debs/*.deb; do dpkg -x "$p" "$tmp/root" || die_host "dpkg -x ${p##*/} failed"; done
-		rm -rf "$dir"
-		mv "$tmp/root" "$dir"
-		rm -rf "$tmp"
+		local specs=()
+		for p in $pkgs; do specs+=("$p/bookworm-backports"); done
+		APT_DL=("${opts[@]}")
+		debs_into "$dir" "QEMU 10 ($pkgs) from bookworm-backports" "${specs[@]}"
 	fi
 	missing=$(ldd "$dir/usr/bin/qemu-system-$target" 2>/dev/null | sed -n 's/^[[:space:]]*\([^ ]*\) => not found.*/\1/p' | tr '\n' ' ')
 	[ -z "$missing" ] || die_host "QEMU 10 needs libraries this machine lacks: ${missing}(apt-get install the system's qemu-system packages to bring them)"

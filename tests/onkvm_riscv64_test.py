@@ -117,7 +117,7 @@ def main():
     tests = [(name, fn) for name, fn in TESTS if args.k in name]
     return results_file.run_recorded(tests, args.resume, os.path.abspath(args.probe),
                                      kvm=lambda name: "riscv64" if name.endswith(":test_probe") else False,
-                                     host=riscv_test.host_kind)
+                                     host=riscv_test.onkvm_riscv64.host_kind)
 
 
 if __name__ == "__main__":

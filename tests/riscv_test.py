@@ -48,8 +48,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import results as results_file  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+import onkvm_riscv64  # noqa: E402
 
-ONKVM_RISCV64 = os.path.join(ROOT, "scripts", "onkvm-riscv64")
+ONKVM_RISCV64 = onkvm_riscv64.ONKVM_RISCV64
 MINIKVM = "./minikvm-riscv64"
 GUESTS = "guest/riscv"
 WORK = os.path.join("build-riscv64", "riscv-test")  # relative to ROOT, where the host runs
@@ -106,16 +108,20 @@ CASES = {
 LINUX_CMD = "minikvm.cmd=uname+-m;nproc;grep+-c+%5Eprocessor+/proc/cpuinfo"
 
 
+@functools.lru_cache(maxsize=None)
+def guest_linux():
+    """{"KERNEL": path, "INITRD": path} from onkvm-riscv64 --guest-linux (fetched once)."""
+    paths, why = onkvm_riscv64.assignments("--guest-linux")
+    if not paths or not {"KERNEL", "INITRD"} <= paths.keys():
+        raise AssertionError(why or "onkvm-riscv64 --guest-linux printed no KERNEL or INITRD")
+    return paths
+
+
 def linux_args(args):
     """A Linux case's arguments: "LINUX" becomes the kernel, its initramfs and command line."""
     if "LINUX" not in args:
         return args
-    p = subprocess.run([ONKVM_RISCV64, "--guest-linux"], cwd=ROOT, stdin=subprocess.DEVNULL,
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
-    paths = dict(l.split("=", 1) for l in p.stdout.splitlines() if "=" in l)
-    if p.returncode or not {"KERNEL", "INITRD"} <= paths.keys():
-        raise AssertionError("onkvm-riscv64 --guest-linux failed (%d): %s" % (p.returncode, p.stderr[-2000:]))
-    unq = {k: shlex.split(v)[0] for k, v in paths.items()}
+    unq = guest_linux()
     i = args.index("LINUX")
     return args[:i] + ["--initrd", unq["INITRD"], "--append", "console=ttyS0 " + LINUX_CMD, unq["KERNEL"]] + args[i + 1:]
 
@@ -268,14 +274,6 @@ TESTS = [("riscv_test:" + fn.__name__, fn) for fn in
           test_exit_paths, test_trace_exits, test_cli_errors)]
 
 
-@functools.lru_cache(maxsize=None)
-def host_kind():
-    """What scripts/onkvm-riscv64 --kind says of the RISC-V KVM host (the closing line's words)."""
-    p = subprocess.run([ONKVM_RISCV64, "--kind"], cwd=ROOT, stdin=subprocess.DEVNULL,
-                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    return (p.stdout.splitlines() or ["unknown"])[0]
-
-
 # The tests that ran guests on the RISC-V KVM (test_cli_errors's cases end before a VM is made).
 RAN_GUESTS = {"riscv_test:" + fn.__name__ for fn in
               (test_hello, test_flat_binary, test_ckernel, test_smp_stats, test_smp, test_linux,
@@ -294,7 +292,7 @@ def main():
     tests = [(name, fn) for name, fn in TESTS if args.k in name]
     return results_file.run_recorded(tests, args.resume,
                                      kvm=lambda name: "riscv64" if name in RAN_GUESTS else False,
-                                     host=host_kind)
+                                     host=functools.lru_cache(maxsize=None)(onkvm_riscv64.host_kind))
 
 
 if __name__ == "__main__":
