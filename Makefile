@@ -148,7 +148,9 @@ include tests/riscv64/riscv64.mk
 # would (through onkvm's --tty and --forward without /dev/kvm); its results
 # count in the closing line as well (run.py --extra-results).
 # ONKVM_QEMU=10 runs all of it on an emulated host made by QEMU 10 instead of
-# the system's QEMU (CI runs both; docs/testing.md).
+# the system's QEMU (CI runs both; docs/testing.md). TEST_ARGS=--kvm-only
+# leaves out of the suite the tests that run no guest (CI's second pass:
+# what does not touch KVM ran in the first).
 # $(1): the build tree (its minikvm, unit_tests and test-results.jsonl),
 # $(2): ONKVM_TIMEOUT, $(3): more environment for the suite, $(4): more options.
 SUITE = for run in 1 2 3 4 5 6; do \
@@ -171,7 +173,7 @@ test: setup minikvm $(BUILD)/minikvm-nodebug guests $(BUILD)/unit_tests $(BUILD)
 		--resume $(BUILD)/test-results.jsonl || echo "make test: tests/onkvm_riscv64_test.py exited $$?"
 	@$(MAKE) --no-print-directory ARCH=riscv64 BUILD=build-riscv64 all || echo "make test: make ARCH=riscv64 failed; the RISC-V tests will say so"
 	@python3 tests/riscv_test.py --resume $(BUILD)/test-results.jsonl || echo "make test: tests/riscv_test.py exited $$?"
-	@$(call SUITE,$(BUILD),1800,,--extra-results $(DEMO_RESULTS))
+	@$(call SUITE,$(BUILD),1800,,--extra-results $(DEMO_RESULTS) $(TEST_ARGS))
 
 # The RISC-V guests and minikvm-riscv64 on scripts/onkvm-riscv64's RISC-V KVM
 # (tests/riscv_test.py: one boot of the emulated host runs every case).

@@ -106,6 +106,14 @@ struct gdb_stop_event {
 /* Output sink for monitor commands (qRcmd). */
 struct gdb_console;
 void gdb_console_write(struct gdb_console *out, const char *text, size_t len);
+/*
+ * A monitor command's one numeric argument (C syntax: 0x.., 0.., decimal;
+ * spaces around it): 0 with *value set, or -EINVAL after printing
+ * "usage: monitor USAGE" to out. gdb passes monitor arguments as typed,
+ * unevaluated: `eval "monitor translate %p", &var` gives it a number.
+ */
+int gdb_monitor_number_arg(const char *arg, const char *usage, struct gdb_console *out,
+			   uint64_t *value);
 void gdb_console_printf(struct gdb_console *out, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

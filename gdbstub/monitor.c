@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -53,6 +54,24 @@ void gdb_console_write(struct gdb_console *out, const char *text, size_t len)
 		if (s->console_len == CONSOLE_MAX)
 			send_console_output(s);
 	}
+}
+
+int gdb_monitor_number_arg(const char *arg, const char *usage, struct gdb_console *out,
+			   uint64_t *value)
+{
+	char *end;
+
+	while (*arg == ' ')
+		arg++;
+	errno = 0;
+	*value = strtoull(arg, &end, 0);
+	while (*end == ' ')
+		end++;
+	if (!*arg || *arg == '-' || errno || *end) {
+		gdb_console_printf(out, "usage: monitor %s\n", usage);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 void gdb_console_printf(struct gdb_console *out, const char *fmt, ...)

@@ -43,6 +43,16 @@ void arch_vm_free(struct vm *vm);
 int arch_irq_line(struct vm *vm, int irq, int level);
 /* Just before each KVM_RUN in the vCPU's run loop (interrupt injection from userspace chips). */
 void arch_vcpu_pre_run(struct vcpu *vcpu);
+/*
+ * Around each KVM_RUN itself (after pre_run; every one, a step-over's
+ * too): where the hardware cannot single-step, the arch's own steps live
+ * here (RISC-V: breakpoints planted on the next instruction for the run,
+ * taken out after it; src/riscv/debug.c). run_end gets KVM_RUN's return
+ * value and returns what the run loop is to see (a step that needed no
+ * guest instruction ends as a KVM_EXIT_DEBUG). Nothing on x86.
+ */
+void arch_vcpu_run_begin(struct vcpu *vcpu);
+int arch_vcpu_run_end(struct vcpu *vcpu, int rc);
 /* An exit reason core code does not know; false if the arch does not either. */
 bool arch_handle_exit(struct vcpu *vcpu);
 /*

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "guest_mem.h"
+#include "../gdbstub/gdbstub.h"
 
 struct vm;
 
@@ -100,6 +101,23 @@ static inline unsigned coredump_ram_ranges(const struct guest_mem *mem, struct c
 		out[n++] = (struct core_range){ GUEST_MEM_HIGH_START, GUEST_MEM_HIGH_START,
 						guest_mem_high_size(mem) };
 	return n;
+}
+
+/* gdb's `gcore` with paging off: RAM at its physical addresses, each range a region. */
+static inline int coredump_ram_regions(const struct guest_mem *mem, gdb_region_fn fn, void *fnctx)
+{
+	struct core_range ram[2];
+	unsigned n = coredump_ram_ranges(mem, ram);
+
+	for (unsigned i = 0; i < n; i++) {
+		struct gdb_mem_region reg = { .start = ram[i].vaddr, .size = ram[i].size,
+					      .write = true, .exec = true };
+		int r = fn(fnctx, &reg);
+
+		if (r)
+			return r;
+	}
+	return 0;
 }
 
 /*

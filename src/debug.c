@@ -289,7 +289,8 @@ static int monitor_reset(struct debug *dbg, struct gdb_console *out)
  */
 static int monitor_dump(struct debug *dbg, unsigned vcpu, const char *arg, struct gdb_console *out)
 {
-	struct core_patch patches[DEBUG_MAX_SW_BREAKPOINTS];
+	struct core_patch patches[DEBUG_MAX_SW_BREAKPOINTS * ARCH_BP_MAX];
+	unsigned npatches = 0;
 	const char *dir = dbg->vm->cfg->dump_dir;
 	bool paging = false;
 	char msg[512];
@@ -318,8 +319,9 @@ static int monitor_dump(struct debug *dbg, unsigned vcpu, const char *arg, struc
 		return -EINVAL;
 	}
 	for (int i = 0; i < dbg->nbps; i++)
-		patches[i] = (struct core_patch){ dbg->bps[i].gpa, dbg->bps[i].orig };
-	if (coredump_vm(dbg->vm, dir, arg, paging, vcpu, patches, (unsigned)dbg->nbps, msg,
+		for (unsigned b = 0; b < dbg->bps[i].len; b++)
+			patches[npatches++] = (struct core_patch){ dbg->bps[i].gpa + b, dbg->bps[i].orig[b] };
+	if (coredump_vm(dbg->vm, dir, arg, paging, vcpu, patches, npatches, msg,
 			sizeof(msg)) < 0) {
 		gdb_console_printf(out, "dump-guest-memory: %s\n", msg);
 		return -EIO;

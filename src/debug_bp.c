@@ -29,6 +29,7 @@
 #include "vm.h"
 
 #include <errno.h>
+#include <string.h>
 
 /*
  * For a breakpoint: as debug_to_gpa, and where the guest has not mapped the
@@ -55,21 +56,46 @@ static int insert_hw(struct debug *dbg, enum debug_hw_type type, uint64_t addr, 
 		     bool for_sw);
 static int apply_protected_pages(struct debug *dbg);
 
-static bool is_io_patch(const struct sw_breakpoint *bp)
-{
-	return bp->insn == arch_io_breakpoint_insn;
-}
-
 static void count_patches(struct debug *dbg)
 {
 	dbg->nio_bps = 0;
 	dbg->arch.sw_breakpoints = false;
 	for (int i = 0; i < dbg->nbps; i++) {
-		if (is_io_patch(&dbg->bps[i]))
+		if (dbg->bps[i].io)
 			dbg->nio_bps++;
 		else
 			dbg->arch.sw_breakpoints = true;
 	}
+}
+
+/*
+ * What the byte at gpa holds under our patches: the original of the first
+ * other patch covering it (all of them hold the same), or the guest's own.
+ */
+static uint8_t orig_byte(const struct debug *dbg, const struct sw_breakpoint *self, uint64_t gpa,
+			 uint8_t in_memory)
+{
+	unsigned off;
+
+	for (int i = 0; i < dbg->nbps; i++)
+		if (&dbg->bps[i] != self && patch_covers(&dbg->bps[i], gpa, &off))
+			return dbg->bps[i].orig[off];
+	return in_memory;
+}
+
+/* What our patches put at gpa: the last one's byte covering it; false if none does. */
+static bool patched_byte(const struct debug *dbg, uint64_t gpa, uint8_t *byte)
+{
+	bool any = false;
+	unsigned off;
+
+	for (int i = 0; i < dbg->nbps; i++) {
+		if (patch_covers(&dbg->bps[i], gpa, &off)) {
+			*byte = dbg->bps[i].insn[off];
+			any = true;
+		}
+	}
+	return any;
 }
 
 /*
@@ -80,33 +106,35 @@ static void count_patches(struct debug *dbg)
  * in the protocol and in gdbstub's table: two Z0 at one address with
  * different kinds are two breakpoints, and each z removes its own.
  */
-static int insert_patch(struct debug *dbg, uint64_t addr, uint64_t kind, uint8_t insn, bool hw)
+static int insert_patch(struct debug *dbg, uint64_t addr, uint64_t kind, bool io, bool hw)
 {
 	struct sw_breakpoint *bp;
+	uint8_t insn[ARCH_BP_MAX];
 	uint64_t gpa;
 	uint8_t *host;
+	int len = io ? arch_io_breakpoint_insn(kind, insn) : arch_breakpoint_insn(kind, insn);
 
+	if (len <= 0)
+		return -EINVAL;
 	if (dbg->nbps == DEBUG_MAX_SW_BREAKPOINTS)
 		return -ENOSPC;
-	if (breakpoint_gpa(dbg, addr, &gpa) < 0 || !(host = guest_mem_ptr(&dbg->vm->mem, gpa, 1)))
+	/* The instruction's bytes in one page (an instruction may cross one: not its breakpoint). */
+	if (breakpoint_gpa(dbg, addr, &gpa) < 0 || (gpa & (PAGE - 1)) + (unsigned)len > PAGE ||
+	    !(host = guest_mem_ptr(&dbg->vm->mem, gpa, (size_t)len)))
 		return -EFAULT;
 	bp = &dbg->bps[dbg->nbps];
-	bp->addr = addr;
-	bp->kind = kind;
-	bp->gpa = gpa;
-	bp->insn = insn;
-	bp->hw = hw;
-	bp->orig = *host;
-	/* Another breakpoint patched this byte already: the original is in its record. */
-	for (int i = 0; i < dbg->nbps; i++)
-		if (dbg->bps[i].gpa == gpa)
-			bp->orig = dbg->bps[i].orig;
+	*bp = (struct sw_breakpoint){ .addr = addr, .kind = kind, .gpa = gpa, .len = (unsigned)len,
+				      .io = io, .hw = hw };
+	memcpy(bp->insn, insn, (size_t)len);
+	/* Another breakpoint patched a byte already: the original is in its record. */
+	for (int i = 0; i < len; i++)
+		bp->orig[i] = orig_byte(dbg, bp, gpa + (unsigned)i, host[i]);
 	dbg->nbps++;
 	if (hw && apply_protected_pages(dbg) < 0) {
 		dbg->nbps--;
 		return -EIO;
 	}
-	*host = insn;
+	memcpy(host, insn, (size_t)len);
 	count_patches(dbg);
 	return 0;
 }
@@ -114,21 +142,17 @@ static int insert_patch(struct debug *dbg, uint64_t addr, uint64_t kind, uint8_t
 static int remove_patch(struct debug *dbg, uint64_t addr, uint64_t kind, bool hw)
 {
 	for (int i = 0; i < dbg->nbps; i++) {
-		struct sw_breakpoint *bp = &dbg->bps[i];
-		const struct sw_breakpoint *other = NULL;
-		uint64_t gpa = bp->gpa;
-		uint8_t *host, orig = bp->orig, insn = bp->insn;
+		struct sw_breakpoint gone = dbg->bps[i];
+		uint8_t *host;
 
-		if (bp->addr != addr || bp->kind != kind || bp->hw != hw)
+		if (gone.addr != addr || gone.kind != kind || gone.hw != hw)
 			continue;
 		dbg->bps[i] = dbg->bps[--dbg->nbps];
-		for (int j = 0; j < dbg->nbps; j++)
-			if (dbg->bps[j].gpa == gpa)
-				other = &dbg->bps[j];
-		host = guest_mem_ptr(&dbg->vm->mem, gpa, 1);
-		/* Only touch the byte if the guest did not overwrite our breakpoint. */
-		if (host && *host == insn)
-			*host = other ? other->insn : orig;
+		host = guest_mem_ptr(&dbg->vm->mem, gone.gpa, gone.len);
+		/* Only touch the bytes the guest did not overwrite; another patch's stay. */
+		for (unsigned b = 0; host && b < gone.len; b++)
+			if (host[b] == gone.insn[b] && !patched_byte(dbg, gone.gpa + b, &host[b]))
+				host[b] = gone.orig[b];
 		count_patches(dbg);
 		return hw ? apply_protected_pages(dbg) : 0;
 	}
@@ -145,10 +169,10 @@ static int insert_sw(struct debug *dbg, uint64_t addr, uint64_t kind)
 	bool real = arch_vcpu_real_mode(debug_vcpu(dbg, dbg->last_vcpu));
 
 	if (real ? dbg->caps.sw_bp_real_mode : dbg->caps.sw_bp)
-		return insert_patch(dbg, addr, kind, arch_breakpoint_insn, false);
+		return insert_patch(dbg, addr, kind, false, false);
 	if (real && dbg->caps.dr_exec)
 		return insert_hw(dbg, DEBUG_HW_EXEC, addr, kind, true);
-	return insert_patch(dbg, addr, kind, arch_io_breakpoint_insn, false);
+	return insert_patch(dbg, addr, kind, true, false);
 }
 
 static int remove_hw(struct debug *dbg, enum debug_hw_type type, uint64_t addr, uint64_t kind,
@@ -183,7 +207,8 @@ static int insert_hw(struct debug *dbg, enum debug_hw_type type, uint64_t addr, 
 		 * a slot, so gdb meets the same limit of four on every host.
 		 */
 		if (type == DEBUG_HW_EXEC && !for_sw && !dbg->caps.dr_exec) {
-			int r = insert_patch(dbg, addr, kind, arch_io_breakpoint_insn, true);
+			uint8_t io[ARCH_BP_MAX];
+			int r = insert_patch(dbg, addr, kind, arch_io_breakpoint_insn(kind, io) > 0, true);
 
 			if (r < 0)
 				return r;
@@ -340,28 +365,36 @@ int debug_op_remove_bp(void *ctx, enum gdb_bp_type type, uint64_t addr, uint64_t
 void debug_lift_breakpoints(struct debug *dbg)
 {
 	for (int i = 0; i < dbg->nbps; i++) {
-		uint8_t *host = guest_mem_ptr(&dbg->vm->mem, dbg->bps[i].gpa, 1);
+		const struct sw_breakpoint *bp = &dbg->bps[i];
+		uint8_t *host = guest_mem_ptr(&dbg->vm->mem, bp->gpa, bp->len);
 
 		if (host)
-			*host = dbg->bps[i].orig;
+			memcpy(host, bp->orig, bp->len);
 	}
 }
 
 void debug_reinsert_breakpoints(struct debug *dbg)
 {
 	for (int i = 0; i < dbg->nbps; i++) {
-		uint8_t *host = guest_mem_ptr(&dbg->vm->mem, dbg->bps[i].gpa, 1);
+		struct sw_breakpoint *bp = &dbg->bps[i];
+		uint8_t *host = guest_mem_ptr(&dbg->vm->mem, bp->gpa, bp->len);
 
-		if (host) {
-			dbg->bps[i].orig = *host;
-			*host = dbg->bps[i].insn;
-		}
+		/* The image was reloaded: no patch is in memory yet. */
+		if (host)
+			memcpy(bp->orig, host, bp->len);
+	}
+	for (int i = 0; i < dbg->nbps; i++) {
+		const struct sw_breakpoint *bp = &dbg->bps[i];
+		uint8_t *host = guest_mem_ptr(&dbg->vm->mem, bp->gpa, bp->len);
+
+		if (host)
+			memcpy(host, bp->insn, bp->len);
 	}
 }
 
 /*
  * The run loop steps over a breakpoint (every other vCPU parked): take the
- * instruction byte under it out of the guest, and back afterwards. A byte
+ * instruction under it out of the guest, and back afterwards. A byte
  * patched by several breakpoints holds the last one's instruction.
  */
 void debug_on_step_over(void *ctx, struct vcpu *vcpu, bool lift)
@@ -374,16 +407,11 @@ void debug_on_step_over(void *ctx, struct vcpu *vcpu, bool lift)
 	for (int i = 0; i < dbg->nbps; i++)
 		if (dbg->bps[i].addr == addr)
 			bp = &dbg->bps[i];
-	if (!bp || !(host = guest_mem_ptr(&dbg->vm->mem, bp->gpa, 1)))
+	if (!bp || !(host = guest_mem_ptr(&dbg->vm->mem, bp->gpa, bp->len)))
 		return;
-	if (lift) {
-		*host = bp->orig;
-		return;
-	}
-	for (int i = 0; i < dbg->nbps; i++)
-		if (dbg->bps[i].gpa == bp->gpa)
-			bp = &dbg->bps[i];
-	*host = bp->insn;
+	for (unsigned b = 0; b < bp->len; b++)
+		if (lift || !patched_byte(dbg, bp->gpa + b, &host[b]))
+			host[b] = bp->orig[b];
 }
 
 int debug_on_apply(void *ctx, struct vcpu *vcpu)

@@ -211,16 +211,24 @@ int arch_translate(struct vcpu *vcpu, uint64_t gva, uint64_t *gpa, uint64_t *spa
 int arch_gdb_memory_regions(struct vcpu *vcpu, int (*fn)(void *fnctx, const struct gdb_mem_region *r),
 			    void *fnctx);
 
-/* Breakpoints: the software breakpoint instruction, one byte (x86: int3). */
-extern const uint8_t arch_breakpoint_insn;
 /*
- * A one-byte instruction that leaves the guest for the VMM on every KVM,
- * for hosts where the breakpoint instruction does not (x86: `in al, dx`,
- * a KVM_EXIT_IO). arch_io_exit_pc gives the address of the instruction
- * behind the current KVM_EXIT_IO if it is that one (else -1); the run
- * loop undoes it (the registers as before the exit).
+ * Breakpoints: the software breakpoint instruction for gdb's KIND (the
+ * length of the instruction it replaces): its bytes in insn, how many
+ * (1..ARCH_BP_MAX), or -EINVAL for a KIND the arch has none for. x86: int3,
+ * one byte, whatever the KIND; RISC-V: c.ebreak for 2, ebreak for 4.
  */
-extern const uint8_t arch_io_breakpoint_insn;
+#define ARCH_BP_MAX 4
+int arch_breakpoint_insn(uint64_t kind, uint8_t insn[ARCH_BP_MAX]);
+/*
+ * An instruction that leaves the guest for the VMM on every KVM, for hosts
+ * where the breakpoint instruction does not (x86: the one-byte `in al, dx`,
+ * a KVM_EXIT_IO): as arch_breakpoint_insn, 0 where the breakpoint
+ * instruction always reaches us (RISC-V: ebreak, a KVM_EXIT_DEBUG on every
+ * host). arch_io_exit_pc gives the address of the instruction behind the
+ * current KVM_EXIT_IO if it is that one (else -1); the run loop undoes it
+ * (the registers as before the exit).
+ */
+int arch_io_breakpoint_insn(uint64_t kind, uint8_t insn[ARCH_BP_MAX]);
 int arch_io_exit_pc(struct vcpu *vcpu, uint64_t *pc);
 /* Is the vCPU in real mode (breakpoints there may need another mechanism)? */
 bool arch_vcpu_real_mode(struct vcpu *vcpu);

@@ -26,12 +26,23 @@
 struct sw_breakpoint {
 	uint64_t addr;  /* as gdb gave it */
 	uint64_t kind;  /* gdb's KIND: with type and addr, what names the breakpoint */
-	uint64_t gpa;   /* where the instruction byte was written */
-	uint8_t orig;
-	uint8_t insn;   /* the byte written: the breakpoint instruction, or the I/O one */
+	uint64_t gpa;   /* where the instruction was written (len bytes, in one page) */
+	unsigned len;
+	uint8_t orig[ARCH_BP_MAX];
+	uint8_t insn[ARCH_BP_MAX]; /* what was written: the breakpoint instruction, or the I/O one */
+	bool io;        /* the I/O one (arch_io_breakpoint_insn) */
 	bool hw;        /* gdb's hbreak, done by patching: the page is kept read-only so
 			   that a guest writing it (loading code) keeps the breakpoint */
 };
+
+/* Does bp's patch cover the byte at gpa? Then *off is its place in the patch. */
+static inline bool patch_covers(const struct sw_breakpoint *bp, uint64_t gpa, unsigned *off)
+{
+	if (gpa - bp->gpa >= bp->len)
+		return false;
+	*off = (unsigned)(gpa - bp->gpa);
+	return true;
+}
 
 /* A watchpoint done with memory slots: its page read-only (write) or unmapped (read, access). */
 struct sw_watch {
@@ -71,7 +82,7 @@ struct debug {
 	struct debug_arch_state arch;
 	struct sw_breakpoint bps[DEBUG_MAX_SW_BREAKPOINTS];
 	int nbps;
-	int nio_bps;        /* of them, patched with arch_io_breakpoint_insn */
+	int nio_bps;        /* of them, patched with arch_io_breakpoint_insn (bp->io) */
 	struct sw_watch watches[DEBUG_MAX_WATCH];
 	int nwatches;
 	bool phys;          /* monitor phys on: gdb addresses are guest-physical */

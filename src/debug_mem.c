@@ -81,28 +81,26 @@ long debug_access_mem(struct debug *dbg, unsigned vcpu, uint64_t addr, uint8_t *
 
 		if (!host)
 			break;
-		for (int i = 0; i < dbg->nbps; i++) {
-			struct sw_breakpoint *bp = &dbg->bps[i];
-
-			if (bp->gpa < gpa || bp->gpa >= gpa + chunk)
-				continue;
-			/* Keep our breakpoint in place; gdb sees and edits the original byte. */
-			if (write)
-				bp->orig = buf[done + (bp->gpa - gpa)];
-		}
 		if (write)
 			memcpy(host, buf + done, chunk);
 		else
 			memcpy(buf + done, host, chunk);
+		/* Keep our breakpoints in place; gdb sees and edits the original bytes. */
 		for (int i = 0; i < dbg->nbps; i++) {
 			struct sw_breakpoint *bp = &dbg->bps[i];
 
-			if (bp->gpa < gpa || bp->gpa >= gpa + chunk)
-				continue;
-			if (write)
-				host[bp->gpa - gpa] = bp->insn;
-			else
-				buf[done + (bp->gpa - gpa)] = bp->orig;
+			for (unsigned b = 0; b < bp->len; b++) {
+				uint64_t at = bp->gpa + b - gpa;
+
+				if (at >= chunk)
+					continue;
+				if (write) {
+					bp->orig[b] = buf[done + at];
+					host[at] = bp->insn[b];
+				} else {
+					buf[done + at] = bp->orig[b];
+				}
+			}
 		}
 		done += chunk;
 	}
@@ -128,10 +126,10 @@ long debug_op_peek_mem(void *ctx, unsigned vcpu, uint64_t addr, size_t len, cons
 	if (!p)
 		return -EFAULT;
 	for (int i = 0; i < dbg->nbps; i++) {
-		uint64_t at = dbg->bps[i].gpa;
+		const struct sw_breakpoint *bp = &dbg->bps[i];
 
-		if (at >= gpa && at - gpa < len)
-			len = (size_t)(at - gpa);
+		if (bp->gpa + bp->len > gpa && bp->gpa < gpa + len)
+			len = bp->gpa > gpa ? (size_t)(bp->gpa - gpa) : 0;
 	}
 	*host = p;
 	return (long)len;

@@ -27,14 +27,14 @@ static bool in_page_of(uint64_t gpa, uint64_t start, uint64_t len)
 
 
 /* gdb's software breakpoint wins over its hbreak at the same place. */
-static enum vcpu_stop_kind patch_kind_at(const struct debug *dbg, uint64_t pc, uint8_t insn)
+static enum vcpu_stop_kind patch_kind_at(const struct debug *dbg, uint64_t pc, bool io)
 {
 	enum vcpu_stop_kind kind = VCPU_STOP_NONE;
 
 	for (int i = 0; i < dbg->nbps; i++) {
 		const struct sw_breakpoint *bp = &dbg->bps[i];
 
-		if (bp->addr == pc && bp->insn == insn && (kind == VCPU_STOP_NONE || !bp->hw))
+		if (bp->addr == pc && bp->io == io && (kind == VCPU_STOP_NONE || !bp->hw))
 			kind = bp->hw ? VCPU_STOP_HWBREAK : VCPU_STOP_SWBREAK;
 	}
 	return kind;
@@ -46,7 +46,7 @@ bool debug_on_claim_io(void *ctx, struct vcpu *vcpu, struct vcpu_debug_event *ev
 	uint64_t pc;
 
 	if (!dbg->nio_bps || arch_io_exit_pc(vcpu, &pc) < 0 ||
-	    patch_kind_at(dbg, pc, arch_io_breakpoint_insn) == VCPU_STOP_NONE)
+	    patch_kind_at(dbg, pc, true) == VCPU_STOP_NONE)
 		return false; /* the guest's own `in al, dx`, or some other I/O */
 	*ev = (struct vcpu_debug_event){ VCPU_DEBUG_IO_INSN, pc, 0 };
 	return true;
@@ -79,12 +79,13 @@ int debug_on_mmio(void *ctx, struct vcpu *vcpu, uint64_t gpa, uint8_t *data, uns
 	/* Code written over a hardware breakpoint (a kernel loading itself) keeps it. */
 	for (int i = 0; i < dbg->nbps && write; i++) {
 		struct sw_breakpoint *bp = &dbg->bps[i];
-		uint8_t *host;
+		uint8_t *host = guest_mem_ptr(&dbg->vm->mem, bp->gpa, bp->len);
 
-		if (bp->hw && bp->gpa >= gpa && bp->gpa < gpa + len &&
-		    (host = guest_mem_ptr(&dbg->vm->mem, bp->gpa, 1))) {
-			bp->orig = *host;
-			*host = bp->insn;
+		for (unsigned b = 0; bp->hw && host && b < bp->len; b++) {
+			if (bp->gpa + b - gpa < len) {
+				bp->orig[b] = host[b];
+				host[b] = bp->insn[b];
+			}
 		}
 	}
 	for (int i = 0; i < dbg->nwatches; i++) {
@@ -202,13 +203,17 @@ enum vcpu_verdict debug_on_event(void *ctx, struct vcpu *vcpu, const struct vcpu
 
 	switch (ev->kind) {
 	case VCPU_DEBUG_BREAK_INSN:
-		/* Not ours: the guest's own int3, which the guest must see. */
-		if (patch_kind_at(dbg, ev->pc, arch_breakpoint_insn) != VCPU_STOP_SWBREAK)
+		/*
+		 * Not ours: the guest's own breakpoint instruction, which the
+		 * guest must see. (Ours: gdb's break, or its hbreak where that
+		 * is the breakpoint instruction on a write-protected page.)
+		 */
+		*why = (struct vcpu_stop){ patch_kind_at(dbg, ev->pc, false), ev->pc };
+		if (why->kind == VCPU_STOP_NONE)
 			return VCPU_REINJECT;
-		*why = (struct vcpu_stop){ VCPU_STOP_SWBREAK, ev->pc };
 		return breakpoint_verdict(dbg, vcpu, why);
 	case VCPU_DEBUG_IO_INSN:
-		*why = (struct vcpu_stop){ patch_kind_at(dbg, ev->pc, arch_io_breakpoint_insn), ev->pc };
+		*why = (struct vcpu_stop){ patch_kind_at(dbg, ev->pc, true), ev->pc };
 		return why->kind == VCPU_STOP_NONE ? VCPU_RUN_ON : breakpoint_verdict(dbg, vcpu, why);
 	case VCPU_DEBUG_DR:
 		if (ev->slot >= DEBUG_HW_SLOTS || !(s = &dbg->arch.hw[ev->slot])->used)

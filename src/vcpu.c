@@ -468,7 +468,8 @@ static void *vcpu_thread(void *arg)
 		/* No interrupt injected into the one instruction stepped over a breakpoint. */
 		if (!vcpu->stepping_over)
 			arch_vcpu_pre_run(vcpu);
-		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
+		arch_vcpu_run_begin(vcpu);
+		if (arch_vcpu_run_end(vcpu, ioctl(vcpu->fd, KVM_RUN, 0)) < 0) {
 			if (errno == EINTR) {
 				vcpu_consume_kick();
 				step_over_kicked(vcpu);

@@ -29,7 +29,7 @@ cases' real output and status:
                        an SBI system reset shutdown all end with status 0,
                        -v saying which
   test_trace_exits     --trace-exits shows each UART byte and the exit write
-  test_cli_errors      x86 options, the debugger's, raw16, an x86 ELF and
+  test_cli_errors      x86 options, a bad --gdb endpoint, raw16, an x86 ELF and
                        --initrd with an ELF are usage errors with a clear word
 
 `make test` runs it (and counts it in the closing line, through the suite's
@@ -98,7 +98,7 @@ CASES = {
     "shutdown": ["-v", "%s/shutdown.bin" % WORK],
     "trace": ["--trace-exits", "%s/hello.elf" % GUESTS],
     "err_irqchip": ["--irqchip", "kernel", "%s/hello.elf" % GUESTS],
-    "err_gdb": ["-s", "%s/hello.elf" % GUESTS],
+    "err_gdb": ["--gdb", "nowhere", "%s/hello.elf" % GUESTS],
     "err_raw16": ["--format", "raw16", "%s/hello.bin" % GUESTS],
     "err_x86_elf": ["guest/ckernel.elf"],
     "err_initrd": ["--initrd", "%s/hello.bin" % GUESTS, "%s/hello.elf" % GUESTS],
@@ -263,7 +263,7 @@ def test_trace_exits():
 
 def test_cli_errors():
     expect("err_irqchip", 1, err_has=["--irqchip and --module are x86 options"])
-    expect("err_gdb", 1, err_has=["minikvm for RISC-V has no debugger yet", "--gdb and -S are not available"])
+    expect("err_gdb", 1, err_has=["bad --gdb endpoint 'nowhere' (PORT, HOST:PORT"])
     expect("err_raw16", 1, err_has=["unknown format 'raw16' (auto, raw, elf, linux)"])
     expect("err_x86_elf", 1, err_has=["ELF machine 62 (x86-64) is not RISC-V; minikvm runs RISC-V guests"])
     expect("err_initrd", 1, err_has=["--initrd needs a Linux Image, but"])

@@ -150,6 +150,8 @@ def main():
                     help="count these results of tests run elsewhere too (JSON lines)")
     ap.add_argument("--resume", metavar="FILE", default=None,
                     help="record finished tests in FILE and run only those it does not hold")
+    ap.add_argument("--kvm-only", action="store_true",
+                    help="only the tests that run guests (NEEDS_KVM): a second host's pass")
     args = ap.parse_args()
 
     harness.MINIKVM = os.path.abspath(args.minikvm)
@@ -159,7 +161,8 @@ def main():
               flush=True)
     if os.environ.get("ONKVM_HEARTBEAT"):
         start_heartbeat(os.environ["ONKVM_HEARTBEAT"], lambda: len(done.tests))
-    if (not args.pattern or args.pattern.startswith("unit")) and not done.has("unit"):
+    if (not args.pattern or args.pattern.startswith("unit")) and not done.has("unit") \
+            and not args.kvm_only:
         unit, start = [], time.monotonic()
         running("unit", True)
         run_unit(args.unit, unit)
@@ -173,6 +176,8 @@ def main():
 
     only_unit = (args.pattern or "").startswith("unit")
     tests = [] if only_unit else discover(args.pattern)
+    if args.kvm_only:
+        tests = [t for t in tests if t[3]]
     kvm_problem = harness.kvm_problem()
     kvm_tests = set(t[0] for t in tests if t[3])
     if kvm_problem:

@@ -19,6 +19,10 @@
 #ifndef KVM_REG_RISCV_SBI_SINGLE
 #define KVM_REG_RISCV_SBI_SINGLE  (0x0 << 16)
 #endif
+/* Linux 6.1's uapi names it for architectures with guest debug only; RISC-V's came in 6.8. */
+#ifndef KVM_CAP_SET_GUEST_DEBUG
+#define KVM_CAP_SET_GUEST_DEBUG 23
+#endif
 /* enum KVM_RISCV_SBI_EXT_ID: V01, TIME, IPI, RFENCE, SRST, HSM, PMU, EXPERIMENTAL, VENDOR, DBCN. */
 #define RISCV_KVM_SBI_EXT_DBCN 9
 

@@ -25,9 +25,6 @@ const char arch_exit_help[] =
 	"       device 0x100000 written 0x5555 or 0x7777)\n"
 	"  N    the guest's own code: the test device written (N << 16) | 0x3333\n";
 
-const char arch_no_debugger[] = "minikvm for RISC-V has no debugger yet (the gdb stub comes "
-				 "to RISC-V next): ";
-
 static enum option_status x86_only(struct vm_config *cfg, const char *arg, FILE *out)
 {
 	(void)cfg;

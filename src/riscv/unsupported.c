@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What arch.h asks that RISC-V does not do yet: snapshots (monitor savevm,
- * --loadvm) and the debugger's breakpoint emulation come with the RISC-V
- * debugger (issue 23). Each says so plainly instead of failing oddly.
+ * --loadvm). Each says so plainly instead of failing oddly.
  */
 #include "arch.h"
 #include "error.h"
 
-#define NOT_YET "not available on RISC-V yet (it comes with the RISC-V debugger)"
+#define NOT_YET "not available on RISC-V yet (x86 only for now)"
 
 /* KVM's RISC-V side has no instruction emulator that gives up to userspace. */
 enum arch_emulation arch_emulation_failure(struct vcpu *vcpu, struct vcpu_debug_event *ev)
@@ -15,13 +14,6 @@ enum arch_emulation arch_emulation_failure(struct vcpu *vcpu, struct vcpu_debug_
 	(void)vcpu;
 	(void)ev;
 	return ARCH_NOT_EMULATED;
-}
-
-int arch_reinject_debug_event(struct vcpu *vcpu, const struct vcpu_debug_event *ev)
-{
-	(void)vcpu;
-	(void)ev;
-	return err_set(EXIT_HOST, "breakpoint exceptions are " NOT_YET);
 }
 
 int arch_vcpu_save(struct vcpu *vcpu, struct state_writer *w)

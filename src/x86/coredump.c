@@ -349,20 +349,8 @@ int x86_memory_regions(const struct guest_mem *mem, const struct paging_regs *p,
 	struct region_walk w = { .fn = fn, .fnctx = fnctx };
 	int r;
 
-	if (paging_mode(p) == PAGING_NONE) {
-		struct core_range ram[2];
-		unsigned n = coredump_ram_ranges(mem, ram);
-
-		for (unsigned i = 0; i < n; i++) {
-			struct gdb_mem_region reg = { .start = ram[i].vaddr, .size = ram[i].size,
-						      .write = true, .exec = true };
-
-			r = fn(fnctx, &reg);
-			if (r)
-				return r;
-		}
-		return 0;
-	}
+	if (paging_mode(p) == PAGING_NONE)
+		return coredump_ram_regions(mem, fn, fnctx);
 	r = alias_walk(mem, p, region_add, &w, work);
 	if (r == 0)
 		r = region_flush(&w);

@@ -98,6 +98,18 @@ void arch_vcpu_pre_run(struct vcpu *vcpu)
 	irq_vcpu_pre_run(vcpu);
 }
 
+/* x86 steps in hardware (KVM_GUESTDBG_SINGLESTEP): nothing around KVM_RUN. */
+void arch_vcpu_run_begin(struct vcpu *vcpu)
+{
+	(void)vcpu;
+}
+
+int arch_vcpu_run_end(struct vcpu *vcpu, int rc)
+{
+	(void)vcpu;
+	return rc;
+}
+
 bool arch_handle_exit(struct vcpu *vcpu)
 {
 	switch (vcpu->run->exit_reason) {

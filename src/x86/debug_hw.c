@@ -16,6 +16,7 @@
 #include "x86.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <linux/kvm.h>
 #include <string.h>
@@ -200,22 +201,15 @@ static int monitor_sregs(struct vcpu *vcpu, struct gdb_console *out)
 
 static int monitor_translate(struct vcpu *vcpu, const char *arg, struct gdb_console *out)
 {
-	char *end;
-	unsigned long long gva;
+	uint64_t gva;
 	struct walk w;
 	void *hva;
-	int r;
+	int r = gdb_monitor_number_arg(arg, "translate ADDR", out, &gva);
 
-	while (*arg == ' ')
-		arg++;
-	errno = 0;
-	gva = strtoull(arg, &end, 0);
-	if (!*arg || errno || (*end && *end != ' ')) {
-		gdb_console_printf(out, "usage: monitor translate ADDR\n");
-		return -EINVAL;
-	}
+	if (r < 0)
+		return r;
 	r = translate_walk(vcpu, gva, &w);
-	gdb_console_printf(out, "GVA %#llx on vCPU %d, %s\n", gva, vcpu->id, paging_mode_name(w.mode));
+	gdb_console_printf(out, "GVA %#" PRIx64 " on vCPU %d, %s\n", gva, vcpu->id, paging_mode_name(w.mode));
 	if (w.mode != PAGING_NONE && r != -EFAULT && r < 0)
 		return r;
 	for (int i = 0; i < w.nsteps; i++)
@@ -264,7 +258,12 @@ int arch_monitor(struct vcpu *vcpu, const char *cmd, struct gdb_console *out)
 	return -ENOENT;
 }
 
-const uint8_t arch_breakpoint_insn = INSN_INT3;
+int arch_breakpoint_insn(uint64_t kind, uint8_t insn[ARCH_BP_MAX])
+{
+	(void)kind; /* gdb's x86 kind is 1; one byte covers any instruction */
+	insn[0] = INSN_INT3;
+	return 1;
+}
 
 /* ---- breakpoints that exit as port I/O ---- */
 
@@ -276,7 +275,12 @@ const uint8_t arch_breakpoint_insn = INSN_INT3;
  * cannot stop user code of a protected guest on these hosts.)
  */
 #define IN_AL_DX 0xEC
-const uint8_t arch_io_breakpoint_insn = IN_AL_DX;
+int arch_io_breakpoint_insn(uint64_t kind, uint8_t insn[ARCH_BP_MAX])
+{
+	(void)kind;
+	insn[0] = IN_AL_DX;
+	return 1;
+}
 
 int arch_io_exit_pc(struct vcpu *vcpu, uint64_t *pc)
 {
