@@ -8,6 +8,7 @@
 #   die_host MESSAGE   a function: one line on stderr, exit 125
 #   WANTED_MODULES     modules the host's init loads (collect_modules)
 #   RUN                the run's directory, on the shared filesystem
+#   forwards           --forward's PORT[,PORT...] (empty: none; forward_check, forward_net)
 #   SILENCE            seconds of heartbeat silence that mean a frozen host (0: never)
 #   CONSOLE            the host kernel's log (its tail is shown when the host fails)
 #   onkvm_postmortem   optional function: called before a silent host is stopped;
@@ -49,6 +50,38 @@ collect_modules() {
 	local m
 	for m in $WANTED_MODULES; do visit "$m"; done
 	printf '%s\n' "${order[@]}" >"$out/order"
+}
+
+# --forward PORT[,PORT...], the list in $forwards (empty: none): each a TCP
+# port, else exit 125 saying what --forward takes.
+forward_check() {
+	local p
+	for p in ${forwards//,/ }; do
+		case $p in
+		''|*[!0-9]*) ;;
+		*) [ ${#p} -le 5 ] && [ "$p" -ge 1 ] && [ "$p" -le 65535 ] && continue ;;
+		esac
+		printf '%s: --forward takes TCP ports (1-65535) separated by commas, not "%s"\n' "${0##*/}" "$forwards" >&2
+		exit 125
+	done
+}
+
+# Each port of $forwards free here (else QEMU fails only after its start),
+# and NET, QEMU's arguments for them (empty without --forward): the host's
+# virtio-net NIC on QEMU's user network (restrict=on: the host reaches nothing
+# out here; only these ports reach in), each port forwarded from 127.0.0.1
+# here to the host's 10.0.2.15, which its init gives eth0 when the kernel's
+# command line says onkvm.net=1 (no ROM: none is needed to boot with -kernel).
+forward_net() {
+	local p hostfwd=''
+	NET=()
+	[ -n "$forwards" ] || return 0
+	for p in ${forwards//,/ }; do
+		! (: <"/dev/tcp/127.0.0.1/$p") 2>/dev/null ||
+			die_host "port $p of this machine (127.0.0.1:$p) is in use: --forward $forwards needs it free"
+		hostfwd="$hostfwd,hostfwd=tcp:127.0.0.1:$p-10.0.2.15:$p"
+	done
+	NET=(-netdev "user,id=net,restrict=on,ipv6=off$hostfwd" -device "virtio-net-pci,netdev=net,romfile=")
 }
 
 # This process's environment as `export NAME='value'` lines, for the run's
