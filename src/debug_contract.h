@@ -328,8 +328,12 @@ struct vm_hooks {
 	/* vCPU threads. */
 	/* Before KVM_RUN when vcpu->debug_dirty or a step-over begins or ends: program guest debug. */
 	int (*apply_debug)(void *ctx, struct vcpu *vcpu);
-	/* A KVM_EXIT_DEBUG: decide (arch_debug_exit gives the facts). */
-	enum vcpu_verdict (*debug_exit)(void *ctx, struct vcpu *vcpu, struct vcpu_stop *why);
+	/*
+	 * A KVM_EXIT_DEBUG: decide (arch_debug_exit gives the facts, into ev:
+	 * the run loop needs them to give the guest its own breakpoint).
+	 */
+	enum vcpu_verdict (*debug_exit)(void *ctx, struct vcpu *vcpu, struct vcpu_debug_event *ev,
+					struct vcpu_stop *why);
 	/* A debug event found another way (emulation failure, an I/O breakpoint): decide. */
 	enum vcpu_verdict (*debug_event)(void *ctx, struct vcpu *vcpu,
 					 const struct vcpu_debug_event *ev, struct vcpu_stop *why);

@@ -142,7 +142,8 @@ int debug_snapshot_monitor(struct debug *dbg, const char *cmd, struct gdb_consol
 int debug_on_apply(void *ctx, struct vcpu *vcpu);
 void debug_on_step_over(void *ctx, struct vcpu *vcpu, bool lift);
 /* debug_verdict.c: */
-enum vcpu_verdict debug_on_exit(void *ctx, struct vcpu *vcpu, struct vcpu_stop *why);
+enum vcpu_verdict debug_on_exit(void *ctx, struct vcpu *vcpu, struct vcpu_debug_event *ev,
+				struct vcpu_stop *why);
 enum vcpu_verdict debug_on_event(void *ctx, struct vcpu *vcpu, const struct vcpu_debug_event *ev,
 				 struct vcpu_stop *why);
 bool debug_on_claim_io(void *ctx, struct vcpu *vcpu, struct vcpu_debug_event *ev);

@@ -239,11 +239,10 @@ enum vcpu_verdict debug_on_event(void *ctx, struct vcpu *vcpu, const struct vcpu
 	return VCPU_RUN_ON;
 }
 
-enum vcpu_verdict debug_on_exit(void *ctx, struct vcpu *vcpu, struct vcpu_stop *why)
+enum vcpu_verdict debug_on_exit(void *ctx, struct vcpu *vcpu, struct vcpu_debug_event *ev,
+				struct vcpu_stop *why)
 {
-	struct vcpu_debug_event ev;
-
-	arch_debug_exit(vcpu, &ev);
-	return debug_on_event(ctx, vcpu, &ev, why);
+	arch_debug_exit(vcpu, ev);
+	return debug_on_event(ctx, vcpu, ev, why);
 }
 

@@ -311,6 +311,7 @@ static void handle_debug(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
 	struct vcpu_stop why = { VCPU_STOP_NONE, 0 };
+	struct vcpu_debug_event ev = { VCPU_DEBUG_NONE, 0, 0 };
 
 	/* The step over a breakpoint is done: put it back, let the others go. */
 	if (vcpu->stepping_over) {
@@ -319,7 +320,7 @@ static void handle_debug(struct vcpu *vcpu)
 	}
 	/* Guest debug is only ever enabled by a debugger: without one, nothing to do. */
 	if (vm->hooks && vm->hooks->debug_exit)
-		apply_verdict(vcpu, NULL, vm->hooks->debug_exit(vm->hooks_ctx, vcpu, &why), &why);
+		apply_verdict(vcpu, &ev, vm->hooks->debug_exit(vm->hooks_ctx, vcpu, &ev, &why), &why);
 }
 
 static int run_immediate_exit(struct vcpu *vcpu);

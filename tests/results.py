@@ -163,3 +163,16 @@ def run_recorded(tests, path, *args, kvm=False, host=None):
                  host=host() if callable(host) else host)
     done.end()
     return 1 if failed else 0
+
+
+def main_recorded(description, tests, kvm=False, host=None):
+    """The command line of a test script run outside tests/run.py
+    (--resume FILE, -k PATTERN), then run_recorded: its exit status."""
+    import argparse
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--resume", metavar="FILE", default=None,
+                    help="record the results in FILE (tests/run.py's results file)")
+    ap.add_argument("-k", metavar="PATTERN", default="", help="only the tests whose name contains PATTERN")
+    args = ap.parse_args()
+    return run_recorded([(name, fn) for name, fn in tests if args.k in name], args.resume,
+                        kvm=kvm, host=host)

@@ -88,11 +88,22 @@ class Session:
     gdb: gdb commands (a list) or a function of an Attach; elf: the file gdb
     loads (default: argv's last word if it is an ELF file, else none);
     timeout: seconds for the gdb run once connected; gdb_stdio: False runs argv
-    as it is, without --gdb stdio (a stand-in, as in --selftest)."""
+    as it is, without --gdb stdio (a stand-in, as in --selftest); listen: the
+    stub listens on the port itself (--gdb 0.0.0.0:PORT; --gdb-allow-uid any,
+    as QEMU's user network brings gdb from an address whose uid cannot be
+    known), without nc: the guest runs before gdb comes, and gdb may come
+    again after a detach (attach later, reattach). The session ends when
+    minikvm does."""
 
-    def __init__(self, name, argv, gdb, elf=None, timeout=SESSION_TIMEOUT, gdb_stdio=True):
-        self.name, self.gdb, self.timeout = name, gdb, timeout
-        self.argv = [argv[0], "--gdb", "stdio"] + list(argv[1:]) if gdb_stdio else list(argv)
+    def __init__(self, name, argv, gdb, elf=None, timeout=SESSION_TIMEOUT, gdb_stdio=True,
+                 listen=False):
+        self.name, self.gdb, self.timeout, self.listen = name, gdb, timeout, listen
+        if listen:
+            self.argv = [argv[0], "--gdb", "0.0.0.0:{port}", "--gdb-allow-uid", "any"] + list(argv[1:])
+        elif gdb_stdio:
+            self.argv = [argv[0], "--gdb", "stdio"] + list(argv[1:])
+        else:
+            self.argv = list(argv)
         self.elf = elf if elf is not None else elf_of(argv)
 
 
@@ -205,8 +216,10 @@ def script(sessions, ports):
     lines = []
     for s, port in zip(sessions, ports):
         base = shlex.quote(os.path.join(WORK, s.name))
-        lines.append("busybox timeout %d busybox nc -l -p %d -e %s 2>%s.err; s=$?; sync; echo $s >%s.status; sync"
-                     % (CONNECT_TIMEOUT + s.timeout, port, " ".join(shlex.quote(a) for a in s.argv), base, base))
+        argv = " ".join(shlex.quote(a.replace("{port}", str(port))) for a in s.argv)
+        listen = "" if s.listen else "busybox nc -l -p %d -e " % port
+        lines.append("busybox timeout %d %s%s 2>%s.err; s=$?; sync; echo $s >%s.status; sync"
+                     % (CONNECT_TIMEOUT + s.timeout, listen, argv, base, base))
     return "\n".join(lines)
 
 

@@ -36,7 +36,6 @@ cases' real output and status:
 results file, --resume FILE); `make test-riscv` alone. Exit status: 0 all
 passed, 1 some failed.
 """
-import argparse
 import functools
 import os
 import shlex
@@ -281,18 +280,12 @@ RAN_GUESTS = {"riscv_test:" + fn.__name__ for fn in
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--resume", metavar="FILE", default=None,
-                    help="record the results in FILE (tests/run.py's results file)")
-    ap.add_argument("-k", metavar="PATTERN", default="", help="only the tests whose name contains PATTERN")
-    args = ap.parse_args()
     for path in (MINIKVM, GUESTS + "/hello.elf", GUESTS + "/ckernel.elf", GUESTS + "/smp.elf"):
         if not os.path.exists(os.path.join(ROOT, path)):
             print("riscv_test: %s is missing: make ARCH=riscv64" % path, file=sys.stderr)
-    tests = [(name, fn) for name, fn in TESTS if args.k in name]
-    return results_file.run_recorded(tests, args.resume,
-                                     kvm=lambda name: "riscv64" if name in RAN_GUESTS else False,
-                                     host=functools.lru_cache(maxsize=None)(onkvm_riscv64.host_kind))
+    return results_file.main_recorded(__doc__.split("\n\n")[0], TESTS,
+                                      kvm=lambda name: "riscv64" if name in RAN_GUESTS else False,
+                                      host=functools.lru_cache(maxsize=None)(onkvm_riscv64.host_kind))
 
 
 if __name__ == "__main__":

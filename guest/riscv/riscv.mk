@@ -16,7 +16,7 @@ RISCV_GUEST_CC      := $(RISCV_CROSS)gcc
 RISCV_GUEST_OBJCOPY := $(RISCV_CROSS)objcopy
 
 RG := guest/riscv
-RISCV_GUEST_ELFS := $(RG)/hello.elf $(RG)/ckernel.elf $(RG)/smp.elf
+RISCV_GUEST_ELFS := $(RG)/hello.elf $(RG)/ckernel.elf $(RG)/smp.elf $(RG)/ticker.elf
 RISCV_GUEST_BINS := $(RG)/hello.bin
 
 # rv64gc, medany (code anywhere in the address space, as at 0x8000_0000),
@@ -40,6 +40,8 @@ $(RG)/hello.elf: $(RG)/hello.o $(RG)/virt.ld
 $(RG)/ckernel.elf: $(RG)/start.o $(RG)/trap.o $(RG)/ckernel.o $(RG)/virt.ld
 	$(RISCV_GUEST_CC) $(RISCV_GUEST_CFLAGS) $(RISCV_GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
 $(RG)/smp.elf: $(RG)/start.o $(RG)/smp_secondary.o $(RG)/smp.o $(RG)/virt.ld
+	$(RISCV_GUEST_CC) $(RISCV_GUEST_CFLAGS) $(RISCV_GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
+$(RG)/ticker.elf: $(RG)/start.o $(RG)/ticker.o $(RG)/virt.ld
 	$(RISCV_GUEST_CC) $(RISCV_GUEST_CFLAGS) $(RISCV_GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
 
 $(RG)/%.bin: $(RG)/%.elf

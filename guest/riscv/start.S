@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Entry of the C guests (ckernel.c, smp.c): the boot hart arrives with
+ * Entry of the C guests (ckernel.c, smp.c, ticker.c): the boot hart arrives with
  * a0 = its hart id and a1 = the device tree's address (the RISC-V boot
  * convention SBI firmware and KVM VMMs follow). Other harts park. Set up
  * the stack, clear .bss, call kmain(hartid, fdt).

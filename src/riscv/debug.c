@@ -764,24 +764,30 @@ static int monitor_translate(struct vcpu *vcpu, const char *arg, struct gdb_cons
 	gdb_console_printf(out, "GVA %#" PRIx64 " on hart %d, %s (satp %#" PRIx64 ")\n", gva, vcpu->id,
 			   riscv_satp_mode_name(w.mode), satp);
 	for (int i = 0; i < w.nsteps; i++)
-		gdb_console_printf(out, "  %s entry at GPA %#" PRIx64 ": %#018" PRIx64 "\n", w.steps[i].name,
+		gdb_console_printf(out, "  %-5s at GPA %#" PRIx64 " = %#018" PRIx64 "\n", w.steps[i].name,
 				   w.steps[i].entry_gpa, w.steps[i].entry);
 	if (r < 0) {
 		gdb_console_printf(out, "  not mapped: %s\n", riscv_walk_fault_name(w.fault));
 		return 0;
 	}
 	if (w.page_size)
-		gdb_console_printf(out, "  leaf: %" PRIu64 " KiB page, %s%s%s%s%s%s%s\n", w.page_size >> 10,
-				   w.perms & RISCV_PTE_R ? "R" : "-", w.perms & RISCV_PTE_W ? "W" : "-",
-				   w.perms & RISCV_PTE_X ? "X" : "-", w.perms & RISCV_PTE_U ? "U" : "-",
-				   w.perms & RISCV_PTE_G ? "G" : "-", w.perms & RISCV_PTE_A ? "A" : "-",
-				   w.perms & RISCV_PTE_D ? "D" : "-");
-	host = guest_mem_ptr(&vcpu->vm->mem, w.gpa, 1);
-	gdb_console_printf(out, "-> GPA %#" PRIx64 " (G-stage: KVM's, by memory slot)\n", w.gpa);
-	if (host)
-		gdb_console_printf(out, "-> host %p (minikvm's mapping of guest RAM)\n", host);
+		gdb_console_printf(out, "  -> GPA %#" PRIx64 " (%" PRIu64 " KiB page, %s%s%s%s%s%s%s)\n", w.gpa,
+				   w.page_size >> 10, w.perms & RISCV_PTE_R ? "R" : "-",
+				   w.perms & RISCV_PTE_W ? "W" : "-", w.perms & RISCV_PTE_X ? "X" : "-",
+				   w.perms & RISCV_PTE_U ? "U" : "-", w.perms & RISCV_PTE_G ? "G" : "-",
+				   w.perms & RISCV_PTE_A ? "A" : "-", w.perms & RISCV_PTE_D ? "D" : "-");
 	else
-		gdb_console_printf(out, "-> not RAM (an MMIO exit on access)\n");
+		gdb_console_printf(out, "  -> GPA %#" PRIx64 " (satp Bare: identity)\n", w.gpa);
+	host = guest_mem_ptr(&vcpu->vm->mem, w.gpa, 1);
+	/* The G-stage is KVM's, by memory slot; the host address only with -v (as on x86). */
+	if (host && vcpu->vm->cfg->verbose)
+		gdb_console_printf(out, "  -> HVA %p (guest RAM mapping + %#" PRIx64 ", via a KVM memory slot: "
+				   "the G-stage)\n", host, (uint64_t)((uint8_t *)host - vcpu->vm->mem.host));
+	else if (host)
+		gdb_console_printf(out, "  -> guest RAM + %#" PRIx64 ", via a KVM memory slot: the G-stage "
+				   "(host address: minikvm -v)\n", (uint64_t)((uint8_t *)host - vcpu->vm->mem.host));
+	else
+		gdb_console_printf(out, "  -> not RAM (MMIO or nothing)\n");
 	return 0;
 }
 
