@@ -71,7 +71,7 @@ $(BUILD)/minikvm: $(BUILD)/src/main.o $(LIB_OBJ) $(GDB_LIB)
 # debugger plugs in through struct vm_hooks, its options through
 # options.h's modules). `make test` builds and runs it.
 DEBUGGER_SRC := src/debug.c src/debug_bp.c src/debug_mem.c src/debug_options.c src/debug_report.c src/debug_snapshot.c src/debug_verdict.c src/gdb_conn.c src/gdb_endpoint.c src/gdb_peer.c src/x86/debug_hw.c src/x86/regs.c \
-		src/x86/probe.c
+		src/x86/probe.c src/x86/debug_report.c
 $(BUILD)/minikvm-nodebug: $(BUILD)/src/main.o $(BUILD)/src/nodebug.o $(filter-out $(DEBUGGER_SRC:%.c=$(BUILD)/%.o),$(LIB_OBJ))
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

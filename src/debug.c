@@ -467,7 +467,7 @@ int debug_create(struct vm *vm)
 		return -1;
 	dbg->arch.block_irq = dbg->caps.block_irq;
 	if (cfg->verbose)
-		debug_print_methods(stderr, &dbg->caps);
+		arch_debug_report(stderr, &dbg->caps, false);
 	for (const struct gdb_monitor_cmd *c = generic_cmds; c->name; c++)
 		dbg->cmds[n++] = *c;
 	for (const struct gdb_monitor_cmd *c = arch_monitor_cmds; c->name && n < MAX_MONITOR_CMDS - 1; c++)

@@ -47,7 +47,5 @@ int debug_create(struct vm *vm);
  * CPU mode and the method picked for each job, on out. 0, or -1 (error set).
  */
 int debug_host_report(FILE *out);
-/* "hardware VT-x/AMD-V", "PVM (KVM's instruction emulator)", ... */
-const char *debug_host_kind_name(enum debug_host_kind kind);
 
 #endif

@@ -244,6 +244,12 @@ void arch_debug_exit(struct vcpu *vcpu, struct vcpu_debug_event *ev);
 
 /* The host: what its KVM can do for a debugger; probed once with tiny VMs, one per CPU mode. */
 int arch_debug_probe(int kvm_fd, struct debug_host_caps *caps);
+/*
+ * For people: the method the debugger picks for each job on this host and
+ * why, a line each (-v); with table, first what the probe saw in each
+ * mode (--host-report).
+ */
+void arch_debug_report(FILE *out, const struct debug_host_caps *caps, bool table);
 /* For --host-report: the host CPU and its KVM (model, virtualization, paging levels, KVM API). */
 void arch_host_report(FILE *out, int kvm_fd);
 

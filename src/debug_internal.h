@@ -111,9 +111,6 @@ void gdb_conn_lend(struct debug *dbg);
 /* vm_hooks.serve_stopped: a parked vCPU's thread serves gdb while the VM stays stopped. */
 void gdb_conn_serve(void *ctx, struct vcpu *vcpu);
 
-/* debug_report.c: the method picked for each job on this host, one line each (-v). */
-void debug_print_methods(FILE *out, const struct debug_host_caps *caps);
-
 void debug_mark_all_dirty(struct vm *vm);
 struct vcpu *debug_vcpu(struct debug *dbg, unsigned i);
 

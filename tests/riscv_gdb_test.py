@@ -27,6 +27,21 @@ checks what gdb printed, the guest's output and minikvm's exit status:
   test_detach_runs_on        detach at a breakpoint: the guest runs on to 7
   test_write_registers_memory  a register and a byte of memory written from
                              gdb are what the guest then computes with
+  test_attach_interrupt_reattach  the stub listening itself: gdb attaches to
+                             the running ticker.elf, detaches, attaches again,
+                             continues, Ctrl-C stops it, detach lets it end
+  test_condition_false_never_stops  `break leaf if n == 3`: judged in the
+                             stub, stepped over, the guest ends with 7
+  test_hbreak_and_read_watchpoint  rwatch (the page unmapped) and hbreak
+                             (ebreak on a write-protected page)
+  test_guest_own_ebreak_goes_to_the_guest  a c.ebreak gdb did not plant: the
+                             guest's trap handler gets scause 3 at its address
+  test_step_holds_interrupts_back  a step with the timer overdue ends on the
+                             next instruction; gdb still reads the guest's sie
+  test_lr_sc_stepped_as_a_whole  stepi at lr.w ends past the sc.w, which
+                             succeeded
+  test_stepi_of_a_jump_to_itself  `j .` and `jal ra, .`: one stepi each, pc
+                             unchanged, ra linked
 
 `make test` runs it after tests/riscv_test.py (--resume FILE: the suite's
 results file, counted in its closing line). Exit status: 0 all passed, 1
@@ -87,6 +102,7 @@ def wfi_in_loop(elf):
 def sessions():
     ck = symbols(CKERNEL)
     smp = symbols(SMP)
+    tk = symbols(TICKER)
     wfi = wfi_in_loop(CKERNEL)
     return [
         riscv_gdb.Session("regs", [MINIKVM, "-S", CKERNEL], [
@@ -116,11 +132,26 @@ def sessions():
         riscv_gdb.Session("ebreak", [MINIKVM, "-S", CKERNEL], [
             "break kmain", "continue", "delete",
             "set {unsigned short}%#x = 0x9002" % ck["leaf"], "x/i %#x" % ck["leaf"], "continue"]),
+        riscv_gdb.Session("mask", [MINIKVM, "-S", CKERNEL], [
+            "break *%#x" % (wfi + 4), "continue", "delete", "shell sleep 0.3",
+            "stepi", "p/x $pc", "p/x $sie", "continue"]),
+        riscv_gdb.Session("lrsc", [MINIKVM, "-S", TICKER], [
+            "break *%#x" % tk["count_lrsc"], "continue", "delete", "p lrsc_count", "x/i $pc",
+            "stepi", "p/x $pc", "p lrsc_count", "set var stop_requested = 1", "continue"]),
+        riscv_gdb.Session("selfjump", [MINIKVM, "-S", CKERNEL], [
+            "break kmain", "continue", "delete", "set var $pc = %#x" % ck["leaf"],
+            "set {unsigned short}%#x = 0xa001" % ck["leaf"], "x/i $pc", "stepi", "p/x $pc",
+            "set {unsigned int}%#x = 0x000000ef" % ck["leaf"], "x/i $pc", "stepi", "p/x $pc",
+            "p/x $ra", "kill"]),
+        riscv_gdb.Session("reset", [MINIKVM, "-S", CKERNEL], [
+            "break leaf", "continue", "monitor reset", "maintenance flush register-cache", "p/x $pc",
+            "continue", "delete", "continue"]),
+        riscv_gdb.Session("nonstop", [MINIKVM, "-c", "2", "-S", SMP], non_stop),
         riscv_gdb.Session("write", [MINIKVM, "-S", CKERNEL], [
             "break leaf", "continue", "set var $a0 = 10", "finish",
             "x/2xb %#x" % ck["leaf"], "set {unsigned char}%#x = 0x01" % (ck["leaf"] + 1),
             "x/2xb %#x" % ck["leaf"], "kill"]),
-    ], {"ck": ck, "smp": smp, "wfi": wfi}
+    ], {"ck": ck, "smp": smp, "tk": tk, "wfi": wfi}
 
 
 def attach_interrupt_reattach(attach):
@@ -157,6 +188,23 @@ def attach_interrupt_reattach(attach):
             if p.poll() is None:
                 p.kill()
     return first + "\n=====\n" + attach.retry(attempt)
+
+
+def non_stop(attach):
+    """gdb in non-stop mode on smp.elf's two harts: one stops at a
+    breakpoint while the other runs on; interrupt stops it too."""
+    def attempt():
+        argv = [GDB, "-nx", "-batch", "-ex", "set confirm off", "-ex", "set non-stop on",
+                "-ex", "set $riscv_gdb_port = %d" % attach.port,
+                "-x", os.path.join(riscv_gdb.WORK, "connect.py")]
+        for c in ["break smp_secondary_main", "continue -a &", "shell sleep 3", "info threads",
+                  "thread 1", "interrupt", "shell sleep 2", "info threads", "delete",
+                  "continue -a &", "shell sleep 3"]:
+            argv += ["-ex", c]
+        p = subprocess.run(argv + [attach.elf], cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, errors="replace", timeout=120)
+        return p.returncode != riscv_gdb.NOT_CONNECTED, p.stdout
+    return attach.retry(attempt)
 
 
 @functools.lru_cache(maxsize=None)
@@ -311,11 +359,69 @@ def test_guest_own_ebreak_goes_to_the_guest():
     assert "exited with code 0143" in out, out
 
 
+def test_step_holds_interrupts_back():
+    out, err, status, facts = session("mask")
+    wfi = facts["wfi"]
+    vals = value(out)
+    # At the load after wfi with the next tick overdue: the step ends on the
+    # next instruction, not in the trap handler; gdb reads the guest's sie (STIE).
+    assert vals[0] == "%#x" % (wfi + 6), (hex(wfi), out)
+    assert vals[1] == "0x20", out
+    assert "exited with code 07" in out, out
+    assert status == 7, (status, err)
+
+
+def test_lr_sc_stepped_as_a_whole():
+    out, err, status, facts = session("lrsc")
+    tk = facts["tk"]
+    vals = value(out)
+    assert re.search(r"%#x <count_lrsc>:\s+lr\.w" % tk["count_lrsc"], out), out
+    before, pc, after = int(vals[0]), int(vals[1], 16), int(vals[2])
+    assert pc == tk["count_lrsc"] + 12, out      # past the sc, on the bnez
+    assert after == before + 1, out              # the sc succeeded at once
+    assert status == 0x2a, (status, err)
+
+
+def test_stepi_of_a_jump_to_itself():
+    out, err, status, facts = session("selfjump")
+    leaf = facts["ck"]["leaf"]
+    vals = value(out)
+    assert re.search(r"%#x <leaf>:\s+j\s+0x%x <leaf>" % (leaf, leaf), out), out
+    assert vals[0] == "%#x" % leaf, out         # c.j . : once, to itself
+    assert re.search(r"%#x <leaf>:\s+jal\s+(ra,\s*)?0x%x <leaf>" % (leaf, leaf), out), out
+    assert vals[1] == "%#x" % leaf and vals[2] == "%#x" % (leaf + 4), out  # jal ra, . links
+
+
+def test_monitor_reset_keeps_breakpoints():
+    out, err, status, facts = session("reset")
+    assert "guest reset to its entry point" in out, out
+    assert value(out)[0] == "0x80000000", out
+    assert len(re.findall(r"Breakpoint 1, leaf", out)) == 2, out
+    assert "exited with code 07" in out, out
+    assert err.count("ckernel: hart 0x") == 2, err   # it ran from the start twice
+    assert status == 7, (status, err)
+
+
+def test_non_stop_one_hart_stops_the_other_runs():
+    out, err, status, facts = session("nonstop")
+    first, _, rest = out.partition("info threads")  # noqa: F841
+    tables = re.findall(r"  Id   Target Id.*?(?=\n[^ *\n]|\Z)", out, re.S)
+    assert len(tables) == 2, out
+    # Hart 1 at its breakpoint, hart 0 running on (waiting at the barrier).
+    assert re.search(r"^\s+1\s+Thread 1\.1 .*\(running\)", tables[0], re.M), tables[0]
+    assert re.search(r"^\*?\s+2\s+Thread 1\.2 .*smp_secondary_main", tables[0], re.M), tables[0]
+    # interrupt stopped thread 1 too.
+    assert "(running)" not in tables[1], tables[1]
+    assert status == 0x22, (status, err, out)
+
+
 TESTS = [("riscv_gdb_test:" + fn.__name__, fn) for fn in
          (test_registers_and_stepi, test_break_finish_exit, test_next_and_step, test_watch_ticks,
           test_stepi_over_wfi, test_harts_as_threads, test_detach_runs_on, test_write_registers_memory,
           test_attach_interrupt_reattach, test_condition_false_never_stops, test_hbreak_and_read_watchpoint,
-          test_guest_own_ebreak_goes_to_the_guest)]
+          test_guest_own_ebreak_goes_to_the_guest, test_step_holds_interrupts_back,
+          test_lr_sc_stepped_as_a_whole, test_stepi_of_a_jump_to_itself,
+          test_monitor_reset_keeps_breakpoints, test_non_stop_one_hart_stops_the_other_runs)]
 
 
 def main():

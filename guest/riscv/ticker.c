@@ -12,7 +12,9 @@
  *         "ticker: stop requested after N ticks\n" and exits with code 0x2a.
  *
  * Symbols for gdb: tick_once() (called once per tick), delay(), the globals
- * `volatile unsigned long ticks` and `volatile int stop_requested`.
+ * `volatile unsigned long ticks` and `volatile int stop_requested`; and
+ * count_lrsc(), an lr/sc loop (a debugger must step it as a whole), which
+ * each tick runs on `lrsc_count`.
  */
 #include <stdint.h>
 
@@ -22,6 +24,21 @@
 
 volatile unsigned long ticks;
 volatile int stop_requested;
+volatile uint32_t lrsc_count;
+
+/* Atomically add 1 to *p with lr.w/sc.w, retrying while the sc fails. */
+void __attribute__((noinline)) count_lrsc(volatile uint32_t *p)
+{
+	uint32_t old, fail;
+
+	__asm__ volatile("1:	lr.w	%0, (%2)\n"
+			 "	addiw	%1, %0, 1\n"
+			 "	sc.w	%1, %1, (%2)\n"
+			 "	bnez	%1, 1b\n"
+			 : "=&r"(old), "=&r"(fail)
+			 : "r"(p)
+			 : "memory");
+}
 
 static void put_dec(unsigned long v)
 {
@@ -46,6 +63,7 @@ void delay(void)
 void tick_once(void)
 {
 	ticks++;
+	count_lrsc(&lrsc_count);
 	uart_puts("tick ");
 	put_dec(ticks);
 	uart_puts("\n");

@@ -703,9 +703,26 @@ void arch_host_report(FILE *out, int kvm_fd)
 		ioctl(kvm_fd, KVM_GET_API_VERSION, 0),
 		ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG) > 0 ? "yes" : "no",
 		ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) > 0 ? "yes" : "no");
-	fprintf(out, "minikvm:   breakpoints: ebreak/c.ebreak (KVM_EXIT_DEBUG); hardware breakpoints: "
-		"ebreak on a write-protected page; watchpoints: read-only or unmapped pages; single steps: "
-		"ebreak planted on the instruction's successors (RISC-V KVM has no single step)\n");
+}
+
+void arch_debug_report(FILE *out, const struct debug_host_caps *caps, bool table)
+{
+	if (table)
+		fprintf(out, "\nWhat this KVM does for a debugger: ebreak %s (KVM_CAP_SET_GUEST_DEBUG); "
+			"no single step and no debug triggers for a VMM (RISC-V KVM has neither)\n\n"
+			"Methods the debugger picks here, and why:\n",
+			caps->sw_bp ? "exits to minikvm" : "stays in the guest");
+	fprintf(out, "minikvm: host KVM: RISC-V (the H extension)\n");
+	fprintf(out, "minikvm:   software breakpoints: ebreak, or c.ebreak for a compressed instruction "
+		"(KVM_EXIT_DEBUG)\n");
+	fprintf(out, "minikvm:   hardware breakpoints: ebreak on a write-protected page, four at most "
+		"(no triggers for a VMM)\n");
+	fprintf(out, "minikvm:   write watchpoints: %s\n",
+		caps->readonly_mem ? "read-only memory slots" : "none (no KVM_CAP_READONLY_MEM)");
+	fprintf(out, "minikvm:   read/access watchpoints: unmapped pages, whose reads exit as MMIO\n");
+	fprintf(out, "minikvm:   single steps: ebreak planted on the instruction's successors and the trap "
+		"vector for each run (no single step in RISC-V KVM)\n");
+	fprintf(out, "minikvm:   interrupts while stepping: held back (sie 0 for the step; not for wfi)\n");
 }
 
 /* ---- descriptions and monitor commands ---- */
