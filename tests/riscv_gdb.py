@@ -217,9 +217,11 @@ def script(sessions, ports):
     for s, port in zip(sessions, ports):
         base = shlex.quote(os.path.join(WORK, s.name))
         argv = " ".join(shlex.quote(a.replace("{port}", str(port))) for a in s.argv)
-        listen = "" if s.listen else "busybox nc -l -p %d -e " % port
-        lines.append("busybox timeout %d %s%s 2>%s.err; s=$?; sync; echo $s >%s.status; sync"
-                     % (CONNECT_TIMEOUT + s.timeout, listen, argv, base, base))
+        # nc: stdout is the connection; listening itself, the guest's output is on stdout: keep it too.
+        run, out = ("", " >%s.err 2>&1" % base) if s.listen else ("busybox nc -l -p %d -e " % port,
+                                                                   " 2>%s.err" % base)
+        lines.append("busybox timeout %d %s%s%s; s=$?; sync; echo $s >%s.status; sync"
+                     % (CONNECT_TIMEOUT + s.timeout, run, argv, out, base))
     return "\n".join(lines)
 
 

@@ -36,25 +36,31 @@ checks what gdb printed, the guest's output and minikvm's exit status:
                              (ebreak on a write-protected page)
   test_guest_own_ebreak_goes_to_the_guest  a c.ebreak gdb did not plant: the
                              guest's trap handler gets scause 3 at its address
+  The stub's own steps, through a raw protocol client (vCont;s): gdb steps
+  RISC-V code by itself, with breakpoints of its own (gdb's riscv target
+  always single-steps in software), so these are what lldb, other clients
+  and the stub's step over a breakpoint whose condition is false get:
   test_step_holds_interrupts_back  a step with the timer overdue ends on the
-                             next instruction; gdb still reads the guest's sie
-  test_lr_sc_stepped_as_a_whole  stepi at lr.w ends past the sc.w, which
-                             succeeded
-  test_stepi_of_a_jump_to_itself  `j .` and `jal ra, .`: one stepi each, pc
-                             unchanged, ra linked
+                             next instruction; sie reads as the guest's
+  test_lr_sc_and_jumps_to_themselves_by_vcont_s  a step at lr.w ends past the
+                             sc.w, which succeeded; `c.j .` and `jal ra, .`
+                             step once, pc unchanged, ra linked
 
 `make test` runs it after tests/riscv_test.py (--resume FILE: the suite's
 results file, counted in its closing line). Exit status: 0 all passed, 1
 some failed.
 """
+import ast
 import functools
 import os
 import re
 import select
 import signal
+import socket
 import subprocess
 import sys
 import time
+import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -132,17 +138,10 @@ def sessions():
         riscv_gdb.Session("ebreak", [MINIKVM, "-S", CKERNEL], [
             "break kmain", "continue", "delete",
             "set {unsigned short}%#x = 0x9002" % ck["leaf"], "x/i %#x" % ck["leaf"], "continue"]),
-        riscv_gdb.Session("mask", [MINIKVM, "-S", CKERNEL], [
-            "break *%#x" % (wfi + 4), "continue", "delete", "shell sleep 0.3",
-            "stepi", "p/x $pc", "p/x $sie", "continue"]),
-        riscv_gdb.Session("lrsc", [MINIKVM, "-S", TICKER], [
-            "break *%#x" % tk["count_lrsc"], "continue", "delete", "p lrsc_count", "x/i $pc",
-            "stepi", "p/x $pc", "p lrsc_count", "set var stop_requested = 1", "continue"]),
-        riscv_gdb.Session("selfjump", [MINIKVM, "-S", CKERNEL], [
-            "break kmain", "continue", "delete", "set var $pc = %#x" % ck["leaf"],
-            "set {unsigned short}%#x = 0xa001" % ck["leaf"], "x/i $pc", "stepi", "p/x $pc",
-            "set {unsigned int}%#x = 0x000000ef" % ck["leaf"], "x/i $pc", "stepi", "p/x $pc",
-            "p/x $ra", "kill"]),
+        riscv_gdb.Session("rsp_steps", [MINIKVM, "-S", TICKER],
+                          lambda attach: rsp_session(attach, rsp_steps, tk)),
+        riscv_gdb.Session("rsp_mask", [MINIKVM, "-S", CKERNEL],
+                          lambda attach: rsp_session(attach, rsp_mask, wfi)),
         riscv_gdb.Session("reset", [MINIKVM, "-S", CKERNEL], [
             "break leaf", "continue", "monitor reset", "maintenance flush register-cache", "p/x $pc",
             "continue", "delete", "continue"]),
@@ -190,31 +189,184 @@ def attach_interrupt_reattach(attach):
     return first + "\n=====\n" + attach.retry(attempt)
 
 
+class Interactive:
+    """gdb-multiarch reading commands from a pipe, as a user types them: its
+    output as it comes (asynchronous notifications included, which a -batch
+    gdb only prints between commands)."""
+
+    def __init__(self, elf):
+        self.p = subprocess.Popen([GDB, "-q", "-nx", elf], cwd=ROOT, stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.seen = b""
+
+    def send(self, text):
+        self.p.stdin.write(text.encode())
+        self.p.stdin.flush()
+
+    def until(self, pattern, start=0, timeout=60):
+        """Read until the regex matches what came after start: the match, or None."""
+        end = time.monotonic() + timeout
+        while True:
+            m = re.search(pattern.encode(), self.seen[start:])
+            if m or time.monotonic() > end or self.p.poll() is not None:
+                return m
+            r, _, _ = select.select([self.p.stdout], [], [], 1)
+            if r:
+                chunk = os.read(self.p.stdout.fileno(), 4096)
+                if not chunk:
+                    return None
+                self.seen += chunk
+
+    def close(self):
+        if self.p.poll() is None:
+            self.p.kill()
+        self.p.communicate()
+        return self.seen.decode(errors="replace")
+
+
 def non_stop(attach):
-    """gdb in non-stop mode on smp.elf's two harts: one stops at a
-    breakpoint while the other runs on; interrupt stops it too."""
+    """gdb in non-stop mode on smp.elf's two harts: hart 1 stops at a
+    breakpoint while hart 0 runs on (it waits at the barrier); interrupt
+    stops hart 0 too; then both go on and the guest ends."""
     def attempt():
-        argv = [GDB, "-nx", "-batch", "-ex", "set confirm off", "-ex", "set non-stop on",
-                "-ex", "set $riscv_gdb_port = %d" % attach.port,
-                "-x", os.path.join(riscv_gdb.WORK, "connect.py")]
-        for c in ["break smp_secondary_main", "continue -a &", "shell sleep 3", "info threads",
-                  "thread 1", "interrupt", "shell sleep 2", "info threads", "delete",
-                  "continue -a &", "shell sleep 3"]:
-            argv += ["-ex", c]
-        p = subprocess.run(argv + [attach.elf], cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True, errors="replace", timeout=120)
-        return p.returncode != riscv_gdb.NOT_CONNECTED, p.stdout
+        g = Interactive(attach.elf)
+        try:
+            g.send("set confirm off\nset non-stop on\ntarget remote 127.0.0.1:%d\n" % attach.port)
+            if not g.until(r"Remote debugging using", timeout=30) or g.until(r"Remote connection closed|"
+                                                                           r"Connection refused", timeout=2):
+                return False, g.close()
+            g.send("break smp_secondary_main\ncontinue -a &\n")
+            g.until(r"Thread 2 .*hit Breakpoint 1, smp_secondary_main")
+            g.send("info threads\necho ==info1==\\n\n")
+            mark = len(g.seen)
+            g.until(r"==info1==")
+            g.send("thread 1\ninterrupt\n")
+            g.until(r"Thread 1 .*stopped", mark)
+            g.send("echo ==info2==\\n\ninfo threads\necho ==end==\\n\ndelete\ncontinue -a\n")
+            # The guest ends: gdb may see the end of the connection (minikvm exits) first.
+            g.until(r"exited with code|Remote connection closed", mark)
+            g.send("quit\n")
+            return True, g.close()
+        finally:
+            g.close()
     return attach.retry(attempt)
+
+
+class Rsp:
+    """A raw GDB remote-protocol client over TCP, for the stub's own steps
+    (vCont;s): gdb itself steps RISC-V code with breakpoints of its own."""
+
+    def __init__(self, port):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=60)
+        self.buf = b""
+        self.log = []  # (sent, reply), for a failure's message
+
+    def packet(self):
+        while True:
+            self.buf = self.buf.lstrip(b"+")
+            start, end = self.buf.find(b"$"), self.buf.find(b"#")
+            if start >= 0 and end > start and len(self.buf) >= end + 3:
+                body = self.buf[start + 1:end]
+                self.buf = self.buf[end + 3:]
+                self.s.sendall(b"+")
+                # Run-length encoding: "X*N" is X and ord(N) - 29 more of it.
+                return re.sub(rb"(.)\*(.)", lambda m: m.group(1) * (m.group(2)[0] - 28), body).decode()
+            chunk = self.s.recv(4096)
+            if not chunk:
+                raise ConnectionError("the stub closed the connection")
+            self.buf += chunk
+
+    def ask(self, payload):
+        self.s.sendall(b"$%s#%02x" % (payload.encode(), sum(payload.encode()) & 0xFF))
+        self.log.append((payload, self.packet()))
+        return self.log[-1][1]
+
+    def reg(self, regno):
+        return int.from_bytes(bytes.fromhex(self.ask("p%x" % regno)), "little")
+
+    def mem32(self, addr):
+        return int.from_bytes(bytes.fromhex(self.ask("m%x,4" % addr)), "little")
+
+
+def rsp_session(attach, body, facts):
+    """Connect (retrying as riscv_gdb does), run body(rsp, facts): repr of its dict."""
+    def attempt():
+        try:
+            rsp = Rsp(attach.port)
+            rsp.ask("qSupported:swbreak+;hwbreak+;vContSupported+")
+        except (OSError, ConnectionError) as e:
+            return False, "not connected: %s" % e
+        try:
+            return True, repr(body(rsp, facts))
+        except Exception:  # the test reports it, with the exchange; the other sessions go on
+            try:
+                rsp.s.sendall(b"$k#6b")  # end this minikvm now, not at the session's timeout
+            except OSError:
+                pass
+            return True, repr({"error": traceback.format_exc(), "log": rsp.log})
+        finally:
+            rsp.s.close()
+    return attach.retry(attempt)
+
+
+PC, RA, SIE = 32, 1, 69  # gdb's rv64 layout with F/D (gdbstub/arch_riscv.h)
+
+
+def rsp_steps(rsp, tk):
+    r = {}
+    assert rsp.ask("?").startswith("T"), "no stop at the entry"
+    lr = tk["count_lrsc"]
+    assert rsp.ask("Z0,%x,4" % lr) == "OK"
+    r["stop"] = rsp.ask("vCont;c")
+    assert rsp.ask("z0,%x,4" % lr) == "OK"
+    r["count_before"] = rsp.mem32(tk["lrsc_count"])
+    rsp.ask("vCont;s:1")
+    r["lr_pc"] = at = rsp.reg(PC)
+    r["count_after"] = rsp.mem32(tk["lrsc_count"])
+    r["at"] = at
+    assert rsp.ask("M%x,2:01a0" % at) == "OK"          # c.j .
+    rsp.ask("vCont;s:1")
+    r["cj_pc"] = rsp.reg(PC)
+    assert rsp.ask("M%x,4:ef000000" % at) == "OK"      # jal ra, .
+    rsp.ask("vCont;s:1")
+    r["jal_pc"], r["jal_ra"] = rsp.reg(PC), rsp.reg(RA)
+    rsp.s.sendall(b"$k#6b")
+    return r
+
+
+def rsp_mask(rsp, wfi):
+    r = {}
+    rsp.ask("?")
+    assert rsp.ask("Z0,%x,2" % (wfi + 4)) == "OK"
+    rsp.ask("vCont;c")
+    assert rsp.ask("z0,%x,2" % (wfi + 4)) == "OK"
+    time.sleep(0.3)  # the next tick (10 ms) is overdue
+    rsp.ask("vCont;s:1")
+    r["pc"], r["sie"] = rsp.reg(PC), rsp.reg(SIE)
+    r["end"] = rsp.ask("vCont;c")
+    return r
+
+
+def rsp_result(out):
+    """What an rsp_session's body returned (its dict), or the failure it met."""
+    r = ast.literal_eval(out) if out.startswith("{") else {"error": out}
+    assert "error" not in r, "%s\nexchange: %r" % (r["error"], r.get("log"))
+    return r
 
 
 @functools.lru_cache(maxsize=None)
 def ran():
-    sess, facts = sessions()
-    return riscv_gdb.run(sess), facts
+    """Every session, once (one boot); a failure to run them is kept, not retried per test."""
+    try:
+        sess, facts = sessions()
+        return riscv_gdb.run(sess), facts
+    except Exception:
+        return traceback.format_exc(), None
 
 
 def session(name):
     results, facts = ran()
+    assert facts is not None, "the sessions did not run:\n" + results
     r = results[name]
     return r.output or "", r.stderr or "", r.status, facts
 
@@ -359,37 +511,27 @@ def test_guest_own_ebreak_goes_to_the_guest():
     assert "exited with code 0143" in out, out
 
 
+def test_lr_sc_and_jumps_to_themselves_by_vcont_s():
+    out, err, status, facts = session("rsp_steps")
+    r, tk = rsp_result(out), facts["tk"]
+    # vCont;s at lr.w: one step runs the whole lr/sc sequence, the sc succeeds.
+    assert r["lr_pc"] == tk["count_lrsc"] + 12, r        # on the bnez after sc.w
+    assert r["count_after"] == r["count_before"] + 1, r
+    # `c.j .` and `jal ra, .`: one step each, pc unchanged, ra linked.
+    assert r["cj_pc"] == r["at"] and r["jal_pc"] == r["at"], r
+    assert r["jal_ra"] == r["at"] + 4, r
+    assert r["stop"].startswith("T05"), r
+
+
 def test_step_holds_interrupts_back():
-    out, err, status, facts = session("mask")
-    wfi = facts["wfi"]
-    vals = value(out)
+    out, err, status, facts = session("rsp_mask")
+    r, wfi = rsp_result(out), facts["wfi"]
     # At the load after wfi with the next tick overdue: the step ends on the
-    # next instruction, not in the trap handler; gdb reads the guest's sie (STIE).
-    assert vals[0] == "%#x" % (wfi + 6), (hex(wfi), out)
-    assert vals[1] == "0x20", out
-    assert "exited with code 07" in out, out
+    # next instruction, not in the trap handler; sie reads as the guest's (STIE).
+    assert r["pc"] == wfi + 6, (hex(wfi), r)
+    assert r["sie"] == 0x20, r
+    assert r["end"] == "W07", r   # interrupts work after it: 3 ticks, exit 7
     assert status == 7, (status, err)
-
-
-def test_lr_sc_stepped_as_a_whole():
-    out, err, status, facts = session("lrsc")
-    tk = facts["tk"]
-    vals = value(out)
-    assert re.search(r"%#x <count_lrsc>:\s+lr\.w" % tk["count_lrsc"], out), out
-    before, pc, after = int(vals[0]), int(vals[1], 16), int(vals[2])
-    assert pc == tk["count_lrsc"] + 12, out      # past the sc, on the bnez
-    assert after == before + 1, out              # the sc succeeded at once
-    assert status == 0x2a, (status, err)
-
-
-def test_stepi_of_a_jump_to_itself():
-    out, err, status, facts = session("selfjump")
-    leaf = facts["ck"]["leaf"]
-    vals = value(out)
-    assert re.search(r"%#x <leaf>:\s+j\s+0x%x <leaf>" % (leaf, leaf), out), out
-    assert vals[0] == "%#x" % leaf, out         # c.j . : once, to itself
-    assert re.search(r"%#x <leaf>:\s+jal\s+(ra,\s*)?0x%x <leaf>" % (leaf, leaf), out), out
-    assert vals[1] == "%#x" % leaf and vals[2] == "%#x" % (leaf + 4), out  # jal ra, . links
 
 
 def test_monitor_reset_keeps_breakpoints():
@@ -404,15 +546,16 @@ def test_monitor_reset_keeps_breakpoints():
 
 def test_non_stop_one_hart_stops_the_other_runs():
     out, err, status, facts = session("nonstop")
-    first, _, rest = out.partition("info threads")  # noqa: F841
-    tables = re.findall(r"  Id   Target Id.*?(?=\n[^ *\n]|\Z)", out, re.S)
-    assert len(tables) == 2, out
-    # Hart 1 at its breakpoint, hart 0 running on (waiting at the barrier).
-    assert re.search(r"^\s+1\s+Thread 1\.1 .*\(running\)", tables[0], re.M), tables[0]
-    assert re.search(r"^\*?\s+2\s+Thread 1\.2 .*smp_secondary_main", tables[0], re.M), tables[0]
-    # interrupt stopped thread 1 too.
-    assert "(running)" not in tables[1], tables[1]
-    assert status == 0x22, (status, err, out)
+    first = out.partition("==info1==")[0]
+    second = out.partition("==info2==")[2].partition("==end==")[0]
+    # Hart 1 at its breakpoint while hart 0 runs on (waiting at the barrier).
+    assert re.search(r"Thread 2 .*hit Breakpoint 1, smp_secondary_main", first), out
+    assert re.search(r"^[ *]\s*1\s+Thread 1\.1 .*\(running\)", first, re.M), out
+    assert re.search(r"^[ *]\s*2\s+Thread 1\.2 .*smp_secondary_main", first, re.M), out
+    # interrupt stopped hart 0 as well.
+    assert re.search(r"^[ *]\s*1\s+Thread 1\.1 ", second, re.M) and "(running)" not in second, out
+    assert status == 0x22, (status, err, out)  # both harts went on and met: 0x20 + 2
+    assert "smp: 2 harts met" in err, err
 
 
 TESTS = [("riscv_gdb_test:" + fn.__name__, fn) for fn in
@@ -420,7 +563,7 @@ TESTS = [("riscv_gdb_test:" + fn.__name__, fn) for fn in
           test_stepi_over_wfi, test_harts_as_threads, test_detach_runs_on, test_write_registers_memory,
           test_attach_interrupt_reattach, test_condition_false_never_stops, test_hbreak_and_read_watchpoint,
           test_guest_own_ebreak_goes_to_the_guest, test_step_holds_interrupts_back,
-          test_lr_sc_stepped_as_a_whole, test_stepi_of_a_jump_to_itself,
+          test_lr_sc_and_jumps_to_themselves_by_vcont_s,
           test_monitor_reset_keeps_breakpoints, test_non_stop_one_hart_stops_the_other_runs)]
 
 
