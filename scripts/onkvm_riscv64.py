@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""What scripts/onkvm-riscv64 tells Python callers (tests/riscv_test.py, scripts/bench_riscv64.py)."""
+"""What scripts/onkvm-riscv64 tells Python callers (tests/riscv_test.py, tests/riscv_linux_gdb_test.py,
+scripts/bench_riscv64.py)."""
 import os
 import shlex
 import subprocess
@@ -9,7 +10,8 @@ ONKVM_RISCV64 = os.path.join(ROOT, "scripts", "onkvm-riscv64")
 
 
 def assignments(option):
-    """The NAME='value' lines `onkvm-riscv64 OPTION` prints (--guest-linux, --guest-qemu),
+    """The NAME='value' lines `onkvm-riscv64 OPTION` prints (--guest-linux: KERNEL, INITRD,
+    SYSTEM_MAP, '' when the kernel's symbols were not found; --guest-qemu: QEMU_ROOT),
     as {NAME: value}; (None, its status and stderr's end) when it fails."""
     p = subprocess.run([ONKVM_RISCV64, option], cwd=ROOT, stdin=subprocess.DEVNULL,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=900)

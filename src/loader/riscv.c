@@ -25,6 +25,12 @@
 #include <string.h>
 
 #define IMAGE_HEADER_SIZE 64
+/*
+ * Where rv64 Linux maps its own image: KERNEL_LINK_ADDR, the top 2 GiB
+ * (Documentation/arch/riscv/vm-layout.rst, "kernel"), its first byte at the
+ * physical address it was loaded at, unless KASLR moves it (nokaslr for gdb).
+ */
+#define LINUX_KERNEL_LINK_ADDR 0xffffffff80000000ULL
 
 static bool name_ends_with(const char *path, const char *suffix)
 {
@@ -91,6 +97,9 @@ static int load_linux_image(const struct image *img, struct guest_mem *mem, stru
 	boot->entry = at;
 	boot->image_start = at;
 	boot->image_end = at + (image_size > img->size ? image_size : img->size);
+	/* So `break *ADDR` at a System.map address goes in at the first instruction, before paging. */
+	boot->virt_map[0] = (struct boot_virt_range){ LINUX_KERNEL_LINK_ADDR, at, boot->image_end - at };
+	boot->nvirt_map = 1;
 	return 0;
 }
 

@@ -106,6 +106,11 @@ TEST(riscv_linux_image_runs_at_ram_plus_text_offset)
 	CHECK_EQ(ram[0x200000 + sizeof(img)], 0);     /* the rest of image_size: zeroed */
 	CHECK_EQ(ram[0x203000], 0xAA);                 /* and no further */
 	CHECK_EQ(b.initrd_start, 0);
+	/* Where Linux will map itself: breakpoints at its System.map addresses go in before paging. */
+	CHECK_EQ(b.nvirt_map, 1);
+	CHECK_EQ(b.virt_map[0].virt, 0xffffffff80000000ULL);
+	CHECK_EQ(b.virt_map[0].phys, BASE + 0x200000);
+	CHECK_EQ(b.virt_map[0].size, 0x3000);
 	unlink(path);
 	free(path);
 }
