@@ -45,6 +45,8 @@ checks what gdb printed, the guest's output and minikvm's exit status:
   test_lr_sc_and_jumps_to_themselves_by_vcont_s  a step at lr.w ends past the
                              sc.w, which succeeded; `c.j .` and `jal ra, .`
                              step once, pc unchanged, ra linked
+  test_range_step_runs_a_loop_in_the_stub  vCont;r over leaf's loop: the
+                             stub steps its 50 rounds and stops on its ret
 
 `make test` runs it after tests/riscv_test.py (--resume FILE: the suite's
 results file, counted in its closing line). Exit status: 0 all passed, 1
@@ -107,6 +109,8 @@ def wfi_in_loop(elf):
 
 def sessions():
     ck = symbols(CKERNEL)
+    # leaf's loop ends at its first ret (objdump's): the range step's end.
+    ck["leaf_ret"] = min(a for a, (_, op, _) in disassembly(CKERNEL).items() if a > ck["leaf"] and op == "ret")
     smp = symbols(SMP)
     tk = symbols(TICKER)
     wfi = wfi_in_loop(CKERNEL)
@@ -142,6 +146,8 @@ def sessions():
                           lambda attach: rsp_session(attach, rsp_steps, tk)),
         riscv_gdb.Session("rsp_mask", [MINIKVM, "-S", CKERNEL],
                           lambda attach: rsp_session(attach, rsp_mask, wfi)),
+        riscv_gdb.Session("rsp_range", [MINIKVM, "-S", CKERNEL],
+                          lambda attach: rsp_session(attach, rsp_range, ck)),
         riscv_gdb.Session("reset", [MINIKVM, "-S", CKERNEL], [
             "break leaf", "continue", "monitor reset", "maintenance flush register-cache", "p/x $pc",
             "continue", "delete", "continue"]),
@@ -354,6 +360,20 @@ def rsp_result(out):
     return r
 
 
+def rsp_range(rsp, ck):
+    """vCont;r over leaf's loop, up to its ret: the stub steps it all."""
+    r = {}
+    rsp.ask("?")
+    leaf = ck["leaf"]
+    assert rsp.ask("Z0,%x,2" % leaf) == "OK"
+    rsp.ask("vCont;c")
+    assert rsp.ask("z0,%x,2" % leaf) == "OK"
+    r["stop"] = rsp.ask("vCont;r%x,%x:1" % (leaf, ck["leaf_ret"]))
+    r["pc"], r["a0"] = rsp.reg(PC), rsp.reg(10)
+    r["end"] = rsp.ask("vCont;c")
+    return r
+
+
 @functools.lru_cache(maxsize=None)
 def ran():
     """Every session, once (one boot); a failure to run them is kept, not retried per test."""
@@ -534,6 +554,15 @@ def test_step_holds_interrupts_back():
     assert status == 7, (status, err)
 
 
+def test_range_step_runs_a_loop_in_the_stub():
+    out, err, status, facts = session("rsp_range")
+    r, ret = rsp_result(out), facts["ck"]["leaf_ret"]
+    # 50 rounds of the loop, stepped in the stub; it stops on leaf's ret with fib(50).
+    assert r["stop"].startswith("T05"), r
+    assert r["pc"] == ret and r["a0"] == 12586269025, (hex(ret), r)
+    assert r["end"] == "W07" and status == 7, (r, status)
+
+
 def test_monitor_reset_keeps_breakpoints():
     out, err, status, facts = session("reset")
     assert "guest reset to its entry point" in out, out
@@ -563,7 +592,7 @@ TESTS = [("riscv_gdb_test:" + fn.__name__, fn) for fn in
           test_stepi_over_wfi, test_harts_as_threads, test_detach_runs_on, test_write_registers_memory,
           test_attach_interrupt_reattach, test_condition_false_never_stops, test_hbreak_and_read_watchpoint,
           test_guest_own_ebreak_goes_to_the_guest, test_step_holds_interrupts_back,
-          test_lr_sc_and_jumps_to_themselves_by_vcont_s,
+          test_lr_sc_and_jumps_to_themselves_by_vcont_s, test_range_step_runs_a_loop_in_the_stub,
           test_monitor_reset_keeps_breakpoints, test_non_stop_one_hart_stops_the_other_runs)]
 
 
