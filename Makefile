@@ -84,7 +84,7 @@ $(BUILD)/unit_tests: $(UNIT_OBJ) $(LIB_OBJ) $(BUILD)/src/fdt.o $(GDB_LIB)
 # unit-tested here: build/riscv_unit_tests (tests/integration/test_riscv_units.py runs it).
 RV_BOARD_SRC := src/riscv/board.c src/fdt.c src/guest_mem.c src/error.c src/riscv/layout.c
 RV_UNIT_SRC := tests/unit/main.c tests/unit/riscv/test_riscv_loader.c src/loader/riscv.c \
-	tests/unit/riscv/test_plic.c src/dev/plic.c tests/unit/riscv/test_insn.c src/riscv/insn.c \
+	tests/unit/riscv/test_plic.c src/dev/plic.c src/snapshot_state.c tests/unit/riscv/test_insn.c src/riscv/insn.c \
 	tests/unit/riscv/test_mmu.c src/riscv/mmu.c \
 	src/loader/elf.c src/loader/image.c src/options.c src/riscv/options.c $(RV_BOARD_SRC)
 RV_UNIT_OBJ := $(RV_UNIT_SRC:%.c=$(BUILD)/riscv-host/%.o)

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The PLIC model (plic.h): state, registers, and each context's output. */
 #include "plic.h"
+#include "snapshot_state.h"
 
+#include <errno.h>
 #include <string.h>
 
 #define PRIORITY_END    (4 * PLIC_SOURCES)
@@ -60,6 +62,67 @@ void plic_reset(struct plic *p)
 	p->pending = p->level; /* a line held high stays an interrupt to deliver */
 	update(p);
 	pthread_mutex_unlock(&p->lock);
+}
+
+void plic_save(struct plic *p, struct state_writer *w)
+{
+	pthread_mutex_lock(&p->lock);
+	state_put_u32(w, (uint32_t)p->ncontexts);
+	for (int s = 0; s < PLIC_SOURCES; s++)
+		state_put_u32(w, p->priority[s]);
+	state_put_u32(w, p->level);
+	state_put_u32(w, p->pending);
+	state_put_u32(w, p->claimed);
+	for (int c = 0; c < p->ncontexts; c++) {
+		state_put_u32(w, p->enable[c]);
+		state_put_u32(w, p->threshold[c]);
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+int plic_load(struct plic *p, struct state_reader *r)
+{
+	uint32_t priority[PLIC_SOURCES], enable[PLIC_CONTEXTS], threshold[PLIC_CONTEXTS];
+	uint32_t n = state_get_u32(r), level, pending, claimed;
+
+	/* The machine's harts are checked before (the snapshot's header): n is a damaged file. */
+	if (n != (uint32_t)p->ncontexts)
+		return state_reject(r, "PLIC of %u contexts: this one has %d", n, p->ncontexts);
+	for (int s = 0; s < PLIC_SOURCES; s++)
+		priority[s] = state_get_u32(r);
+	level = state_get_u32(r);
+	pending = state_get_u32(r);
+	claimed = state_get_u32(r);
+	for (uint32_t c = 0; c < n; c++) {
+		enable[c] = state_get_u32(r);
+		threshold[c] = state_get_u32(r);
+	}
+	if (state_reader_done(r) < 0)
+		return -EINVAL;
+	/* What plic_write() and the lines could never have made. */
+	for (int s = 0; s < PLIC_SOURCES; s++)
+		if (priority[s] > 7 || (s == 0 && priority[s]))
+			return state_reject(r, "PLIC source %d's priority is %u (0-7; source 0 has none)", s,
+					    priority[s]);
+	if ((level | pending | claimed) & 1)
+		return state_reject(r, "PLIC source 0 (none) is raised, pending or claimed");
+	for (uint32_t c = 0; c < n; c++)
+		if ((enable[c] & 1) || threshold[c] > 7)
+			return state_reject(r, "PLIC context %u: enables %#x, threshold %u (source 0 cannot "
+					    "be enabled; thresholds are 0-7)", c, enable[c], threshold[c]);
+	pthread_mutex_lock(&p->lock);
+	memcpy(p->priority, priority, sizeof(priority));
+	p->level = level;
+	p->pending = pending;
+	p->claimed = claimed;
+	memcpy(p->enable, enable, n * sizeof(enable[0]));
+	memcpy(p->threshold, threshold, n * sizeof(threshold[0]));
+	/* Every output told again: the harts' external interrupt lines follow the loaded state. */
+	for (int c = 0; c < p->ncontexts; c++)
+		p->output[c] = best_source(p, c) == 0;
+	update(p);
+	pthread_mutex_unlock(&p->lock);
+	return 0;
 }
 
 void plic_destroy(struct plic *p)

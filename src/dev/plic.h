@@ -55,6 +55,17 @@ void plic_init(struct plic *p, int ncontexts, const struct plic_ops *ops, void *
 /* Back to power-on: every priority, enable and threshold 0, nothing pending; outputs lowered. */
 void plic_reset(struct plic *p);
 void plic_destroy(struct plic *p);
+/*
+ * Snapshots (snapshot_state.h): the sources' priorities, lines, pending and
+ * claimed bits, each context's enables and threshold. A load checks every
+ * value against what the guest could have written (-EINVAL and the reader
+ * marked bad if not, the PLIC unchanged), then drives every context's
+ * output to what the loaded state says.
+ */
+struct state_writer;
+struct state_reader;
+void plic_save(struct plic *p, struct state_writer *w);
+int plic_load(struct plic *p, struct state_reader *r);
 /* A device line (1..PLIC_SOURCES-1) to level; others are ignored. */
 void plic_set_level(struct plic *p, int source, int level);
 uint32_t plic_read(struct plic *p, uint64_t offset);

@@ -94,13 +94,26 @@ static void plic_device_exit(const struct device_host *host)
 	plic_destroy(&plic);
 }
 
-/* No save/load yet: snapshots come to RISC-V with its debugger. */
+static void plic_device_save(const struct device_host *host, struct state_writer *w)
+{
+	(void)host;
+	plic_save(&plic, w);
+}
+
+static int plic_device_load(const struct device_host *host, struct state_reader *r)
+{
+	(void)host;
+	return plic_load(&plic, r);
+}
+
 static const struct device plic_device = {
 	.name = "plic",
 	.level = DEVICE_LEVEL_IRQCHIP,
 	.init = plic_device_init,
 	.reset = plic_device_reset,
 	.exit = plic_device_exit,
+	.save = plic_device_save,
+	.load = plic_device_load,
 };
 
 device_register(plic_device);
