@@ -67,10 +67,11 @@ enum arch_emulation arch_emulation_failure(struct vcpu *vcpu, struct vcpu_debug_
 int arch_reinject_debug_event(struct vcpu *vcpu, const struct vcpu_debug_event *ev);
 
 /*
- * Snapshots (src/x86/snapshot.c), VM paused: a vCPU's whole KVM state
- * (registers, FPU/XSAVE, MSRs, local APIC, pending events, ...) and the
- * VM's (its clock). A load checks what it reads (it may come from a file);
- * -1 with err_set().
+ * Snapshots (src/x86/snapshot.c, src/riscv/snapshot.c), VM paused: a vCPU's
+ * whole KVM state (x86: registers, FPU/XSAVE, MSRs, local APIC, pending
+ * events, ...; RISC-V: every ONE_REG register and the MP state) and the
+ * VM's (x86: its clock). A load checks what it reads (it may come from a
+ * file); -1 with err_set().
  */
 struct state_writer;
 struct state_reader;
@@ -85,14 +86,20 @@ void arch_vcpu_dump(struct vcpu *vcpu, FILE *out);
 unsigned long long arch_vcpu_ip(struct vcpu *vcpu);
 
 /*
- * Guest core files (src/coredump.c; the arch's part in src/x86/coredump.c):
- * the ELF machine, a vCPU's notes (registers) given to the notes writer, and the
- * RAM seen through a vCPU's page tables as ranges (malloc'd into *out; left
- * as they are when paging is off). 0 or -errno.
+ * The architecture's ELF machine number (EM_X86_64, EM_RISCV): the
+ * e_machine of its core files, and the machine a snapshot names.
+ */
+extern const uint16_t arch_elf_machine;
+
+/*
+ * Guest core files (src/coredump.c; the arch's part in src/ARCH/coredump.c):
+ * a vCPU's notes (registers) given to the notes writer, and the RAM seen
+ * through a vCPU's page tables as ranges (malloc'd into *out; left as they
+ * are when paging is off; -EOPNOTSUPP where the arch cannot walk its
+ * tables). 0 or -errno.
  */
 struct core_range;
 struct core_note_writer;
-extern const uint16_t arch_core_machine;
 int arch_core_notes(struct vcpu *vcpu, const struct core_note_writer *notes);
 int arch_core_virtual_ranges(struct vcpu *vcpu, struct core_range **out, unsigned *n);
 

@@ -224,7 +224,7 @@ int coredump_vm(struct vm *vm, const char *dir, const char *name, bool paging, u
 {
 	struct core_range ram[2];
 	struct core_range *ranges = ram;
-	struct core_layout c = { .machine = arch_core_machine, .mem = &vm->mem,
+	struct core_layout c = { .machine = arch_elf_machine, .mem = &vm->mem,
 				 .patches = patches, .npatches = npatches };
 	struct note_buf notes = { NULL, 0 };
 	const struct core_note_writer writer = { add_to_buf, &notes };

@@ -266,9 +266,10 @@ static const struct option_spec core_options[] = {
 	  "                         input is raw: Ctrl-C goes to the guest, Ctrl-A x quits.\n", opt_serial },
 	{ NULL, 0, false, HELP_SNAPSHOTS, "\nSnapshots (docs/gdb.md):\n", NULL }, /* a heading only */
 	{ "loadvm", 0, true, HELP_SNAPSHOTS + 20,
-	  "      --loadvm FILE      start the machine a snapshot file saved (-m, -c and\n"
-	  "                         --irqchip must match it); IMAGE is then optional (it\n"
-	  "                         is loaded first and serves `monitor reset`)\n", opt_loadvm },
+	  "      --loadvm FILE      start the machine a snapshot file saved (-m, -c and,\n"
+	  "                         on x86, --irqchip must match it); IMAGE is then\n"
+	  "                         optional (loaded first, it serves `monitor reset`)\n",
+	  opt_loadvm },
 	{ "verbose", 'v', false, HELP_DIAGNOSTICS + 1,
 	  "\nDiagnostics:\n"
 	  "  -v, --verbose          say what the VMM sets up and why the VM ended\n", opt_verbose },

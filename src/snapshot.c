@@ -70,6 +70,21 @@ static void wr64(uint8_t *p, uint64_t v)
 
 /* ---- parsing (untrusted bytes) ---- */
 
+/* "x86-64", "RISC-V": the architectures a snapshot may be of; NULL for others (refused). */
+static const char *machine_name(uint32_t machine)
+{
+	return machine == SNAPSHOT_X86_64 ? "x86-64" : machine == SNAPSHOT_RISCV64 ? "RISC-V" : NULL;
+}
+
+/* The header's x86-flavoured fields, as each architecture fills them (snapshot.h). */
+static bool config_makes_sense(const struct snapshot_config *c)
+{
+	if (c->machine == SNAPSHOT_RISCV64)
+		return c->irqchip == IRQCHIP_SPLIT && c->boot_mode == CPU_MODE_RISCV_S && c->image_width == 64;
+	return c->irqchip <= IRQCHIP_KERNEL && c->boot_mode <= CPU_MODE_LONG64 &&
+	       (c->image_width == 32 || c->image_width == 64);
+}
+
 static int damaged(const char *what, const char *why)
 {
 	return err_set(EXIT_USAGE, "%s is not a usable snapshot: %s", what, why);
@@ -113,9 +128,12 @@ int snapshot_parse(const uint8_t *buf, size_t len, const char *what, struct snap
 	v->cfg.irqchip = rd32(buf + 28);
 	v->cfg.boot_mode = rd32(buf + 32);
 	v->cfg.image_width = rd32(buf + 36);
+	v->cfg.machine = rd32(buf + 44) ? rd32(buf + 44) : SNAPSHOT_X86_64;
 	n = rd32(buf + 40);
-	if (v->cfg.ncpus < 1 || v->cfg.ncpus > MAX_CPUS || v->cfg.irqchip > IRQCHIP_KERNEL ||
-	    v->cfg.boot_mode > CPU_MODE_LONG64 || (v->cfg.image_width != 32 && v->cfg.image_width != 64))
+	if (!machine_name(v->cfg.machine))
+		return err_set(EXIT_USAGE, "%s is not a usable snapshot: it is of a machine minikvm does not "
+			       "know (ELF machine %u)", what, v->cfg.machine);
+	if (v->cfg.ncpus < 1 || v->cfg.ncpus > MAX_CPUS || !config_makes_sense(&v->cfg))
 		return damaged(what, "its machine description makes no sense");
 	if (n > SNAPSHOT_MAX_SECTIONS)
 		return damaged(what, "too many sections");
@@ -196,6 +214,7 @@ static void section_end(struct state_writer *w, size_t at, uint32_t *count)
 
 static void config_of(const struct vm *vm, struct snapshot_config *c)
 {
+	c->machine = arch_elf_machine;
 	c->mem_size = vm->mem.size;
 	c->ncpus = (uint32_t)vm->ncpus;
 	c->irqchip = (uint32_t)vm->cfg->irqchip;
@@ -266,6 +285,7 @@ int snapshot_take(struct vm *vm, struct state_writer *w)
 	wr32(h + 32, c.boot_mode);
 	wr32(h + 36, c.image_width);
 	wr32(h + 40, count);
+	wr32(h + 44, c.machine);
 	wr64(h + 48, w->len);
 	wr32(h + 56, snapshot_crc32(0, h, 56));
 	return 0;
@@ -286,6 +306,12 @@ static int check_fits(struct vm *vm, const struct snapshot_view *v, const char *
 	int ndev = devices_list(&devs, &host), expected = 2 + vm->ncpus;
 	const struct snapshot_section *ram;
 
+	/* The other architecture's minikvm takes it: minikvm-riscv64 is the RISC-V one. */
+	if (v->cfg.machine != arch_elf_machine)
+		return err_set(EXIT_USAGE, "%s is a snapshot of a machine of another architecture (%s); this "
+			       "minikvm runs %s guests (%s loads it)", what, machine_name(v->cfg.machine),
+			       machine_name(arch_elf_machine),
+			       v->cfg.machine == SNAPSHOT_RISCV64 ? "minikvm-riscv64" : "minikvm for x86-64");
 	if (v->cfg.mem_size != vm->mem.size)
 		return err_set(EXIT_USAGE, "%s is of a machine with %llu MiB of memory; this one has %llu "
 			       "MiB (-m %lluM)", what, (unsigned long long)(v->cfg.mem_size >> 20),

@@ -16,11 +16,14 @@
  *    12  u32 header size   64
  *    16  u64 memory size   bytes of guest RAM (-m)
  *    24  u32 vCPUs         (-c)
- *    28  u32 irqchip       0 split, 1 kernel (--irqchip)
- *    32  u32 boot mode     0 real, 1 32-bit protected, 2 64-bit long
- *    36  u32 image width   32 or 64: gdb's register layout
+ *    28  u32 irqchip       x86: 0 split, 1 kernel (--irqchip); RISC-V: 0
+ *    32  u32 boot mode     x86: 0 real, 1 32-bit protected, 2 64-bit long;
+ *                          RISC-V: 3 (S-mode)
+ *    36  u32 image width   32 or 64: gdb's register layout (RISC-V: 64)
  *    40  u32 sections      how many follow
- *    44  u32 0
+ *    44  u32 machine       the architecture, by its ELF number: 62 x86-64,
+ *                          243 RISC-V (rv64); 0 is x86-64 (files written
+ *                          before RISC-V had snapshots)
  *    48  u64 file size     header and sections: a shorter file is truncated
  *    56  u32 CRC-32        of bytes 0-55
  *    60  u32 0
@@ -32,13 +35,13 @@
  *    48  u32 CRC-32        of those bytes
  *    52  u32 0
  *
- * Sections: RAM is guest memory as one block (the 0-3 GiB part, then the
- * part from 4 GiB); MACHINE and VCPU are the arch's records
- * (src/x86/snapshot.c); DEVICE is what each device's save wrote
- * (device.h). A file is refused, with one line saying why, if anything
- * does not fit: magic, version, sizes, checksums, a section missing,
- * unknown or twice, or a machine other than this one (memory size, vCPUs,
- * irqchip mode).
+ * Sections: RAM is guest memory as one block (x86: the 0-3 GiB part, then
+ * the part from 4 GiB; RISC-V: all of it from 0x8000_0000); MACHINE and
+ * VCPU are the arch's records (src/x86/snapshot.c, src/riscv/snapshot.c);
+ * DEVICE is what each device's save wrote (device.h). A file is refused,
+ * with one line saying why, if anything does not fit: magic, version,
+ * sizes, checksums, a section missing, unknown or twice, or a machine
+ * other than this one (architecture, memory size, vCPUs, irqchip mode).
  */
 #ifndef MINIKVM_SNAPSHOT_H
 #define MINIKVM_SNAPSHOT_H
@@ -69,8 +72,13 @@ struct state_writer;
 
 enum snapshot_tag { SNAPSHOT_RAM = 1, SNAPSHOT_MACHINE = 2, SNAPSHOT_VCPU = 3, SNAPSHOT_DEVICE = 4 };
 
+/* The architectures a snapshot can be of: ELF e_machine numbers (arch.h's arch_elf_machine). */
+#define SNAPSHOT_X86_64  62
+#define SNAPSHOT_RISCV64 243
+
 /* The machine a snapshot belongs to. */
 struct snapshot_config {
+	uint32_t machine;       /* SNAPSHOT_X86_64, SNAPSHOT_RISCV64 */
 	uint64_t mem_size;
 	uint32_t ncpus;
 	uint32_t irqchip;       /* enum irqchip_mode */

@@ -4,13 +4,13 @@
 # libc6-dev-riscv64-cross; scripts/setup.sh installs them). Included by the
 # top-level Makefile, which builds $(SRC) into $(BUILD).
 #
-# What this build leaves out, for now or for good:
-# - everything only a PC has: port I/O devices (8259, PIT, i8042, RTC, ACPI
-#   PM, PCI, POST, isa-debug-exit, the hypercall port), src/x86/, the x86
-#   image formats (raw16/32/64, multiboot, bzImage, PVH);
-# - snapshots (src/riscv/unsupported.c says so).
+# What this build leaves out: everything only a PC has: port I/O devices
+# (8259, PIT, i8042, RTC, ACPI PM, PCI, POST, isa-debug-exit, the hypercall
+# port), src/x86/, the x86 image formats (raw16/32/64, multiboot, bzImage,
+# PVH).
 # The debugger is here: the same src/debug*.c and gdbstub/ as on x86, with
-# src/riscv/debug.c for what the architecture gives it.
+# src/riscv/debug.c for what the architecture gives it; so are snapshots
+# (src/snapshot*.c, with src/riscv/snapshot.c for a hart's state).
 
 CROSS_COMPILE ?= riscv64-linux-gnu-
 CC      := $(CROSS_COMPILE)gcc

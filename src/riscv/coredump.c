@@ -26,7 +26,7 @@
 #define EM_RISCV 243
 #endif
 
-const uint16_t arch_core_machine = EM_RISCV;
+const uint16_t arch_elf_machine = EM_RISCV;
 
 /* struct elf_prstatus on riscv64: 112 bytes of process data, 32 registers, pr_fpvalid. */
 #define PRSTATUS_SIZE    376

@@ -214,6 +214,14 @@ void arch_vcpu_pre_run(struct vcpu *vcpu)
 	(void)vcpu;
 }
 
+/* KVM's RISC-V side has no instruction emulator that gives up to userspace. */
+enum arch_emulation arch_emulation_failure(struct vcpu *vcpu, struct vcpu_debug_event *ev)
+{
+	(void)vcpu;
+	(void)ev;
+	return ARCH_NOT_EMULATED;
+}
+
 bool arch_handle_exit(struct vcpu *vcpu)
 {
 	if (vcpu->run->exit_reason != KVM_EXIT_RISCV_SBI)

@@ -24,7 +24,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-const uint16_t arch_core_machine = EM_X86_64;
+const uint16_t arch_elf_machine = EM_X86_64;
 
 /* struct elf_prstatus on x86-64: 112 bytes of process data, 27 registers, pr_fpvalid. */
 #define PRSTATUS_SIZE   336

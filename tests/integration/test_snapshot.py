@@ -7,7 +7,9 @@ were; then the guest runs to its normal end.
 """
 import os
 import shutil
+import struct
 import tempfile
+import zlib
 
 import harness
 from harness import Vmm, guest, run, run_gdb
@@ -259,6 +261,14 @@ def test_loadvm_errors():
         refused(["-m", MEM, "--loadvm", bad("c.mkvm", bytes(corrupt))], "section 'ram' is damaged")
         refused(["-m", MEM, "--loadvm", bad("m.mkvm", b"NOTASNAP" + data[8:])],
                 "not a minikvm snapshot")
+        # A RISC-V machine's header (irqchip 0, S-mode, machine 243): minikvm-riscv64's to load.
+        head = bytearray(data[:64])
+        struct.pack_into("<III", head, 28, 0, 3, 64)
+        struct.pack_into("<I", head, 44, 243)
+        struct.pack_into("<I", head, 56, zlib.crc32(bytes(head[:56])))
+        refused(["-m", MEM, "--loadvm", bad("r.mkvm", bytes(head) + data[64:])],
+                "a snapshot of a machine of another architecture (RISC-V); this minikvm runs x86-64 "
+                "guests (minikvm-riscv64 loads it)")
         refused(["-m", "32M", "--loadvm", good], "16 MiB of memory; this one has 32 MiB")
         refused(["-m", MEM, "-c", "2", "--loadvm", good], "1 vCPUs; this one has 2")
         refused(["-m", MEM, "--irqchip", "kernel", "--loadvm", good], "--irqchip split")

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch.h"
 #include "device.h"
 #include "error.h"
 #include "options.h"
@@ -250,6 +251,7 @@ TEST(devices_restore_error_names_device_and_field)
 	v.s[v.nsections++] = (struct snapshot_section){ .tag = SNAPSHOT_RAM, .name = "ram",
 							 .data = ram, .len = sizeof(ram) };
 	v.s[v.nsections++] = (struct snapshot_section){ .tag = SNAPSHOT_MACHINE, .name = "machine" };
+	v.cfg.machine = arch_elf_machine;
 	v.cfg.mem_size = sizeof(ram);
 	v.cfg.irqchip = IRQCHIP_SPLIT;
 	CHECK(n <= 32);

@@ -24,6 +24,7 @@
 #include "snapshot.h"
 #include "snapshot_state.h"
 #include "vcpu.h"
+#include "vm.h"
 #include "x86/x86.h"
 
 static void put32(uint8_t *p, uint32_t v)
@@ -157,6 +158,46 @@ TEST(snapshot_parse_refuses_bad_headers)
 	put32(b + 40, 2);
 	rehash_header(b);
 	CHECK_EQ(snapshot_parse(b, len, "x.mkvm", &view), 0);
+	free(b);
+}
+
+/*
+ * The machine field (offset 44): 0 is x86-64 (files from before it), a
+ * RISC-V snapshot has its own header values, an unknown architecture is
+ * refused; restore refuses a snapshot of the other architecture before
+ * looking at anything else, naming the minikvm that loads it.
+ */
+TEST(snapshot_machine_field)
+{
+	size_t len;
+	uint8_t *b = make_image(&len);
+	static uint8_t ram[4096];
+	struct vm_config cfg = { .irqchip = IRQCHIP_KERNEL };
+	struct vm vm = { .cfg = &cfg, .ncpus = 2, .mem = { .host = ram, .size = 16 << 20 } };
+
+	CHECK_EQ(snapshot_parse(b, len, "x.mkvm", &view), 0);
+	CHECK_EQ(view.cfg.machine, SNAPSHOT_X86_64);
+	CHECK_EQ(arch_elf_machine, SNAPSHOT_X86_64);
+	put32(b + 44, 99);
+	rehash_header(b);
+	CHECK(refused(b, len, "minikvm does not know (ELF machine 99)"));
+	/* RISC-V: irqchip 0, boot mode 3 (S-mode), 64 bits; the x86 values make no sense there. */
+	put32(b + 44, SNAPSHOT_RISCV64);
+	rehash_header(b);
+	CHECK(refused(b, len, "makes no sense"));
+	put32(b + 28, 0);
+	put32(b + 32, 3);
+	rehash_header(b);
+	CHECK_EQ(snapshot_parse(b, len, "x.mkvm", &view), 0);
+	CHECK_EQ(view.cfg.machine, SNAPSHOT_RISCV64);
+	err_clear();
+	CHECK(snapshot_restore(&vm, &view, "x.mkvm") < 0);
+	CHECK_STR(err_message(), "x.mkvm is a snapshot of a machine of another architecture (RISC-V); "
+		  "this minikvm runs x86-64 guests (minikvm-riscv64 loads it)");
+	CHECK_EQ(err_status(), EXIT_USAGE);
+	put32(b + 32, 2);
+	rehash_header(b);
+	CHECK(refused(b, len, "makes no sense"));
 	free(b);
 }
 
