@@ -235,11 +235,15 @@ int coredump_vm(struct vm *vm, const char *dir, const char *name, bool paging, u
 	c.nranges = coredump_ram_ranges(&vm->mem, ram);
 	if (paging) {
 		r = arch_core_virtual_ranges(vm->vcpus[sel], &ranges, &c.nranges);
-		if (r < 0) {
+		if (r == -EOPNOTSUPP)
+			snprintf(msg, msg_size, "-p (memory by guest-virtual address) is not available on "
+				 "this architecture while vCPU %u has paging on; without -p the file holds "
+				 "all RAM at its physical addresses", sel);
+		else if (r < 0)
 			snprintf(msg, msg_size, "cannot read the page tables of vCPU %u: %s", sel,
 				 strerror(-r));
+		if (r < 0)
 			return r;
-		}
 	}
 	for (int i = 0; i < vm->ncpus && r == 0; i++)
 		r = arch_core_notes(vm->vcpus[i], &writer);

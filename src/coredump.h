@@ -87,16 +87,16 @@ struct core_note_writer {
 };
 
 /*
- * One identity range per piece of guest RAM (below the 3 GiB hole, above
- * 4 GiB); how many. Inline: the arch's gcore regions need it too, and the
- * arch calls nothing in this file.
+ * One identity range per piece of guest RAM (x86: below the 3 GiB hole,
+ * above 4 GiB; RISC-V: all of it from 0x8000_0000); how many. Inline: the
+ * arch's gcore regions need it too, and the arch calls nothing in this file.
  */
 static inline unsigned coredump_ram_ranges(const struct guest_mem *mem, struct core_range out[2])
 {
 	unsigned n = 0;
 
 	if (mem->low_size)
-		out[n++] = (struct core_range){ 0, 0, mem->low_size };
+		out[n++] = (struct core_range){ GUEST_MEM_BASE, GUEST_MEM_BASE, mem->low_size };
 	if (guest_mem_high_size(mem))
 		out[n++] = (struct core_range){ GUEST_MEM_HIGH_START, GUEST_MEM_HIGH_START,
 						guest_mem_high_size(mem) };
