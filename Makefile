@@ -145,7 +145,8 @@ include tests/riscv64/riscv64.mk
 # And tests/riscv_test.py runs minikvm-riscv64 (make ARCH=riscv64) and the
 # RISC-V guests there: one more boot, every case in it; tests/riscv_gdb_test.py
 # drives minikvm-riscv64's gdb stub with gdb-multiarch from out here: one more;
-# tests/riscv_linux_gdb_test.py, one more: Debian's riscv64 Linux under gdb.
+# tests/riscv_linux_gdb_test.py, one more: Debian's riscv64 Linux under gdb;
+# tests/riscv_snapshot_test.py, one more: snapshots and core files.
 # Before that, out here too, tests/demo_test.py tries `make demo` as a user
 # would (through onkvm's --tty and --forward without /dev/kvm); its results
 # count in the closing line as well (run.py --extra-results).
@@ -177,18 +178,21 @@ test: setup minikvm $(BUILD)/minikvm-nodebug guests $(BUILD)/unit_tests $(BUILD)
 	@python3 tests/riscv_test.py --resume $(BUILD)/test-results.jsonl || echo "make test: tests/riscv_test.py exited $$?"
 	@python3 tests/riscv_gdb_test.py --resume $(BUILD)/test-results.jsonl || echo "make test: tests/riscv_gdb_test.py exited $$?"
 	@python3 tests/riscv_linux_gdb_test.py --resume $(BUILD)/test-results.jsonl || echo "make test: tests/riscv_linux_gdb_test.py exited $$?"
+	@python3 tests/riscv_snapshot_test.py --resume $(BUILD)/test-results.jsonl || echo "make test: tests/riscv_snapshot_test.py exited $$?"
 	@$(call SUITE,$(BUILD),1800,,--extra-results $(DEMO_RESULTS) $(TEST_ARGS))
 
 # The RISC-V guests and minikvm-riscv64 on scripts/onkvm-riscv64's RISC-V KVM
 # (tests/riscv_test.py: one boot of the emulated host runs every case), then
 # gdb-multiarch against its stub (tests/riscv_gdb_test.py: one boot more;
-# tests/riscv_linux_gdb_test.py: Linux under gdb, one more).
+# tests/riscv_linux_gdb_test.py: Linux under gdb, one more;
+# tests/riscv_snapshot_test.py: snapshots and core files, one more).
 .PHONY: test-riscv
 test-riscv:
 	@$(MAKE) --no-print-directory ARCH=riscv64 BUILD=build-riscv64 all
 	python3 tests/riscv_test.py
 	python3 tests/riscv_gdb_test.py
 	python3 tests/riscv_linux_gdb_test.py
+	python3 tests/riscv_snapshot_test.py
 
 .PHONY: test-prereqs
 test-prereqs:
