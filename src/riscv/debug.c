@@ -22,9 +22,10 @@
  *   the place in the table of planted ones (or no ebreak there any more)
  *   and simply runs again, until the stepping hart has taken it out.
  * - Interrupts stay masked during a step, as KVM_GUESTDBG_BLOCKIRQ does on
- *   x86: sie is 0 while the instruction runs (gdb still reads the guest's
- *   own value), except for wfi, which would then sleep for good, and for
- *   an instruction that reads or writes sie itself.
+ *   x86: sie is 0 while the instruction runs, in KVM_RUN only (out of it,
+ *   gdb, a snapshot, a stop in the middle see the guest's own value),
+ *   except for wfi, which would then sleep for good, and for an
+ *   instruction that reads or writes sie itself.
  * - An lr..sc sequence is stepped as a whole (a trap in between loses the
  *   reservation, and the sc would fail forever): the breakpoints go after
  *   the sc and wherever a branch leaves the sequence.
@@ -92,7 +93,8 @@ static int nplanted;
 struct rv_step {
 	bool armed;           /* a step is under way from armed_pc */
 	bool self;            /* ... to itself: done without entering the guest */
-	bool masked;          /* sie is 0 for it; the guest's own value is in sie */
+	bool mask;            /* hold interrupts back for it: sie 0 in each KVM_RUN */
+	bool masked;          /* ... now (in KVM_RUN): the guest's own value is in sie */
 	bool done;            /* it ended: the next debug exit is VCPU_DEBUG_STEP */
 	bool in_guest;        /* its breakpoints are planted (during KVM_RUN) */
 	uint64_t armed_pc, sie;
@@ -165,7 +167,6 @@ static int read_x(struct vcpu *vcpu, uint64_t x[32], uint64_t *pc)
 
 static int read_state(struct vcpu *vcpu, struct gdb_riscv_state *st)
 {
-	struct rv_step *s = step_of(vcpu);
 	int r;
 
 	memset(st, 0, sizeof(*st));
@@ -187,9 +188,6 @@ static int read_state(struct vcpu *vcpu, struct gdb_riscv_state *st)
 		st->fflags = fcsr & 0x1f;
 		st->frm = (fcsr >> 5) & 7;
 	}
-	/* Interrupts masked for a step that did not end: the guest's own sie. */
-	if (s && s->masked)
-		st->csr[GDB_RISCV_SIE] = s->sie;
 	return r;
 }
 
@@ -221,7 +219,6 @@ int arch_gdb_read_reg(struct vcpu *vcpu, unsigned regno, uint8_t *buf)
 static int write_state(struct vcpu *vcpu, const struct gdb_riscv_state *old,
 		       const struct gdb_riscv_state *st)
 {
-	struct rv_step *s = step_of(vcpu);
 	int r = 0;
 
 	if (st->pc != old->pc)
@@ -232,10 +229,7 @@ static int write_state(struct vcpu *vcpu, const struct gdb_riscv_state *old,
 	for (unsigned i = 0; i < GDB_RISCV_NUM_CSRS && r == 0; i++) {
 		if (st->csr[i] == old->csr[i])
 			continue;
-		if (i == GDB_RISCV_SIE && s && s->masked)
-			s->sie = st->csr[i]; /* put back when the step ends */
-		else
-			r = set(vcpu, csr_id(i), st->csr[i]);
+		r = set(vcpu, csr_id(i), st->csr[i]);
 	}
 	if (r == 0 && st->priv != old->priv)
 		r = st->priv > 1 ? -EINVAL : set(vcpu, core_id(RISCV_CORE_MODE), st->priv);
@@ -483,17 +477,24 @@ static int arm(struct vcpu *vcpu, struct rv_step *s, uint64_t pc)
 	}
 	pthread_mutex_unlock(&planted_lock);
 	/* Interrupts held back, unless it waits for one or is about sie itself. */
-	if (!s->self && k >= 0 && info.special != RISCV_INSN_WFI && !touches_sie(bytes, info.length) &&
-	    get(vcpu, csr_id(KVM_CSR_SIE), &s->sie) == 0 && set(vcpu, csr_id(KVM_CSR_SIE), 0) == 0)
-		s->masked = true;
+	s->mask = !s->self && k >= 0 && info.special != RISCV_INSN_WFI && !touches_sie(bytes, info.length);
 	return 0;
+}
+
+/* sie to 0 for a KVM_RUN of the step, and back to the guest's own value after it. */
+static void hold_interrupts(struct vcpu *vcpu, struct rv_step *s, bool hold)
+{
+	if (hold && s->mask && !s->masked)
+		s->masked = get(vcpu, csr_id(KVM_CSR_SIE), &s->sie) == 0 &&
+			    set(vcpu, csr_id(KVM_CSR_SIE), 0) == 0;
+	else if (!hold && s->masked)
+		s->masked = set(vcpu, csr_id(KVM_CSR_SIE), s->sie) != 0;
 }
 
 static void disarm(struct vcpu *vcpu, struct rv_step *s)
 {
-	if (s->masked)
-		set(vcpu, csr_id(KVM_CSR_SIE), s->sie);
-	s->masked = false;
+	hold_interrupts(vcpu, s, false);
+	s->mask = false;
 	s->armed = false;
 	s->self = false;
 }
@@ -569,6 +570,7 @@ void arch_vcpu_run_begin(struct vcpu *vcpu)
 		return;
 	}
 	plant(vcpu, s);
+	hold_interrupts(vcpu, s, true);
 	s->in_guest = true;
 }
 
@@ -590,6 +592,7 @@ int arch_vcpu_run_end(struct vcpu *vcpu, int rc)
 	}
 	if (s->in_guest) {
 		unplant(vcpu, s);
+		hold_interrupts(vcpu, s, false);
 		s->in_guest = false;
 	}
 	if (rc == 0 && vcpu->run->exit_reason == KVM_EXIT_DEBUG &&
