@@ -409,10 +409,10 @@ static enum options_result check_args(int argc, char **argv, struct vm_config *c
 		return OPTIONS_ERROR;
 	}
 	cfg->image = optind < argc ? argv[optind] : NULL;
-	if ((cfg->load_addr_set || cfg->entry_set) &&
-	    (cfg->format == FORMAT_ELF || cfg->format == FORMAT_MULTIBOOT)) {
-		err_set(EXIT_USAGE, "--load-addr and --entry are for raw images; %s images say where they go",
-			format_name(cfg->format));
+	/* With an image the loader checks them against its format (loader_load). */
+	if ((cfg->load_addr_set || cfg->entry_set) && !cfg->image) {
+		err_set(EXIT_USAGE, "--load-addr and --entry are for raw images, and --loadvm without "
+			"IMAGE loads none");
 		return OPTIONS_ERROR;
 	}
 	return modules_finish(cfg) ? OPTIONS_RUN : OPTIONS_ERROR;

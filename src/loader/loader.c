@@ -69,6 +69,13 @@ int loader_load(const struct vm_config *cfg, struct guest_mem *mem, struct boot_
 			goto out;
 		}
 	}
+	/* ELF, multiboot and Linux images say where they go and where they start. */
+	if ((cfg->load_addr_set || cfg->entry_set) &&
+	    fmt != FORMAT_RAW16 && fmt != FORMAT_RAW32 && fmt != FORMAT_RAW64) {
+		err_set(EXIT_USAGE, "--load-addr and --entry are for raw images; '%s' is loaded as %s, "
+			"which says where it goes", cfg->image, format_name(fmt));
+		goto out;
+	}
 	if (cfg->nmodules && fmt != FORMAT_MULTIBOOT) {
 		err_set(EXIT_USAGE, "--module needs a multiboot kernel, but '%s' %s",
 			cfg->image, fmt == FORMAT_ELF

@@ -150,8 +150,8 @@ static int check_format_options(const struct vm_config *cfg, enum image_format f
 		return err_set(EXIT_USAGE, "--initrd needs a Linux Image, but '%s' is loaded as %s",
 			       cfg->image, format_name(fmt));
 	if ((cfg->load_addr_set || cfg->entry_set) && fmt != FORMAT_RAW)
-		return err_set(EXIT_USAGE, "--load-addr and --entry are for raw images; %s images say "
-			       "where they go", format_name(fmt));
+		return err_set(EXIT_USAGE, "--load-addr and --entry are for raw images; '%s' is loaded "
+			       "as %s, which says where it goes", cfg->image, format_name(fmt));
 	return 0;
 }
 

@@ -194,6 +194,58 @@ TEST(loader_load_dispatch_and_errors)
 	scratch_end();
 }
 
+/* --load-addr and --entry place a raw image; an image that says where it goes refuses them. */
+TEST(loader_load_addr_and_entry_only_for_raw_images)
+{
+	static const uint8_t code[4] = { 0xeb, 0xfe, 0x90, 0x90 };
+	uint8_t mb[0x200] = { 0 };
+	struct elfgen_seg seg = { .type = PT_LOAD, .vaddr = MIB, .paddr = MIB, .memsz = 16,
+				  .data = code, .filesz = sizeof(code) };
+	struct vm_config cfg = { .format = FORMAT_AUTO, .entry_set = true, .entry = 0x7c02 };
+	struct guest_mem mem;
+	struct boot_state boot;
+	char expect[256];
+	size_t size;
+	uint8_t *elf;
+
+	scratch_begin();
+	testmem_new(&mem, 4 * MIB, 0);
+	/* raw16 (a .bin): honoured. */
+	cfg.image = put_file(0, "boot.bin", code, sizeof(code));
+	CHECK_EQ(loader_load(&cfg, &mem, &boot, NULL), 0);
+	CHECK_EQ(boot.entry, 0x7c02);
+
+	/* An ELF file found by --format auto, as by --format elf. */
+	elf = elfgen(true, EM_X86_64, MIB, &seg, 1, &size);
+	cfg.image = put_file(0, "kernel.elf", elf, size);
+	free(elf);
+	CHECK(loader_load(&cfg, &mem, &boot, NULL) < 0);
+	snprintf(expect, sizeof(expect), "--load-addr and --entry are for raw images; '%s' is "
+		 "loaded as elf, which says where it goes", cfg.image);
+	CHECK_STR(err_message(), expect);
+	CHECK_EQ(err_status(), EXIT_USAGE);
+	cfg.format = FORMAT_ELF;
+	cfg.entry_set = false;
+	cfg.load_addr_set = true;
+	CHECK(loader_load(&cfg, &mem, &boot, NULL) < 0);
+	CHECK_STR(err_message(), expect);
+	/* ... but the same file taken as raw64 is placed where asked. */
+	cfg.format = FORMAT_RAW64;
+	cfg.load_addr = 2 * MIB;
+	CHECK_EQ(loader_load(&cfg, &mem, &boot, NULL), 0);
+	CHECK_EQ(boot.entry, 2 * MIB);
+
+	/* A multiboot kernel. */
+	mbgen_header(mb, 0, NULL);
+	cfg.format = FORMAT_AUTO;
+	cfg.image = put_file(0, "kernel.mb", mb, sizeof(mb));
+	CHECK(loader_load(&cfg, &mem, &boot, NULL) < 0);
+	CHECK(err_has("is loaded as multiboot, which says where it goes"));
+
+	testmem_free(&mem);
+	scratch_end();
+}
+
 TEST(loader_load_multiboot_with_modules)
 {
 	uint8_t kernel[0x200] = { 0 };

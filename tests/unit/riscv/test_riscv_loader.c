@@ -111,6 +111,12 @@ TEST(riscv_linux_image_runs_at_ram_plus_text_offset)
 	CHECK_EQ(b.virt_map[0].virt, 0xffffffff80000000ULL);
 	CHECK_EQ(b.virt_map[0].phys, BASE + 0x200000);
 	CHECK_EQ(b.virt_map[0].size, 0x3000);
+	/* Its header says where it goes: --load-addr or --entry is refused, not ignored. */
+	cfg.entry_set = true;
+	cfg.entry = BASE;
+	CHECK_EQ(load(path, &cfg, &mem, &b), -1);
+	CHECK(strstr(err_message(), "--load-addr and --entry are for raw images; '") &&
+	      strstr(err_message(), "' is loaded as linux, which says where it goes"));
 	unlink(path);
 	free(path);
 }
