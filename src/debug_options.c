@@ -9,6 +9,7 @@
 #include "debug_options.h"
 #include "debug.h"
 #include "error.h"
+#include "gdb_endpoint.h"
 #include "vm.h"
 
 #include <ctype.h>
@@ -141,10 +142,15 @@ static const struct option_spec debug_options[] = {
 
 static int debug_finish(struct vm_config *cfg)
 {
+	struct gdb_endpoint ep;
+
 	if (cfg->host_report)
 		return 0;
 	if (cfg->wait_gdb && !cfg->gdb)
 		cfg->gdb = DEFAULT_GDB_ENDPOINT; /* QEMU's -S alone waits forever; we also listen */
+	/* A bad endpoint is a usage error, said before /dev/kvm is opened (debug_create parses it again). */
+	if (cfg->gdb && gdb_endpoint_parse(cfg->gdb, &ep) < 0)
+		return -1;
 	if (cfg->gdb && strcmp(cfg->gdb, "stdio") == 0 && cfg->serial == SERIAL_STDIO)
 		cfg->serial = SERIAL_STDERR; /* stdout carries the protocol */
 	return 0;

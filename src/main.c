@@ -45,6 +45,7 @@ int main(int argc, char **argv)
 {
 	struct vm_config cfg;
 	static struct vm vm; /* large (console buffers); not on the stack */
+	struct snapshot_file snap = { 0 };
 	int status;
 
 	switch (options_parse(argc, argv, &cfg, stdout)) {
@@ -72,13 +73,19 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	vcpu_signals_init();
 
+	/* The user's mistakes first, before /dev/kvm is opened: a usage error is one wherever we run. */
 	if ((cfg.snapshot_dir && host_file_check_dir("--snapshot-dir", cfg.snapshot_dir) < 0) ||
-	    (cfg.dump_dir && host_file_check_dir("--dump-dir", cfg.dump_dir) < 0)) {
+	    (cfg.dump_dir && host_file_check_dir("--dump-dir", cfg.dump_dir) < 0) ||
+	    (cfg.loadvm && snapshot_file_open(&snap, cfg.loadvm, &cfg) < 0)) {
+		snapshot_file_free(&snap);
 		fprintf(stderr, "minikvm: %s\n", err_message());
-		return EXIT_USAGE;
+		return err_status();
 	}
-	if (vm_create(&vm, &cfg) < 0 || (cfg.loadvm && snapshot_load_file(&vm, cfg.loadvm) < 0) ||
-	    setup_modules(&vm) < 0) {
+	status = vm_create(&vm, &cfg);
+	if (status == 0 && cfg.loadvm)
+		status = snapshot_file_restore(&vm, &snap);
+	snapshot_file_free(&snap); /* as large as guest RAM: not kept while the guest runs */
+	if (status < 0 || setup_modules(&vm) < 0) {
 		status = err_status();
 		fprintf(stderr, "minikvm: %s\n", err_message());
 	} else {

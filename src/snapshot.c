@@ -298,6 +298,29 @@ static const char *irqchip_name(uint32_t m)
 	return m == IRQCHIP_KERNEL ? "kernel" : "split";
 }
 
+int snapshot_check_machine(const struct snapshot_view *v, uint64_t mem_size, int ncpus,
+			   enum irqchip_mode irqchip, const char *what)
+{
+	/* The other architecture's minikvm takes it: minikvm-riscv64 is the RISC-V one. */
+	if (v->cfg.machine != arch_elf_machine)
+		return err_set(EXIT_USAGE, "%s is a snapshot of a machine of another architecture (%s); this "
+			       "minikvm runs %s guests (%s loads it)", what, machine_name(v->cfg.machine),
+			       machine_name(arch_elf_machine),
+			       v->cfg.machine == SNAPSHOT_RISCV64 ? "minikvm-riscv64" : "minikvm for x86-64");
+	if (v->cfg.mem_size != mem_size)
+		return err_set(EXIT_USAGE, "%s is of a machine with %llu MiB of memory; this one has %llu "
+			       "MiB (-m %lluM)", what, (unsigned long long)(v->cfg.mem_size >> 20),
+			       (unsigned long long)(mem_size >> 20),
+			       (unsigned long long)(v->cfg.mem_size >> 20));
+	if (v->cfg.ncpus != (uint32_t)ncpus)
+		return err_set(EXIT_USAGE, "%s is of a machine with %u vCPUs; this one has %d (-c %u)",
+			       what, v->cfg.ncpus, ncpus, v->cfg.ncpus);
+	if (v->cfg.irqchip != (uint32_t)irqchip)
+		return err_set(EXIT_USAGE, "%s is of a machine with --irqchip %s; this one has --irqchip %s",
+			       what, irqchip_name(v->cfg.irqchip), irqchip_name((uint32_t)irqchip));
+	return 0;
+}
+
 /* Does the image fit this VM, with a section for everything that has state? */
 static int check_fits(struct vm *vm, const struct snapshot_view *v, const char *what)
 {
@@ -306,23 +329,8 @@ static int check_fits(struct vm *vm, const struct snapshot_view *v, const char *
 	int ndev = devices_list(&devs, &host), expected = 2 + vm->ncpus;
 	const struct snapshot_section *ram;
 
-	/* The other architecture's minikvm takes it: minikvm-riscv64 is the RISC-V one. */
-	if (v->cfg.machine != arch_elf_machine)
-		return err_set(EXIT_USAGE, "%s is a snapshot of a machine of another architecture (%s); this "
-			       "minikvm runs %s guests (%s loads it)", what, machine_name(v->cfg.machine),
-			       machine_name(arch_elf_machine),
-			       v->cfg.machine == SNAPSHOT_RISCV64 ? "minikvm-riscv64" : "minikvm for x86-64");
-	if (v->cfg.mem_size != vm->mem.size)
-		return err_set(EXIT_USAGE, "%s is of a machine with %llu MiB of memory; this one has %llu "
-			       "MiB (-m %lluM)", what, (unsigned long long)(v->cfg.mem_size >> 20),
-			       (unsigned long long)(vm->mem.size >> 20),
-			       (unsigned long long)(v->cfg.mem_size >> 20));
-	if (v->cfg.ncpus != (uint32_t)vm->ncpus)
-		return err_set(EXIT_USAGE, "%s is of a machine with %u vCPUs; this one has %d (-c %u)",
-			       what, v->cfg.ncpus, vm->ncpus, v->cfg.ncpus);
-	if (v->cfg.irqchip != (uint32_t)vm->cfg->irqchip)
-		return err_set(EXIT_USAGE, "%s is of a machine with --irqchip %s; this one has --irqchip %s",
-			       what, irqchip_name(v->cfg.irqchip), irqchip_name((uint32_t)vm->cfg->irqchip));
+	if (snapshot_check_machine(v, vm->mem.size, vm->ncpus, vm->cfg->irqchip, what) < 0)
+		return -1;
 	ram = find(v, SNAPSHOT_RAM, 0, "ram");
 	if (!ram || ram->len != vm->mem.size)
 		return damaged(what, "its RAM is missing or of the wrong size");

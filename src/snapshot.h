@@ -120,6 +120,14 @@ int snapshot_check_header(const uint8_t *buf, size_t len, uint64_t file_len, con
 /* The VM paused: the whole machine, as an image in out (state_writer_free() it). */
 int snapshot_take(struct vm *vm, struct state_writer *out);
 /*
+ * Is a parsed image of the machine these options make (architecture,
+ * memory size, vCPUs, irqchip mode)? 0, or -1 with err_set(EXIT_USAGE)
+ * naming the option that differs. No KVM: --loadvm checks it before
+ * /dev/kvm is opened, snapshot_restore() again.
+ */
+int snapshot_check_machine(const struct snapshot_view *v, uint64_t mem_size, int ncpus,
+			   enum irqchip_mode irqchip, const char *what);
+/*
  * The VM paused: check a parsed image fits this VM (config, every section
  * there), then restore it. On a failure after the check (KVM refused a
  * state) the machine is part old, part new: -1 says so.
@@ -134,8 +142,22 @@ int snapshot_restore(struct vm *vm, const struct snapshot_view *v, const char *w
  */
 int snapshot_write_file(const char *dir, const char *name, const void *buf, size_t len);
 int snapshot_read_file(const char *path, uint8_t **buf, size_t *len);
-/* --loadvm FILE: read, parse, check and restore (before any vCPU runs). */
-int snapshot_load_file(struct vm *vm, const char *path);
+/*
+ * --loadvm FILE, in two steps. Before the VM is made (no KVM, so that a
+ * bad file is a usage error wherever minikvm runs): read the file, parse
+ * it and check it is of the machine cfg describes; 0, or -1 with
+ * err_set(). Then, the VM made and before any vCPU runs: restore it.
+ * snapshot_file_free() in any case (a zeroed struct too).
+ */
+struct snapshot_file {
+	const char *path;
+	uint8_t *buf;
+	size_t len;
+	struct snapshot_view *view;
+};
+int snapshot_file_open(struct snapshot_file *f, const char *path, const struct vm_config *cfg);
+int snapshot_file_restore(struct vm *vm, const struct snapshot_file *f);
+void snapshot_file_free(struct snapshot_file *f);
 
 /*
  * Named snapshots in memory (monitor savevm / loadvm / delvm / info

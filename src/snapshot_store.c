@@ -124,20 +124,31 @@ int snapshot_read_file(const char *path, uint8_t **buf, size_t *len)
 	return 0;
 }
 
-int snapshot_load_file(struct vm *vm, const char *path)
+int snapshot_file_open(struct snapshot_file *f, const char *path, const struct vm_config *cfg)
 {
-	struct snapshot_view *v = malloc(sizeof(*v));
-	uint8_t *buf = NULL;
-	size_t len;
-	int r = -1;
-
-	if (!v)
+	memset(f, 0, sizeof(*f));
+	f->path = path;
+	f->view = malloc(sizeof(*f->view));
+	if (!f->view)
 		return err_set(EXIT_HOST, "out of memory");
-	if (snapshot_read_file(path, &buf, &len) == 0 && snapshot_parse(buf, len, path, v) == 0)
-		r = snapshot_restore(vm, v, path);
-	free(buf);
-	free(v);
-	return r;
+	if (snapshot_read_file(path, &f->buf, &f->len) < 0 ||
+	    snapshot_parse(f->buf, f->len, path, f->view) < 0 ||
+	    snapshot_check_machine(f->view, cfg->mem_size, cfg->cpus, cfg->irqchip, path) < 0)
+		return -1;
+	return 0;
+}
+
+int snapshot_file_restore(struct vm *vm, const struct snapshot_file *f)
+{
+	return snapshot_restore(vm, f->view, f->path);
+}
+
+void snapshot_file_free(struct snapshot_file *f)
+{
+	free(f->buf);
+	free(f->view);
+	f->buf = NULL;
+	f->view = NULL;
 }
 
 /* ---- named snapshots in memory ---- */

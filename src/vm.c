@@ -179,7 +179,10 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	pthread_mutex_init(&vm->exit_lock, NULL);
 	runctl_init(vm);
 
-	/* Image first: a bad image is the user's error and needs no KVM to report. */
+	/*
+	 * The image and the console first: a bad image or a --serial file that
+	 * cannot be written is the user's error and needs no KVM to report.
+	 */
 	if (guest_mem_alloc(&vm->mem, cfg->mem_size) < 0)
 		return -1;
 	/* With --loadvm and no image the snapshot brings everything (main.c restores it). */
@@ -190,6 +193,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 			mode_name(vm->boot.mode), (unsigned long long)vm->boot.image_start,
 			(unsigned long long)vm->boot.image_end, (unsigned long long)vm->boot.entry);
 	}
+	if (console_open(&vm->console, cfg->serial, cfg->serial_path) < 0)
+		return -1;
 
 	vm->kvm_fd = vm_open_kvm();
 	if (vm->kvm_fd < 0 || kvm_check(vm->kvm_fd) < 0)
@@ -215,8 +220,6 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	vm->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->event_fd < 0)
 		return err_set(EXIT_HOST, "eventfd failed: %s", strerror(errno));
-	if (console_open(&vm->console, cfg->serial, cfg->serial_path) < 0)
-		return -1;
 	if (devices_init_all(vm) < 0 || arch_boot_tables(vm) < 0)
 		return -1;
 	for (int i = 0; i < vm->ncpus; i++) {

@@ -170,6 +170,24 @@ TEST(usage_errors_have_messages)
 		  "IMAGE loads none");
 }
 
+/* A bad --gdb endpoint is a usage error of the command line, found before /dev/kvm is opened. */
+TEST(gdb_endpoint_checked_with_the_options)
+{
+	struct vm_config cfg;
+
+	CHECK_EQ(parse(&cfg, (const char *[]){ "--gdb", "nowhere", "x", NULL }), OPTIONS_ERROR);
+	CHECK_STR(err_message(), "bad --gdb endpoint 'nowhere' (PORT, HOST:PORT, tcp:HOST:PORT, "
+		  "unix:PATH or stdio)");
+	CHECK_EQ(err_status(), EXIT_USAGE);
+	CHECK_EQ(parse(&cfg, (const char *[]){ "-g", "unix:", "x", NULL }), OPTIONS_ERROR);
+	CHECK_EQ(parse(&cfg, (const char *[]){ "--gdb", "tcp:localhost:99999", "x", NULL }), OPTIONS_ERROR);
+	CHECK_EQ(parse(&cfg, (const char *[]){ "--gdb", "tcp:localhost:1234", "x", NULL }), OPTIONS_RUN);
+	CHECK_EQ(parse(&cfg, (const char *[]){ "-S", "x", NULL }), OPTIONS_RUN);
+	CHECK_STR(cfg.gdb, "127.0.0.1:1234");
+	/* --host-report runs no guest and serves no gdb: its endpoint is not looked at. */
+	CHECK_EQ(parse(&cfg, (const char *[]){ "--host-report", "--gdb", "nowhere", NULL }), OPTIONS_RUN);
+}
+
 TEST(loadvm_makes_the_image_optional)
 {
 	struct vm_config cfg;

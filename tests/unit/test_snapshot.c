@@ -314,6 +314,47 @@ TEST(snapshot_read_file_checks_the_header_first)
 	free(b);
 }
 
+/* --loadvm: the file is read, parsed and checked against -m, -c and --irqchip before any KVM. */
+TEST(snapshot_file_open_checks_the_machine)
+{
+	char dir[] = "/tmp/minikvm-snapshot-XXXXXX", path[64];
+	struct vm_config cfg = { .mem_size = 16 << 20, .cpus = 2, .irqchip = IRQCHIP_KERNEL };
+	struct snapshot_file f;
+	size_t len;
+	uint8_t *b = make_image(&len); /* 16 MiB, 2 vCPUs, --irqchip kernel */
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/s.mkvm", dir);
+	write_file(path, b, len, (off_t)len);
+	CHECK_EQ(snapshot_file_open(&f, path, &cfg), 0);
+	CHECK_EQ(f.len, len);
+	CHECK_EQ(f.view->nsections, 2);
+	snapshot_file_free(&f);
+
+	cfg.mem_size = 128 << 20;
+	CHECK(snapshot_file_open(&f, path, &cfg) < 0);
+	CHECK(strstr(err_message(), "of a machine with 16 MiB of memory; this one has 128 MiB (-m 16M)"));
+	CHECK_EQ(err_status(), EXIT_USAGE);
+	snapshot_file_free(&f);
+	cfg.mem_size = 16 << 20;
+	cfg.cpus = 1;
+	CHECK(snapshot_file_open(&f, path, &cfg) < 0);
+	CHECK(strstr(err_message(), "(-c 2)"));
+	snapshot_file_free(&f);
+	cfg.cpus = 2;
+	cfg.irqchip = IRQCHIP_SPLIT;
+	CHECK(snapshot_file_open(&f, path, &cfg) < 0);
+	CHECK(strstr(err_message(), "with --irqchip kernel; this one has --irqchip split"));
+	snapshot_file_free(&f);
+	unlink(path);
+	CHECK(snapshot_file_open(&f, path, &cfg) < 0);
+	CHECK(strstr(err_message(), "cannot open snapshot"));
+	snapshot_file_free(&f);
+	snapshot_file_free(&f); /* twice is harmless */
+	rmdir(dir);
+	free(b);
+}
+
 /* --loadvm of a FIFO (or a device) is refused at once: open() must not wait for a writer. */
 TEST(snapshot_read_file_refuses_a_fifo_at_once)
 {
