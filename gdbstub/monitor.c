@@ -9,6 +9,7 @@
  * print more than one packet holds. "help" is built in: it lists the
  * target's commands.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -68,7 +69,13 @@ int gdb_monitor_number_arg(const char *arg, const char *usage, struct gdb_consol
 	while (*end == ' ')
 		end++;
 	if (!*arg || *arg == '-' || errno || *end) {
-		gdb_console_printf(out, "usage: monitor %s\n", usage);
+		/* `monitor translate &var` reaches us as typed: say how to have gdb evaluate it. */
+		if (*arg && !isdigit((unsigned char)*arg))
+			gdb_console_printf(out, "usage: monitor %s (a number: gdb sends monitor arguments "
+					   "as typed; for an expression, eval \"monitor %.*s %%#lx\", EXPR)\n",
+					   usage, (int)strcspn(usage, " "), usage);
+		else
+			gdb_console_printf(out, "usage: monitor %s\n", usage);
 		return -EINVAL;
 	}
 	return 0;

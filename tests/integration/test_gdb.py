@@ -221,6 +221,13 @@ def test_monitor_commands():
 R["help"] = ex("monitor help")
 R["tr"] = ex("monitor translate 0x100000")
 R["tr_bad"] = ex("monitor translate 0x7fff00000000")
+# docs/gdb.md's way to translate a variable: gdb sends monitor arguments as typed.
+R["counter"] = ev("(unsigned long)&counter")
+R["tr_eval"] = ex('eval "monitor translate %#lx", &counter')
+try:
+    R["tr_typed"] = ex("monitor translate &counter")
+except gdb.error as e:
+    R["tr_typed"] = "gdb.error: " + str(e)
 R["sregs"] = ex("monitor info sregs")
 ex("monitor phys on")
 R["phys"] = list(gdb.selected_inferior().read_memory(0x1000 + 0x10, 8).tobytes())
@@ -241,6 +248,9 @@ ex("kill")
         assert "-> guest RAM + 0x100000, via a KVM memory slot (host address: minikvm -v)" in tr, tr
         assert "HVA" not in tr and "0x7f" not in tr, tr
         assert "not mapped" in r["tr_bad"] or "not present" in r["tr_bad"]
+        assert "-> GPA %#x (2048 KiB page" % r["counter"] in r["tr_eval"], r
+        assert 'usage: monitor translate ADDR (a number: gdb sends monitor arguments as typed; ' \
+            'for an expression, eval "monitor translate %#lx", EXPR)' in r["tr_typed"], r
         assert "long mode" in r["sregs"] and "GDT base=0000000000001000" in r["sregs"]
         assert "EFER=" in r["sregs"] and "APIC_BASE=00000000fee00900" in r["sregs"], r["sregs"]
         # GDT entry 2 (0x10): minikvm's 64-bit boot code segment, read physically
