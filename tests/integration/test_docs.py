@@ -58,6 +58,31 @@ def test_docs_name_only_files_that_exist():
     assert not missing, "no such file:\n  " + "\n  ".join(missing)
 
 
+def test_readme_usage_is_minikvm_help():
+    """README's usage block is `minikvm --help` up to its exit statuses, word for
+    word, so no option is missing or stale; its exit status table has every
+    status --help lists."""
+    proc = subprocess.run([harness.MINIKVM, "--help"], stdout=subprocess.PIPE, timeout=30)
+    assert proc.returncode == 0, proc
+    text = proc.stdout.decode()
+    options, statuses = text.split("\nExit status:\n")
+    with open(os.path.join(harness.ROOT, "README.md")) as f:
+        readme = f.read()
+    m = re.search(r"^## Running guests\n.*?^```\n(.*?)^```$", readme, re.M | re.S)
+    assert m, "README.md has no usage block under '## Running guests'"
+    block = m.group(1).rstrip("\n")
+    if block != options.rstrip("\n"):
+        import difflib
+        diff = difflib.unified_diff(block.splitlines(), options.rstrip("\n").splitlines(),
+                                    "README.md", "minikvm --help", lineterm="")
+        raise AssertionError("README.md's usage block is not minikvm --help:\n" + "\n".join(diff))
+    table = re.search(r"^### Exit status\n(.*?)\n\n", readme, re.M | re.S)
+    assert table, "README.md has no exit status table"
+    listed = set(re.findall(r"^\| ([^|]+) \|", table.group(1), re.M))
+    for status in re.findall(r"^  (\d+(?:, \d+)*|N)\s", statuses, re.M):
+        assert status in listed, "README's exit status table lacks %r (%s)" % (status, listed)
+
+
 def test_learning_names_only_functions_that_exist():
     """Each `function()` learning.md (or x86-vs-riscv.md) tells a student to read is defined in src/ or gdbstub/."""
     text = ""
