@@ -110,7 +110,8 @@ void gdb_console_write(struct gdb_console *out, const char *text, size_t len);
  * A monitor command's one numeric argument (C syntax: 0x.., 0.., decimal;
  * spaces around it): 0 with *value set, or -EINVAL after printing
  * "usage: monitor USAGE" to out. gdb passes monitor arguments as typed,
- * unevaluated: `eval "monitor translate %#lx", &var` gives it a number.
+ * unevaluated: `eval "monitor translate %#lx", &var` gives it a number,
+ * and the usage line says so when the argument is not one.
  */
 int gdb_monitor_number_arg(const char *arg, const char *usage, struct gdb_console *out,
 			   uint64_t *value);
