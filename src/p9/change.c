@@ -9,6 +9,13 @@
  * The group the guest asks for is given where the host lets us (one of our
  * own groups), else the file keeps the default one, as QEMU's "none"
  * security model does.
+ *
+ * Device nodes are the host's business, not the guest's: a VMM running as
+ * root would otherwise let a guest make a node for the host's disk or
+ * /dev/mem in the export (readable by the host's users, openable by the
+ * server itself), or chmod one that is there. Tmknod makes FIFOs, sockets
+ * and regular files; the mode and owner of a device node stay as they are
+ * (EPERM); Tlcreate opens only regular files (Tlopen likewise).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -139,6 +146,9 @@ int p9_setattr(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 	int err = p9_fid_arg(s, in, num, &fid);
 
 	(void)out;
+	if (!err && valid & (P9_SETATTR_MODE | P9_SETATTR_UID | P9_SETATTR_GID) &&
+	    (S_ISCHR(fid->mode) || S_ISBLK(fid->mode)))
+		err = -EPERM;
 	if (!err && valid & P9_SETATTR_MODE)
 		err = chmod_fid(s, fid, mode & 07777);
 	if (!err && valid & (P9_SETATTR_UID | P9_SETATTR_GID) &&
@@ -171,6 +181,29 @@ static int dir_and_name(struct p9_server *s, const struct p9_in *in, uint32_t nu
 }
 
 /*
+ * Tlcreate without O_EXCL of a name that is there: opened if it is a
+ * regular file (never a device node, FIFO or socket: their open is not
+ * the server's to do), else EEXIST.
+ */
+static int open_existing(struct p9_server *s, const struct p9_fid *dir, const char *name, int flags)
+{
+	struct stat st;
+	int fd = p9_stat_new(p9_open_child(s, dir->fd, name, O_PATH, 0), &st);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	if (!S_ISREG(st.st_mode))
+		return -EEXIST;
+	fd = p9_stat_new(p9_open_child(s, dir->fd, name, flags, 0), &st);
+	if (fd >= 0 && !S_ISREG(st.st_mode)) {
+		close(fd); /* swapped on the host in between */
+		return -EEXIST;
+	}
+	return fd;
+}
+
+/*
  * fid[4] name[s] flags[4] mode[4] gid[4] -> qid[13] iounit[4]: name made
  * in the directory fid, opened; fid is that file from now on.
  */
@@ -184,6 +217,7 @@ int p9_lcreate(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 	struct p9_fid *dir;
 	struct p9_qid qid;
 	int flags, fd, pfd, err;
+	bool created;
 
 	err = dir_and_name(s, in, num, str, name, &dir);
 	if (!err && dir->open_fd >= 0)
@@ -194,8 +228,10 @@ int p9_lcreate(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 		err = p9_path_join(path, dir->path, name);
 	if (err)
 		return err;
-	flags |= O_CREAT | (l & P9_DOTL_EXCL ? O_EXCL : 0);
-	fd = p9_open_child(s, dir->fd, name, flags, mode & 07777);
+	fd = p9_open_child(s, dir->fd, name, flags | O_CREAT | O_EXCL, mode & 07777);
+	created = fd >= 0;
+	if (fd == -EEXIST && !(l & P9_DOTL_EXCL))
+		fd = open_existing(s, dir, name, flags);
 	if (fd < 0)
 		return fd;
 	pfd = p9_open_child(s, dir->fd, name, O_PATH, 0);
@@ -205,8 +241,10 @@ int p9_lcreate(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 	if (!err && (st.st_dev != pst.st_dev || st.st_ino != pst.st_ino))
 		err = -ESTALE;
 	if (!err) {
-		give_mode(pfd, mode & 07777, &st);
-		give_gid(pfd, gid, &st);
+		if (created) {
+			give_mode(pfd, mode & 07777, &st);
+			give_gid(pfd, gid, &st);
+		}
 		err = p9_fid_move(dir, pfd, path, &st);
 		pfd = -1; /* the fid's now, or closed */
 	}
@@ -269,8 +307,8 @@ int p9_symlink(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 }
 
 /*
- * dfid[4] name[s] mode[4] major[4] minor[4] gid[4] -> qid[13]. Device
- * nodes need the host's CAP_MKNOD; the server never opens one (Tlopen).
+ * dfid[4] name[s] mode[4] major[4] minor[4] gid[4] -> qid[13]. No device
+ * nodes (see the top of this file).
  */
 int p9_mknod(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 {
@@ -285,8 +323,10 @@ int p9_mknod(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 	if (err)
 		return err;
 	switch (mode & S_IFMT) {
-	case 0: case S_IFREG: case S_IFCHR: case S_IFBLK: case S_IFIFO: case S_IFSOCK:
+	case 0: case S_IFREG: case S_IFIFO: case S_IFSOCK:
 		break;
+	case S_IFCHR: case S_IFBLK:
+		return -EPERM;
 	default:
 		return -EINVAL;
 	}

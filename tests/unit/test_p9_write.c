@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -99,7 +100,7 @@ TEST(p9w_create_write_read_back_and_unlink)
 	/* Names that are there already, or are not names. */
 	CHECK_EQ(p9c_walk(&c, 0, 3, ""), 0);
 	CHECK_EQ(p9c_call(&c, P9_TLCREATE, "dsddd", 3, "hello.txt", P9_DOTL_RDWR | P9_DOTL_EXCL, 0644, 0), -EEXIST);
-	CHECK_EQ(p9c_call(&c, P9_TLCREATE, "dsddd", 3, "link_in", P9_DOTL_RDWR | P9_DOTL_TRUNC, 0644, 0), -ELOOP);
+	CHECK_EQ(p9c_call(&c, P9_TLCREATE, "dsddd", 3, "link_in", P9_DOTL_RDWR | P9_DOTL_TRUNC, 0644, 0), -EEXIST);
 	CHECK_STR(host_read(&c, "hello.txt"), P9C_HELLO);
 	CHECK_EQ(p9c_call(&c, P9_TLCREATE, "dsddd", 3, "a/b", P9_DOTL_RDWR, 0644, 0), -EINVAL);
 	CHECK_EQ(p9c_call(&c, P9_TLCREATE, "dsddd", 3, "..", P9_DOTL_RDWR, 0644, 0), -EINVAL);
@@ -183,6 +184,11 @@ TEST(p9w_mkdir_symlink_mknod_and_link)
 	p9t_host_stat(&c, "pipe", &st);
 	CHECK_EQ(st.st_mode, S_IFIFO | 0600);
 	CHECK_EQ(p9c_call(&c, P9_TMKNOD, "dsdddd", 0, "dir2", S_IFDIR | 0700, 0, 0, 0), -EINVAL);
+	/* No device nodes from the guest: the host's /dev/mem (1, 1) would be one. */
+	CHECK_EQ(p9c_call(&c, P9_TMKNOD, "dsdddd", 0, "mem", S_IFCHR | 0666, 1, 1, 0), -EPERM);
+	CHECK_EQ(p9c_call(&c, P9_TMKNOD, "dsdddd", 0, "disk", S_IFBLK | 0666, 8, 0, 0), -EPERM);
+	p9t_host_stat(&c, "mem", &st);
+	CHECK_EQ(st.st_ino, 0);
 	/* A hard link: the same inode twice. */
 	CHECK_EQ(p9c_walk(&c, 0, 2, "hello.txt"), 0);
 	CHECK_EQ(p9c_walk(&c, 0, 3, "d"), 0);
@@ -318,5 +324,44 @@ TEST(p9w_remove_clunks_its_fid_always)
 	CHECK_EQ(p9_server_fid_count(c.s), 1);
 	CHECK_EQ(p9c_call(&c, P9_TREMOVE, "d", 4), -EBADF);
 	CHECK(outside_untouched(&c));
+	p9c_stop(&c);
+}
+
+/* Special files already in the export: never opened, their mode and owner left alone. */
+TEST(p9w_special_files_are_not_opened_or_changed)
+{
+	struct p9c c;
+	struct p9c_qid q;
+	struct stat st;
+	char path[256], buf[32];
+	uint32_t n;
+
+	if (!p9t_start(&c, &writable))
+		return;
+	/* Tlcreate without O_EXCL of a name that is there: a regular file is opened... */
+	CHECK_EQ(p9c_walk(&c, 0, 1, ""), 0);
+	CHECK_EQ(p9c_call(&c, P9_TLCREATE, "dsddd", 1, "hello.txt", P9_DOTL_RDWR, 0600, 0), 0);
+	p9c_rqid(&c, &q);
+	p9t_host_stat(&c, "hello.txt", &st);
+	CHECK_EQ(q.path, st.st_ino);
+	CHECK_EQ(st.st_mode, S_IFREG | 0644); /* not made: its mode stays */
+	CHECK_EQ(p9c_read(&c, 1, 0, sizeof(buf), buf, &n), 0);
+	CHECK_EQ(n, strlen(P9C_HELLO));
+	/* ... a FIFO is not (nor waited on). */
+	CHECK_EQ(p9c_walk(&c, 0, 2, ""), 0);
+	CHECK_EQ(p9c_call(&c, P9_TLCREATE, "dsddd", 2, "fifo", P9_DOTL_RDONLY, 0600, 0), -EEXIST);
+	CHECK_EQ(p9c_call(&c, P9_TLCREATE, "dsddd", 2, "sub", P9_DOTL_RDONLY, 0600, 0), -EEXIST);
+	/* A device node the host made (where this test may make one: as root). */
+	snprintf(path, sizeof(path), "%s/null", c.root);
+	if (mknod(path, S_IFCHR | 0600, makedev(1, 3)) == 0) {
+		CHECK_EQ(p9c_call(&c, P9_TLCREATE, "dsddd", 2, "null", P9_DOTL_RDWR, 0600, 0), -EEXIST);
+		CHECK_EQ(p9c_walk(&c, 0, 3, "null"), 0);
+		CHECK_EQ(p9c_lopen(&c, 3, P9_DOTL_RDONLY), -EOPNOTSUPP);
+		CHECK_EQ(p9c_setattr(&c, 3, P9_SETATTR_MODE, 0666, 0, 0, 0, 0, 0), -EPERM);
+		CHECK_EQ(p9c_setattr(&c, 3, P9_SETATTR_UID, 0, 1000, 0, 0, 0, 0), -EPERM);
+		p9t_host_stat(&c, "null", &st);
+		CHECK_EQ(st.st_mode, S_IFCHR | 0600);
+		CHECK_EQ(st.st_uid, getuid());
+	}
 	p9c_stop(&c);
 }
