@@ -31,13 +31,13 @@ static int put_file(const char *dir, const char *name, const char *text, mode_t 
 	return chmod(path, mode) ? -errno : 0; /* whatever the umask */
 }
 
-int p9c_tree_make(char *top, size_t top_size, char *root, size_t root_size)
+int p9c_tree_make(char *top, size_t top_size, char *root, size_t root_size, int many)
 {
 	static const char *const links[][2] = {
 		{ "hello.txt", "link_in" }, { "sub", "link_sub" }, { "/etc", "link_etc" },
 		{ "../outside", "link_up" }, { "../../../../../../../../etc", "link_deep" },
 	};
-	char path[256];
+	char path[256], target[256];
 	int err = 0;
 
 	snprintf(top, top_size, "%s/p9test.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -65,7 +65,7 @@ int p9c_tree_make(char *top, size_t top_size, char *root, size_t root_size)
 	snprintf(path, sizeof(path), "%s/many", root);
 	if (!err && mkdir(path, 0755))
 		err = -errno;
-	for (int i = 0; !err && i < P9C_MANY; i++) {
+	for (int i = 0; !err && i < many; i++) {
 		char name[16];
 
 		snprintf(name, sizeof(name), "f%02d", i);
@@ -76,6 +76,11 @@ int p9c_tree_make(char *top, size_t top_size, char *root, size_t root_size)
 		if (symlink(links[i][0], path))
 			err = -errno;
 	}
+	/* The outside by its absolute path (the fuzzer's only way out: it has no link_etc). */
+	snprintf(path, sizeof(path), "%s/link_abs", root);
+	snprintf(target, sizeof(target), "%s/outside", top);
+	if (!err && symlink(target, path))
+		err = -errno;
 	snprintf(path, sizeof(path), "%s/fifo", root);
 	if (!err && mkfifo(path, 0644))
 		err = -errno;
@@ -124,7 +129,7 @@ int p9c_open(struct p9c *c, const struct p9_options *opt)
 	c->rootfd = -1;
 	c->rep_cap = P9C_BUF;
 	c->msize = P9C_BUF;
-	err = p9c_tree_make(c->top, sizeof(c->top), c->root, sizeof(c->root));
+	err = p9c_tree_make(c->top, sizeof(c->top), c->root, sizeof(c->root), P9C_MANY);
 	if (err)
 		return err;
 	c->rootfd = open(c->root, O_PATH | O_DIRECTORY | O_CLOEXEC);

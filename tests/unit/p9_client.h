@@ -10,12 +10,13 @@
  *     hello.txt     "hello, 9p\n"   0644
  *     secret.txt    "top secret\n"  0600
  *     sub/inner.txt "inner\n",  sub/deeper/leaf.txt "leaf"
- *     many/f00 .. many/f39           (empty; for listings)
+ *     many/f00 .. many/f39           (empty; for listings; fewer if asked)
  *     link_in   -> hello.txt          (inside)
  *     link_sub  -> sub                (inside, a directory)
  *     link_etc  -> /etc               (absolute, outside)
  *     link_up   -> ../outside         (relative, outside)
  *     link_deep -> ../../../../../../../../etc
+ *     link_abs  -> TOP/outside         (absolute, outside)
  *     fifo                            (a FIFO)
  *
  * Nothing here uses tests/unit/test.h: the fuzzer links it too.
@@ -72,7 +73,8 @@ int p9c_open(struct p9c *c, const struct p9_options *opt);
 int p9c_start(struct p9c *c, const struct p9_options *opt, uint32_t msize);
 /* The server freed, the tree removed. */
 void p9c_stop(struct p9c *c);
-int p9c_tree_make(char *top, size_t top_size, char *root, size_t root_size);
+/* many: how many files many/ holds (P9C_MANY for the tests). */
+int p9c_tree_make(char *top, size_t top_size, char *root, size_t root_size, int many);
 void p9c_tree_remove(const char *top);
 /* Open descriptors of this process. */
 int p9c_count_fds(void);
