@@ -108,6 +108,22 @@ void p9c_tree_remove(const char *top)
 	nftw(top, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+bool p9c_holds_outside(const uint8_t *p, size_t n)
+{
+	static const char text[] = P9C_OUTSIDE;
+	size_t len = sizeof(text) - 1;
+
+	for (size_t i = 0; i + len <= n; i++) {
+		size_t j = 0;
+
+		while (j < len && p[i + j] == (uint8_t)text[j])
+			j++;
+		if (j == len)
+			return true;
+	}
+	return false;
+}
+
 int p9c_count_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");
