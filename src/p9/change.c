@@ -10,12 +10,14 @@
  * own groups), else the file keeps the default one, as QEMU's "none"
  * security model does.
  *
- * Device nodes are the host's business, not the guest's: a VMM running as
- * root would otherwise let a guest make a node for the host's disk or
- * /dev/mem in the export (readable by the host's users, openable by the
- * server itself), or chmod one that is there. Tmknod makes FIFOs, sockets
- * and regular files; the mode and owner of a device node stay as they are
- * (EPERM); Tlcreate opens only regular files (Tlopen likewise).
+ * Nothing changes on the host's kernel file systems (/proc, /sys, cgroups:
+ * EACCES, confine.c's p9_may_open). Device nodes are the host's business,
+ * not the guest's: a VMM running as root would otherwise let a guest make
+ * a node for the host's disk or /dev/mem in the export (readable by the
+ * host's users, openable by the server itself), or chmod one that is
+ * there. Tmknod makes FIFOs, sockets and regular files; the mode and owner
+ * of a device node stay as they are (EPERM); Tlcreate opens only regular
+ * files (Tlopen likewise).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -146,6 +148,8 @@ int p9_setattr(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 	int err = p9_fid_arg(s, in, num, &fid);
 
 	(void)out;
+	if (!err)
+		err = p9_may_open(fid->fd);
 	if (!err && valid & (P9_SETATTR_MODE | P9_SETATTR_UID | P9_SETATTR_GID) &&
 	    (S_ISCHR(fid->mode) || S_ISBLK(fid->mode)))
 		err = -EPERM;
@@ -177,7 +181,8 @@ static int dir_and_name(struct p9_server *s, const struct p9_in *in, uint32_t nu
 		return err;
 	if (!S_ISDIR((*dir)->mode))
 		return -ENOTDIR;
-	return p9_new_name(str, name);
+	err = p9_may_open((*dir)->fd);
+	return err ? err : p9_new_name(str, name);
 }
 
 /*
@@ -188,11 +193,14 @@ static int dir_and_name(struct p9_server *s, const struct p9_in *in, uint32_t nu
 static int open_existing(struct p9_server *s, const struct p9_fid *dir, const char *name, int flags)
 {
 	struct stat st;
-	int fd = p9_stat_new(p9_open_child(s, dir->fd, name, O_PATH, 0), &st);
+	int fd = p9_stat_new(p9_open_child(s, dir->fd, name, O_PATH, 0), &st), err;
 
 	if (fd < 0)
 		return fd;
+	err = p9_may_open(fd);
 	close(fd);
+	if (err)
+		return err;
 	if (!S_ISREG(st.st_mode))
 		return -EEXIST;
 	fd = p9_stat_new(p9_open_child(s, dir->fd, name, flags, 0), &st);
@@ -442,13 +450,27 @@ int p9_link(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 	return rename_or_link(s, in, num, dnum, str, true);
 }
 
+static int remove_file(struct p9_server *s, const struct p9_fid *fid)
+{
+	const char *name;
+	int parent, err = p9_may_open(fid->fd);
+
+	if (err)
+		return err;
+	parent = p9_open_parent(s, fid, &name);
+	if (parent < 0)
+		return parent;
+	err = unlinkat(parent, name, S_ISDIR(fid->mode) ? AT_REMOVEDIR : 0) ? -errno : 0;
+	close(parent);
+	return err;
+}
+
 /* fid[4]: the file goes, and so does the fid, whether or not the file could. */
 int p9_remove(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 {
 	uint32_t num = p9_get32(in);
 	struct p9_fid *fid = in->bad ? NULL : p9_fid_get(s, num);
-	const char *name;
-	int parent, err = 0;
+	int err;
 
 	(void)out;
 	if (!fid)
@@ -457,13 +479,8 @@ int p9_remove(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 		err = -EINVAL;
 	else if (!s->writable)
 		err = -EROFS;
-	else if ((parent = p9_open_parent(s, fid, &name)) < 0)
-		err = parent;
-	else {
-		if (unlinkat(parent, name, S_ISDIR(fid->mode) ? AT_REMOVEDIR : 0))
-			err = -errno;
-		close(parent);
-	}
+	else
+		err = remove_file(s, fid);
 	p9_fid_clunk(s, fid);
 	return err;
 }

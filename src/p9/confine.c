@@ -15,14 +15,22 @@
  * is missing (Linux before 5.6, or a seccomp filter that refuses it), the
  * same walk is done by hand: openat(O_NOFOLLOW) of one component at a
  * time, each a directory opened O_PATH, never "." or "..". ".." itself
- * never reaches the host: it is worked out on the fid's path (walk.c's
+ * never reaches the host: it is worked out on the fid's path (node.c's
  * step), where the root's parent is the root.
+ *
+ * The host's kernel interfaces are not opened for the guest: an export of
+ * the host's / holds its /proc (where /proc/PID/mem and environ of the
+ * VMM's user's processes are), /sys, debugfs... The guest walks to their
+ * mount points and stats them (to mount its own there, as virtme-ng's
+ * guests do), but no file or directory on them is opened (EACCES).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -165,10 +173,31 @@ int p9_stat_new(int fd, struct stat *st)
 	return err ? err : fd;
 }
 
+int p9_may_open(int fd)
+{
+	static const long kernel_fs[] = {
+		PROC_SUPER_MAGIC, SYSFS_MAGIC, DEBUGFS_MAGIC, TRACEFS_MAGIC, SECURITYFS_MAGIC,
+		SELINUX_MAGIC, SMACK_MAGIC, PSTOREFS_MAGIC, EFIVARFS_MAGIC, CGROUP_SUPER_MAGIC,
+		CGROUP2_SUPER_MAGIC, BPF_FS_MAGIC, BINFMTFS_MAGIC, DEVPTS_SUPER_MAGIC,
+	};
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf))
+		return -errno;
+	for (size_t i = 0; i < sizeof(kernel_fs) / sizeof(kernel_fs[0]); i++)
+		if ((long)sf.f_type == kernel_fs[i])
+			return -EACCES;
+	return 0;
+}
+
 int p9_reopen(struct p9_server *s, const struct p9_fid *fid, int flags)
 {
 	struct stat st;
-	int fd = p9_stat_new(p9_open_path(s, fid->path, flags), &st);
+	int err = p9_may_open(fid->fd), fd;
+
+	if (err)
+		return err;
+	fd = p9_stat_new(p9_open_path(s, fid->path, flags), &st);
 
 	if (fd >= 0 && (st.st_dev != fid->dev || st.st_ino != fid->ino)) {
 		close(fd);

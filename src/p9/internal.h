@@ -141,9 +141,11 @@ void p9_path_parent(char *buf, const char *path);
 int p9_open_child(struct p9_server *s, int dirfd, const char *name, int flags, mode_t mode);
 /* A path from the export's root ("" is the root) as p9_open_child opens each step. */
 int p9_open_path(struct p9_server *s, const char *path, int flags);
+/* 0, or -EACCES if the O_PATH fd's file is on one of the host's kernel file systems (/proc, /sys...). */
+int p9_may_open(int fd);
 /*
  * The fid's file opened afresh with flags, by its path, and only if it is
- * still the same file (else -ESTALE).
+ * still the same file (else -ESTALE) and not on a kernel file system.
  */
 int p9_reopen(struct p9_server *s, const struct p9_fid *fid, int flags);
 /* The fid's parent directory (O_PATH) and the fid's name in it; the root has none (-EBUSY). */

@@ -137,21 +137,36 @@ int p9c_count_fds(void)
 	return n;
 }
 
-int p9c_open(struct p9c *c, const struct p9_options *opt)
+static int serve(struct p9c *c, const struct p9_options *opt)
 {
-	int err;
-
-	memset(c, 0, sizeof(*c));
-	c->rootfd = -1;
-	c->rep_cap = P9C_BUF;
-	c->msize = P9C_BUF;
-	err = p9c_tree_make(c->top, sizeof(c->top), c->root, sizeof(c->root), P9C_MANY);
-	if (err)
-		return err;
 	c->rootfd = open(c->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (c->rootfd < 0)
 		return -errno;
 	return p9_server_new(c->rootfd, opt, &c->s);
+}
+
+static void init(struct p9c *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->rootfd = -1;
+	c->rep_cap = P9C_BUF;
+	c->msize = P9C_BUF;
+}
+
+int p9c_open(struct p9c *c, const struct p9_options *opt)
+{
+	int err;
+
+	init(c);
+	err = p9c_tree_make(c->top, sizeof(c->top), c->root, sizeof(c->root), P9C_MANY);
+	return err ? err : serve(c, opt);
+}
+
+int p9c_open_dir(struct p9c *c, const char *dir, const struct p9_options *opt)
+{
+	init(c);
+	snprintf(c->root, sizeof(c->root), "%s", dir);
+	return serve(c, opt);
 }
 
 int p9c_start(struct p9c *c, const struct p9_options *opt, uint32_t msize)

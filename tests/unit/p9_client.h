@@ -69,6 +69,8 @@ struct p9c {
 
 /* The tree and a server on it (opt may be NULL), not yet versioned. 0 or -errno. */
 int p9c_open(struct p9c *c, const struct p9_options *opt);
+/* A server on an existing directory, no tree made (p9c_stop leaves it be). */
+int p9c_open_dir(struct p9c *c, const char *dir, const struct p9_options *opt);
 /* p9c_open, then Tversion (msize) and Tattach of fid 0. */
 int p9c_start(struct p9c *c, const struct p9_options *opt, uint32_t msize);
 /* The server freed, the tree removed. */

@@ -5,10 +5,15 @@
  * NUL or nothing are refused, and a file swapped on the host between a walk
  * and an open is stale rather than followed. Each case with openat2 and
  * with the openat(O_NOFOLLOW) walk the server falls back to. The tree is
- * p9_client.h's: TOP/root is served, TOP/outside is not.
+ * p9_client.h's: TOP/root is served, TOP/outside is not. And the host's
+ * kernel file systems, served as they are when the host's / is: walked and
+ * looked at, never opened.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -143,9 +148,10 @@ TEST(p9_a_file_replaced_on_the_host_is_stale_never_followed)
 {
 	for (int mode = 0; mode < 2; mode++) {
 		struct p9c c;
-		char a[256], b[256];
+		char a[256], b[256], events[4096];
 		uint32_t n;
 		char buf[64];
+		int watch;
 
 		if (!p9t_start(&c, &both_modes[mode]))
 			return;
@@ -154,7 +160,11 @@ TEST(p9_a_file_replaced_on_the_host_is_stale_never_followed)
 		snprintf(b, sizeof(b), "%s/hello.txt", c.root);
 		CHECK_EQ(rename(a, b), 0);
 		CHECK_EQ(p9c_lopen(&c, 1, P9_DOTL_RDONLY), -ESTALE);
-		/* A directory on the way replaced by a symlink to the outside. */
+		/*
+		 * A directory on the way replaced by a symlink to the outside,
+		 * where a file of the same name waits. Not even opened (and
+		 * then found stale): inotify would see it.
+		 */
 		CHECK_EQ(p9c_walk(&c, 0, 2, "sub/inner.txt"), 0);
 		snprintf(a, sizeof(a), "%s/sub", c.root);
 		snprintf(b, sizeof(b), "%s/sub.old", c.root);
@@ -162,9 +172,57 @@ TEST(p9_a_file_replaced_on_the_host_is_stale_never_followed)
 		snprintf(b, sizeof(b), "%s/outside", c.top);
 		CHECK_EQ(symlink(b, a), 0);
 		snprintf(b, sizeof(b), "%s/outside/inner.txt", c.top);
-		CHECK_EQ(symlink("outside.txt", b), 0);
+		close(open(b, O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+		watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		snprintf(b, sizeof(b), "%s/outside", c.top);
+		CHECK(watch >= 0 && inotify_add_watch(watch, b, IN_OPEN | IN_ACCESS | IN_MODIFY) >= 0);
 		CHECK(p9c_lopen(&c, 2, P9_DOTL_RDONLY) < 0);
 		CHECK(p9c_read(&c, 2, 0, sizeof(buf), buf, &n) < 0);
+		CHECK(read(watch, events, sizeof(events)) < 0 && errno == EAGAIN);
+		close(watch);
+		p9c_stop(&c);
+	}
+}
+
+/* /proc and /sys exported themselves: the guest may stat them (to mount its own there), not open them. */
+TEST(p9_kernel_file_systems_are_never_opened)
+{
+	static const char *const roots[] = { "/proc", "/sys" };
+
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		const struct p9_options writable = { .writable = true };
+		struct p9c c;
+		struct p9c_attr a;
+		char path[64], text[64];
+
+		if (p9c_open_dir(&c, roots[i], &writable)) {
+			CHECK(i > 0); /* /proc is there (p9c_count_fds reads it); /sys may not be */
+			p9c_stop(&c);
+			continue;
+		}
+		CHECK_EQ(p9c_version(&c, 8192, P9_VERSION_L), 0);
+		CHECK_EQ(p9c_attach(&c, 0), 0);
+		CHECK_EQ(p9c_getattr(&c, 0, &a), 0);
+		CHECK_EQ(a.qid.type, P9_QTDIR);
+		CHECK_EQ(p9c_walk(&c, 0, 1, ""), 0);
+		CHECK_EQ(p9c_lopen(&c, 1, P9_DOTL_RDONLY), -EACCES);
+		if (i == 0) {
+			/* The VMM's own memory and environment, as a guest would look for them. */
+			snprintf(path, sizeof(path), "%d/mem", (int)getpid());
+			CHECK_EQ(p9c_walk(&c, 0, 2, path), 0);
+			CHECK_EQ(p9c_lopen(&c, 2, P9_DOTL_RDONLY), -EACCES);
+			snprintf(path, sizeof(path), "%d/environ", (int)getpid());
+			CHECK_EQ(p9c_walk(&c, 0, 3, path), 0);
+			CHECK_EQ(p9c_lopen(&c, 3, P9_DOTL_RDONLY), -EACCES);
+			CHECK_EQ(p9c_setattr(&c, 3, P9_SETATTR_MODE, 0666, 0, 0, 0, 0, 0), -EACCES);
+			/* A symlink there is text, as anywhere. */
+			CHECK_EQ(p9c_walk(&c, 0, 4, "self"), 0);
+			CHECK_EQ(p9c_readlink(&c, 4, text, sizeof(text)), 0);
+			CHECK_EQ(strtol(text, NULL, 10), getpid());
+		} else {
+			CHECK_EQ(p9c_walk(&c, 0, 2, "kernel"), 0);
+			CHECK_EQ(p9c_call(&c, P9_TMKDIR, "dsdd", 2, "x", 0755, 0), -EACCES);
+		}
 		p9c_stop(&c);
 	}
 }
