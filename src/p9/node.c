@@ -82,6 +82,10 @@ int p9_walk(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 	fid = p9_fid_node(s, num);
 	if (!fid)
 		return -EBADF;
+	if (newnum == num && n == 0) {
+		p9_put16(out, 0); /* a fid cloned onto itself: nothing to do, not even to close it */
+		return 0;
+	}
 	if (newnum != num && p9_fid_get(s, newnum))
 		return -EEXIST;
 	if (newnum != num && s->nfids >= s->max_fids)

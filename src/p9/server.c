@@ -53,16 +53,14 @@ int p9_server_new(int root_fd, const struct p9_options *opt, struct p9_server **
 	}
 	s->root_dev = st.st_dev;
 	s->root_ino = st.st_ino;
-	/* openat2 where the kernel (and any seccomp filter) allows it. */
-	s->openat2 = true;
-	if (!opt->no_openat2) {
+	/* openat2 unless Linux is older than 5.6 (ENOSYS) or a seccomp filter does not know it (EPERM). */
+	s->openat2 = !opt->no_openat2;
+	if (s->openat2) {
 		int fd = p9_open_path(s, "", O_PATH);
 
 		if (fd >= 0)
 			close(fd);
 		s->openat2 = fd >= 0 || (fd != -ENOSYS && fd != -EPERM);
-	} else {
-		s->openat2 = false;
 	}
 	*out = s;
 	return 0;

@@ -189,6 +189,9 @@ TEST(p9_lopen_and_read_give_the_contents)
 		CHECK(!c.rep_bad && c.rep_pos == c.rep_len);
 	}
 	CHECK_EQ(p9c_lopen(&c, 1, P9_DOTL_RDONLY), -EINVAL); /* open already */
+	/* Walked onto itself with no names: still open. */
+	CHECK_EQ(p9c_walk(&c, 1, 1, ""), 0);
+	CHECK_EQ(p9c_r16(&c), 0);
 	CHECK_EQ(p9c_read(&c, 1, 0, 100, buf, &n), 0);
 	CHECK_EQ(n, strlen(P9C_HELLO));
 	CHECK_MEM(buf, P9C_HELLO, n);
