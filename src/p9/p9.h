@@ -14,7 +14,10 @@
  * component at a time); ".." is worked out on the fid's path, and stays at
  * the export's root there; the server never follows a symlink (Treadlink
  * gives its text to the guest, which resolves it in what this server
- * serves). Read-only unless asked: then every change is EROFS.
+ * serves). The host's kernel file systems below the export (/proc, /sys,
+ * cgroups...) are walked and stat'ed, never opened or changed; device nodes
+ * are never opened, made or chmod'ed for the guest. Read-only unless
+ * asked: then every change is EROFS.
  *
  * Hostile input: every length and count is checked against the message and
  * the reply buffer; a bad request gets Rlerror with an errno, never a crash.
