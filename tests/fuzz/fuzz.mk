@@ -16,16 +16,24 @@
 #                 RAM and lets the PIT's timer run (a timer that spins aborts);
 #                 an input without the magic is one device's section alone
 #                 (the first byte picks the device)
-#   make fuzz                  build all four, run each FUZZ_SECONDS
+#   fuzz_p9       the 9P2000.L server (src/p9) on a real tree in a temporary
+#                 directory: the input is a mode byte (writable, the
+#                 openat2-less walk, msize, a short reply buffer, a session
+#                 or none) and requests, each len[2] + bytes; every reply's
+#                 frame is checked, and that nothing outside the export
+#                 changed (nothing at all when read-only), that no reply
+#                 holds the outside file's text, that no fd is left open
+#   make fuzz                  build all five, run each FUZZ_SECONDS
 #   make fuzz FUZZ_SECONDS=600
-#   make fuzz-gdbstub / fuzz-agent / fuzz-loader / fuzz-snapshot   one of them
+#   make fuzz-gdbstub / fuzz-agent / fuzz-loader / fuzz-snapshot / fuzz-p9   one of them
 #   make fuzz-snapshot-corpus  remake tests/fuzz/corpus-snapshot (savevm files
 #                              of the fake machine: snapshot_take, as monitor
 #                              savevm does)
 # New inputs go to build-fuzz/corpus (build-fuzz/corpus-agent,
-# build-fuzz/corpus-loader, build-fuzz/corpus-snapshot); the seeds in
-# tests/fuzz/corpus (corpus-agent, corpus-loader, corpus-snapshot) are read.
-# A crash leaves build-fuzz/crash-* (agent-, loader-, snapshot-crash-*):
+# build-fuzz/corpus-loader, build-fuzz/corpus-snapshot, build-fuzz/corpus-p9);
+# the seeds in tests/fuzz/corpus (corpus-agent, corpus-loader,
+# corpus-snapshot, corpus-p9: tests/fuzz/make-p9-corpus.py) are read.
+# A crash leaves build-fuzz/crash-* (agent-, loader-, snapshot-, p9-crash-*):
 # rerun it with build-fuzz/fuzz_gdbstub FILE (fuzz_agent, ...).
 
 FUZZ_SECONDS ?= 60
@@ -53,6 +61,12 @@ FUZZ_AGENT_ARGS := -max_total_time=$(FUZZ_SECONDS) -max_len=1024 -timeout=10 \
 FUZZ_SNAPSHOT_ARGS := -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
                       -dict=tests/fuzz/snapshot.dict \
                       -print_final_stats=1 -artifact_prefix=build-fuzz/snapshot-
+FUZZ_P9_ARGS := -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
+                -dict=tests/fuzz/p9.dict -print_final_stats=1 \
+                -artifact_prefix=build-fuzz/p9-
+# The server under test with coverage; the test client that makes its tree without.
+FUZZ_P9_SRC := tests/fuzz/fuzz_p9.c $(wildcard src/p9/*.c)
+
 # The whole VMM but main() (as the unit tests link it), on the fake KVM.
 FUZZ_VMM_SRC := $(filter-out src/main.c $(RISCV_ONLY),$(wildcard src/*.c src/*/*.c)) $(wildcard gdbstub/*.c) \
                 tests/fuzz/fake_machine.c
@@ -63,6 +77,13 @@ FUZZ_VMM_DEPS := $(FUZZ_VMM_SRC) tests/fuzz/fake_machine.h $(wildcard src/*.h sr
 build-fuzz/sim_target.o: tests/unit/sim_target.c tests/unit/sim_target.h $(wildcard gdbstub/*.h)
 	@mkdir -p build-fuzz
 	$(FUZZ_CC) $(FUZZ_SIM_CFLAGS) -c -o $@ $<
+
+build-fuzz/p9_client.o: tests/unit/p9_client.c tests/unit/p9_client.h $(wildcard src/p9/*.h)
+	@mkdir -p build-fuzz
+	$(FUZZ_CC) $(FUZZ_SIM_CFLAGS) -c -o $@ $<
+
+build-fuzz/fuzz_p9: $(FUZZ_P9_SRC) build-fuzz/p9_client.o $(wildcard src/p9/*.h)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(FUZZ_P9_SRC) build-fuzz/p9_client.o
 
 build-fuzz/fuzz_gdbstub: $(FUZZ_SRC) build-fuzz/sim_target.o $(wildcard gdbstub/*.h)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(FUZZ_SRC) build-fuzz/sim_target.o
@@ -86,8 +107,8 @@ build-fuzz/make_snapshot_corpus: tests/fuzz/make_snapshot_corpus.c $(FUZZ_VMM_DE
 	$(FUZZ_CC) $(FUZZ_SIM_CFLAGS) $(FUZZ_VMM_CFLAGS) -o $@ \
 		tests/fuzz/make_snapshot_corpus.c $(FUZZ_VMM_SRC)
 
-.PHONY: fuzz fuzz-gdbstub fuzz-agent fuzz-loader fuzz-snapshot fuzz-snapshot-corpus
-fuzz: fuzz-gdbstub fuzz-agent fuzz-loader fuzz-snapshot
+.PHONY: fuzz fuzz-gdbstub fuzz-agent fuzz-loader fuzz-snapshot fuzz-snapshot-corpus fuzz-p9
+fuzz: fuzz-gdbstub fuzz-agent fuzz-loader fuzz-snapshot fuzz-p9
 
 fuzz-gdbstub: build-fuzz/fuzz_gdbstub
 	@mkdir -p build-fuzz/corpus
@@ -108,3 +129,7 @@ fuzz-snapshot: build-fuzz/fuzz_snapshot
 fuzz-snapshot-corpus: build-fuzz/make_snapshot_corpus
 	@mkdir -p tests/fuzz/corpus-snapshot
 	build-fuzz/make_snapshot_corpus tests/fuzz/corpus-snapshot
+
+fuzz-p9: build-fuzz/fuzz_p9
+	@mkdir -p build-fuzz/corpus-p9
+	build-fuzz/fuzz_p9 $(FUZZ_P9_ARGS) build-fuzz/corpus-p9 tests/fuzz/corpus-p9
