@@ -129,6 +129,29 @@ int p9_read(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 #define DIRENT_NAME_AT 19
 
 /*
+ * The qid.path of a directory entry: the same number Tgetattr gives that
+ * file. d_ino alone is not it: on an overlay (as many containers' and
+ * emulated hosts' roots are) readdir's d_ino and stat's st_ino differ, and a
+ * file's st_dev differs from its directory's. So each entry is stat'ed, as
+ * QEMU's 9p does (walked and stat'ed only, never opened; no automount).
+ * "." is the fid itself, the root's ".." the root (its parent is not
+ * served); a name that vanished meanwhile keeps its d_ino.
+ */
+static uint64_t entry_qid_path(const struct p9_server *s, const struct p9_fid *fid,
+			       const char *name, size_t len, uint64_t d_ino)
+{
+	struct stat st;
+
+	if (len == 1 && name[0] == '.')
+		return p9_qid_path(s, fid->dev, fid->ino);
+	if (len == 2 && !memcmp(name, "..", 2) && !fid->path[0])
+		return p9_qid_path(s, s->root_dev, s->root_ino);
+	if (fstatat(fid->open_fd, name, &st, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT) == 0)
+		return p9_qid_path(s, st.st_dev, st.st_ino);
+	return p9_qid_path(s, fid->dev, (ino_t)d_ino);
+}
+
+/*
  * fid[4] offset[8] count[4] -> count[4] then entries qid[13] offset[8]
  * type[1] name[s], as many whole ones as fit in count (and msize). An
  * entry's offset is where the next one starts: the client resumes with the
@@ -186,12 +209,9 @@ int p9_readdir(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 				more = true;
 				break;
 			}
-			/* The root's ".." is the root: its parent is not served. */
-			if (!fid->path[0] && len == 2 && !memcmp(d + DIRENT_NAME_AT, "..", 2))
-				ino = s->root_ino;
 			qid.type = d[18] == DT_DIR ? P9_QTDIR : d[18] == DT_LNK ? P9_QTSYMLINK : P9_QTFILE;
 			qid.version = 0;
-			qid.path = p9_qid_path(s, fid->dev, (ino_t)ino);
+			qid.path = entry_qid_path(s, fid, (const char *)d + DIRENT_NAME_AT, len, ino);
 			p9_putqid(out, &qid);
 			p9_put64(out, off);
 			p9_put8(out, d[18]);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <sys/stat.h>
 
+#include "p9/internal.h"
 #include "p9_client.h"
 #include "test.h"
 
@@ -27,6 +28,17 @@ static inline void p9t_host_stat(struct p9c *c, const char *name, struct stat *s
 	snprintf(path, sizeof(path), "%s/%s", c->root, name);
 	memset(st, 0, sizeof(*st));
 	lstat(path, st);
+}
+
+/*
+ * The qid.path the server must give the file st describes: its inode on the
+ * export root's file system, else the inode with that device's hash mixed in
+ * (p9_qid_path). A tree under /tmp can span file systems (an overlay, a 9p
+ * mount inside the emulated host), so a test never assumes the first case.
+ */
+static inline uint64_t p9t_qid_path(const struct p9c *c, const struct stat *st)
+{
+	return p9_qid_path(c->s, st->st_dev, st->st_ino);
 }
 
 #endif

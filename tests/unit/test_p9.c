@@ -62,7 +62,7 @@ TEST(p9_attach_gives_the_root)
 	p9t_host_stat(&c, ".", &st);
 	CHECK_EQ(p9c_getattr(&c, 0, &a), 0);
 	CHECK_EQ(a.qid.type, P9_QTDIR);
-	CHECK_EQ(a.qid.path, st.st_ino);
+	CHECK_EQ(a.qid.path, p9t_qid_path(&c, &st));
 	CHECK_EQ(a.mode, st.st_mode);
 	CHECK_EQ(a.valid & P9_GETATTR_BASIC, P9_GETATTR_BASIC);
 	/* The same fid twice; an afid with no Tauth behind it; Tauth itself. */
@@ -101,7 +101,7 @@ TEST(p9_walk_and_getattr_give_sizes_modes_and_inodes)
 		CHECK_EQ(p9c_getattr(&c, 1, &a), 0);
 		CHECK_EQ(a.mode, want[i].mode);
 		CHECK_EQ(a.qid.type, want[i].qtype);
-		CHECK_EQ(a.qid.path, st.st_ino);
+		CHECK_EQ(a.qid.path, p9t_qid_path(&c, &st));
 		CHECK_EQ(a.nlink, st.st_nlink);
 		CHECK_EQ(a.mtime_sec, (uint64_t)st.st_mtim.tv_sec);
 		if (!S_ISDIR(want[i].mode))
@@ -120,7 +120,7 @@ TEST(p9_walk_and_getattr_give_sizes_modes_and_inodes)
 		CHECK_EQ(p9c_r16(&c), 3);
 		for (int i = 0; i < 3; i++) {
 			p9c_rqid(&c, &q);
-			CHECK_EQ(q.path, st[i].st_ino);
+			CHECK_EQ(q.path, p9t_qid_path(&c, &st[i]));
 			CHECK_EQ(q.type, i < 2 ? P9_QTDIR : P9_QTFILE);
 		}
 		CHECK(!c.rep_bad && c.rep_pos == c.rep_len);
@@ -145,7 +145,7 @@ TEST(p9_walk_clones_moves_and_stops_part_way)
 	CHECK_EQ(p9c_walk(&c, 1, 1, "sub"), 0);
 	p9t_host_stat(&c, "sub", &st);
 	CHECK_EQ(p9c_getattr(&c, 1, &a), 0);
-	CHECK_EQ(a.qid.path, st.st_ino);
+	CHECK_EQ(a.qid.path, p9t_qid_path(&c, &st));
 	/* newfid in use. */
 	CHECK_EQ(p9c_walk(&c, 0, 1, "hello.txt"), -EEXIST);
 	/* Fails at the first name: Rlerror, no fid. */
@@ -184,7 +184,7 @@ TEST(p9_lopen_and_read_give_the_contents)
 
 		p9t_host_stat(&c, "hello.txt", &st);
 		p9c_rqid(&c, &q);
-		CHECK_EQ(q.path, st.st_ino);
+		CHECK_EQ(q.path, p9t_qid_path(&c, &st));
 		p9c_r32(&c); /* iounit */
 		CHECK(!c.rep_bad && c.rep_pos == c.rep_len);
 	}
@@ -328,7 +328,7 @@ TEST(p9_readdir_lists_every_name_once_across_small_reads)
 				continue;
 			snprintf(name, sizeof(name), "many/f%02d", i);
 			p9t_host_stat(&c, name, &st);
-			CHECK_EQ(e[j].qid.path, st.st_ino);
+			CHECK_EQ(e[j].qid.path, p9t_qid_path(&c, &st));
 			CHECK_EQ(e[j].type, DT_REG);
 			break;
 		}
@@ -367,7 +367,7 @@ TEST(p9_readdir_of_the_root_says_its_parent_is_itself)
 	CHECK_EQ(n, 13); /* . .. hello secret sub many 6 links fifo */
 	for (int i = 0; i < n; i++) {
 		if (!strcmp(e[i].name, "..") || !strcmp(e[i].name, "."))
-			CHECK_EQ(e[i].qid.path, st.st_ino);
+			CHECK_EQ(e[i].qid.path, p9t_qid_path(&c, &st));
 		if (!strcmp(e[i].name, "link_etc"))
 			CHECK(e[i].type == DT_LNK && e[i].qid.type == P9_QTSYMLINK);
 		if (!strcmp(e[i].name, "sub"))

@@ -39,10 +39,10 @@ TEST(p9_dotdot_stays_inside_the_root)
 		CHECK_EQ(p9c_r16(&c), 3);
 		for (int i = 0; i < 3; i++) {
 			p9c_rqid(&c, &q);
-			CHECK_EQ(q.path, root.st_ino);
+			CHECK_EQ(q.path, p9t_qid_path(&c, &root));
 		}
 		CHECK_EQ(p9c_getattr(&c, 1, &a), 0);
-		CHECK_EQ(a.qid.path, root.st_ino);
+		CHECK_EQ(a.qid.path, p9t_qid_path(&c, &root));
 		/* The root's parent would hold "outside": it is not there. */
 		CHECK_EQ(p9c_walk(&c, 0, 2, "../outside/outside.txt"), 0);
 		CHECK_EQ(p9c_r16(&c), 1);
@@ -50,15 +50,15 @@ TEST(p9_dotdot_stays_inside_the_root)
 		CHECK_EQ(p9c_walk(&c, 0, 2, "sub/deeper/../../../../hello.txt"), 0);
 		CHECK_EQ(p9c_r16(&c), 7);
 		CHECK_EQ(p9c_getattr(&c, 2, &a), 0);
-		CHECK_EQ(a.qid.path, hello.st_ino);
+		CHECK_EQ(a.qid.path, p9t_qid_path(&c, &hello));
 		CHECK_EQ(p9c_walk(&c, 0, 3, "sub/./deeper/../inner.txt"), 0);
 		CHECK_EQ(p9c_getattr(&c, 3, &a), 0);
-		CHECK_EQ(a.qid.path, inner.st_ino);
+		CHECK_EQ(a.qid.path, p9t_qid_path(&c, &inner));
 		/* ".." from a fid below the root, in a walk of its own. */
 		CHECK_EQ(p9c_walk(&c, 0, 4, "sub/deeper"), 0);
 		CHECK_EQ(p9c_walk(&c, 4, 5, "../../.."), 0);
 		CHECK_EQ(p9c_getattr(&c, 5, &a), 0);
-		CHECK_EQ(a.qid.path, root.st_ino);
+		CHECK_EQ(a.qid.path, p9t_qid_path(&c, &root));
 		p9c_stop(&c);
 	}
 }
@@ -225,4 +225,25 @@ TEST(p9_kernel_file_systems_are_never_opened)
 		}
 		p9c_stop(&c);
 	}
+}
+
+TEST(p9_qid_path_keeps_the_root_file_systems_inodes_and_marks_the_others)
+{
+	struct p9c c;
+	struct stat root;
+
+	if (!p9t_start(&c, NULL))
+		return;
+	p9t_host_stat(&c, ".", &root);
+	/* Same device as the export's root: the inode itself, as v9fs shows it. */
+	CHECK_EQ(p9_qid_path(c.s, root.st_dev, 0x1234), 0x1234);
+	/* Another device: the same low 48 bits, a device hash above them. */
+	{
+		uint64_t other = p9_qid_path(c.s, root.st_dev + 1, 0x1234);
+
+		CHECK_EQ(other & 0xFFFFFFFFFFFFull, 0x1234);
+		CHECK(other != 0x1234);
+		CHECK(other != p9_qid_path(c.s, root.st_dev + 2, 0x1234));
+	}
+	p9c_stop(&c);
 }
