@@ -54,7 +54,7 @@ DEPS     := $(wildcard $(BUILD)/src/*.d $(BUILD)/src/*/*.d $(BUILD)/gdbstub/*.d 
 
 .PHONY: all guests test check unit clean install demo setup setup-demo
 ifeq ($(ARCH),x86)
-all: minikvm guests
+all: minikvm guests $(BUILD)/minikvm-init
 else
 all: minikvm-$(ARCH) riscv-guests
 endif
@@ -66,6 +66,13 @@ endif
 
 $(BUILD)/minikvm: $(BUILD)/src/main.o $(LIB_OBJ) $(GDB_LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The guest's init of the kernel loop (scripts/minikvm-run): static, so it
+# runs before anything of the guest is set up; the guest finds it at this
+# path on the host's root it mounts over 9p.
+$(BUILD)/minikvm-init: kinit/minikvm-init.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -static $(LDFLAGS) -o $@ $<
 
 # The VMM without the debugger (proof that the core does not need it: the
 # debugger plugs in through struct vm_hooks, its options through
@@ -230,9 +237,10 @@ DEMO_ARGS  ?= -S
 demo: setup-demo minikvm guests
 	scripts/onkvm --tty --forward $(DEMO_PORT) ./minikvm --gdb $(DEMO_PORT) $(DEMO_ARGS) $(DEMO_GUEST)
 
-install: minikvm
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/minikvm
-	install -m 0755 minikvm $(DESTDIR)$(PREFIX)/bin/minikvm
+install: minikvm $(BUILD)/minikvm-init
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/minikvm $(DESTDIR)$(PREFIX)/share/doc/minikvm
+	install -m 0755 minikvm scripts/minikvm-run $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(BUILD)/minikvm-init $(DESTDIR)$(PREFIX)/libexec/minikvm/minikvm-init
 	install -m 0644 README.md $(wildcard docs/*.md) $(DESTDIR)$(PREFIX)/share/doc/minikvm/
 
 clean: guest-clean riscv-guest-clean
