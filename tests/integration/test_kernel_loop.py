@@ -12,6 +12,7 @@ import shlex
 import shutil
 import subprocess
 import tempfile
+import time
 
 import harness
 
@@ -100,3 +101,97 @@ def test_loop_writes_stay_in_the_guest_unless_rwdir():
     finally:
         shutil.rmtree(ro, ignore_errors=True)
         shutil.rmtree(rw, ignore_errors=True)
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_listening(port, proc, timeout=60.0):
+    """Until something listens on 127.0.0.1:port (/proc/net/tcp: connecting to
+    find out would be a gdb client that comes and goes, and the stub would let
+    the guest run)."""
+    want = ":%04X" % port
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        with open("/proc/net/tcp") as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                if fields[1].endswith(want) and fields[3] == "0A":
+                    return
+        if proc.poll() is not None:
+            raise AssertionError("minikvm-run exited (%d) before its gdb stub listened" % proc.returncode)
+        time.sleep(0.05)
+    raise AssertionError("nothing listened on port %d within %d s" % (port, timeout))
+
+
+def test_loop_under_gdb_source_lines_lx_scripts_and_a_module():
+    """The whole loop: boot the tree with -S, gdb with the tree's vmlinux and
+    vmlinux-gdb.py stops at start_kernel on its source line, lx-symbols
+    follows the tree's module into the guest, a breakpoint in the module is
+    hit with the module's source line, and the command's status comes back."""
+    k = kernel_env()
+    port = free_port()
+    script = "insmod %s && echo > /proc/minikvm_hello && cat /proc/minikvm_hello" % k["KMODULE"]
+    env = dict(os.environ, MINIKVM=harness.MINIKVM)
+    logs = tempfile.mkdtemp(prefix="minikvm-loop-")
+    out_f, err_f = open(os.path.join(logs, "out"), "w+b"), open(os.path.join(logs, "err"), "w+b")
+    vm = subprocess.Popen([RUN, "-k", k["KTREE"], "-S", "-g", str(port), "--", "sh", "-c", script],
+                          cwd=k["KTREE"], stdout=out_f, stderr=err_f, env=env)
+    try:
+        wait_listening(port, vm)
+        r = harness.run_gdb("127.0.0.1:%d" % port, k["KVMLINUX"], r'''
+ex("set breakpoint pending on")
+ex("hbreak start_kernel")
+ex("continue")
+sal = gdb.selected_frame().find_sal()
+R["fn"] = fn()
+R["file"] = sal.symtab.fullname()
+R["line"] = sal.line
+R["list"] = ex("list start_kernel")
+R["bt"] = ex("bt")
+R["version"] = ex("lx-version")
+ex("delete")
+R["symbols"] = ex("lx-symbols %s" % TREE)
+ex("break minikvm_hello_poke")
+ex("continue")
+sal = gdb.selected_frame().find_sal()
+R["mod_fn"] = fn()
+R["mod_file"] = sal.symtab.fullname()
+R["mod_line"] = sal.line
+R["why"] = gdb.parse_and_eval("why").string()
+R["lsmod"] = ex("lx-lsmod")
+ex("continue")
+R["why2"] = gdb.parse_and_eval("why").string()
+R["pokes"] = ev("minikvm_hello_pokes")
+ex("delete")
+ex("continue")
+'''.replace("TREE", repr(k["KTREE"])), timeout=900,
+            gdb_opts=["-iex", "add-auto-load-safe-path " + k["KTREE"]])
+        vm.wait(timeout=300)
+    finally:
+        if vm.poll() is None:
+            vm.kill()
+            vm.wait()
+        out_f.seek(0)
+        err_f.seek(0)
+        out, err = out_f.read().decode(errors="replace"), err_f.read().decode(errors="replace")
+        out_f.close()
+        err_f.close()
+        shutil.rmtree(logs, ignore_errors=True)
+    assert r["fn"] == "start_kernel", r
+    assert r["file"] == os.path.join(k["KTREE"], "init", "main.c") and r["line"] > 0, r
+    assert "start_kernel(void)" in r["list"], r["list"]
+    assert "init/main.c:%d" % r["line"] in r["bt"], r["bt"]
+    assert k["KRELEASE"] in r["version"], r["version"]
+    assert r["mod_fn"] == "minikvm_hello_poke" and r["why"] == "init", r
+    assert r["mod_file"].endswith("/minikvm_hello.c") and os.path.exists(r["mod_file"]), r
+    assert "minikvm_hello" in r["lsmod"], r["lsmod"]
+    assert r["why2"] == "write" and r["pokes"] == 1, r
+    assert vm.returncode == 0, (vm.returncode, out[-2000:], err[-2000:])
+    assert "\n2\n" in "\n" + out, out[-2000:]
