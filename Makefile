@@ -204,7 +204,7 @@ test-riscv:
 .PHONY: test-prereqs
 test-prereqs:
 	@mkdir -p $(BUILD)
-	@scripts/fetch-linux.sh --dbg --gdb-scripts --print-env > $(BUILD)/linux.env || \
+	@scripts/fetch-linux.sh --dbg --gdb-scripts --source --print-env > $(BUILD)/linux.env || \
 		echo "make test: could not fetch Debian's kernel; the Linux tests will say why"
 
 unit: $(BUILD)/unit_tests

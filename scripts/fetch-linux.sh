@@ -24,7 +24,7 @@ set -euo pipefail
 
 usage() {
 	cat <<EOF
-Usage: ${0##*/} [--dbg] [--gdb-scripts] [--offline] [--print-env]
+Usage: ${0##*/} [--dbg] [--gdb-scripts] [--source] [--offline] [--print-env]
 
 Fetch Debian's $MINIKVM_KERNEL_META kernel and busybox-static into
 $MINIKVM_CACHE (unpacked with dpkg -x, never installed) and build a
@@ -37,11 +37,16 @@ busybox initramfs for minikvm.
                lx-ps, ...) from linux-source-X.Y, with linux/constants.py
                generated from the linux-headers packages of the same version
                (151 MB download, 3 MB kept)
+  --source     also unpack the kernel's source (linux-source-X.Y of exactly the
+               kernel's version; the same 151 MB download, 1.3 GB unpacked), so
+               that gdb shows source lines: SOURCE_DIR, and SUBSTITUTE_PATH and
+               SUBSTITUTE_PATH_ASM for gdb's "set substitute-path" (with --dbg)
   --offline    never use the network (no apt-get update or download); exit 3 if
                something is missing from the cache (the initramfs is still built
                locally if only it is missing)
   --print-env  print KVER, VMLINUZ, VMLINUX, SYSTEM_MAP, INITRD, BUSYBOX,
-               GDB_SCRIPTS, GDB_INDEX and MINIKVM_CACHE as shell assignments on
+               GDB_SCRIPTS, GDB_INDEX, SOURCE_DIR, SUBSTITUTE_PATH,
+               SUBSTITUTE_PATH_ASM and MINIKVM_CACHE as shell assignments on
                stdout (for eval)
   -h, --help   this text
 
@@ -52,11 +57,12 @@ Exit status: 0 done, 1 error, 2 usage error, 3 --offline and not cached.
 EOF
 }
 
-dbg='' gdb_scripts='' offline='' print_env=''
+dbg='' gdb_scripts='' source='' offline='' print_env=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--dbg) dbg=1 ;;
 	--gdb-scripts) gdb_scripts=1 ;;
+	--source) source=1 ;;
 	--offline) offline=1 ;;
 	--print-env) print_env=1 ;;
 	-h|--help) usage; exit 0 ;;
@@ -250,6 +256,76 @@ if unpacked "$GDBDIR" "$SRC_DEB"; then
 	fi
 fi
 
+# --- The kernel's source (only on request) -------------------------------------
+# gdb finds a line's text by the file name the DWARF gives. Debian builds
+# its kernel in /build/reproducible-path/linux-VERSION, out of tree in
+# debian/build/build_amd64_none_FLAVOUR, and maps the source directory away
+# (-fdebug-prefix-map): a C file's compilation unit says "init/main.c" in
+# the compilation directory "debian/build/build_amd64_none_cloud-amd64",
+# relative to nothing; an assembly file's (the assembler is not told) says
+# "/build/reproducible-path/linux-6.1.192/arch/x86/kernel/head_64.S". The
+# source, unpacked in $KDIR/source from linux-source-X.Y of the kernel's
+# own package version, is found with two `set substitute-path` pairs, the
+# first of them the one C code needs; both are read from the vmlinux's DWARF
+# (its first compilation units), once, into $KDIR/source-map.
+SOURCE_DIR=$KDIR/source
+if [ -n "$source" ] && ! unpacked "$SOURCE_DIR" "$SRC_DEB"; then
+	[ -z "$offline" ] || [ -s "$MINIKVM_DEBS/$SRC_DEB" ] || missing "$SRC_PKG $KPKGVER"
+	command -v xz >/dev/null 2>&1 || die "xz not found: linux-source is a .tar.xz (apt-get install xz-utils)"
+	if [ -z "$offline" ] && [ ! -s "$MINIKVM_DEBS/$SRC_DEB" ]; then
+		apt_known update "$SRC_PKG" || die "apt knows no package $SRC_PKG: is this Debian with network access?"
+		[ "${APT_VER[$SRC_PKG]}" = "$KPKGVER" ] ||
+			log "note: apt's candidate of $SRC_PKG is ${APT_VER[$SRC_PKG]}; fetching $KPKGVER to match the kernel"
+	fi
+	fetch_deb "$SRC_PKG" "$KPKGVER" all
+	src_deb=$FETCHED_DEB
+	# Lines of another version would be shown as if they were this kernel's.
+	v=$(dpkg-deb -f "$src_deb" Version) || die "cannot read ${src_deb##*/} (corrupt download? delete it from $MINIKVM_DEBS and retry)"
+	[ "$v" = "$KPKGVER" ] || die "${src_deb##*/} is $SRC_PKG $v, not the kernel's $KPKGVER: refusing its source (delete it from $MINIKVM_DEBS)"
+	log "unpacking the kernel's source from ${src_deb##*/} into $SOURCE_DIR (1.3 GB, once)"
+	work=$(mktemp -d "$SOURCE_DIR.partial.XXXXXX")
+	MINIKVM_CLEANUP+=("$work")
+	dpkg-deb --fsys-tarfile "$src_deb" | tar -xOf - "./usr/src/$SRC_PKG.tar.xz" |
+		tar -xJf - -C "$work" --strip-components=1 ||
+		die "cannot unpack usr/src/$SRC_PKG.tar.xz of ${src_deb##*/} (disk full? corrupt download? delete it from $MINIKVM_DEBS and retry)"
+	# Its top Makefile says which upstream release it is: 6.1.192 for 6.1.192-3.
+	upstream=${KPKGVER#*:}
+	upstream=${upstream%%-*}
+	v=$(sed -n 's/^VERSION = //p; s/^PATCHLEVEL = //p; s/^SUBLEVEL = //p' "$work/Makefile" 2>/dev/null | paste -sd.)
+	[ "$v" = "$upstream" ] || die "the source in ${src_deb##*/} is Linux '$v', not the kernel's $upstream: refusing it"
+	printf '%s\n' "$SRC_DEB" >"$work/$MINIKVM_STAMP"
+	rm -rf "$SOURCE_DIR"
+	mv "$work" "$SOURCE_DIR"
+fi
+SUBSTITUTE_PATH='' SUBSTITUTE_PATH_ASM=''
+if unpacked "$SOURCE_DIR" "$SRC_DEB"; then
+	if [ -n "$VMLINUX" ]; then
+		map=$KDIR/source-map
+		if [ "$(head -n 1 "$map" 2>/dev/null)" != "$DBG_DEB" ]; then
+			command -v readelf >/dev/null 2>&1 || die "readelf not found: it reads the vmlinux's compilation directories (apt-get install binutils)"
+			# The first compilation unit with a relative compilation directory
+			# (C) and the first whose absolute one ends with that (assembly).
+			# (|| true: awk's exit closes the pipe under readelf)
+			dirs=$( { readelf --debug-dump=info --dwarf-depth=1 "$VMLINUX" 2>/dev/null || true; } | awk '
+				/DW_AT_comp_dir/ { d = $NF
+					if (d !~ /^\// && rel == "") rel = d
+					else if (d ~ /^\// && absd == "") absd = d
+					if (rel != "" && absd != "") exit }
+				END { if (rel != "" && substr(absd, length(absd) - length(rel)) == "/" rel)
+					print rel, substr(absd, 1, length(absd) - length(rel) - 1) }')
+			[ -n "$dirs" ] || die "cannot find the build directories in $VMLINUX's DWARF (not a Debian-built kernel?)"
+			printf '%s\n%s\n' "$DBG_DEB" "$dirs" >"$map.tmp"
+			mv "$map.tmp" "$map"
+		fi
+		read -r rel root < <(sed -n 2p "$map")
+		SUBSTITUTE_PATH="$rel $SOURCE_DIR"
+		# shellcheck disable=SC2034  # printed through ${!v} below
+		SUBSTITUTE_PATH_ASM="$root $SOURCE_DIR"
+	fi
+else
+	SOURCE_DIR=
+fi
+
 # --- busybox ---------------------------------------------------------------------
 BBVER=${APT_VER[$MINIKVM_BUSYBOX_PKG]:-}
 if [ -z "$BBVER" ]; then
@@ -297,7 +373,8 @@ fi
 # --- Results --------------------------------------------------------------------
 env_lines() {
 	local v
-	for v in KVER VMLINUZ VMLINUX SYSTEM_MAP INITRD BUSYBOX GDB_SCRIPTS GDB_INDEX MINIKVM_CACHE; do
+	for v in KVER VMLINUZ VMLINUX SYSTEM_MAP INITRD BUSYBOX GDB_SCRIPTS GDB_INDEX SOURCE_DIR SUBSTITUTE_PATH \
+		 SUBSTITUTE_PATH_ASM MINIKVM_CACHE; do
 		printf '%s=%s\n' "$v" "$(shquote "${!v}")"
 	done
 }
@@ -323,5 +400,6 @@ else
 	fi
 	[ -z "$GDB_SCRIPTS" ] || log "gdb scripts $GDB_SCRIPTS"
 	[ -z "$GDB_INDEX" ] || log "gdb index   $GDB_INDEX (gdb -iex 'set index-cache directory $GDB_INDEX' -iex 'set index-cache enabled on')"
+	[ -z "$SOURCE_DIR" ] || log "source      $SOURCE_DIR${SUBSTITUTE_PATH:+ (gdb -ex 'set substitute-path $SUBSTITUTE_PATH' -ex 'set substitute-path $SUBSTITUTE_PATH_ASM')}"
 	log "boot it with: make run-linux   (or scripts/run-linux.sh)"
 fi

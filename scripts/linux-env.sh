@@ -7,7 +7,7 @@
 # ---------------------------------------------------------------------------
 # THE INTERFACE (what the rest of the project relies on)
 # ---------------------------------------------------------------------------
-#   scripts/fetch-linux.sh [--dbg] [--gdb-scripts] --print-env
+#   scripts/fetch-linux.sh [--dbg] [--gdb-scripts] [--source] --print-env
 #       fetches and builds whatever is missing (progress on stderr), then prints
 #       on stdout exactly these lines, one shell assignment each, values quoted
 #       with single quotes (parse with `eval`, or Python's shlex.split):
@@ -25,6 +25,16 @@
 #                                             (gdb -iex "set index-cache directory $GDB_INDEX"
 #                                             -iex "set index-cache enabled on"): loads skip
 #                                             reading its DWARF; '' without VMLINUX or gdb 13+
+#         SOURCE_DIR='/…/linux-KVER/source'   the kernel's source tree, from linux-source-X.Y of
+#                                             exactly the kernel's package version (refused if
+#                                             it is another); '' until `fetch-linux.sh --source`
+#         SUBSTITUTE_PATH='FROM TO'           the pair for gdb's `set substitute-path FROM TO`
+#                                             that finds C files (init/main.c) in SOURCE_DIR:
+#                                             FROM is the relative compilation directory Debian's
+#                                             DWARF names (debian/build/build_amd64_none_cloud-amd64);
+#                                             '' without SOURCE_DIR or VMLINUX
+#         SUBSTITUTE_PATH_ASM='FROM TO'       the same for assembly files, whose DWARF names
+#                                             are absolute (/build/reproducible-path/linux-6.1.192/…)
 #         MINIKVM_CACHE='/…/.cache/minikvm'   the cache directory
 #
 #   scripts/fetch-linux.sh --offline --print-env
@@ -34,7 +44,9 @@
 #       is built: that is local and takes a second); VMLINUX is '' unless the
 #       -dbg package was unpacked (--offline --dbg: exit 3 if it was not);
 #       likewise GDB_SCRIPTS (--offline --gdb-scripts builds them from .debs
-#       already in $MINIKVM_CACHE/debs, else exits 3).
+#       already in $MINIKVM_CACHE/debs, else exits 3) and SOURCE_DIR (--offline
+#       --source unpacks the linux-source .deb if it is in $MINIKVM_CACHE/debs,
+#       else exits 3).
 #       Tests can use it to skip (or fail, in CI) without touching the network.
 #
 #   Exit status of fetch-linux.sh: 0 done, 1 error (message on stderr),
@@ -74,6 +86,10 @@
 #                                              linux-headers-KVER(-common) packages,
 #                                              vmlinux-gdb.py -> scripts/gdb/vmlinux-gdb.py,
 #                                              vmlinux -> the -dbg package's (with --dbg)
+#   $MINIKVM_CACHE/linux-KVER/source/          (--source) linux-source-X.Y's tarball, unpacked
+#   $MINIKVM_CACHE/linux-KVER/source-map       the -dbg .deb's name, then the two FROM
+#                                              directories of SUBSTITUTE_PATH(_ASM), read
+#                                              once from the vmlinux's DWARF
 #   $MINIKVM_CACHE/busybox-VERSION/            dpkg -x of busybox-static
 #   $MINIKVM_CACHE/initramfs/initramfs-busybox-VERSION-HASH.cpio.gz
 #                                              HASH: of mkinitramfs.py, so that an

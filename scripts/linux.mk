@@ -21,7 +21,7 @@ linux:
 	scripts/fetch-linux.sh
 
 linux-dbg:
-	scripts/fetch-linux.sh --dbg --gdb-scripts
+	scripts/fetch-linux.sh --dbg --gdb-scripts --source
 
 ifeq ($(ARCH),riscv64)
 run-linux: minikvm-riscv64

@@ -21,6 +21,9 @@
 # code really is. Boot with `nokaslr` whenever gdb should use vmlinux's symbols:
 #   scripts/run-linux.sh --dbg -s -S --append nokaslr
 #   gdb $VMLINUX -ex "target remote :1234" -ex "hbreak start_kernel" -ex continue
+# It prints that gdb command line, and, once `scripts/fetch-linux.sh --dbg --source`
+# has unpacked the kernel's source, the `set substitute-path` pairs that show
+# its lines (list, bt; docs/linux.md, "Source lines").
 #
 # $MINIKVM picks the binary (default: the repository's ./minikvm).
 
@@ -57,7 +60,7 @@ MINIKVM=${MINIKVM:-$MINIKVM_TOP/minikvm}
 
 env_text=$("$MINIKVM_SCRIPTS/fetch-linux.sh" --print-env ${dbg:+--dbg}) ||
 	die "fetch-linux.sh failed (see above)"
-VMLINUZ='' VMLINUX='' INITRD=''
+VMLINUZ='' VMLINUX='' INITRD='' SUBSTITUTE_PATH='' SUBSTITUTE_PATH_ASM=''
 eval "$env_text"
 { [ -f "$VMLINUZ" ] && [ -f "$INITRD" ]; } || die "fetch-linux.sh gave no kernel or initramfs"
 
@@ -69,6 +72,11 @@ if [ -n "$gdb" ]; then
 		*) target=$endpoint ;;
 		esac
 		log "symbols: gdb $VMLINUX -ex \"target remote $target\""
+		if [ -n "$SUBSTITUTE_PATH" ]; then
+			log "source lines: add -ex \"set substitute-path $SUBSTITUTE_PATH\" -ex \"set substitute-path $SUBSTITUTE_PATH_ASM\""
+		else
+			log "source lines: unpack the kernel's source once with scripts/fetch-linux.sh --dbg --source"
+		fi
 	else
 		log "symbols: fetch them once with ${0##*/} --dbg (or make linux-dbg)"
 	fi

@@ -233,3 +233,68 @@ ex("kill")
     assert r["pc0"] < 0x100000000, hex(r["pc0"])  # the decompressor's entry, a physical address
     assert r["first"] == ["start_kernel", [1, 1]], r["first"]
     assert r["second"] == ["setup_arch", ["setup_arch", "start_kernel"], [1, 1, 1]], r["second"]
+
+
+def source_env():
+    """SOURCE_DIR and the substitute-path pairs (fetch-linux.sh --source), or a skip."""
+    env = linux_env()
+    if not env.get("SOURCE_DIR") or not env.get("SUBSTITUTE_PATH"):
+        raise harness.Skip("the kernel's source is not in the cache "
+                           "(scripts/fetch-linux.sh --dbg --source; make test unpacks it)")
+    return env
+
+
+def file_lines(path):
+    with open(path, errors="replace") as f:
+        return f.read().splitlines()
+
+
+def test_debian_kernel_source_lines_with_substitute_path():
+    # Debian's DWARF names init/main.c relative to its build directory
+    # (debian/build/build_amd64_none_cloud-amd64) and head_64.S by an absolute
+    # path of its build machine: with fetch-linux.sh's two pairs, gdb shows
+    # the lines of linux-source of the kernel's own version.
+    env = source_env()
+    main_c = file_lines(os.path.join(env["SOURCE_DIR"], "init", "main.c"))
+    with Vmm(["-S", "-m", "256M", "--initrd", env["INITRD"], "--append", "console=ttyS0 nokaslr",
+              env["VMLINUX"]]) as vm:
+        r = run_gdb(vm, env["VMLINUX"], r'''
+ex("set substitute-path " + %r)
+ex("set substitute-path " + %r)
+ex("break start_kernel")
+ex("continue")
+R["fn"] = fn()
+sal = gdb.selected_frame().find_sal()
+R["sal"] = [sal.symtab.filename, sal.symtab.fullname(), sal.line]
+R["frame"] = ex("frame")
+R["list"] = ex("list")
+R["bt"] = ex("bt")
+caller = gdb.selected_frame().older().find_sal()
+R["caller"] = [caller.symtab.filename, caller.symtab.fullname(), caller.line]
+ex("kill")
+''' % (env["SUBSTITUTE_PATH"], env["SUBSTITUTE_PATH_ASM"]), timeout=600, gdb_opts=gdb_index_opts())
+        assert vm.finish() == 0
+    assert r["fn"] == "start_kernel", r
+    filename, fullname, line = r["sal"]
+    assert filename == "init/main.c", r["sal"]
+    assert fullname == os.path.join(env["SOURCE_DIR"], "init", "main.c"), r["sal"]
+    # start_kernel's first line in the file on disk, and gdb's stop a few lines on
+    first = next(n for n, l in enumerate(main_c, 1) if l.startswith("void start_kernel(void)"))
+    assert first <= line < first + 10, (first, line)
+    # "#0  start_kernel () at init/main.c:913" and that line's text from the source
+    assert re.match(r"#0\s+start_kernel \(\) at init/main\.c:%d\n%d\t%s\n" % (
+        line, line, re.escape(main_c[line - 1])), r["frame"]), r["frame"]
+    # list: ten lines around the stop, numbered, each the file's own text
+    listed = [l.split("\t", 1) for l in r["list"].splitlines()]
+    assert len(listed) == 10 and [int(n) for n, _ in listed] == list(range(line - 5, line + 5)), r["list"]
+    assert all(text == main_c[int(n) - 1] for n, text in listed), r["list"]
+    assert "void start_kernel(void)" in r["list"], r["list"]
+    # bt: file:line in every frame; the caller is assembly, its absolute DWARF
+    # name rewritten by the second pair to a file that exists
+    bt = r["bt"].splitlines()
+    assert re.match(r"#0\s+start_kernel \(\) at init/main\.c:%d$" % line, bt[0]), r["bt"]
+    assert re.match(r"#1\s+0x[0-9a-f]+ in secondary_startup_64 \(\) at /\S+/arch/x86/kernel/head_64\.S:\d+$",
+                    bt[1]), r["bt"]
+    cfile, cfull, cline = r["caller"]
+    assert cfull == os.path.join(env["SOURCE_DIR"], "arch", "x86", "kernel", "head_64.S"), r["caller"]
+    assert 0 < cline <= len(file_lines(cfull)) and cfile.endswith("/arch/x86/kernel/head_64.S"), r["caller"]
