@@ -115,8 +115,9 @@ CASES = {
 
 
 LINUX_CMD = "minikvm.cmd=uname+-m;nproc;grep+-c+%5Eprocessor+/proc/cpuinfo"
-# 9p is modules in Debian's kernel (the guest initramfs has them in /modules); the rest is check.sh.
-SHARE_CMD = ('minikvm.cmd="for m in netfs 9pnet 9pnet_virtio 9p; do busybox insmod /modules/$m.ko; done; '
+# virtio-mmio and 9p are modules in Debian's riscv64 kernel (the guest initramfs has them in
+# /modules, their order in /modules/order); the rest is check.sh.
+SHARE_CMD = ('minikvm.cmd="for m in $(cat /modules/order); do busybox insmod /modules/$m; done; '
              'mount -t 9p -o trans=virtio,version=9p2000.L host /mnt && sh /mnt/check.sh"')
 SHARE_HELLO = "hello from the host, through virtio-9p"
 SHARE_SECRET = "OUTSIDE-THE-SHARE"
