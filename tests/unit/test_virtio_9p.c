@@ -15,12 +15,17 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "arch.h"
 #include "dev/virtio_mmio.h"
 #include "device.h"
+#include "error.h"
 #include "iobus.h"
 #include "layout.h"
 #include "options.h"
 #include "p9_client.h"
+#include "snapshot.h"
+#include "snapshot_state.h"
+#include "vm.h"
 
 static uint8_t ram[VD_RAM] __attribute__((aligned(16)));
 
@@ -350,4 +355,46 @@ TEST(virtio_9p_a_bad_chain_gets_no_reply_and_needs_reset)
 	CHECK_EQ(vd_used_idx(&r.d), 0);
 	CHECK(rd(&r, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
 	rig_down(&r);
+}
+
+/* snapshot_take() on a VM whose devices include a share: refused with the device's line. */
+TEST(virtio_9p_snapshot_of_a_vm_with_a_share_is_refused)
+{
+	static struct rig r;
+	struct vm *vm = calloc(1, sizeof(*vm));
+	struct state_writer w;
+
+	if (!rig_up(&r, false))
+		return;
+	r.dev->exit(&r.host); /* the rig's device: devices_init_all brings it up again for the VM */
+	vm->pio.name = "pio";
+	vm->mmio.name = "mmio";
+	vm->arch.split_irqchip = true;
+	vm->kvm_fd = vm->vm_fd = vm->event_fd = -1;
+	vm->arch.extint_vector = -1;
+	vm->cfg = &r.cfg;
+	vm->mem = r.d.mem;
+	CHECK_EQ(devices_init_all(vm), 0);
+	CHECK(iobus_find(&vm->mmio, LAYOUT_VIRTIO_BASE, 4) != NULL);
+	CHECK_EQ(snapshot_take(vm, &w), -1);
+	CHECK(strstr(err_message(), "this machine cannot be saved: the 9p share 'hostshare'") != NULL);
+	devices_exit_all(vm);
+	CHECK(iobus_find(&vm->mmio, LAYOUT_VIRTIO_BASE, 4) == NULL);
+	free(vm);
+	p9c_tree_remove(r.top);
+}
+
+/* x86: a Linux guest learns the slots from its command line, one word per share. */
+TEST(virtio_9p_x86_kernel_command_line_names_each_slot)
+{
+	static struct vm_config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.append = "console=ttyS0 clearcpuid=pcid"; /* no hidden-features words, whatever the host */
+	CHECK(arch_kernel_cmdline_extra(&cfg) == NULL);
+	cfg.nshares = 2;
+	CHECK_STR(arch_kernel_cmdline_extra(&cfg),
+		  "virtio_mmio.device=4K@0xd0000000:5 virtio_mmio.device=4K@0xd0001000:10");
+	cfg.nshares = 4;
+	CHECK(strstr(arch_kernel_cmdline_extra(&cfg), " virtio_mmio.device=4K@0xd0003000:14") != NULL);
 }
