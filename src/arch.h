@@ -28,10 +28,12 @@ extern const char arch_kvm_hint[];
 /* VM-wide setup before any vCPU exists (KVM's interrupt controller mode, CPUID). */
 int arch_vm_init(struct vm *vm);
 /*
- * Words a Linux kernel's command line needs on this host, after the user's
- * (user_cmdline: --append, may be NULL); NULL when none. For loader_load().
+ * Words a Linux kernel's command line needs on this host and machine, after
+ * the user's (cfg->append, may be NULL): x86's hidden CPU features, its
+ * virtio-mmio devices (--share); NULL when none. For loader_load().
  */
-const char *arch_kernel_cmdline_extra(const char *user_cmdline);
+struct vm_config;
+const char *arch_kernel_cmdline_extra(const struct vm_config *cfg);
 /* After the image is loaded: the tables the boot mode needs (GDT, page tables, ACPI). */
 int arch_boot_tables(struct vm *vm);
 /* Per vCPU: CPUID, MSRs, FPU; the boot vCPU gets the boot state, the others wait for INIT/SIPI. */

@@ -52,6 +52,7 @@ int devices_init_all(struct vm *vm)
 		.mmio = &vm->mmio,
 		.console = &vm->console,
 		.mem = &vm->mem,
+		.cfg = vm->cfg,
 		.irq_line = host_irq_line,
 		.request_exit = host_request_exit,
 		.get_regs = vcpu_get_regs,

@@ -20,8 +20,9 @@
  *                        device's save and load, in init order
  *
  * A device with state (a reset) must say what that state is: save and
- * load, or a snapshot of the VM refuses to be taken ("device X cannot be
- * saved") and tests/unit/test_device.c fails. A device without state has
+ * load, or why it cannot be saved (unsaveable), or a snapshot of the VM
+ * refuses to be taken ("device X cannot be saved") and
+ * tests/unit/test_device.c fails. A device without state has
  * neither reset nor save nor load.
  *
  * Why stop and exit are two steps: a device thread (the PIT's) raises IRQ 0,
@@ -47,6 +48,7 @@ struct guest_mem;
 struct kvm_regs;
 struct state_writer;
 struct state_reader;
+struct vm_config;
 
 /*
  * Init order, lowest first (reset in the same order; stop and exit in the
@@ -64,6 +66,8 @@ struct device_host {
 	struct iobus *pio, *mmio;   /* where a device puts its ranges (init) and takes them off (exit) */
 	struct console *console;    /* the host side of the serial console */
 	struct guest_mem *mem;      /* guest RAM, for a device that is handed buffers */
+	/* The command line: what the user asked of devices (--share). NULL in some unit tests. */
+	const struct vm_config *cfg;
 	/* Drive an interrupt line (ISA IRQ or GSI) to level; < 0 if KVM refused. */
 	int (*irq_line)(const struct device_host *host, int irq, int level);
 	/* End the VM with an exit status (the first request wins); reason is for --verbose. */
@@ -97,6 +101,14 @@ struct device {
 	 */
 	void (*save)(const struct device_host *host, struct state_writer *w);
 	int (*load)(const struct device_host *host, struct state_reader *r);
+	/*
+	 * Optional: why the device's state cannot go into a snapshot as the VM
+	 * is now (host state the file cannot hold: the 9p share's open files),
+	 * or NULL when it can. savevm and loadvm are then refused with it. A
+	 * device with this hook may have a reset and no save/load: it has no
+	 * state a snapshot needs while the hook says NULL.
+	 */
+	const char *(*unsaveable)(const struct device_host *host);
 };
 
 /* From a constructor, before main(); use device_register(). */

@@ -19,6 +19,8 @@
 #define MAX_CPUS    64
 #define MAX_MODULES 16
 #define MAX_GDB_ALLOW_UIDS 16
+#define MAX_SHARES  4
+#define SHARE_TAG_MAX 32 /* bytes of a 9p mount tag */
 
 /*
  * --gdb-allow-uid: who may connect to the gdb endpoint besides the user
@@ -29,6 +31,13 @@ struct gdb_allow {
 	bool any;
 	int n;
 	uint32_t uids[MAX_GDB_ALLOW_UIDS];
+};
+
+/* --share DIR[,tag=TAG][,rw]: a host directory the guest mounts over virtio-9p (src/share_options.c). */
+struct share {
+	char dir[4096];
+	char tag[SHARE_TAG_MAX + 1];
+	bool writable;
 };
 
 enum image_format {
@@ -73,6 +82,8 @@ struct vm_config {
 	const char *dump_dir;       /* --dump-dir: monitor dump-guest-memory writes DIR/FILE; else refused */
 	const char *loadvm;         /* --loadvm FILE: start from a snapshot (image optional) */
 	bool host_report;           /* --host-report: print what the host's KVM does, run nothing */
+	struct share shares[MAX_SHARES]; /* --share, in the order given: share i is virtio-mmio slot i */
+	int nshares;
 };
 
 enum options_result { OPTIONS_RUN, OPTIONS_EXIT_OK, OPTIONS_ERROR };

@@ -244,9 +244,15 @@ int snapshot_take(struct vm *vm, struct state_writer *w)
 	section_end(w, at, &count);
 
 	for (int i = 0; i < ndev; i++) {
+		const char *why = devs[i]->unsaveable ? devs[i]->unsaveable(host) : NULL;
+
+		if (why) {
+			state_writer_free(w);
+			return err_set(EXIT_USAGE, "this machine cannot be saved: %s", why);
+		}
 		if (!devs[i]->save) {
-			if (!devs[i]->reset)
-				continue; /* no state at all */
+			if (!devs[i]->reset || devs[i]->unsaveable)
+				continue; /* no state at all, or none as the VM is now */
 			state_writer_free(w);
 			return err_set(EXIT_HOST, "device '%s' has state but cannot be saved", devs[i]->name);
 		}
@@ -340,6 +346,10 @@ static int check_fits(struct vm *vm, const struct snapshot_view *v, const char *
 		if (!find(v, SNAPSHOT_VCPU, (uint32_t)i, "vcpu"))
 			return damaged(what, "a vCPU's state is missing");
 	for (int i = 0; i < ndev; i++) {
+		const char *why = devs[i]->unsaveable ? devs[i]->unsaveable(host) : NULL;
+
+		if (why)
+			return err_set(EXIT_USAGE, "%s cannot be loaded into this machine: %s", what, why);
 		if (!devs[i]->load)
 			continue;
 		expected++;

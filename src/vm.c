@@ -118,7 +118,7 @@ int vm_reset(struct vm *vm, bool keep_width)
 	if (guest_mem_alloc(&fresh, vm->mem.size) < 0)
 		return -1;
 	memset(&boot, 0, sizeof(boot));
-	if (loader_load(cfg, &fresh, &boot, arch_kernel_cmdline_extra(cfg->append)) < 0) {
+	if (loader_load(cfg, &fresh, &boot, arch_kernel_cmdline_extra(cfg)) < 0) {
 		guest_mem_free(&fresh);
 		return -1;
 	}
@@ -187,7 +187,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		return -1;
 	/* With --loadvm and no image the snapshot brings everything (main.c restores it). */
 	if (cfg->image) {
-		if (loader_load(cfg, &vm->mem, &vm->boot, arch_kernel_cmdline_extra(cfg->append)) < 0)
+		if (loader_load(cfg, &vm->mem, &vm->boot, arch_kernel_cmdline_extra(cfg)) < 0)
 			return -1;
 		verbose(vm, "%s: %s, loaded at %#llx-%#llx, entry %#llx", cfg->image,
 			mode_name(vm->boot.mode), (unsigned long long)vm->boot.image_start,

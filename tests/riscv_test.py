@@ -32,6 +32,11 @@ cases' real output and status:
   test_trace_exits     --trace-exits shows each UART byte and the exit write
   test_cli_errors      x86 options, a bad --gdb endpoint, raw16, an x86 ELF and
                        --initrd with an ELF are usage errors with a clear word
+  test_share           Linux with two --share directories (virtio-9p over
+                       virtio-mmio, found in the device tree): the read-only
+                       one is mounted, a file of it read, a write refused
+                       (EROFS), symlinks out of it resolve in the guest, not
+                       on the host; a file written in the rw one is on the host
 
 `make test` runs it (and counts it in the closing line, through the suite's
 results file, --resume FILE); `make test-riscv` alone. Exit status: 0 all
@@ -40,6 +45,7 @@ passed, 1 some failed.
 import functools
 import os
 import shlex
+import shutil
 import struct
 import subprocess
 import sys
@@ -102,10 +108,31 @@ CASES = {
     "err_raw16": ["--format", "raw16", "%s/hello.bin" % GUESTS],
     "err_x86_elf": ["guest/ckernel.elf"],
     "err_initrd": ["--initrd", "%s/hello.bin" % GUESTS, "%s/hello.elf" % GUESTS],
+    # Two shares (run_all makes them): "host" read-only, "rw" writable.
+    "share": ["-v", "-m", "256M", "--share", "%s/share" % WORK, "--share", "%s/share_rw,tag=rw,rw" % WORK,
+              "SHARE_LINUX"],
 }
 
 
 LINUX_CMD = "minikvm.cmd=uname+-m;nproc;grep+-c+%5Eprocessor+/proc/cpuinfo"
+# virtio-mmio and 9p are modules in Debian's riscv64 kernel (the guest initramfs has them in
+# /modules, their order in /modules/order); the rest is check.sh.
+SHARE_CMD = ('minikvm.cmd="for m in $(cat /modules/order); do busybox insmod /modules/$m; done; '
+             'mount -t 9p -o trans=virtio,version=9p2000.L host /mnt && sh /mnt/check.sh"')
+SHARE_HELLO = "hello from the host, through virtio-9p"
+SHARE_SECRET = "OUTSIDE-THE-SHARE"
+SHARE_WRITTEN = "written by the guest\n"
+# What the guest runs from the read-only share; each line's result on a line of its own.
+SHARE_CHECK = r"""
+echo "share-ls: $(ls /mnt | tr '\n' ' ')"
+echo "share-cat: $(cat /mnt/hello.txt)"
+out=$(sh -c 'echo x > /mnt/new.txt' 2>&1); echo "share-write: $? $out"
+echo "share-escape: $(cat /mnt/escape 2>&1)"
+echo "share-dotdot: $(cat /mnt/sub/../../secret.txt 2>&1)"
+echo "share-abs: $(cat /mnt/abs/hostname 2>&1)"
+mkdir -p /rw && mount -t 9p -o trans=virtio,version=9p2000.L rw /rw &&
+	printf 'written by the guest\n' > /rw/out.txt && sync && umount /rw && echo "share-rw: done"
+"""
 
 
 @functools.lru_cache(maxsize=None)
@@ -119,11 +146,28 @@ def guest_linux():
 
 def linux_args(args):
     """A Linux case's arguments: "LINUX" becomes the kernel, its initramfs and command line."""
-    if "LINUX" not in args:
+    word = "LINUX" if "LINUX" in args else "SHARE_LINUX" if "SHARE_LINUX" in args else None
+    if not word:
         return args
     unq = guest_linux()
-    i = args.index("LINUX")
-    return args[:i] + ["--initrd", unq["INITRD"], "--append", "console=ttyS0 " + LINUX_CMD, unq["KERNEL"]] + args[i + 1:]
+    i = args.index(word)
+    cmd = LINUX_CMD if word == "LINUX" else SHARE_CMD
+    return args[:i] + ["--initrd", unq["INITRD"], "--append", "console=ttyS0 " + cmd, unq["KERNEL"]] + args[i + 1:]
+
+
+def make_shares(work):
+    """The shares of the "share" case, and a file beside them that must stay out of reach."""
+    share, share_rw = os.path.join(work, "share"), os.path.join(work, "share_rw")
+    os.makedirs(os.path.join(share, "sub"))
+    os.makedirs(share_rw)
+    with open(os.path.join(work, "secret.txt"), "w") as f:
+        f.write(SHARE_SECRET + "\n")
+    with open(os.path.join(share, "hello.txt"), "w") as f:
+        f.write(SHARE_HELLO + "\n")
+    with open(os.path.join(share, "check.sh"), "w") as f:
+        f.write(SHARE_CHECK)
+    os.symlink("../secret.txt", os.path.join(share, "escape"))
+    os.symlink("/etc", os.path.join(share, "abs"))
 
 
 class Session:
@@ -141,7 +185,12 @@ class Session:
         work = os.path.join(ROOT, WORK)
         os.makedirs(work, exist_ok=True)
         for name in os.listdir(work):
-            os.unlink(os.path.join(work, name))
+            path = os.path.join(work, name)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            else:
+                os.unlink(path)
+        make_shares(work)
         for name, words in BINARIES.items():
             with open(os.path.join(work, name), "wb") as f:
                 f.write(struct.pack("<%dI" % len(words), *words))
@@ -249,6 +298,26 @@ def test_linux():
         assert "Linux version " in out and "Kernel panic" not in out, out[-3000:]
 
 
+def test_share():
+    _, err = expect("share", 0)
+    out = case("share")[1].replace("\r\n", "\n")
+    shown = "\n--- stdout:\n%s\n--- stderr:\n%s" % (out[-4000:], err[-2000:])
+    for want in ("share-ls: abs check.sh escape hello.txt sub \n",
+                 "share-cat: %s\n" % SHARE_HELLO,
+                 "share-write: 1 sh: can't create /mnt/new.txt: Read-only file system\n",
+                 # The links resolve in the guest: its / has no secret.txt, its /etc/hostname is its own.
+                 "share-escape: cat: can't open '/mnt/escape': No such file or directory\n",
+                 "share-dotdot: cat: can't open '/mnt/sub/../../secret.txt': No such file or directory\n",
+                 "share-abs: minikvm\n",
+                 "share-rw: done\n", "minikvm-cmd-exit: 0\n"):
+        assert want in out, "stdout lacks %r%s" % (want, shown)
+    assert SHARE_SECRET not in out, shown
+    assert "Kernel panic" not in out, shown
+    assert not os.path.exists(os.path.join(ROOT, WORK, "share", "new.txt")), shown
+    with open(os.path.join(ROOT, WORK, "share_rw", "out.txt")) as f:
+        assert f.read() == SHARE_WRITTEN, shown
+
+
 def test_exit_paths():
     expect("pass", 0, err_has=["VM ended: test device: pass (exit status 0)"])
     expect("reset", 0, err_has=["VM ended: test device: reset (exit status 0)"])
@@ -273,13 +342,13 @@ def test_cli_errors():
 
 TESTS = [("riscv_test:" + fn.__name__, fn) for fn in
          (test_hello, test_flat_binary, test_ckernel, test_smp_stats, test_smp, test_linux,
-          test_exit_paths, test_trace_exits, test_cli_errors)]
+          test_share, test_exit_paths, test_trace_exits, test_cli_errors)]
 
 
 # The tests that ran guests on the RISC-V KVM (test_cli_errors's cases end before a VM is made).
 RAN_GUESTS = {"riscv_test:" + fn.__name__ for fn in
               (test_hello, test_flat_binary, test_ckernel, test_smp_stats, test_smp, test_linux,
-               test_exit_paths, test_trace_exits)}
+               test_share, test_exit_paths, test_trace_exits)}
 
 
 def main():

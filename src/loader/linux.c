@@ -122,7 +122,7 @@ static int put_cmdline(const struct vm_config *cfg, const char *extra, struct gu
 	p[len] = 0;
 	if (elen && cfg->verbose)
 		fprintf(stderr, "minikvm: added '%s' to the kernel command line (what this host's "
-			"KVM needs; docs/linux.md)\n", extra);
+			"KVM and the machine's devices need; docs/linux.md)\n", extra);
 	return 0;
 }
 

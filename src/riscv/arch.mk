@@ -24,7 +24,8 @@ RISCV_CORE := console.c device.c error.c guest_mem.c host_file.c iobus.c main.c 
 	debug.c debug_bp.c debug_mem.c debug_options.c debug_report.c debug_snapshot.c debug_verdict.c \
 	gdb_conn.c gdb_endpoint.c gdb_peer.c
 SRC := $(RISCV_CORE:%=src/%) $(wildcard src/riscv/*.c) src/dev/uart8250.c src/dev/sifive_test.c src/dev/plic.c \
-	src/loader/elf.c src/loader/image.c src/loader/riscv.c
+	src/loader/elf.c src/loader/image.c src/loader/riscv.c \
+	src/share_options.c src/dev/virtqueue.c src/dev/virtio_mmio.c src/dev/virtio_9p.c $(wildcard src/p9/*.c)
 
 .PHONY: minikvm-riscv64 setup-riscv
 # The cross compiler, installed when missing (scripts/setup.sh's one list).

@@ -4,7 +4,7 @@
  * it under KVM (hw/riscv/virt.c), so that a kernel or program written for
  * it finds the same nodes: memory, one cpu node per hart (with the ISA and
  * MMU KVM gives it, and its local interrupt controller), the PLIC, the UART
- * (interrupt 10 through the PLIC), the test
+ * (interrupt 10 through the PLIC), a virtio-mmio node per --share, the test
  * device with the syscon-poweroff/reboot nodes Linux drives it through, and
  * /chosen (command line, initrd, console). Written with src/fdt.c into the
  * last 64 KiB of RAM (layout.h); the boot hart gets its address in a1.
@@ -101,6 +101,25 @@ static void plic_node(struct fdt *f, const struct vm *vm)
 	fdt_end_node(f);
 }
 
+/* One virtio-mmio slot per --share (src/dev/virtio_9p.c), as QEMU's virt board describes its own. */
+static void virtio_nodes(struct fdt *f, const struct vm *vm)
+{
+	static const int irqs[] = LAYOUT_VIRTIO_IRQS;
+	char name[32];
+
+	for (int i = 0; i < vm->cfg->nshares; i++) {
+		uint64_t base = LAYOUT_VIRTIO_BASE + (uint64_t)i * LAYOUT_VIRTIO_STRIDE;
+
+		snprintf(name, sizeof(name), "virtio_mmio@%llx", (unsigned long long)base);
+		fdt_begin_node(f, name);
+		fdt_prop_string(f, "compatible", "virtio,mmio");
+		reg_pair(f, base, LAYOUT_VIRTIO_STRIDE);
+		fdt_prop_u32(f, "interrupt-parent", PHANDLE_PLIC);
+		fdt_prop_u32(f, "interrupts", (uint32_t)irqs[i]);
+		fdt_end_node(f);
+	}
+}
+
 static void soc_nodes(struct fdt *f, const struct vm *vm)
 {
 	static const char test_compatible[] = "sifive,test1\0sifive,test0\0syscon";
@@ -121,6 +140,8 @@ static void soc_nodes(struct fdt *f, const struct vm *vm)
 	fdt_prop_u32(f, "interrupt-parent", PHANDLE_PLIC);
 	fdt_prop_u32(f, "interrupts", LAYOUT_SERIAL_IRQ);
 	fdt_end_node(f);
+
+	virtio_nodes(f, vm);
 
 	snprintf(name, sizeof(name), "test@%llx", LAYOUT_TEST_BASE);
 	fdt_begin_node(f, name);

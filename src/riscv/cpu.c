@@ -57,9 +57,10 @@ int arch_vm_init(struct vm *vm)
 	return vm_require_caps(vm->kvm_fd, needed, sizeof(needed) / sizeof(needed[0]));
 }
 
-const char *arch_kernel_cmdline_extra(const char *user_cmdline)
+/* The device tree says it all (src/riscv/board.c). */
+const char *arch_kernel_cmdline_extra(const struct vm_config *cfg)
 {
-	(void)user_cmdline;
+	(void)cfg;
 	return NULL;
 }
 

@@ -7,6 +7,7 @@
  *   0x0010_0000  test device ("sifive,test0"): a write ends the machine
  *   0x0c00_0000  PLIC (not emulated yet: devices are polled)
  *   0x1000_0000  NS16550A UART, interrupt 10
+ *   0x1000_1000  virtio-mmio slots, 4 KiB each, interrupts 1, 2, ...
  *   0x8000_0000  RAM (-m bytes); its last 64 KiB hold the device tree
  *
  * A Linux Image goes to RAM + its header's text_offset, a flat binary to
@@ -31,6 +32,11 @@
 #define LAYOUT_SERIAL_BASE 0x10000000ULL
 #define LAYOUT_SERIAL_LEN  0x100
 #define LAYOUT_SERIAL_IRQ  10
+
+/* virtio-mmio slots (src/dev/virtio_9p.c), as QEMU's virt board: in the device tree. */
+#define LAYOUT_VIRTIO_BASE   0x10001000ULL
+#define LAYOUT_VIRTIO_STRIDE 0x1000ULL
+#define LAYOUT_VIRTIO_IRQS   { 1, 2, 3, 4 }
 
 #define LAYOUT_TEST_BASE   0x100000ULL  /* src/dev/sifive_test.c */
 #define LAYOUT_TEST_LEN    0x1000

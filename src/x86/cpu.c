@@ -301,9 +301,26 @@ bool x86_host_kvm_is_emulated(void)
 }
 
 /* The words the table in hidden_features.c gives, where this host needs them. */
-const char *arch_kernel_cmdline_extra(const char *user_cmdline)
+/*
+ * A PC has no device tree: Linux (CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES=y)
+ * finds each virtio-mmio slot by a virtio_mmio.device=SIZE@ADDR:IRQ word
+ * (layout.h's slots, one per --share).
+ */
+const char *arch_kernel_cmdline_extra(const struct vm_config *cfg)
 {
-	return x86_linux_cmdline_extra(x86_host_kvm_is_emulated(), user_cmdline);
+	static const int irqs[] = LAYOUT_VIRTIO_IRQS;
+	static char line[1024];
+	const char *features = x86_linux_cmdline_extra(x86_host_kvm_is_emulated(), cfg->append);
+	size_t len;
+
+	if (!cfg->nshares)
+		return features;
+	len = (size_t)snprintf(line, sizeof(line), "%s", features ? features : "");
+	for (int i = 0; i < cfg->nshares && len < sizeof(line); i++)
+		len += (size_t)snprintf(line + len, sizeof(line) - len, "%svirtio_mmio.device=4K@%#llx:%d",
+					len ? " " : "",
+					LAYOUT_VIRTIO_BASE + (unsigned long long)i * LAYOUT_VIRTIO_STRIDE, irqs[i]);
+	return line;
 }
 
 static int setup_cpuid(struct vcpu *vcpu)

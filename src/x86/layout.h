@@ -13,7 +13,8 @@
  *   0xA0000 .. 0xDFFFF  legacy VGA/ROM hole (not in the map)
  *   0xE0000 .. 0xFFFFF  ACPI tables (RSDP where Linux scans)  reserved
  *   0x100000 ..         usable: kernels, raw32/raw64 images
- *   3 GiB .. 4 GiB      MMIO hole (LAPIC 0xFEE00000, IOAPIC 0xFEC00000)
+ *   3 GiB .. 4 GiB      MMIO hole (virtio-mmio 0xD0000000.., IOAPIC 0xFEC00000,
+ *                       LAPIC 0xFEE00000)
  *   4 GiB ..            rest of RAM when there is more than 3 GiB; its last
  *                       pages hold the page directories that map it (one 4 KiB
  *                       PD per GiB above 4 GiB)               reserved
@@ -53,6 +54,16 @@
 #define LAYOUT_SERIAL_BASE 0x3F8
 #define LAYOUT_SERIAL_LEN  8
 #define LAYOUT_SERIAL_IRQ  4
+
+/*
+ * virtio-mmio devices (src/dev/virtio_9p.c): slot i is the 4 KiB at BASE +
+ * i * 0x1000 with ISA IRQ VIRTIO_IRQS[i], which nothing else of the PC
+ * drives (0 PIT, 1 and 12 i8042, 4 COM1, 8 RTC, 9 SCI). A Linux guest
+ * finds them on its command line (virtio_mmio.device=4K@ADDR:IRQ, src/x86/cpu.c).
+ */
+#define LAYOUT_VIRTIO_BASE   0xD0000000ULL
+#define LAYOUT_VIRTIO_STRIDE 0x1000ULL
+#define LAYOUT_VIRTIO_IRQS   { 5, 10, 11, 14 }
 
 /* GDT selectors. 0x10/0x18 are what the Linux boot protocol calls __BOOT_CS/DS. */
 #define GDT_SEL_CODE32 0x08

@@ -83,6 +83,12 @@ def test_dtc_reads_the_riscv_board_tree_without_a_warning():
     assert 'compatible = "sifive,plic-1.0.0\\0riscv,plic0";' in plic and "phandle = <0x02>;" in plic
     assert "reg = <0x00 0xc000000 0x00 0x600000>;" in plic and "riscv,ndev = <0x1f>;" in plic
     assert "interrupts-extended = <0x03 0x09 0x04 0x09>;" in plic and "interrupt-controller;" in plic
+    for i in (0, 1):  # one virtio-mmio slot per --share (the sample has two), as QEMU's virt board
+        virtio = node(dts, "/soc/virtio_mmio@1000%d000" % (i + 1))
+        assert 'compatible = "virtio,mmio";' in virtio, virtio
+        assert "reg = <0x00 0x1000%d000 0x00 0x1000>;" % (i + 1) in virtio, virtio
+        assert "interrupt-parent = <0x02>;" in virtio and "interrupts = <0x%02x>;" % (i + 1) in virtio, virtio
+    assert "virtio_mmio@10003000" not in dts
     test = node(dts, "/soc/test@100000")
     assert "reg = <0x00 0x100000 0x00 0x1000>;" in test and "phandle = <0x01>;" in test
     poweroff, reboot = node(dts, "/poweroff"), node(dts, "/reboot")

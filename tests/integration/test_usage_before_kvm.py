@@ -59,6 +59,21 @@ def test_serial_file_that_cannot_be_written():
                     "cannot open serial output file '%s': Is a directory" % d)
 
 
+def test_share_that_cannot_be_served():
+    """--share: a missing DIR, a file, a bad option or tag, two shares with one tag, a fifth share."""
+    hello = guest("hello16.bin")
+    usage_error(["--share", "/nonexistent/dir", hello],
+                "--share: cannot open the directory '/nonexistent/dir': No such file or directory")
+    usage_error(["--share", hello, hello],
+                "--share: cannot open the directory '%s': Not a directory" % hello)
+    with tempfile.TemporaryDirectory() as d:
+        usage_error(["--share", d + ",ro,bogus", hello], "bad --share '%s,ro,bogus' (DIR[,tag=TAG][,rw])" % d)
+        usage_error(["--share", d + ",tag=a/b", hello], "bad tag in --share '%s,tag=a/b'" % d)
+        usage_error(["--share", d, "--share", d + ",tag=host", hello],
+                    "--share: two shares have the tag 'host'")
+        usage_error(["--share", d] * 5 + [hello], "too many --share options (at most 4)")
+
+
 def snapshot_header(mem_size, cpus):
     """A snapshot with no sections: its header parses, its machine is (mem_size, cpus, split)."""
     head = struct.pack("<8sIIQIIIIIIQ", b"MKVMSNAP", 1, 64, mem_size, cpus, 0, 2, 64, 0, 62, 64)

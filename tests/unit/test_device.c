@@ -99,7 +99,10 @@ TEST(devices_kernel_irqchip_has_no_userspace_chips)
 	free(vm);
 }
 
-/* A device with state says what it is: reset, save and load come together. */
+/*
+ * A device with state says what it is: reset, save and load come together,
+ * or a reset and why the state cannot be saved (virtio-9p: host files).
+ */
 TEST(devices_with_state_can_be_saved)
 {
 	const struct device *const *devs;
@@ -109,6 +112,8 @@ TEST(devices_with_state_can_be_saved)
 	for (int i = 0; i < n; i++) {
 		bool stateful = devs[i]->reset != NULL;
 
+		if (devs[i]->unsaveable && stateful && !devs[i]->save && !devs[i]->load)
+			continue;
 		if (stateful != (devs[i]->save != NULL) || stateful != (devs[i]->load != NULL))
 			CHECK(!devs[i]->name);
 	}

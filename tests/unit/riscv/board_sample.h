@@ -24,6 +24,7 @@ static inline int board_sample(struct vm *vm, struct vm_config *cfg)
 	memset(vm, 0, sizeof(*vm));
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->append = "console=ttyS0 earlycon=sbi";
+	cfg->nshares = 2; /* two virtio-mmio nodes (the board does not open the directories) */
 	vm->cfg = cfg;
 	vm->ncpus = 2;
 	guest_mem_wrap(&vm->mem, calloc(1, SAMPLE_RAM), SAMPLE_RAM);
