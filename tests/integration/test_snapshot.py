@@ -204,6 +204,22 @@ def test_irqchip_kernel_snapshot_passes_its_own_checks():
         shutil.rmtree(d, ignore_errors=True)
 
 
+def test_savevm_refused_with_a_9p_share():
+    """A VM with --share cannot be saved (the guest's files are open on the host): one clear line."""
+    with tempfile.TemporaryDirectory(prefix="minikvm-share-") as shared:
+        with Vmm(["-S", "-m", MEM, "--share", shared, CK]) as vm:
+            r = run_gdb(vm, CK, r'''
+R["save"] = ex("monitor savevm a")
+R["info"] = ex("monitor info snapshots")
+ex("continue")
+''', timeout=300)
+            assert vm.finish() == 0
+        assert r["save"] == ("savevm failed: this machine cannot be saved: the 9p share 'host' (--share %s) "
+                             "holds the guest's files open on the host, which a snapshot cannot (start "
+                             "without --share to use snapshots)\n" % shared), r["save"]
+        assert "a " not in r["info"], r["info"]
+
+
 def test_delvm_removes_the_file_savevm_wrote():
     """Issue 19: delvm left DIR/NAME.mkvm behind, so saving new names and
     deleting them filled the disk with RAM-sized files."""
