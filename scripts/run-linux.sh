@@ -91,12 +91,19 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
+VMLINUZ='' VMLINUX='' INITRD=''
 if [ -n "$kernel" ]; then
-	# Only the initramfs is wanted: from the cache if it is there.
+	# Only the initramfs is wanted: the one fetch-linux.sh last named in
+	# $MINIKVM_CACHE/env if it is still there (no apt call at all), else
+	# what fetch-linux.sh has in the cache, else fetched.
 	[ -z "$dbg" ] || log "note: --dbg fetches Debian's vmlinux; your kernel's symbols are in its own tree"
-	env_text=$("$MINIKVM_SCRIPTS/fetch-linux.sh" --offline --print-env 2>/dev/null) ||
-		env_text=$("$MINIKVM_SCRIPTS/fetch-linux.sh" --print-env) ||
-		die "fetch-linux.sh failed (see above)"
+	env_text=$(grep -E "^[A-Z_]+='[^']*'\$" "$MINIKVM_CACHE/env" 2>/dev/null) || env_text=''
+	eval "$env_text"
+	if [ -z "$INITRD" ] || [ ! -f "$INITRD" ] || [ ! -f "$VMLINUZ" ]; then
+		env_text=$("$MINIKVM_SCRIPTS/fetch-linux.sh" --offline --print-env 2>/dev/null) ||
+			env_text=$("$MINIKVM_SCRIPTS/fetch-linux.sh" --print-env) ||
+			die "fetch-linux.sh failed (see above)"
+	fi
 else
 	env_text=$("$MINIKVM_SCRIPTS/fetch-linux.sh" --print-env ${dbg:+--dbg}) ||
 		die "fetch-linux.sh failed (see above)"
