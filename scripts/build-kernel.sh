@@ -189,7 +189,7 @@ if [ ! -f "$STAMP_BUILT" ]; then
 		dpkg --fsys-tarfile "$SRC_DEB" | tar -xO "./usr/src/$SRC_PKG.tar.xz" |
 			xz -dc -T0 | tar -x -C "$tmp" --strip-components=1 ||
 			die "cannot unpack ${SRC_DEB##*/} (corrupt download? delete it from $MINIKVM_DEBS and retry)"
-		[ -f "$tmp/Makefile" ] && [ -d "$tmp/scripts/kconfig" ] ||
+		{ [ -f "$tmp/Makefile" ] && [ -d "$tmp/scripts/kconfig" ]; } ||
 			die "${SRC_DEB##*/} holds no kernel tree in usr/src/$SRC_PKG.tar.xz"
 		printf '%s\n' "${SRC_DEB##*/}" >"$tmp/.minikvm-unpacked"
 		rm -rf "$TREE"
@@ -207,14 +207,15 @@ if [ ! -f "$STAMP_BUILT" ]; then
 		progress "configuring: tinyconfig + ${FRAGMENT#"$MINIKVM_TOP"/}"
 		printf '### configure\n' >>"$LOG"
 		(cd "$TREE" && configure_tree) >>"$LOG" 2>&1 || { tail -n 25 "$LOG" >&2; die "configuring failed (log: $LOG)"; }
-		# Every option the fragment sets must have survived olddefconfig.
-		dropped=$(grep -E '^(CONFIG_[A-Za-z0-9_]+=|# CONFIG_[A-Za-z0-9_]+ is not set)' "$FRAGMENT" |
-			grep -vxF -f "$TREE/.config" || true)
-		if [ -n "$dropped" ]; then
-			# "is not set" also holds when the option is simply absent.
-			dropped=$(printf '%s\n' "$dropped" | grep -v '^# ' || true)
-			[ -z "$dropped" ] || die "olddefconfig dropped what the fragment asks for (a dependency missing?): $(printf '%s ' "$dropped")"
-		fi
+		# Every setting of the fragment must have survived olddefconfig: a
+		# CONFIG_X=v line as it is, a "# CONFIG_X is not set" as no CONFIG_X=.
+		dropped=$({
+			grep -E '^CONFIG_[A-Za-z0-9_]+=' "$FRAGMENT" | grep -vxF -f "$TREE/.config"
+			sed -n 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1=/p' "$FRAGMENT" |
+				grep -F -f - "$TREE/.config" | grep -v '^#'
+		} | tr '\n' ' ' || true)
+		[ -z "$dropped" ] ||
+			die "olddefconfig did not keep what the fragment asks for (a dependency missing?): $dropped"
 		printf '%s\n' "$hash" >"$STAMP_CONFIGURED"
 	fi
 
@@ -251,5 +252,5 @@ else
 	log "bzImage  $KBZIMAGE"
 	log "vmlinux  $KVMLINUX"
 	log "module   $KMODULE"
-	log "boot it: scripts/run-linux.sh --kernel $KBZIMAGE   (or $KVMLINUX)"
+	log "boot it: scripts/run-linux.sh $KBZIMAGE   (or $KVMLINUX)"
 fi
