@@ -195,7 +195,7 @@ test-riscv:
 	python3 tests/riscv_snapshot_test.py
 
 # Debian's kernel (fetched) and the loop's test kernel (built from Debian's
-# linux-source: once, about 20 minutes on two shared cores, 2.1 GB in
+# linux-source: once, 13 to 20 minutes on two shared cores, 2.1 GB in
 # ~/.cache/minikvm/kernel-tree; then a fraction of a second. The tests find it
 # with scripts/build-kernel.sh --offline).
 .PHONY: test-prereqs
