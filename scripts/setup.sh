@@ -10,10 +10,14 @@
 #
 #   build   make all: build-essential (gcc, make), binutils, python3
 #   demo    make demo: build + gdb
-#   test    make test, make check: demo + lldb, and the RISC-V side: its cross
+#   test    make test, make check: demo + lldb, kernel (the loop's tests boot a
+#           kernel built from source), and the RISC-V side: its cross
 #           toolchain (gcc-riscv64-linux-gnu, libc6-dev-riscv64-cross; not on
 #           riscv64, whose own gcc builds it), gdb-multiarch, device-tree-compiler
 #   fuzz    make fuzz: build + clang
+#   kernel  make kernel (scripts/build-kernel.sh: a test kernel from Debian's
+#           linux-source): build + bc, bison, flex, libelf-dev (x86's
+#           objtool), xz-utils
 #   riscv   make ARCH=riscv64: build + the RISC-V packages test names
 #   ci      .ci/run: all of the above, and the emulated KVM host's packages
 #           whether or not /dev/kvm works here
@@ -46,6 +50,11 @@ PKGS_BUILD="build-essential binutils python3"
 PKGS_DEMO="gdb"
 PKGS_TEST="lldb"
 PKGS_FUZZ="clang"
+# Building a kernel (scripts/build-kernel.sh) beyond gcc, make and perl:
+# bc (kernel/time/timeconst.h), bison and flex (scripts/kconfig, dtc),
+# libelf-dev (objtool, which x86-64 builds always run), xz-utils (the
+# source tarball). No libssl-dev (no module signing) nor dwarves (no BTF).
+PKGS_KERNEL="bc bison flex libelf-dev xz-utils"
 PKGS_KVMHOST="qemu-system-x86 busybox-static xz-utils"
 # RISC-V: building for it (a cross compiler except on riscv64), debugging it,
 # and scripts/onkvm-riscv64's emulated host (whose kernel and busybox are
@@ -67,7 +76,7 @@ while [ $# -gt 0 ]; do
 	-h|--help) usage; exit 0 ;;
 	--check) check_only=1 ;;
 	--list) list_only=1 ;;
-	build|demo|test|fuzz|riscv|ci) whats+=("$1") ;;
+	build|demo|test|fuzz|kernel|riscv|ci) whats+=("$1") ;;
 	*) printf '%s: unknown argument %s (try --help)\n' "$me" "$1" >&2; exit 2 ;;
 	esac
 	shift
@@ -101,10 +110,11 @@ for what in "${whats[@]}"; do
 	wanted="$wanted $PKGS_BUILD"
 	case $what in
 	demo) wanted="$wanted $PKGS_DEMO" ;;
-	test) wanted="$wanted $PKGS_DEMO $PKGS_TEST $PKGS_RISCV" ;;
+	test) wanted="$wanted $PKGS_DEMO $PKGS_TEST $PKGS_KERNEL $PKGS_RISCV" ;;
 	fuzz) wanted="$wanted $PKGS_FUZZ" ;;
+	kernel) wanted="$wanted $PKGS_KERNEL" ;;
 	riscv) wanted="$wanted $PKGS_RISCV" ;;
-	ci) wanted="$wanted $PKGS_DEMO $PKGS_TEST $PKGS_FUZZ $PKGS_KVMHOST $PKGS_RISCV $PKGS_RISCVHOST" ;;
+	ci) wanted="$wanted $PKGS_DEMO $PKGS_TEST $PKGS_FUZZ $PKGS_KERNEL $PKGS_KVMHOST $PKGS_RISCV $PKGS_RISCVHOST" ;;
 	esac
 	case $what in
 	demo|test) ! kvmhost_needed || wanted="$wanted $PKGS_KVMHOST" ;;

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""The kernel's own gdb scripts (lx-dmesg, lx-ps, ...) against Debian's kernel.
+"""The kernel's own gdb scripts (lx-dmesg, lx-ps, ...) against Debian's kernel,
+and scripts/run-linux.sh booting a kernel of your own (scripts/build-kernel.sh's).
 
 scripts/fetch-linux.sh --gdb-scripts sets them up from Debian's linux-source
 package of the kernel's version (docs/linux.md). One boot, with 2 vCPUs, to
@@ -7,6 +8,8 @@ the initramfs's shell; then one gdb session attaches and runs every command.
 """
 import os
 import re
+import shlex
+import subprocess
 
 import harness
 from harness import Vmm, run_gdb
@@ -78,3 +81,43 @@ ex("kill")
     assert re.search(r"^0x[0-9a-f]+\s+%d\s+%s$" % (r["pid"], re.escape(r["comm"])), ps, re.M), r
     assert r["version"].strip() == r["banner"].strip(), (r["version"], r["banner"])
     assert r["version"].startswith("Linux version %s" % env["KVER"]), r["version"]
+
+
+BUILD_KERNEL = os.path.join(harness.ROOT, "scripts", "build-kernel.sh")
+RUN_LINUX = os.path.join(harness.ROOT, "scripts", "run-linux.sh")
+
+
+def test_kernel_envs():
+    """scripts/build-kernel.sh --offline --print-env: the test kernel's paths,
+    or a skip when it is not built (make test builds it first, out of the
+    emulated host; inside it, it never starts a build)."""
+    proc = subprocess.run([BUILD_KERNEL, "--offline", "--print-env"], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, timeout=300)
+    if proc.returncode == 3:
+        raise harness.Skip("the test kernel is not built (scripts/build-kernel.sh; make kernel)")
+    assert proc.returncode == 0, proc
+    env = dict((k, shlex.split(v)[0] if v else "") for k, _, v in
+               (line.partition("=") for line in proc.stdout.splitlines()))
+    for key in ("KTREE", "KBZIMAGE", "KVMLINUX", "KGDB_SCRIPTS", "KMODULE"):
+        assert os.path.exists(env[key]), (key, env)
+    assert re.match(r"^6\.1\.\d+", env["KRELEASE"]), env
+    return env
+
+
+def test_run_linux_boots_your_own_kernel():
+    """run-linux.sh with a kernel you built, bzImage and vmlinux: it boots
+    that one (uname -r says so) with the busybox initramfs."""
+    need_hardware("Linux boot to a shell with your own kernel")
+    kenv = test_kernel_envs()
+    for image in (kenv["KBZIMAGE"], kenv["KVMLINUX"]):
+        proc = subprocess.run([RUN_LINUX, "-m", "256M", "-c", "1", image, "--append",
+                               "loglevel=4 nokaslr minikvm.cmd=uname+-r"],
+                              env=dict(os.environ, MINIKVM=harness.MINIKVM), stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
+        out = proc.stdout.decode(errors="replace")
+        # Status 0 is the guest's ACPI poweroff (S5): a kernel whose ACPI did
+        # not load its tables (CONFIG_PCI=n, scripts/kconfig/minikvm.config) halts.
+        assert proc.returncode == 0, (image, proc.returncode, out[-3000:], proc.stderr[-2000:])
+        assert "ACPI Error" not in out, (image, out)
+        assert re.search(r"^%s\r?$" % re.escape(kenv["KRELEASE"]), out, re.M), (image, out[-3000:])
+        assert "minikvm-cmd-exit: 0" in out, (image, out[-3000:])

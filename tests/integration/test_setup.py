@@ -17,6 +17,8 @@ NEEDS_KVM = False
 
 SETUP = os.path.join(harness.ROOT, "scripts", "setup.sh")
 BUILD = ["build-essential", "binutils", "python3"]
+# What scripts/build-kernel.sh needs beyond BUILD (make kernel; the test and ci jobs).
+KERNEL = ["bc", "bison", "flex", "libelf-dev", "xz-utils"]
 
 
 class FakeSystem:
@@ -135,10 +137,14 @@ def test_check_and_list_install_nothing():
     status, out, err = fake.run("--check", "build")
     assert (status, out.split()) == (1, ["build-essential", "binutils"]), (status, out, err)
     status, out, err = fake.run("--list", "ci")
-    assert (status, out.split()) == (0, BUILD + ["gdb", "lldb", "clang", "qemu-system-x86",
-                                                 "busybox-static", "xz-utils", "gcc-riscv64-linux-gnu",
-                                                 "libc6-dev-riscv64-cross", "gdb-multiarch",
-                                                 "device-tree-compiler", "qemu-system-misc"]), (status, out, err)
+    assert (status, out.split()) == (0, BUILD + ["gdb", "lldb", "clang"] + KERNEL +
+                                     ["qemu-system-x86", "busybox-static", "gcc-riscv64-linux-gnu",
+                                      "libc6-dev-riscv64-cross", "gdb-multiarch",
+                                      "device-tree-compiler", "qemu-system-misc"]), (status, out, err)
+    status, out, err = fake.run("--list", "kernel")
+    assert (status, out.split()) == (0, BUILD + KERNEL), (status, out, err)
+    status, out, err = fake.run("--list", "test")
+    assert status == 0 and set(KERNEL) <= set(out.split()), (status, out, err)
     status, out, err = fake.run("--list", "riscv")
     assert (status, out.split()) == (0, BUILD + ["gcc-riscv64-linux-gnu", "libc6-dev-riscv64-cross",
                                                  "gdb-multiarch", "device-tree-compiler"]), (status, out, err)
