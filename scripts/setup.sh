@@ -53,8 +53,10 @@ PKGS_FUZZ="clang"
 # Building a kernel (scripts/build-kernel.sh) beyond gcc, make and perl:
 # bc (kernel/time/timeconst.h), bison and flex (scripts/kconfig, dtc),
 # libelf-dev (objtool, which x86-64 builds always run), xz-utils (the
-# source tarball). No libssl-dev (no module signing) nor dwarves (no BTF).
-PKGS_KERNEL="bc bison flex libelf-dev xz-utils"
+# source tarball), kmod (insmod: the loop's test loads the tree's module in
+# the guest with the host's own tools). No libssl-dev (no module signing)
+# nor dwarves (no BTF).
+PKGS_KERNEL="bc bison flex libelf-dev xz-utils kmod"
 PKGS_KVMHOST="qemu-system-x86 busybox-static xz-utils"
 # RISC-V: building for it (a cross compiler except on riscv64), debugging it,
 # and scripts/onkvm-riscv64's emulated host (whose kernel and busybox are

@@ -42,10 +42,11 @@ def kernel_env():
     return _env
 
 
-def loop(args, cwd=None, timeout=600, stdin=subprocess.DEVNULL):
+def loop(args, cwd=None, timeout=600, stdin=subprocess.DEVNULL, input_bytes=None):
     """minikvm-run ARGS from the test kernel's tree (or cwd); (status, stdout, stderr)."""
     env = dict(os.environ, MINIKVM=harness.MINIKVM)
-    proc = subprocess.run([RUN] + args, cwd=cwd or kernel_env()["KTREE"], stdin=stdin,
+    proc = subprocess.run([RUN] + args, cwd=cwd or kernel_env()["KTREE"],
+                          stdin=stdin if input_bytes is None else None, input=input_bytes,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout, env=env)
     return proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")
 
@@ -73,8 +74,10 @@ def test_loop_runs_a_command_in_the_tree_and_gives_back_its_status():
         assert "token-from-the-host" in out, out[-2000:]
         assert "root=overlayfs" in out, out[-2000:]
         assert "\n2\n" in out.replace("\r", ""), out[-2000:]
-        # The command's bytes as it wrote them: no CR added by the console for a pipe.
-        assert "\r\n" not in out, repr(out[-500:])
+        # The command's bytes as it wrote them: no CR added by the console for a pipe (the
+        # kernel's own "reboot: Power down" at the end is the console driver's, with its CR).
+        command_out = out.split("reboot: Power down")[0]
+        assert "\r" not in command_out, repr(command_out[-500:])
     finally:
         shutil.rmtree(d, ignore_errors=True)
 
@@ -130,6 +133,19 @@ def wait_listening(port, proc, timeout=60.0):
     raise AssertionError("nothing listened on port %d within %d s" % (port, timeout))
 
 
+def gdb_session(target, vm, out_f, err_f, elf, body, **kw):
+    """harness.run_gdb, and on failure what minikvm-run and the guest printed meanwhile."""
+    try:
+        return harness.run_gdb(target, elf, body, **kw)
+    except AssertionError as e:
+        if vm.poll() is None:
+            vm.kill()
+            vm.wait()
+        with open(out_f.name, "rb") as o, open(err_f.name, "rb") as er:
+            raise AssertionError("%s\n--- minikvm-run's stdout:\n%s\n--- its stderr:\n%s" % (
+                e, o.read()[-3000:].decode(errors="replace"), er.read()[-2000:].decode(errors="replace")))
+
+
 def test_loop_under_gdb_source_lines_lx_scripts_and_a_module():
     """The whole loop: boot the tree with -S, gdb with the tree's vmlinux and
     vmlinux-gdb.py stops at start_kernel on its source line, lx-symbols
@@ -145,7 +161,7 @@ def test_loop_under_gdb_source_lines_lx_scripts_and_a_module():
                           cwd=k["KTREE"], stdout=out_f, stderr=err_f, env=env)
     try:
         wait_listening(port, vm)
-        r = harness.run_gdb("127.0.0.1:%d" % port, k["KVMLINUX"], r'''
+        r = gdb_session("127.0.0.1:%d" % port, vm, out_f, err_f, k["KVMLINUX"], r'''
 ex("set breakpoint pending on")
 ex("hbreak start_kernel")
 ex("continue")
@@ -195,3 +211,29 @@ ex("continue")
     assert r["why2"] == "write" and r["pokes"] == 1, r
     assert vm.returncode == 0, (vm.returncode, out[-2000:], err[-2000:])
     assert "\n2\n" in "\n" + out, out[-2000:]
+
+
+def test_loop_debug_starts_gdb_at_start_kernel_with_lx_scripts():
+    """--debug: minikvm-run starts gdb itself, stopped at start_kernel on its
+    source line with the tree's lx-* commands; gdb reads the rest of its
+    commands from stdin here (a person would type them), and after the
+    guest's command ends, its status is minikvm-run's."""
+    k = kernel_env()
+    port = free_port()
+    gdb_input = b"info source\nlx-version\nbt 1\ncontinue\n"
+    status, out, err = loop(["-k", k["KTREE"], "--debug", "-g", str(port), "--", "sh", "-c", "echo from-the-guest; exit 3"],
+                            stdin=None, input_bytes=gdb_input)
+    text = out + err
+    assert status == 3, (status, text[-3000:])
+    assert "start_kernel () at init/main.c:" in text, text[-3000:]
+    assert "Current source file is init/main.c" in text, text[-3000:]
+    assert "Linux version " + k["KRELEASE"] in text, text[-3000:]
+    assert "guest console: " in err, err[-1000:]
+    log = err.split("guest console: ")[1].split(" ")[0]
+    try:
+        with open(log, "rb") as f:
+            # The guest's console went to that file, not to gdb's terminal.
+            assert b"from-the-guest\n" in f.read()
+        assert "from-the-guest" not in out
+    finally:
+        os.unlink(log)

@@ -18,7 +18,7 @@ NEEDS_KVM = False
 SETUP = os.path.join(harness.ROOT, "scripts", "setup.sh")
 BUILD = ["build-essential", "binutils", "python3"]
 # What scripts/build-kernel.sh needs beyond BUILD (make kernel; the test and ci jobs).
-KERNEL = ["bc", "bison", "flex", "libelf-dev", "xz-utils"]
+KERNEL = ["bc", "bison", "flex", "libelf-dev", "xz-utils", "kmod"]
 
 
 class FakeSystem:
