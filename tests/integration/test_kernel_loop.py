@@ -90,7 +90,7 @@ def test_loop_writes_stay_in_the_guest_unless_rwdir():
             f.write("host\n")
         script = ('echo guest > %s/new && cat %s/new && rm %s/keep && ls %s; '
                   'echo written > %s/out; echo sig; kill -9 $$') % (ro, ro, ro, ro, rw)
-        status, out, err = loop(["-k", k["KTREE"], "--rwdir", rw, "--", "sh", "-c", script])
+        status, out, err = loop(["-k", k["KTREE"], "--vmlinux", "--rwdir", rw, "--", "sh", "-c", script])
         # Killed by SIGKILL: 128 + 9, as a shell says.
         assert status == 137, (status, out[-2000:], err[-2000:])
         assert "guest\n" in out and "sig" in out, out[-2000:]
@@ -237,3 +237,55 @@ def test_loop_debug_starts_gdb_at_start_kernel_with_lx_scripts():
         assert "from-the-guest" not in out
     finally:
         os.unlink(log)
+
+
+def test_vscode_tree_configuration_on_the_test_kernel():
+    """docs/ide's "this tree's vmlinux" configuration, run as VS Code runs it
+    (its preLaunchTask, then gdb/MI with its commands) on the test kernel's tree."""
+    import json
+    import re
+    k = kernel_env()
+    ide = os.path.join(harness.ROOT, "docs", "ide")
+    with open(os.path.join(ide, "launch.json")) as f:
+        conf = next(c for c in json.load(f)["configurations"] if "this tree's vmlinux" in c["name"])
+    with open(os.path.join(ide, "tasks.json")) as f:
+        task = next(t for t in json.load(f)["tasks"] if t["label"] == conf["preLaunchTask"])
+
+    def expand(s):
+        return s.replace("${workspaceFolder}", k["KTREE"])
+    assert task["command"] == "minikvm-run" and conf["miDebuggerServerAddress"] == "localhost:1234", (task, conf)
+    port = free_port()  # the task's 1234, moved: other tests share this host
+    args = [expand(a) for a in task["args"]] + ["-g", str(port), "--", "sh", "-c", "echo ide-done"]
+    env = dict(os.environ, MINIKVM=harness.MINIKVM)
+    logs = tempfile.mkdtemp(prefix="minikvm-ide-")
+    out_f, err_f = open(os.path.join(logs, "out"), "w+b"), open(os.path.join(logs, "err"), "w+b")
+    vm = subprocess.Popen([RUN] + args, cwd=k["KTREE"], stdout=out_f, stderr=err_f, env=env)
+    try:
+        wait_listening(port, vm)
+        setup = [expand(c["text"]) for c in conf["setupCommands"]]
+        post = [expand(c["text"]) for c in conf["postRemoteConnectCommands"]]
+        cmds = ["-gdb-set confirm off"] + setup + [
+            "-file-exec-and-symbols %s" % expand(conf["program"]),
+            "-target-select remote localhost:%d" % port] + post + [
+            "-exec-continue", "-stack-list-frames", "-interpreter-exec console \"lx-version\"",
+            "-break-delete", "-exec-continue", "-gdb-exit"]
+        proc = subprocess.run([harness.GDB, "--interpreter=mi3", "-nx", "-q"], input="\n".join(cmds).encode() + b"\n",
+                              cwd=expand(conf["cwd"]), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
+        out = proc.stdout.decode(errors="replace")
+        vm.wait(timeout=300)
+    finally:
+        if vm.poll() is None:
+            vm.kill()
+            vm.wait()
+        out_f.seek(0)
+        guest = out_f.read().decode(errors="replace")
+        out_f.close()
+        err_f.close()
+        shutil.rmtree(logs, ignore_errors=True)
+    main_c = os.path.join(k["KTREE"], "init", "main.c")
+    assert re.search(r'\*stopped,reason="breakpoint-hit",disp="keep",bkptno="1",frame=\{addr="0x[0-9a-f]+",'
+                     r'func="start_kernel",args=\[\],file="init/main\.c",fullname="%s",line="\d+"' % re.escape(main_c),
+                     out), out[-3000:]
+    assert re.search(r'\^done,stack=\[frame=\{level="0",addr="0x[0-9a-f]+",func="start_kernel"', out), out[-3000:]
+    assert ("Linux version %s " % k["KRELEASE"]) in out, out[-3000:]
+    assert vm.returncode == 0 and "ide-done" in guest, (vm.returncode, guest[-2000:])
