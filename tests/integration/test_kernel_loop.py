@@ -133,15 +133,40 @@ def wait_listening(port, proc, timeout=60.0):
     raise AssertionError("nothing listened on port %d within %d s" % (port, timeout))
 
 
-def gdb_session(target, vm, out_f, err_f, elf, body, **kw):
+class Background:
+    """minikvm-run ARGS in the background, its output in files; .out and .err once it is over."""
+
+    def __init__(self, args, cwd):
+        self.logs = tempfile.mkdtemp(prefix="minikvm-loop-")
+        self.out_f = open(os.path.join(self.logs, "out"), "w+b")
+        self.err_f = open(os.path.join(self.logs, "err"), "w+b")
+        self.proc = subprocess.Popen([RUN] + args, cwd=cwd, stdout=self.out_f, stderr=self.err_f,
+                                     env=dict(os.environ, MINIKVM=harness.MINIKVM))
+        self.out = self.err = ""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        for f, attr in ((self.out_f, "out"), (self.err_f, "err")):
+            f.seek(0)
+            setattr(self, attr, f.read().decode(errors="replace"))
+            f.close()
+        shutil.rmtree(self.logs, ignore_errors=True)
+
+
+def gdb_session(target, vm, elf, body, **kw):
     """harness.run_gdb, and on failure what minikvm-run and the guest printed meanwhile."""
     try:
         return harness.run_gdb(target, elf, body, **kw)
     except AssertionError as e:
-        if vm.poll() is None:
-            vm.kill()
-            vm.wait()
-        with open(out_f.name, "rb") as o, open(err_f.name, "rb") as er:
+        if vm.proc.poll() is None:
+            vm.proc.kill()
+            vm.proc.wait()
+        with open(vm.out_f.name, "rb") as o, open(vm.err_f.name, "rb") as er:
             raise AssertionError("%s\n--- minikvm-run's stdout:\n%s\n--- its stderr:\n%s" % (
                 e, o.read()[-3000:].decode(errors="replace"), er.read()[-2000:].decode(errors="replace")))
 
@@ -154,14 +179,9 @@ def test_loop_under_gdb_source_lines_lx_scripts_and_a_module():
     k = kernel_env()
     port = free_port()
     script = "insmod %s && echo > /proc/minikvm_hello && cat /proc/minikvm_hello" % k["KMODULE"]
-    env = dict(os.environ, MINIKVM=harness.MINIKVM)
-    logs = tempfile.mkdtemp(prefix="minikvm-loop-")
-    out_f, err_f = open(os.path.join(logs, "out"), "w+b"), open(os.path.join(logs, "err"), "w+b")
-    vm = subprocess.Popen([RUN, "-k", k["KTREE"], "-S", "-g", str(port), "--", "sh", "-c", script],
-                          cwd=k["KTREE"], stdout=out_f, stderr=err_f, env=env)
-    try:
-        wait_listening(port, vm)
-        r = gdb_session("127.0.0.1:%d" % port, vm, out_f, err_f, k["KVMLINUX"], r'''
+    with Background(["-k", k["KTREE"], "-S", "-g", str(port), "--", "sh", "-c", script], k["KTREE"]) as vm:
+        wait_listening(port, vm.proc)
+        r = gdb_session("127.0.0.1:%d" % port, vm, k["KVMLINUX"], r'''
 ex("set breakpoint pending on")
 ex("hbreak start_kernel")
 ex("continue")
@@ -189,17 +209,8 @@ ex("delete")
 ex("continue")
 '''.replace("TREE", repr(k["KTREE"])), timeout=900,
             gdb_opts=["-iex", "add-auto-load-safe-path " + k["KTREE"]])
-        vm.wait(timeout=300)
-    finally:
-        if vm.poll() is None:
-            vm.kill()
-            vm.wait()
-        out_f.seek(0)
-        err_f.seek(0)
-        out, err = out_f.read().decode(errors="replace"), err_f.read().decode(errors="replace")
-        out_f.close()
-        err_f.close()
-        shutil.rmtree(logs, ignore_errors=True)
+        vm.proc.wait(timeout=300)
+    out, err = vm.out, vm.err
     assert r["fn"] == "start_kernel", r
     assert r["file"] == os.path.join(k["KTREE"], "init", "main.c") and r["line"] > 0, r
     assert "start_kernel(void)" in r["list"], r["list"]
@@ -209,7 +220,7 @@ ex("continue")
     assert r["mod_file"].endswith("/minikvm_hello.c") and os.path.exists(r["mod_file"]), r
     assert "minikvm_hello" in r["lsmod"], r["lsmod"]
     assert r["why2"] == "write" and r["pokes"] == 1, r
-    assert vm.returncode == 0, (vm.returncode, out[-2000:], err[-2000:])
+    assert vm.proc.returncode == 0, (vm.proc.returncode, out[-2000:], err[-2000:])
     assert "\n2\n" in "\n" + out, out[-2000:]
 
 
@@ -256,12 +267,8 @@ def test_vscode_tree_configuration_on_the_test_kernel():
     assert task["command"] == "minikvm-run" and conf["miDebuggerServerAddress"] == "localhost:1234", (task, conf)
     port = free_port()  # the task's 1234, moved: other tests share this host
     args = [expand(a) for a in task["args"]] + ["-g", str(port), "--", "sh", "-c", "echo ide-done"]
-    env = dict(os.environ, MINIKVM=harness.MINIKVM)
-    logs = tempfile.mkdtemp(prefix="minikvm-ide-")
-    out_f, err_f = open(os.path.join(logs, "out"), "w+b"), open(os.path.join(logs, "err"), "w+b")
-    vm = subprocess.Popen([RUN] + args, cwd=k["KTREE"], stdout=out_f, stderr=err_f, env=env)
-    try:
-        wait_listening(port, vm)
+    with Background(args, k["KTREE"]) as vm:
+        wait_listening(port, vm.proc)
         setup = [expand(c["text"]) for c in conf["setupCommands"]]
         post = [expand(c["text"]) for c in conf["postRemoteConnectCommands"]]
         cmds = ["-gdb-set confirm off"] + setup + [
@@ -272,20 +279,12 @@ def test_vscode_tree_configuration_on_the_test_kernel():
         proc = subprocess.run([harness.GDB, "--interpreter=mi3", "-nx", "-q"], input="\n".join(cmds).encode() + b"\n",
                               cwd=expand(conf["cwd"]), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
         out = proc.stdout.decode(errors="replace")
-        vm.wait(timeout=300)
-    finally:
-        if vm.poll() is None:
-            vm.kill()
-            vm.wait()
-        out_f.seek(0)
-        guest = out_f.read().decode(errors="replace")
-        out_f.close()
-        err_f.close()
-        shutil.rmtree(logs, ignore_errors=True)
+        vm.proc.wait(timeout=300)
+    guest = vm.out
     main_c = os.path.join(k["KTREE"], "init", "main.c")
     assert re.search(r'\*stopped,reason="breakpoint-hit",disp="keep",bkptno="1",frame=\{addr="0x[0-9a-f]+",'
                      r'func="start_kernel",args=\[\],file="init/main\.c",fullname="%s",line="\d+"' % re.escape(main_c),
                      out), out[-3000:]
     assert re.search(r'\^done,stack=\[frame=\{level="0",addr="0x[0-9a-f]+",func="start_kernel"', out), out[-3000:]
     assert ("Linux version %s " % k["KRELEASE"]) in out, out[-3000:]
-    assert vm.returncode == 0 and "ide-done" in guest, (vm.returncode, guest[-2000:])
+    assert vm.proc.returncode == 0 and "ide-done" in guest, (vm.proc.returncode, guest[-2000:])
