@@ -13,7 +13,8 @@
  *      and a directory of that tmpfs (upper) is mounted at /run/minikvm-root:
  *      every write of the guest lands in guest RAM and is gone at power-off.
  *   2. pivot_root into the overlay; fresh proc, sysfs, devtmpfs, devpts,
- *      /dev/shm, /tmp and /run (the host's /run and /tmp are not the guest's).
+ *      /dev/shm and /run (the host's /run is not the guest's; its /tmp is
+ *      seen, under the overlay like the rest).
  *   3. The share tagged by minikvm.io= on the kernel command line (a 0700
  *      directory minikvm-run made on the host, mounted read-write) holds
  *      the orders, one file each:
@@ -233,7 +234,12 @@ static void make_root(void)
 	must_mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "gid=5,mode=0620,ptmxmode=0666");
 	must_mkdir("/dev/shm");
 	must_mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
-	must_mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+	/*
+	 * /tmp stays the overlay's: the host's files there are seen (a tree,
+	 * a working directory or an --rwdir under /tmp must be), and what the
+	 * guest writes goes to guest RAM. /run is the host's running state
+	 * (pid files, sockets of its services): the guest gets an empty one.
+	 */
 	must_mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
 	/* Optional: a kernel without them still runs the command. */
 	mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);

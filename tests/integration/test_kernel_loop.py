@@ -84,7 +84,9 @@ def test_loop_runs_a_command_in_the_tree_and_gives_back_its_status():
 
 def test_loop_writes_stay_in_the_guest_unless_rwdir():
     k = kernel_env()
-    ro, rw = scratch(), scratch()
+    # One under the host's /tmp: the guest sees the host's /tmp (overlaid), so a tree, a
+    # working directory or an --rwdir there works too (CI's clone is under /tmp).
+    ro, rw = tempfile.mkdtemp(prefix="minikvm-loop-ro-"), scratch()
     try:
         with open(os.path.join(ro, "keep"), "w") as f:
             f.write("host\n")
@@ -222,6 +224,10 @@ ex("continue")
     assert r["why2"] == "write" and r["pokes"] == 1, r
     assert vm.proc.returncode == 0, (vm.proc.returncode, out[-2000:], err[-2000:])
     assert "\n2\n" in "\n" + out, out[-2000:]
+    # -S printed the gdb command line that attaches with the tree's symbols and scripts.
+    printed = err.split("waiting for gdb:\n")[1].splitlines()[0].strip()
+    assert shlex.split(printed) == ["gdb", "-iex", "add-auto-load-safe-path " + k["KTREE"], k["KTREE"] + "/vmlinux",
+                                    "-ex", "target remote 127.0.0.1:%d" % port], printed
 
 
 def test_loop_debug_starts_gdb_at_start_kernel_with_lx_scripts():
